@@ -1,0 +1,18 @@
+// Whole-file reads and atomic writes. Every output of the harness goes through WriteFileAtomic so that
+// an interrupted run never leaves a half-written file under a final name.
+#pragma once
+
+#include <string>
+
+namespace util {
+
+// Reads a whole file; throws InputError naming the path when it cannot be opened.
+std::string ReadFile(const std::string& path);
+
+// Writes to "<path>.tmp.<pid>", flushes to disk, then renames over `path`. Creates parent dirs.
+void WriteFileAtomic(const std::string& path, const std::string& contents);
+
+bool FileExists(const std::string& path);
+void MakeDirs(const std::string& path);
+
+}  // namespace util

@@ -1,0 +1,47 @@
+// Reading user-supplied JSON / JSONL with errors that name the file, line and field.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/util/error.h"
+
+namespace util {
+
+using Json = nlohmann::json;
+
+// One parsed JSONL line and where it came from.
+struct JsonLine {
+  Json value;
+  long line = 0;  // 1-based line number in the file
+};
+
+// Parses every non-blank line of a JSONL file. Throws InputError (file, line) on invalid UTF-8 or
+// malformed JSON, and when the file holds no records at all.
+std::vector<JsonLine> ReadJsonLines(const std::string& path);
+
+// Parses a whole file as one JSON document (e.g. SVAMP's array). Same errors as above.
+Json ReadJsonFile(const std::string& path);
+
+// Parses JSON text that came from inside a field (e.g. LiveCodeBench's JSON-string test cases).
+Json ParseEmbeddedJson(const std::string& text, const Location& where);
+
+// Typed field access. `where` names file and line; the field name is filled in here.
+const Json& RequireField(const Json& object, const std::string& field, const Location& where);
+std::string RequireString(const Json& object, const std::string& field, const Location& where);
+double RequireNumber(const Json& object, const std::string& field, const Location& where);
+std::optional<std::string> OptionalString(const Json& object, const std::string& field,
+                                          const Location& where);
+// A string, or a number rendered without a trailing ".0" (ids and answers come both ways).
+std::string RequireScalarAsString(const Json& object, const std::string& field,
+                                  const Location& where);
+std::string JsonTypeName(const Json& value);
+
+// Serialises one JSON object per line.
+std::string ToJsonLines(const std::vector<Json>& rows);
+
+}  // namespace util

@@ -1,0 +1,32 @@
+// Small string helpers shared by loaders, extraction and reports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace util {
+
+std::string Trim(std::string_view s);
+std::vector<std::string> Split(std::string_view s, char sep);
+bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
+std::string ToLower(std::string_view s);
+std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
+// Collapses runs of whitespace to one space and trims.
+std::string CollapseWhitespace(std::string_view s);
+
+bool IsValidUtf8(std::string_view s);
+// Byte offset of the first invalid UTF-8 sequence, or s.size() when valid.
+size_t FirstInvalidUtf8(std::string_view s);
+
+// Shortest round-tripping decimal form; integral values print without ".0" ("51", "-2.5").
+std::string FormatNumber(double value);
+
+// Levenshtein distance, for "did you mean" suggestions.
+size_t EditDistance(std::string_view a, std::string_view b);
+// Closest candidate within a small distance, or "" when none is close.
+std::string ClosestMatch(std::string_view name, const std::vector<std::string>& candidates);
+
+}  // namespace util

@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <unistd.h>
+#include <algorithm>
+
+#include "harness/util/error.h"
+#include "harness/util/files.h"
+#include "harness/util/hashing.h"
+#include "harness/util/json_io.h"
+#include "harness/util/text.h"
+
+namespace {
+
+std::string TempPath(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("harness_util_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+TEST(Sha256, KnownVectors) {
+  // FIPS 180-4 examples.
+  EXPECT_EQ(util::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(util::Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(util::Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(util::Sha256Hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, PaddingBoundaries) {
+  // Lengths around the 55/56/64-byte padding edges must all hash distinctly and deterministically.
+  std::set<std::string> seen;
+  for (size_t n : {55, 56, 57, 63, 64, 65, 119, 120}) {
+    auto h = util::Sha256Hex(std::string(n, 'x'));
+    EXPECT_EQ(h.size(), 64u);
+    EXPECT_TRUE(seen.insert(h).second) << n;
+  }
+  EXPECT_EQ(util::Sha256Hex(std::string(64, 'a')),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+}
+
+TEST(SeededPermutation, DeterministicAndContentHashed) {
+  auto a = util::SeededPermutation(4, 7, "question one");
+  auto b = util::SeededPermutation(4, 7, "question one");
+  EXPECT_EQ(a, b);
+  std::vector<int> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<int>{0, 1, 2, 3}));
+  // Over many contents, every position receives every index (the shuffle is not degenerate).
+  std::vector<std::vector<int>> counts(4, std::vector<int>(4, 0));
+  for (int i = 0; i < 400; ++i) {
+    auto p = util::SeededPermutation(4, 7, "q" + std::to_string(i));
+    for (int pos = 0; pos < 4; ++pos) counts[pos][p[pos]]++;
+  }
+  for (auto& row : counts)
+    for (int c : row) EXPECT_GT(c, 60);
+}
+
+TEST(Text, FormatNumber) {
+  EXPECT_EQ(util::FormatNumber(51.0), "51");
+  EXPECT_EQ(util::FormatNumber(-2.5), "-2.5");
+  EXPECT_EQ(util::FormatNumber(0.1), "0.1");
+  EXPECT_EQ(util::FormatNumber(-0.0), "0");
+  EXPECT_EQ(util::FormatNumber(1e6), "1000000");
+}
+
+TEST(Text, Utf8Validation) {
+  EXPECT_TRUE(util::IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(util::IsValidUtf8("caf\xc3\xa9 \xe7\xad\x94\xe6\xa1\x88 \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(util::IsValidUtf8("bad \xff byte"));
+  EXPECT_EQ(util::FirstInvalidUtf8("ab\xc0\xaf"), 2u);  // overlong '/'
+  EXPECT_FALSE(util::IsValidUtf8("\xed\xa0\x80"));       // surrogate
+  EXPECT_FALSE(util::IsValidUtf8("\xe2\x82"));           // truncated
+}
+
+TEST(Text, ClosestMatch) {
+  std::vector<std::string> names = {"gsm8k", "svamp", "mathqa", "livecodebench"};
+  EXPECT_EQ(util::ClosestMatch("gsm9k", names), "gsm8k");
+  EXPECT_EQ(util::ClosestMatch("livecodebnch", names), "livecodebench");
+  EXPECT_EQ(util::ClosestMatch("zzzzzzzz", names), "");
+}
+
+TEST(JsonLines, ReportsFileLineAndReason) {
+  auto path = TempPath("bad.jsonl");
+  Write(path, "{\"a\": 1}\n\n{\"a\": 2,}\n");
+  try {
+    util::ReadJsonLines(path);
+    FAIL() << "expected InputError";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().file, path);
+    EXPECT_EQ(e.where().line, 3);
+    EXPECT_NE(std::string(e.what()).find("malformed JSON"), std::string::npos) << e.what();
+  }
+}
+
+TEST(JsonLines, RejectsInvalidUtf8AndEmptyFiles) {
+  auto bad = TempPath("latin1.jsonl");
+  Write(bad, "{\"a\": \"ok\"}\n{\"a\": \"caf\xe9\"}\n");
+  try {
+    util::ReadJsonLines(bad);
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().line, 2);
+    EXPECT_NE(std::string(e.what()).find("UTF-8"), std::string::npos);
+  }
+  auto empty = TempPath("empty.jsonl");
+  Write(empty, "\n  \n");
+  EXPECT_THROW(util::ReadJsonLines(empty), util::InputError);
+}
+
+TEST(JsonLines, SkipsBlankLinesKeepsNumbers) {
+  auto path = TempPath("ok.jsonl");
+  Write(path, "{\"a\": 1}\r\n\n{\"a\": 2}");
+  auto rows = util::ReadJsonLines(path);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].line, 1);
+  EXPECT_EQ(rows[1].line, 3);
+  EXPECT_EQ(rows[1].value["a"], 2);
+}
+
+TEST(JsonFields, TypedAccessNamesTheField) {
+  util::Json obj = {{"n", "x"}, {"s", 5}};
+  util::Location at{"f.jsonl", 7, ""};
+  try {
+    util::RequireString(obj, "s", at);
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "f.jsonl:7: field 's': expected a string, got number");
+  }
+  try {
+    util::RequireField(obj, "missing", at);
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().field, "missing");
+  }
+  EXPECT_EQ(util::RequireScalarAsString(util::Json{{"v", 51.0}}, "v", at), "51");
+}
+
+TEST(Files, AtomicWriteReplacesAndLeavesNoTemp) {
+  auto path = TempPath("sub/dir/out.json");
+  util::WriteFileAtomic(path, "first");
+  util::WriteFileAtomic(path, "second");
+  EXPECT_EQ(util::ReadFile(path), "second");
+  for (auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
+    EXPECT_EQ(entry.path().filename(), "out.json");
+  }
+  EXPECT_THROW(util::ReadFile(TempPath("nope.txt")), util::InputError);
+}
+
+}  // namespace
