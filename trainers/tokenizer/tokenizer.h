@@ -1,0 +1,90 @@
+// Byte-level BPE tokenizer that reads and writes Hugging Face's tokenizer.json (GPT-2 style: ByteLevel
+// pre-tokenizer with the GPT-2 regex, add_prefix_space false, ByteLevel decoder), plus a BPE trainer.
+//
+// Token strings are stored in GPT-2's byte-to-unicode form (each raw byte mapped to one printable code
+// point, e.g. ' ' -> "Ġ"), exactly as they appear in tokenizer.json. Special ("added") tokens are
+// stored verbatim and matched in raw text before pre-tokenization, longest first.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace tokenizer {
+
+class EncodeCache;  // pre-token -> ids memo shared by copies of one Tokenizer (thread-safe)
+
+class Tokenizer {
+ public:
+  // Parses a tokenizer.json. Throws util::InputError naming the file and field when the file is not
+  // a byte-level BPE tokenizer we can reproduce exactly (unknown model type, missing vocab, merges
+  // naming unknown tokens, duplicate ids, ...).
+  static Tokenizer Load(const std::string& tokenizer_json_path);
+  // The fallback tokenizer: ids 0..255 are the 256 byte tokens, then `special_tokens` in order.
+  static Tokenizer ByteLevel(const std::vector<std::string>& special_tokens);
+
+  // Writes the HF tokenizer.json (atomic). The file loads in HF `tokenizers` and in Load().
+  void Save(const std::string& tokenizer_json_path) const;
+  std::string ToJson() const;
+
+  // Special tokens appearing in `text` are emitted as their ids; everything else goes through the
+  // GPT-2 pre-tokenizer and BPE merges.
+  std::vector<int> Encode(std::string_view text) const;
+  // Concatenates token bytes. Invalid UTF-8 that results from a cut sequence is kept as raw bytes.
+  // Throws std::out_of_range on an id outside the vocabulary.
+  std::string Decode(const std::vector<int>& ids, bool skip_special_tokens = false) const;
+
+  int vocab_size() const { return static_cast<int>(id_to_token_.size()); }
+  int bos_id() const { return bos_id_; }  // "<|bos|>" (or "<s>", "<|begin_of_text|>"); -1 when absent
+  int eos_id() const { return eos_id_; }  // "<|eos|>" (or "</s>", "<|endoftext|>"); -1 when absent
+  int pad_id() const { return pad_id_; }  // "<|pad|>" (or "<pad>"); -1 when absent
+  // Id of a token given as it appears in tokenizer.json (byte-level form for regular tokens,
+  // verbatim for special tokens); -1 when absent.
+  int TokenId(std::string_view token) const;
+  // Token string as in tokenizer.json; throws std::out_of_range on a bad id.
+  std::string TokenText(int id) const;
+  bool IsSpecial(int id) const;
+  const std::vector<std::string>& special_tokens() const { return special_tokens_; }
+  int num_merges() const { return static_cast<int>(merges_.size()); }
+
+  // Internal construction (used by Load, ByteLevel and TrainBpe). `vocab` maps id -> token string
+  // (byte-level form); `merges` are pairs of ids in rank order; `special_ids` mark added tokens.
+  static Tokenizer FromParts(std::vector<std::string> vocab,
+                             std::vector<std::pair<int, int>> merges,
+                             std::vector<int> special_ids);
+
+ private:
+  Tokenizer() = default;
+  void BuildIndexes();
+  // BPE over one pre-token's bytes (already split), appending ids.
+  void EncodePiece(std::string_view piece, std::vector<int>* out) const;
+  void EncodeOrdinary(std::string_view text, std::vector<int>* out) const;
+
+  std::vector<std::string> id_to_token_;          // byte-level form, or verbatim for specials
+  std::unordered_map<std::string, int> token_to_id_;
+  std::vector<std::pair<int, int>> merges_;       // rank order
+  // (left id << 32 | right id) -> (rank << 32 | merged id)
+  std::unordered_map<uint64_t, uint64_t> merge_rank_;
+  std::vector<std::string> id_to_bytes_;          // raw bytes each id decodes to
+  std::vector<bool> is_special_;
+  std::vector<std::string> special_tokens_;       // verbatim, in id order
+  std::vector<int> byte_id_;                      // raw byte -> id of its single-byte token
+  int bos_id_ = -1, eos_id_ = -1, pad_id_ = -1;
+  std::shared_ptr<EncodeCache> cache_;
+};
+
+// BPE training on a corpus: byte-level, GPT-2 pre-tokenization, merges picked by highest pair
+// count with ties broken by the lexicographically smallest (left, right) token strings so the result
+// is deterministic. Ids: special tokens first (in the order given), then the 256 byte tokens, then
+// one token per merge until `vocab_size` is reached (or no pair occurs twice).
+Tokenizer TrainBpe(const std::vector<std::string>& texts, int vocab_size,
+                   const std::vector<std::string>& special_tokens);
+
+// The project's default special tokens: bos, eos, pad, then condition, tool and hint markers.
+std::vector<std::string> DefaultSpecialTokens();
+
+}  // namespace tokenizer
