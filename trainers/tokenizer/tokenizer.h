@@ -51,17 +51,16 @@ class Tokenizer {
   const std::vector<std::string>& special_tokens() const { return special_tokens_; }
   int num_merges() const { return static_cast<int>(merges_.size()); }
 
-  // Internal construction (used by Load, ByteLevel and TrainBpe). `vocab` maps id -> token string
-  // (byte-level form); `merges` are pairs of ids in rank order; `special_ids` mark added tokens.
-  static Tokenizer FromParts(std::vector<std::string> vocab,
-                             std::vector<std::pair<int, int>> merges,
-                             std::vector<int> special_ids);
+  // Assembles a tokenizer from its parts (used by Load, ByteLevel and TrainBpe). Throws
+  // std::invalid_argument when the parts are inconsistent (see Tokenizer::Parts below).
+  struct Parts;
+  static Tokenizer FromParts(Parts parts);
 
  private:
   Tokenizer() = default;
-  void BuildIndexes();
-  // BPE over one pre-token's bytes (already split), appending ids.
+  // BPE over the bytes of one pre-token, appending ids.
   void EncodePiece(std::string_view piece, std::vector<int>* out) const;
+  // Pre-tokenizes text that holds no added token, then BPE per piece (through the cache).
   void EncodeOrdinary(std::string_view text, std::vector<int>* out) const;
 
   std::vector<std::string> id_to_token_;          // byte-level form, or verbatim for specials
@@ -71,14 +70,26 @@ class Tokenizer {
   std::unordered_map<uint64_t, uint64_t> merge_rank_;
   std::vector<std::string> id_to_bytes_;          // raw bytes each id decodes to
   std::vector<bool> is_special_;
+  std::vector<bool> is_added_;                    // matched verbatim in text before pre-tokenizing
+  std::vector<std::vector<int>> added_by_first_byte_;  // 256 lists of added ids, longest first
+  bool ignore_merges_ = false;
   std::vector<std::string> special_tokens_;       // verbatim, in id order
   std::vector<int> byte_id_;                      // raw byte -> id of its single-byte token
   int bos_id_ = -1, eos_id_ = -1, pad_id_ = -1;
   std::shared_ptr<EncodeCache> cache_;
 };
 
+// What a tokenizer is made of. Ids are dense: vocab[i] is the token of id i.
+struct Tokenizer::Parts {
+  std::vector<std::string> vocab;           // byte-level form; added tokens verbatim
+  std::vector<std::pair<int, int>> merges;  // rank order; vocab[a] + vocab[b] must be a token
+  std::vector<int> added_ids;               // tokens matched verbatim in text (non-empty)
+  std::vector<int> special_ids;             // subset of added_ids dropped by skip_special_tokens
+  bool ignore_merges = false;               // HF option: a pre-token found in vocab is taken whole
+};
+
 // BPE training on a corpus: byte-level, GPT-2 pre-tokenization, merges picked by highest pair
-// count with ties broken by the lexicographically smallest (left, right) token strings so the result
+// count with ties broken by the smallest (left bytes, right bytes), compared bytewise, so the result
 // is deterministic. Ids: special tokens first (in the order given), then the 256 byte tokens, then
 // one token per merge until `vocab_size` is reached (or no pair occurs twice).
 Tokenizer TrainBpe(const std::vector<std::string>& texts, int vocab_size,
