@@ -1,0 +1,353 @@
+// Generation loop: prefill distinct prompts, fan out to samples, decode with stops and hooks.
+#include "trainers/generation/engine.h"
+
+#include <algorithm>
+#include <memory>
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include "harness/util/error.h"
+#include "harness/util/hashing.h"
+
+namespace trainers {
+namespace {
+
+// Feeds per-row token chunks to the model and returns next-token logits [B, V] at each row's last
+// token. Rows can be dropped/replicated with Select.
+class StepRunner {
+ public:
+  virtual ~StepRunner() = default;
+  virtual at::Tensor Step(const std::vector<std::vector<int>>& chunks) = 0;
+  virtual void Select(const std::vector<int64_t>& rows) = 0;
+};
+
+at::Tensor ToTensor(const std::vector<std::vector<int>>& rows, int64_t width, bool left_pad,
+                    at::Tensor* mask, const c10::Device& device) {
+  const int64_t B = static_cast<int64_t>(rows.size());
+  auto ids = at::zeros({B, width}, at::TensorOptions().dtype(at::kLong));
+  auto m = at::zeros({B, width}, at::TensorOptions().dtype(at::kLong));
+  auto acc = ids.accessor<int64_t, 2>();
+  auto macc = m.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t n = static_cast<int64_t>(rows[b].size());
+    const int64_t offset = left_pad ? width - n : 0;
+    for (int64_t t = 0; t < n; ++t) {
+      acc[b][offset + t] = rows[b][t];
+      macc[b][offset + t] = 1;
+    }
+  }
+  if (mask != nullptr) *mask = m.to(device);
+  return ids.to(device);
+}
+
+class CachedRunner : public StepRunner {
+ public:
+  CachedRunner(LlamaForCausalLM& model, int64_t batch, int64_t capacity)
+      : model_(model), cache_(KvCache::Allocate(model->config(), batch, capacity, model->options())) {}
+
+  at::Tensor Step(const std::vector<std::vector<int>>& chunks) override {
+    const int64_t B = static_cast<int64_t>(chunks.size());
+    int64_t width = 0;
+    std::vector<int64_t> num_new(B);
+    for (int64_t b = 0; b < B; ++b) {
+      num_new[b] = static_cast<int64_t>(chunks[b].size());
+      width = std::max(width, num_new[b]);
+    }
+    const auto device = model_->options().device();
+    auto ids = ToTensor(chunks, width, /*left_pad=*/false, nullptr, device);
+    auto hidden = model_->ForwardCached(ids, num_new, &cache_);  // [B, T, H]
+    at::Tensor last;
+    if (width == 1) {
+      last = hidden.select(1, 0);
+    } else {
+      std::vector<int64_t> pos(num_new);
+      for (auto& p : pos) p -= 1;
+      auto index = at::tensor(pos, at::TensorOptions().dtype(at::kLong)).to(device);
+      last = hidden.index({at::arange(B, index.options()), index});
+    }
+    return model_->Logits(last);
+  }
+
+  void Select(const std::vector<int64_t>& rows) override { cache_.SelectRows(rows); }
+
+ private:
+  LlamaForCausalLM& model_;
+  KvCache cache_;
+};
+
+// Recomputes every sequence from scratch each step (left-padded, attention mask): the reference
+// the cached path is tested against.
+class UncachedRunner : public StepRunner {
+ public:
+  explicit UncachedRunner(LlamaForCausalLM& model) : model_(model) {}
+
+  at::Tensor Step(const std::vector<std::vector<int>>& chunks) override {
+    if (history_.empty()) history_.resize(chunks.size());
+    int64_t width = 0;
+    for (size_t b = 0; b < chunks.size(); ++b) {
+      history_[b].insert(history_[b].end(), chunks[b].begin(), chunks[b].end());
+      width = std::max<int64_t>(width, static_cast<int64_t>(history_[b].size()));
+    }
+    at::Tensor mask;
+    auto ids = ToTensor(history_, width, /*left_pad=*/true, &mask, model_->options().device());
+    auto hidden = model_->Hidden(ids, mask);
+    return model_->Logits(hidden.select(1, width - 1));
+  }
+
+  void Select(const std::vector<int64_t>& rows) override {
+    std::vector<std::vector<int>> kept;
+    for (int64_t r : rows) kept.push_back(history_[r]);
+    history_ = std::move(kept);
+  }
+
+ private:
+  LlamaForCausalLM& model_;
+  std::vector<std::vector<int>> history_;
+};
+
+struct Sequence {
+  int request = 0, sample = 0;
+  util::SplitMix64 rng{0};
+  Completion completion;
+  int generated = 0;          // model-sampled tokens so far
+  int64_t length = 0;         // prompt + completion tokens
+  size_t scan_from = 0;       // stop strings are only searched in tokens from here on
+  std::vector<int> pending;   // tokens to push through the model next step
+};
+
+}  // namespace
+
+Engine::Engine(LlamaForCausalLM model, DecodeFn decode, EngineOptions options)
+    : model_(std::move(model)), decode_(std::move(decode)), options_(options) {}
+
+std::vector<GenerateResult> Engine::Generate(const std::vector<GenerateRequest>& requests,
+                                             const StopHook& hook) {
+  const ModelConfig& config = model_->config();
+  size_t max_stop_len = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    const util::Location where{"", 0, "requests[" + std::to_string(i) + "]"};
+    if (r.prompt.empty()) throw util::InputError(where, "empty prompt");
+    if (r.n < 1) throw util::InputError(where, "n must be >= 1");
+    if (r.max_new_tokens < 0) throw util::InputError(where, "max_new_tokens must be >= 0");
+    if (static_cast<int64_t>(r.prompt.size()) >= config.max_position_embeddings) {
+      throw util::InputError(where, "prompt of " + std::to_string(r.prompt.size()) +
+                                        " tokens does not fit max_position_embeddings " +
+                                        std::to_string(config.max_position_embeddings));
+    }
+    for (int id : r.prompt) {
+      if (id < 0 || id >= config.vocab_size) {
+        throw util::InputError(where, "prompt token id " + std::to_string(id) + " outside the vocabulary");
+      }
+    }
+    if (!r.stop_strings.empty() && !decode_) {
+      throw util::InputError(where, "stop strings need an engine with a decode function");
+    }
+    for (const auto& s : r.stop_strings) max_stop_len = std::max(max_stop_len, s.size());
+  }
+
+  c10::InferenceMode inference_guard;
+  model_->eval();
+  std::vector<GenerateResult> results(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) results[i].completions.resize(requests[i].n);
+
+  // Waves of whole requests with at most max_batch sequences (a larger single request runs alone).
+  size_t begin = 0;
+  while (begin < requests.size()) {
+    size_t end = begin;
+    int64_t seqs = 0;
+    while (end < requests.size() && (end == begin || seqs + requests[end].n <= options_.max_batch)) {
+      seqs += requests[end].n;
+      ++end;
+    }
+
+    // 1. Prefill each distinct prompt once.
+    std::vector<std::vector<int>> prompts;
+    int64_t capacity = 1;
+    for (size_t i = begin; i < end; ++i) {
+      prompts.push_back(requests[i].prompt);
+      capacity = std::max<int64_t>(capacity, requests[i].prompt.size() + requests[i].max_new_tokens + 1);
+    }
+    capacity = std::min<int64_t>(capacity, config.max_position_embeddings);
+    std::unique_ptr<StepRunner> runner;
+    if (options_.use_kv_cache) {
+      runner = std::make_unique<CachedRunner>(model_, static_cast<int64_t>(prompts.size()), capacity);
+    } else {
+      runner = std::make_unique<UncachedRunner>(model_);
+    }
+    at::Tensor logits = runner->Step(prompts);
+
+    // 2. Fan out to samples.
+    std::vector<Sequence> live;
+    std::vector<int64_t> fanout;
+    for (size_t i = begin; i < end; ++i) {
+      for (int k = 0; k < requests[i].n; ++k) {
+        Sequence s;
+        s.request = static_cast<int>(i);
+        s.sample = k;
+        s.rng = util::SplitMix64(util::Fnv1a64("sample" + std::to_string(k), requests[i].seed));
+        s.length = static_cast<int64_t>(requests[i].prompt.size());
+        live.push_back(std::move(s));
+        fanout.push_back(static_cast<int64_t>(i - begin));
+      }
+    }
+    if (fanout.size() != prompts.size()) {
+      runner->Select(fanout);
+      logits = logits.index_select(0, at::tensor(fanout, at::TensorOptions().dtype(at::kLong)).to(logits.device()));
+    }
+
+    // 3. Decode until every sequence has finished.
+    auto finish = [&](Sequence& s, const char* reason) {
+      s.completion.finish_reason = reason;
+      results[s.request].completions[s.sample] = std::move(s.completion);
+    };
+    // Sequences asked for zero tokens finish before sampling.
+    {
+      std::vector<int64_t> keep;
+      std::vector<Sequence> next;
+      for (size_t b = 0; b < live.size(); ++b) {
+        if (requests[live[b].request].max_new_tokens == 0) {
+          finish(live[b], "length");
+        } else {
+          keep.push_back(static_cast<int64_t>(b));
+          next.push_back(std::move(live[b]));
+        }
+      }
+      if (next.size() != live.size() && !next.empty()) {
+        runner->Select(keep);
+        logits = logits.index_select(0, at::tensor(keep, at::TensorOptions().dtype(at::kLong)).to(logits.device()));
+      }
+      live = std::move(next);
+    }
+
+    while (!live.empty()) {
+      const size_t B = live.size();
+      std::vector<SamplingParams> params(B);
+      std::vector<double> uniforms(B, 0.0);
+      for (size_t b = 0; b < B; ++b) {
+        params[b] = requests[live[b].request].sampling;
+        if (params[b].temperature > 0) uniforms[b] = live[b].rng.Uniform();
+      }
+      SampledTokens sampled = SampleTokens(logits, params, uniforms);
+      auto tokens = sampled.tokens.to(at::kCPU);
+      auto logprobs = sampled.logprobs.to(at::kCPU);
+      auto tok_acc = tokens.accessor<int64_t, 1>();
+      auto lp_acc = logprobs.accessor<float, 1>();
+
+      std::vector<int64_t> keep;
+      std::vector<Sequence> next;
+      for (size_t b = 0; b < B; ++b) {
+        Sequence& s = live[b];
+        const GenerateRequest& req = requests[s.request];
+        const int tok = static_cast<int>(tok_acc[b]);
+        Completion& c = s.completion;
+        c.token_ids.push_back(tok);
+        c.logprobs.push_back(lp_acc[b]);
+        c.generated.push_back(1);
+        ++s.generated;
+        ++s.length;
+
+        // Stop token or a stop string completed by this token?
+        bool stopped = false;
+        StopEvent event;
+        if (std::find(req.stop_token_ids.begin(), req.stop_token_ids.end(), tok) != req.stop_token_ids.end()) {
+          stopped = true;
+          event.stop_token_id = tok;
+          c.matched_stop = decode_ ? decode_({tok}, false) : std::string();
+        } else if (!req.stop_strings.empty()) {
+          const size_t n = c.token_ids.size();
+          const size_t from = std::max(s.scan_from, n > max_stop_len ? n - max_stop_len : size_t{0});
+          std::vector<int> window(c.token_ids.begin() + from, c.token_ids.end());
+          const std::string text = decode_(window, false);
+          window.pop_back();
+          const std::string before = decode_(window, false);
+          for (const auto& stop : req.stop_strings) {
+            if (stop.empty()) continue;
+            const size_t start = before.size() >= stop.size() ? before.size() - stop.size() + 1 : 0;
+            if (text.find(stop, start) != std::string::npos) {
+              stopped = true;
+              event.matched_stop = stop;
+              c.matched_stop = stop;
+              break;
+            }
+          }
+        }
+
+        if (stopped && hook) {
+          event.request = s.request;
+          event.sample = s.sample;
+          event.prompt = &req.prompt;
+          event.completion = &c;
+          std::optional<std::vector<int>> append = hook(event);
+          if (append) {
+            for (int id : *append) {
+              if (id < 0 || id >= config.vocab_size) {
+                throw util::InputError(util::Location{"", 0, "hook"},
+                                       "appended token id " + std::to_string(id) + " outside the vocabulary");
+              }
+            }
+            const int64_t room = config.max_position_embeddings - s.length;
+            if (static_cast<int64_t>(append->size()) >= room) {
+              finish(s, "length");  // the appended text does not fit the context
+              continue;
+            }
+            s.pending.assign(1, tok);
+            s.pending.insert(s.pending.end(), append->begin(), append->end());
+            for (int id : *append) {
+              c.token_ids.push_back(id);
+              c.logprobs.push_back(0.0f);
+              c.generated.push_back(0);
+            }
+            s.length += static_cast<int64_t>(append->size());
+            s.scan_from = c.token_ids.size();
+            c.matched_stop.clear();
+            stopped = false;
+            if (s.generated >= req.max_new_tokens) {
+              finish(s, "length");
+              continue;
+            }
+            keep.push_back(static_cast<int64_t>(b));
+            next.push_back(std::move(s));
+            continue;
+          }
+        }
+        if (stopped) {
+          finish(s, "stop");
+        } else if (s.generated >= req.max_new_tokens || s.length >= config.max_position_embeddings) {
+          finish(s, "length");
+        } else {
+          s.pending.assign(1, tok);
+          keep.push_back(static_cast<int64_t>(b));
+          next.push_back(std::move(s));
+        }
+      }
+      if (next.empty()) break;
+      if (next.size() != B) runner->Select(keep);
+      live = std::move(next);
+      std::vector<std::vector<int>> chunks;
+      chunks.reserve(live.size());
+      for (auto& s : live) chunks.push_back(std::move(s.pending));
+      logits = runner->Step(chunks);
+    }
+    begin = end;
+  }
+
+  if (decode_) {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      for (auto& c : results[i].completions) {
+        c.text = decode_(c.token_ids, /*skip_special=*/true);
+        const bool by_string = c.finish_reason == "stop" && !c.matched_stop.empty() &&
+                               std::find(requests[i].stop_strings.begin(), requests[i].stop_strings.end(),
+                                         c.matched_stop) != requests[i].stop_strings.end();
+        if (by_string) {
+          const size_t pos = c.text.rfind(c.matched_stop);
+          if (pos != std::string::npos) c.text.resize(pos);
+        }
+      }
+    }
+  }
+  return results;
+}
+
+}  // namespace trainers

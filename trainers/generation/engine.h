@@ -1,0 +1,97 @@
+// Batched text generation on a LlamaForCausalLM with a preallocated KV cache.
+//
+//   Engine engine(model, decode_fn);             // decode_fn: ids -> text, needed for stop strings
+//   GenerateRequest req;
+//   req.prompt = tokenizer.Encode("Q: 2+2?\nA:");
+//   req.n = 4; req.max_new_tokens = 64; req.sampling = {0.7, 0, 0.95}; req.seed = 1;
+//   req.stop_token_ids = {tokenizer.eos_id()};  req.stop_strings = {"\n\n"};
+//   std::vector<GenerateResult> out = engine.Generate({req});
+//   out[0].completions[k].token_ids / logprobs / finish_reason / text
+//
+// How it runs: every distinct prompt is prefilled once (ragged prompts share one forward, each at its
+// own positions; no padding enters the cache), the cache rows are fanned out to the n samples, then
+// all live sequences decode one token per step. Finished sequences are dropped from the batch.
+//
+// Determinism: sample k of a request draws its random numbers from its own stream, seeded by
+// (request.seed, k), one uniform per generated token, so its tokens do not depend on which other
+// requests share the batch (up to floating-point differences of batched matrix products).
+//
+// Hooks (tool calls, hints): when a sequence hits a stop token or stop string and a StopHook is
+// given, the hook sees the sequence so far and may return tokens to append; they are pushed through
+// the model on the next step together with the just-sampled token (only the new tokens are
+// computed; the prefix stays in the cache) and decoding continues. Appended tokens appear in
+// token_ids with generated = 0 and logprob 0, and do not count against max_new_tokens.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trainers/generation/sampling.h"
+#include "trainers/model/llama.h"
+
+namespace trainers {
+
+struct GenerateRequest {
+  std::vector<int> prompt;               // token ids, non-empty
+  int n = 1;                             // samples for this prompt
+  int max_new_tokens = 256;              // model-generated tokens per sample
+  SamplingParams sampling;               // temperature 0 = greedy
+  uint64_t seed = 0;
+  std::vector<int> stop_token_ids;       // e.g. eos; the stop token is kept in token_ids
+  std::vector<std::string> stop_strings; // matched on decoded text; text is cut before the match
+};
+
+struct Completion {
+  std::vector<int> token_ids;            // generated tokens and hook-appended tokens, in order
+  std::vector<float> logprobs;           // one per token (0 for appended tokens), see SampledTokens
+  std::vector<uint8_t> generated;        // 1 = sampled by the model, 0 = appended by a hook
+  std::string finish_reason;             // "stop" (stop token or string) or "length"
+  std::string matched_stop;              // the stop string or token text that ended it, if any
+  std::string text;                      // decoded completion (specials skipped), cut at a stop string;
+                                         // empty when the engine has no decode function
+};
+
+struct GenerateResult {
+  std::vector<Completion> completions;   // request.n entries, in sample order
+};
+
+// A sequence just stopped; return tokens to append and continue, or nullopt to finish it.
+struct StopEvent {
+  int request = 0;                       // index into the requests vector
+  int sample = 0;                        // 0..n-1
+  const std::vector<int>* prompt = nullptr;
+  const Completion* completion = nullptr;  // so far, including the stop token
+  std::string matched_stop;              // stop string, or "" when a stop token id matched
+  int stop_token_id = -1;                // the stop token id, or -1 when a stop string matched
+};
+using StopHook = std::function<std::optional<std::vector<int>>(const StopEvent&)>;
+
+// ids -> text; skip_special drops special tokens (used for Completion::text).
+using DecodeFn = std::function<std::string(const std::vector<int>&, bool skip_special)>;
+
+struct EngineOptions {
+  bool use_kv_cache = true;  // false: recompute the whole (left-padded) sequence every step (tests)
+  int max_batch = 64;        // sequences decoded together; more are processed in waves
+};
+
+class Engine {
+ public:
+  Engine(LlamaForCausalLM model, DecodeFn decode = nullptr, EngineOptions options = {});
+
+  // Runs all requests to completion; result i belongs to requests[i]. Throws util::InputError on an
+  // empty prompt, n < 1, token ids outside the vocabulary, or stop strings without a decode function.
+  std::vector<GenerateResult> Generate(const std::vector<GenerateRequest>& requests,
+                                       const StopHook& hook = nullptr);
+
+  LlamaForCausalLM& model() { return model_; }
+
+ private:
+  LlamaForCausalLM model_;
+  DecodeFn decode_;
+  EngineOptions options_;
+};
+
+}  // namespace trainers

@@ -1,0 +1,187 @@
+// ModelConfig presets, validation and HF config.json conversion.
+#include "trainers/model/config.h"
+
+#include "harness/util/error.h"
+
+namespace trainers {
+namespace {
+
+util::InputError ConfigError(const std::string& source, const std::string& field,
+                             const std::string& message) {
+  return util::InputError(util::Location{source, 0, field}, message);
+}
+
+template <typename T>
+void ReadKey(const nlohmann::json& json, const char* key, const std::string& source, T* out) {
+  auto it = json.find(key);
+  if (it == json.end() || it->is_null()) return;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) throw ConfigError(source, key, "expected a boolean");
+  } else {
+    if (!it->is_number()) throw ConfigError(source, key, "expected a number");
+    if constexpr (std::is_integral_v<T>) {
+      if (!it->is_number_integer()) throw ConfigError(source, key, "expected an integer");
+    }
+  }
+  *out = it->get<T>();
+}
+
+// Token ids in HF configs may be a single int or a list (generation_config eos); we take the first.
+void ReadTokenId(const nlohmann::json& json, const char* key, const std::string& source, int* out) {
+  auto it = json.find(key);
+  if (it == json.end() || it->is_null()) return;
+  if (it->is_array() && !it->empty() && (*it)[0].is_number_integer()) {
+    *out = (*it)[0].get<int>();
+  } else if (it->is_number_integer()) {
+    *out = it->get<int>();
+  } else {
+    throw ConfigError(source, key, "expected an integer token id");
+  }
+}
+
+}  // namespace
+
+void ModelConfig::Validate(const std::string& source) const {
+  auto positive = [&](int value, const char* field) {
+    if (value <= 0) throw ConfigError(source, field, "must be positive, got " + std::to_string(value));
+  };
+  positive(vocab_size, "vocab_size");
+  positive(hidden_size, "hidden_size");
+  positive(intermediate_size, "intermediate_size");
+  positive(num_hidden_layers, "num_hidden_layers");
+  positive(num_attention_heads, "num_attention_heads");
+  positive(num_key_value_heads, "num_key_value_heads");
+  positive(max_position_embeddings, "max_position_embeddings");
+  if (hidden_size % num_attention_heads != 0) {
+    throw ConfigError(source, "num_attention_heads",
+                      "hidden_size " + std::to_string(hidden_size) + " is not divisible by " +
+                          std::to_string(num_attention_heads) + " heads");
+  }
+  if (head_dim() % 2 != 0) {
+    throw ConfigError(source, "num_attention_heads", "head_dim must be even for rotary embeddings");
+  }
+  if (num_attention_heads % num_key_value_heads != 0) {
+    throw ConfigError(source, "num_key_value_heads",
+                      std::to_string(num_attention_heads) + " attention heads are not a multiple of " +
+                          std::to_string(num_key_value_heads) + " key/value heads");
+  }
+  if (!(rms_norm_eps > 0)) throw ConfigError(source, "rms_norm_eps", "must be positive");
+  if (!(rope_theta > 0)) throw ConfigError(source, "rope_theta", "must be positive");
+  for (auto [id, field] : {std::pair{bos_token_id, "bos_token_id"}, std::pair{eos_token_id, "eos_token_id"},
+                           std::pair{pad_token_id, "pad_token_id"}}) {
+    if (id >= vocab_size) {
+      throw ConfigError(source, field, "token id " + std::to_string(id) + " >= vocab_size " +
+                                           std::to_string(vocab_size));
+    }
+  }
+}
+
+long long ModelConfig::NumParameters() const {
+  const long long h = hidden_size, kv = static_cast<long long>(num_key_value_heads) * head_dim();
+  const long long per_layer = h * h * 2 + h * kv * 2 + 3 * h * intermediate_size + 2 * h;
+  long long total = per_layer * num_hidden_layers + h + static_cast<long long>(vocab_size) * h;
+  if (!tie_word_embeddings) total += static_cast<long long>(vocab_size) * h;
+  if (value_head) total += h + 1;
+  return total;
+}
+
+nlohmann::json ToHfConfigJson(const ModelConfig& c, const std::string& torch_dtype) {
+  auto id_or_null = [](int id) { return id < 0 ? nlohmann::json(nullptr) : nlohmann::json(id); };
+  return nlohmann::json{
+      {"architectures", {"LlamaForCausalLM"}},
+      {"model_type", "llama"},
+      {"vocab_size", c.vocab_size},
+      {"hidden_size", c.hidden_size},
+      {"intermediate_size", c.intermediate_size},
+      {"num_hidden_layers", c.num_hidden_layers},
+      {"num_attention_heads", c.num_attention_heads},
+      {"num_key_value_heads", c.num_key_value_heads},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"rms_norm_eps", c.rms_norm_eps},
+      {"rope_theta", c.rope_theta},
+      {"rope_scaling", nullptr},
+      {"hidden_act", "silu"},
+      {"attention_bias", false},
+      {"initializer_range", c.initializer_range},
+      {"tie_word_embeddings", c.tie_word_embeddings},
+      {"bos_token_id", id_or_null(c.bos_token_id)},
+      {"eos_token_id", id_or_null(c.eos_token_id)},
+      {"pad_token_id", id_or_null(c.pad_token_id)},
+      {"use_cache", true},
+      {"torch_dtype", torch_dtype},
+      {"harness_value_head", c.value_head},
+  };
+}
+
+ModelConfig FromHfConfigJson(const nlohmann::json& json, const std::string& source) {
+  if (!json.is_object()) throw ConfigError(source, "", "config must be a JSON object");
+  ModelConfig c;
+  ReadKey(json, "vocab_size", source, &c.vocab_size);
+  ReadKey(json, "hidden_size", source, &c.hidden_size);
+  ReadKey(json, "intermediate_size", source, &c.intermediate_size);
+  ReadKey(json, "num_hidden_layers", source, &c.num_hidden_layers);
+  ReadKey(json, "num_attention_heads", source, &c.num_attention_heads);
+  c.num_key_value_heads = c.num_attention_heads;  // HF default when the key is absent
+  ReadKey(json, "num_key_value_heads", source, &c.num_key_value_heads);
+  ReadKey(json, "max_position_embeddings", source, &c.max_position_embeddings);
+  ReadKey(json, "rms_norm_eps", source, &c.rms_norm_eps);
+  ReadKey(json, "rope_theta", source, &c.rope_theta);
+  ReadKey(json, "initializer_range", source, &c.initializer_range);
+  c.tie_word_embeddings = true;  // LlamaConfig's default when the key is absent
+  ReadKey(json, "tie_word_embeddings", source, &c.tie_word_embeddings);
+  ReadKey(json, "harness_value_head", source, &c.value_head);
+  ReadKey(json, "value_head", source, &c.value_head);
+  ReadTokenId(json, "bos_token_id", source, &c.bos_token_id);
+  ReadTokenId(json, "eos_token_id", source, &c.eos_token_id);
+  ReadTokenId(json, "pad_token_id", source, &c.pad_token_id);
+  if (json.contains("hidden_act") && json["hidden_act"] != "silu") {
+    throw ConfigError(source, "hidden_act", "only \"silu\" (SwiGLU) is supported");
+  }
+  if (json.contains("rope_scaling") && !json["rope_scaling"].is_null()) {
+    throw ConfigError(source, "rope_scaling", "rope scaling is not supported");
+  }
+  if (json.value("attention_bias", false) == true) {
+    throw ConfigError(source, "attention_bias", "attention biases are not supported");
+  }
+  c.Validate(source);
+  return c;
+}
+
+std::vector<std::string> PresetNames() { return {"nano", "micro", "small"}; }
+
+ModelConfig PresetConfig(const std::string& name, int vocab_size) {
+  ModelConfig c;
+  c.vocab_size = vocab_size;
+  if (name == "nano") {          // 4 x 197K + embeddings: ~1M at a 512-token vocabulary
+    c.hidden_size = 128, c.intermediate_size = 384, c.num_hidden_layers = 4;
+    c.num_attention_heads = 4, c.num_key_value_heads = 2;
+  } else if (name == "micro") {  // 6 x 983K + embeddings: ~6M
+    c.hidden_size = 256, c.intermediate_size = 1024, c.num_hidden_layers = 6;
+    c.num_attention_heads = 8, c.num_key_value_heads = 4;
+  } else if (name == "small") {  // 8 x 3.1M + embeddings: ~25M
+    c.hidden_size = 512, c.intermediate_size = 1536, c.num_hidden_layers = 8;
+    c.num_attention_heads = 8, c.num_key_value_heads = 4;
+  } else {
+    std::string names;
+    for (const auto& n : PresetNames()) names += (names.empty() ? "" : ", ") + n;
+    throw util::InputError(util::Location{"", 0, "preset"},
+                           "unknown model preset '" + name + "' (known: " + names + ")");
+  }
+  c.max_position_embeddings = 2048;
+  c.Validate("preset " + name);
+  return c;
+}
+
+ModelConfig OverrideConfig(const ModelConfig& base, const nlohmann::json& overrides,
+                           const std::string& source) {
+  nlohmann::json merged = ToHfConfigJson(base, "float32");
+  for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+    if (!merged.contains(it.key())) {
+      throw ConfigError(source, it.key(), "unknown model config key");
+    }
+    merged[it.key()] = it.value();
+  }
+  return FromHfConfigJson(merged, source);
+}
+
+}  // namespace trainers

@@ -1,0 +1,58 @@
+// Model hyperparameters in Hugging Face LlamaConfig terms, the named presets, and the runtime choice
+// of device, dtype and threads. Torch-free so CLI and trainer configs can carry it around cheaply.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace trainers {
+
+struct ModelConfig {
+  // Architecture (LlamaConfig keys; config.json round-trips them).
+  int vocab_size = 512;
+  int hidden_size = 128;
+  int intermediate_size = 384;
+  int num_hidden_layers = 4;
+  int num_attention_heads = 4;
+  int num_key_value_heads = 2;         // < num_attention_heads: grouped-query attention
+  int max_position_embeddings = 1024;
+  double rms_norm_eps = 1e-5;
+  double rope_theta = 10000.0;
+  double initializer_range = 0.02;     // std of the normal init of every linear/embedding weight
+  bool tie_word_embeddings = false;    // lm_head shares model.embed_tokens.weight
+  int bos_token_id = -1;               // -1: unset (written as null)
+  int eos_token_id = -1;
+  int pad_token_id = -1;
+  // Ours, not HF: a scalar value head (PPO critic) next to lm_head, saved as value_head.{weight,bias}.
+  bool value_head = false;
+
+  int head_dim() const { return hidden_size / num_attention_heads; }
+  // Throws util::InputError (naming `source` and the field) on impossible shapes.
+  void Validate(const std::string& source) const;
+  // Parameters of the model this config builds (embeddings counted once when tied).
+  long long NumParameters() const;
+};
+
+// HF config.json with architectures/model_type/torch_dtype so `transformers` loads it unchanged.
+nlohmann::json ToHfConfigJson(const ModelConfig& config, const std::string& torch_dtype);
+// Reads LlamaConfig keys; unknown keys are ignored (HF writes many), mistyped known keys throw
+// util::InputError naming `source` and the key. Validates the result.
+ModelConfig FromHfConfigJson(const nlohmann::json& json, const std::string& source);
+
+// Named presets: "nano" (~1M parameters), "micro" (~6M), "small" (~25M). Unknown name: InputError.
+ModelConfig PresetConfig(const std::string& name, int vocab_size);
+std::vector<std::string> PresetNames();
+// Applies {"key": value} overrides (same keys as config.json) on top of `base`.
+ModelConfig OverrideConfig(const ModelConfig& base, const nlohmann::json& overrides,
+                           const std::string& source);
+
+// Where and how the model runs. Chosen once; an unavailable device is an error, never a fallback.
+struct RuntimeConfig {
+  std::string device = "cpu";    // "cpu", "cuda", "cuda:N"
+  std::string dtype = "float32"; // "float32" or "bfloat16"
+  int threads = 0;               // torch intra-op threads; 0 = number of cores
+};
+
+}  // namespace trainers

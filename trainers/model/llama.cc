@@ -1,0 +1,360 @@
+// Llama decoder forward passes, KV cache bookkeeping, weight init and device/dtype resolution.
+#include "trainers/model/llama.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
+#include <torch/nn/functional/activation.h>
+
+#include "harness/util/error.h"
+#include "trainers/build_info.h"
+
+namespace trainers {
+namespace {
+
+// Added to attention scores that must be ignored. Finite, so a row with nothing to attend to
+// (a padding query) gives a uniform softmax instead of NaN; representable in bf16.
+constexpr double kMaskValue = -1e30;
+
+at::Tensor RotateHalf(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// KvCache
+
+KvCache KvCache::Allocate(const ModelConfig& config, int64_t batch, int64_t capacity,
+                          const c10::TensorOptions& options) {
+  KvCache cache;
+  cache.capacity = capacity;
+  cache.lengths.assign(batch, 0);
+  for (int i = 0; i < config.num_hidden_layers; ++i) {
+    cache.keys.push_back(at::zeros({batch, config.num_key_value_heads, capacity, config.head_dim()}, options));
+    cache.values.push_back(at::zeros_like(cache.keys.back()));
+  }
+  return cache;
+}
+
+void KvCache::Reserve(int64_t new_capacity) {
+  if (new_capacity <= capacity) return;
+  new_capacity = std::max(new_capacity, capacity * 3 / 2);  // amortise repeated appends
+  for (auto* list : {&keys, &values}) {
+    for (auto& t : *list) {
+      auto grown = at::zeros({t.size(0), t.size(1), new_capacity, t.size(3)}, t.options());
+      grown.narrow(2, 0, capacity).copy_(t);
+      t = grown;
+    }
+  }
+  capacity = new_capacity;
+}
+
+void KvCache::SelectRows(const std::vector<int64_t>& rows) {
+  if (keys.empty()) return;
+  auto index = at::tensor(rows, at::TensorOptions().dtype(at::kLong)).to(keys[0].device());
+  for (auto* list : {&keys, &values}) {
+    for (auto& t : *list) t = t.index_select(0, index);
+  }
+  std::vector<int64_t> new_lengths;
+  new_lengths.reserve(rows.size());
+  for (int64_t r : rows) new_lengths.push_back(lengths.at(r));
+  lengths = std::move(new_lengths);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modules
+
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps_in) : eps(eps_in) {
+  weight = register_parameter("weight", at::ones({dim}));
+}
+
+at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
+  // HF LlamaRMSNorm: statistics in fp32, scale applied after casting back to the input dtype.
+  auto xf = x.to(at::kFloat);
+  auto normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * normed.to(x.scalar_type());
+}
+
+AttentionImpl::AttentionImpl(const ModelConfig& c)
+    : num_heads(c.num_attention_heads), num_kv_heads(c.num_key_value_heads), head_dim(c.head_dim()) {
+  auto linear = [](int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  };
+  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads * head_dim));
+  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads * head_dim));
+  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads * head_dim));
+  o_proj = register_module("o_proj", linear(num_heads * head_dim, c.hidden_size));
+}
+
+at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& ctx, int64_t layer) {
+  const int64_t B = x.size(0), T = x.size(1), G = num_heads / num_kv_heads;
+  auto q = q_proj->forward(x).view({B, T, num_heads, head_dim});
+  auto k = k_proj->forward(x).view({B, T, num_kv_heads, head_dim});
+  auto v = v_proj->forward(x).view({B, T, num_kv_heads, head_dim});
+  // Rotary embedding (HF rotate-half); the 1/sqrt(d) scale is folded into q.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  q = (q * ctx.cos + RotateHalf(q) * ctx.sin) * scale;
+  k = k * ctx.cos + RotateHalf(k) * ctx.sin;
+  k = k.transpose(1, 2);  // [B, Hkv, T, D]
+  v = v.transpose(1, 2);
+  if (ctx.cache != nullptr) {
+    auto& kc = ctx.cache->keys[layer];
+    auto& vc = ctx.cache->values[layer];
+    if (ctx.uniform_start) {
+      kc.narrow(2, ctx.start, T).copy_(k);
+      vc.narrow(2, ctx.start, T).copy_(v);
+    } else {
+      // Advanced indices in dims 0 and 2 with a slice between: values are [B, T, Hkv, D].
+      using at::indexing::Slice;
+      kc.index_put_({ctx.batch_index, Slice(), ctx.slot_index}, k.transpose(1, 2));
+      vc.index_put_({ctx.batch_index, Slice(), ctx.slot_index}, v.transpose(1, 2));
+    }
+    k = kc.narrow(2, 0, ctx.key_len);
+    v = vc.narrow(2, 0, ctx.key_len);
+  }
+  const int64_t S = k.size(2);
+  // Group the query heads that share a key/value head: [B, Hkv, G*T, D]; no copy of k/v.
+  auto qg = q.view({B, T, num_kv_heads, G, head_dim}).permute({0, 2, 3, 1, 4}).reshape({B, num_kv_heads, G * T, head_dim});
+  auto scores = at::matmul(qg, k.transpose(2, 3)).view({B, num_kv_heads, G, T, S});
+  scores = scores + ctx.mask;
+  at::Tensor probs = x.scalar_type() == at::kFloat
+                         ? at::softmax(scores, -1)
+                         : at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
+  auto out = at::matmul(probs.view({B, num_kv_heads, G * T, S}), v);  // [B, Hkv, G*T, D]
+  out = out.view({B, num_kv_heads, G, T, head_dim}).permute({0, 3, 1, 2, 4}).reshape({B, T, num_heads * head_dim});
+  return o_proj->forward(out);
+}
+
+MlpImpl::MlpImpl(const ModelConfig& c) {
+  auto linear = [](int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  };
+  gate_proj = register_module("gate_proj", linear(c.hidden_size, c.intermediate_size));
+  up_proj = register_module("up_proj", linear(c.hidden_size, c.intermediate_size));
+  down_proj = register_module("down_proj", linear(c.intermediate_size, c.hidden_size));
+}
+
+at::Tensor MlpImpl::forward(const at::Tensor& x) {
+  return down_proj->forward(at::silu(gate_proj->forward(x)) * up_proj->forward(x));
+}
+
+DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c) {
+  self_attn = register_module("self_attn", Attention(c));
+  mlp = register_module("mlp", Mlp(c));
+  input_layernorm = register_module("input_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+  post_attention_layernorm =
+      register_module("post_attention_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const AttentionContext& ctx, int64_t layer) {
+  auto h = x + self_attn->forward(input_layernorm->forward(x), ctx, layer);
+  return h + mlp->forward(post_attention_layernorm->forward(h));
+}
+
+LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int i = 0; i < c.num_hidden_layers; ++i) layers->push_back(DecoderLayer(c));
+  norm = register_module("norm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+LlamaForCausalLMImpl::LlamaForCausalLMImpl(const ModelConfig& config) : config_(config) {
+  config_.Validate("model config");
+  model = register_module("model", LlamaModel(config_));
+  if (!config_.tie_word_embeddings) {
+    lm_head = register_module(
+        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config_.hidden_size, config_.vocab_size).bias(false)));
+  }
+  if (config_.value_head) {
+    value_head = register_module("value_head", torch::nn::Linear(config_.hidden_size, 1));
+  }
+  // HF LlamaRotaryEmbedding: inv_freq[i] = theta^(-2i/d), computed in fp32.
+  const int64_t d = config_.head_dim();
+  inv_freq_ = 1.0 / at::pow(config_.rope_theta, at::arange(0, d, 2, at::kLong).to(at::kFloat) / static_cast<double>(d));
+}
+
+c10::TensorOptions LlamaForCausalLMImpl::options() const {
+  const auto& w = model->norm->weight;
+  return c10::TensorOptions().device(w.device()).dtype(w.scalar_type());
+}
+
+void LlamaForCausalLMImpl::RotaryTables(const at::Tensor& positions, AttentionContext* ctx) {
+  auto inv = inv_freq_.to(positions.device());
+  auto freqs = positions.to(at::kFloat).unsqueeze(-1) * inv;  // [B, T, d/2]
+  auto emb = at::cat({freqs, freqs}, -1).unsqueeze(2);         // [B, T, 1, d]
+  const auto dtype = options().dtype();
+  ctx->cos = emb.cos().to(dtype);
+  ctx->sin = emb.sin().to(dtype);
+}
+
+at::Tensor LlamaForCausalLMImpl::Run(const at::Tensor& input_ids, const at::Tensor& positions,
+                                     AttentionContext& ctx) {
+  RotaryTables(positions, &ctx);
+  auto h = model->embed_tokens->forward(input_ids);
+  int64_t i = 0;
+  for (const auto& layer : *model->layers) {
+    h = layer->as<DecoderLayer>()->forward(h, ctx, i++);
+  }
+  return model->norm->forward(h);
+}
+
+at::Tensor LlamaForCausalLMImpl::Hidden(const at::Tensor& input_ids, const at::Tensor& attention_mask) {
+  TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [batch, seq], got ", input_ids.sizes());
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  TORCH_CHECK(T <= config_.max_position_embeddings, "sequence length ", T,
+              " exceeds max_position_embeddings ", config_.max_position_embeddings);
+  const auto device = input_ids.device();
+  auto idx = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device));
+  auto allowed = idx.view({1, 1, T}) <= idx.view({1, T, 1});  // [1, T(query), T(key)] causal
+  at::Tensor positions;
+  if (attention_mask.defined()) {
+    TORCH_CHECK(attention_mask.sizes() == input_ids.sizes(), "attention_mask shape ",
+                attention_mask.sizes(), " != input_ids shape ", input_ids.sizes());
+    auto m = attention_mask.to(at::kLong);
+    positions = (m.cumsum(1) - 1).clamp_min(0);
+    allowed = allowed & m.to(at::kBool).view({B, 1, T});
+  } else {
+    positions = idx.view({1, T}).expand({B, T});
+  }
+  AttentionContext ctx;
+  ctx.mask = at::zeros(allowed.sizes(), options()).masked_fill(allowed.logical_not(), kMaskValue)
+                 .view({allowed.size(0), 1, 1, T, T});
+  return Run(input_ids, positions, ctx);
+}
+
+at::Tensor LlamaForCausalLMImpl::Forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) {
+  return Logits(Hidden(input_ids, attention_mask));
+}
+
+at::Tensor LlamaForCausalLMImpl::ForwardCached(const at::Tensor& input_ids,
+                                               const std::vector<int64_t>& num_new, KvCache* cache) {
+  TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [batch, seq], got ", input_ids.sizes());
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  TORCH_CHECK(cache != nullptr && cache->batch() == B, "cache batch ", cache ? cache->batch() : -1,
+              " != input batch ", B);
+  TORCH_CHECK(static_cast<int64_t>(num_new.size()) == B, "num_new has ", num_new.size(), " rows, batch is ", B);
+  int64_t max_start = 0, key_len = 0;
+  bool uniform = true;
+  for (int64_t b = 0; b < B; ++b) {
+    TORCH_CHECK(num_new[b] >= 0 && num_new[b] <= T, "num_new[", b, "] = ", num_new[b], " outside [0, ", T, "]");
+    max_start = std::max(max_start, cache->lengths[b]);
+    key_len = std::max(key_len, cache->lengths[b] + num_new[b]);
+    uniform = uniform && cache->lengths[b] == cache->lengths[0];
+  }
+  TORCH_CHECK(key_len <= config_.max_position_embeddings, "sequence would reach ", key_len,
+              " positions; max_position_embeddings is ", config_.max_position_embeddings);
+  cache->Reserve(max_start + T);  // padded tail tokens are written too (never read)
+  key_len = std::max<int64_t>(key_len, 1);
+
+  const auto device = input_ids.device();
+  const auto long_opts = at::TensorOptions().dtype(at::kLong);
+  auto starts = at::tensor(cache->lengths, long_opts).to(device).view({B, 1});
+  auto t_idx = at::arange(T, long_opts.device(device)).view({1, T});
+  auto positions = starts + t_idx;  // [B, T]
+  auto s_idx = at::arange(key_len, long_opts.device(device)).view({1, 1, key_len});
+  auto allowed = s_idx <= positions.unsqueeze(-1);  // [B, T, S]: causal over cache + chunk
+
+  AttentionContext ctx;
+  ctx.cache = cache;
+  ctx.key_len = key_len;
+  ctx.uniform_start = uniform;
+  ctx.start = cache->lengths[0];
+  if (!uniform) {
+    ctx.batch_index = at::arange(B, long_opts.device(device)).view({B, 1});
+    ctx.slot_index = positions;
+  }
+  ctx.mask = at::zeros(allowed.sizes(), options()).masked_fill(allowed.logical_not(), kMaskValue)
+                 .view({B, 1, 1, T, key_len});
+  auto hidden = Run(input_ids, positions.clamp_max(config_.max_position_embeddings - 1), ctx);
+  for (int64_t b = 0; b < B; ++b) cache->lengths[b] += num_new[b];
+  return hidden;
+}
+
+at::Tensor LlamaForCausalLMImpl::Logits(const at::Tensor& hidden) {
+  if (lm_head) return lm_head->forward(hidden);
+  return at::linear(hidden, model->embed_tokens->weight);
+}
+
+at::Tensor LlamaForCausalLMImpl::Values(const at::Tensor& hidden) {
+  TORCH_CHECK(value_head, "this model has no value head (config value_head=false)");
+  return value_head->forward(hidden);
+}
+
+void LlamaForCausalLMImpl::InitWeights(uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  at::NoGradGuard no_grad;
+  for (auto& item : named_parameters(/*recurse=*/true)) {
+    const std::string& name = item.key();
+    auto& p = item.value();
+    at::Tensor init;
+    if (name.size() >= 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0) {
+      init = at::ones(p.sizes());
+    } else if (name == "value_head.bias") {
+      init = at::zeros(p.sizes());
+    } else {
+      init = at::empty(p.sizes()).normal_(0.0, config_.initializer_range, gen);
+    }
+    p.copy_(init);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device, dtype, construction
+
+c10::Device ResolveDevice(const std::string& device) {
+  const util::Location where{"", 0, "device"};
+  if (device == "cpu") return c10::Device(c10::kCPU);
+  if (device.rfind("cuda", 0) != 0) {
+    throw util::InputError(where, "unknown device '" + device + "' (use cpu, cuda or cuda:N)");
+  }
+  c10::Device parsed(c10::kCPU);
+  try {
+    parsed = c10::Device(device);
+  } catch (const std::exception&) {
+    throw util::InputError(where, "malformed device '" + device + "' (use cpu, cuda or cuda:N)");
+  }
+  if (!torch::cuda::is_available()) {
+    throw util::InputError(where, "device '" + device + "' requested but CUDA is not available in this build/machine");
+  }
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  if (parsed.has_index() && parsed.index() >= count) {
+    throw util::InputError(where, "device '" + device + "' requested but only " + std::to_string(count) +
+                                      " CUDA device(s) exist");
+  }
+  return parsed;
+}
+
+c10::ScalarType ResolveDtype(const std::string& dtype) {
+  if (dtype == "float32" || dtype == "fp32") return at::kFloat;
+  if (dtype == "bfloat16" || dtype == "bf16") return at::kBFloat16;
+  if (dtype == "float16" || dtype == "fp16") return at::kHalf;
+  throw util::InputError(util::Location{"", 0, "dtype"},
+                         "unknown dtype '" + dtype + "' (use float32 or bfloat16)");
+}
+
+std::string DtypeName(c10::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return "float32";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    default: return c10::toString(dtype);
+  }
+}
+
+LlamaForCausalLM BuildModel(const ModelConfig& config, const RuntimeConfig& runtime, uint64_t seed) {
+  SetTorchThreads(runtime.threads);
+  const auto device = ResolveDevice(runtime.device);
+  const auto dtype = ResolveDtype(runtime.dtype);
+  LlamaForCausalLM model(config);
+  model->InitWeights(seed);
+  model->to(device, dtype);
+  return model;
+}
+
+}  // namespace trainers
