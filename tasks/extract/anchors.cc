@@ -1,0 +1,435 @@
+// Presets that reproduce other harnesses' extraction byte for byte, bugs included, so that their
+// published numbers can be reproduced from the same generations (eval_anchors.md §2):
+//   lm-eval gsm8k / gsm8k_cot filters, lm-eval GPQA generative filters, simple-evals GPQA, and
+//   Qwen2.5-Math evaluation/parser.py (extract_answer, choice_answer_clean, strip_string).
+// Each returns exactly the string the anchor's filter produces; IsEquivalent applies the anchor's
+// own comparison to these rules (equivalence.cc).
+#include <algorithm>
+#include <cctype>
+
+#include "harness/util/text.h"
+#include "tasks/extract/pipeline.h"
+
+namespace tasks::extract::internal {
+
+namespace {
+
+// All matches of `re` like Python's re.findall: per match, the first non-empty group (or the whole
+// match when the pattern has no groups), with its position. `whole_if_empty` keeps empty groups.
+std::vector<Found> FindAll(const RE2& re, std::string_view text) {
+  std::vector<Found> out;
+  const int ngroups = re.NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> groups(ngroups + 1);
+  re2::StringPiece input(text.data(), text.size());
+  size_t start = 0;
+  while (start <= text.size() &&
+         re.Match(input, start, text.size(), RE2::UNANCHORED, groups.data(), ngroups + 1)) {
+    size_t pos = static_cast<size_t>(groups[0].data() - text.data());
+    std::string value;
+    if (ngroups == 0) {
+      value = std::string(groups[0].data(), groups[0].size());
+    } else {
+      for (int g = 1; g <= ngroups; ++g) {
+        if (!groups[g].empty()) {
+          value = std::string(groups[g].data(), groups[g].size());
+          break;
+        }
+      }
+    }
+    out.push_back({pos, std::string(groups[0].data(), groups[0].size()), value});
+    start = pos + std::max<size_t>(groups[0].size(), 1);
+  }
+  return out;
+}
+
+// Python str.strip() for ASCII whitespace.
+std::string PyStrip(std::string_view s) { return util::Trim(s); }
+
+// lm-eval RegexFilter: findall, then match[group_select], first non-empty tuple element, strip();
+// no match gives "[invalid]", which we report as an invalid answer.
+Step RegexFilterStep(std::string name, const RE2& re, bool take_last) {
+  return {std::move(name), [&re, take_last](const Context& context, std::vector<Found>& out) {
+            auto matches = FindAll(re, context.text);
+            if (matches.empty()) return;
+            Found f = take_last ? matches.back() : matches.front();
+            f.value = PyStrip(f.value);
+            // An all-empty tuple yields the fallback "[invalid]" in lm-eval.
+            if (f.value.empty() && re.NumberOfCapturingGroups() > 0) return;
+            out.push_back(std::move(f));
+          }};
+}
+
+// lm-eval's ignore_punctuation removes Unicode punctuation; ASCII punctuation is what occurs here.
+std::string LowerNoPunct(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::ispunct(static_cast<unsigned char>(c))) continue;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+}  // namespace
+
+// gsm8k.yaml "strict-match": `#### (\-?[0-9\.\,]+)`, take_first.
+Pipeline LmEvalGsm8kStrict() {
+  static const RE2 re(R"(#### (\-?[0-9\.\,]+))", Latin1());
+  return {{RegexFilterStep("lmeval_strict_match", re, false)}};
+}
+
+// gsm8k.yaml "flexible-extract": `(-?[$0-9.,]{2,})|(-?[0-9]+)`, group_select -1.
+Pipeline LmEvalGsm8kFlexible() {
+  static const RE2 re(R"((-?[$0-9.,]{2,})|(-?[0-9]+))", Latin1());
+  return {{RegexFilterStep("lmeval_flexible_extract", re, true)}};
+}
+
+// gsm8k-cot "strict-match": `The answer is (\-?[0-9\.\,]+).` with its unescaped final '.', which
+// makes the group give back its last character when nothing follows the number on the line
+// ("The answer is 18" -> "1"), and finds nothing in "The answer is $18.".
+Pipeline LmEvalGsm8kCot() {
+  static const RE2 re(R"(The answer is (\-?[0-9\.\,]+).)", Latin1());
+  return {{RegexFilterStep("lmeval_cot_strict", re, false)}};
+}
+
+// GPQA generative "strict-match": `(?<=The answer is )(.*)(?=.)`, take_first. RE2 has no lookaround;
+// the emulation: after the first "The answer is " whose line has at least one more character, the
+// rest of the line minus its last character ("The answer is (B)" -> "(B").
+Pipeline LmEvalGpqaStrict() {
+  return {{{"lmeval_strict_match", [](const Context& context, std::vector<Found>& out) {
+              const std::string_view needle = "The answer is ";
+              const std::string_view text = context.text;
+              size_t pos = 0;
+              while ((pos = text.find(needle, pos)) != std::string_view::npos) {
+                size_t begin = pos + needle.size();
+                size_t end = text.find('\n', begin);
+                if (end == std::string_view::npos) end = text.size();
+                if (end > begin) {
+                  // lm-eval keeps "" here (one character left on the line); an empty answer is
+                  // reported as a failed extraction.
+                  std::string match(text.substr(begin, end - begin - 1));
+                  if (!PyStrip(match).empty()) out.push_back({pos, match, PyStrip(match)});
+                  return;
+                }
+                pos = begin;
+              }
+            }}}};
+}
+
+// GPQA generative "flexible-extract": MultiChoiceRegexFilter with `(\([A-Z]\))`, ignore_case,
+// ignore_punctuation, group_select -1; then the option texts; then `:[\s]*(A|B|C|D)`.
+Pipeline LmEvalGpqaFlexible() {
+  Step paren = {"lmeval_multi_choice_regex", [](const Context& context, std::vector<Found>& out) {
+                  static const RE2 re(R"((?i)(\([A-Z]\)))", Latin1());
+                  auto matches = FindAll(re, context.text);
+                  if (matches.empty()) return;
+                  Found f = matches.back();
+                  f.value = PyStrip(f.value);
+                  out.push_back(std::move(f));
+                }};
+  Step text = {"lmeval_choice_text", [](const Context& context, std::vector<Found>& out) {
+                 const auto& choices = context.record->choices;
+                 std::string alternation;
+                 std::vector<std::string> keys;
+                 for (const auto& c : choices) {
+                   std::string key = LowerNoPunct(util::Trim(c));
+                   keys.push_back(key);
+                   if (key.empty()) continue;
+                   alternation += (alternation.empty() ? "" : "|") + RE2::QuoteMeta(key);
+                 }
+                 if (alternation.empty()) return;
+                 RE2 re("(?s)" + alternation, Latin1());
+                 if (!re.ok()) return;
+                 std::string filtered = LowerNoPunct(context.text);
+                 auto matches = FindAll(re, filtered);
+                 if (matches.empty()) return;
+                 Found f = matches.back();
+                 std::string key = PyStrip(f.value);
+                 for (size_t i = 0; i < keys.size(); ++i) {
+                   if (keys[i] == key) {
+                     out.push_back({f.pos, f.raw, "(" + std::string(1, static_cast<char>('A' + i)) + ")"});
+                     return;
+                   }
+                 }
+                 out.push_back({f.pos, f.raw, key});
+               }};
+  Step colon = {"lmeval_without_paren", [](const Context& context, std::vector<Found>& out) {
+                  static const RE2 re(R"(:[\s]*(A|B|C|D))", Latin1());
+                  auto matches = FindAll(re, context.text);
+                  if (matches.empty()) return;
+                  Found f = matches.back();
+                  f.value = "(" + PyStrip(f.value) + ")";
+                  out.push_back(std::move(f));
+                }};
+  return {{paren}, {text}, {colon}};
+}
+
+// simple-evals GPQA: re.search(r"(?i)Answer[ \t]*:[ \t]*\$?([A-D])\$?"), the first match, case kept.
+Pipeline SimpleEvalsGpqa() {
+  static const RE2 re(R"((?i)Answer[ \t]*:[ \t]*\$?([A-D])\$?)", Latin1());
+  return {{RegexFilterStep("simple_evals_answer", re, false)}};
+}
+
+// ---- Qwen2.5-Math evaluation/parser.py ----
+
+namespace {
+
+// parser.py unit_texts ("units mainly from MathQA"), in its order; the parser also tries each with
+// an "s" appended. Entries are regex fragments there (unescaped), so they are here too.
+const std::vector<std::string>& QwenUnitTexts() {
+  static const std::vector<std::string>* units = [] {
+    auto* u = new std::vector<std::string>{
+        "east", "degree", "mph", "kmph", "ft", "m sqaure", " m east", "sq m", "deg", "mile", "q .",
+        "monkey", "prime", "ratio", "profit of rs", "rd", "o", "gm", "p . m", "lb", "tile", "per", "dm",
+        "lt", "gain", "ab", "way", "west", "a .", "b .", "c .", "d .", "e .", "f .", "g .", "h .", "t",
+        "a", "h", "no change", "men", "soldier", "pie", "bc", "excess", "st", "inches", "noon",
+        "percent", "by", "gal", "kmh", "c", "acre", "rise", "a . m", "th",
+        "\xCF\x80 r 2", "sq", "mark", "l", "toy", "coin", "sq . m", "gallon", "\xC2\xB0 f", "profit",
+        "minw", "yr", "women", "feet", "am", "pm", "hr", "cu cm", "square",
+        "v \xC3\xA2 \xE2\x82\xAC \xE2\x84\xA2", "are", "rupee", "rounds", "cubic", "cc", "mtr", "s",
+        "ohm", "number", "kmph", "day", "hour", "minute", "min", "second", "man", "woman", "sec",
+        "cube", "mt", "sq inch", "mp", "\xE2\x88\x8F cm \xC2\xB3", "hectare", "more", "sec", "unit",
+        "cu . m", "cm 2", "rs .", "rs", "kg", "g", "month", "km", "m", "cm", "mm", "apple", "liter",
+        "loss", "yard", "pure", "year", "increase", "decrease", "d", "less", "Surface", "litre",
+        "pi sq m", "s .", "metre", "meter", "inch"};
+    size_t n = u->size();
+    for (size_t i = 0; i < n; ++i) u->push_back((*u)[i] + "s");
+    return u;
+  }();
+  return *units;
+}
+
+const std::vector<std::unique_ptr<RE2>>& QwenUnitPatterns() {
+  static const auto* patterns = [] {
+    auto* p = new std::vector<std::unique_ptr<RE2>>();
+    for (const auto& unit : QwenUnitTexts()) {
+      auto re = std::make_unique<RE2>("(^|\\W)" + unit + "($|\\W)", Latin1());
+      if (re->ok()) p->push_back(std::move(re));
+    }
+    return p;
+  }();
+  return *patterns;
+}
+
+std::string RStrip(std::string s, char c) {
+  while (!s.empty() && s.back() == c) s.pop_back();
+  return s;
+}
+
+// _fix_fracs: "\frac12" -> "\frac{1}{2}", "\frac1{2}" -> "\frac{1}{2}".
+std::string FixFracs(const std::string& s) {
+  std::vector<std::string> parts;
+  size_t pos = 0, next;
+  while ((next = s.find("\\frac", pos)) != std::string::npos) {
+    parts.push_back(s.substr(pos, next - pos));
+    pos = next + 5;
+  }
+  parts.push_back(s.substr(pos));
+  std::string out = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& sub = parts[i];
+    out += "\\frac";
+    if (!sub.empty() && sub[0] == '{') {
+      out += sub;
+      continue;
+    }
+    if (sub.size() < 2) return s;
+    std::string a(1, sub[0]), b(1, sub[1]);
+    if (b != "{") {
+      out += "{" + a + "}{" + b + "}" + sub.substr(2);
+    } else {
+      out += "{" + a + "}" + b + sub.substr(2);
+    }
+  }
+  return out;
+}
+
+// _fix_a_slash_b: "3/4" -> "\frac{3}{4}" when both sides are canonical integers.
+std::string FixSlash(const std::string& s) {
+  static const RE2 re(R"((-?[0-9]+)/(-?[0-9]+))", Latin1());
+  std::string a, b;
+  if (!RE2::FullMatch(s, re, &a, &b)) return s;
+  auto canonical = [](const std::string& x) {
+    std::string digits = x[0] == '-' ? x.substr(1) : x;
+    return digits == "0" || digits[0] != '0';
+  };
+  if (!canonical(a) || !canonical(b) || a == "-0" || b == "-0") return s;
+  return "\\frac{" + a + "}{" + b + "}";
+}
+
+}  // namespace
+
+std::string QwenStripString(std::string s) {
+  if (s.size() > 4096) s.resize(4096);
+  s = PyStrip(s);
+  s = util::ReplaceAll(s, "\n", "");
+  s = RStrip(s, '.');
+  s = util::ReplaceAll(s, "\\!", "");
+  s = util::ReplaceAll(s, "bmatrix", "pmatrix");
+  s = util::ReplaceAll(s, "tfrac", "frac");
+  s = util::ReplaceAll(s, "dfrac", "frac");
+  s = util::ReplaceAll(s, "\\neq", "\\ne");
+  s = util::ReplaceAll(s, "\\leq", "\\le");
+  s = util::ReplaceAll(s, "\\geq", "\\ge");
+  s = util::ReplaceAll(s, "\\left", "");
+  s = util::ReplaceAll(s, "\\right", "");
+  s = util::ReplaceAll(s, "\\{", "{");
+  s = util::ReplaceAll(s, "\\}", "}");
+  {
+    // re.sub(r"\\text{.*?}$", "", s): from the first "\text{" to the end when s ends in '}'.
+    static const RE2 unit(R"(\\text\{.*?\}$)", Latin1());
+    std::string t = s;
+    RE2::Replace(&t, unit, "");
+    t = PyStrip(t);
+    if (!t.empty() && t != s) s = t;
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& re : QwenUnitPatterns()) {
+      std::string t = s;
+      RE2::GlobalReplace(&t, *re, "\\1\\2");
+      if (!t.empty()) s = t;
+    }
+  }
+  s = util::ReplaceAll(s, "^{\\circ}", "");
+  s = util::ReplaceAll(s, "^\\circ", "");
+  s = util::ReplaceAll(s, "\\$", "");
+  s = util::ReplaceAll(s, "$", "");
+  s = util::ReplaceAll(s, "\\(", "");
+  s = util::ReplaceAll(s, "\\)", "");
+  static const RE2 text_group(R"(\\text\{(.*?)\})", Latin1());
+  RE2::GlobalReplace(&s, text_group, "\\1");
+  for (const char* key : {"x=", "y=", "z=", "x\\in", "y\\in", "z\\in", "x\\to", "y\\to", "z\\to"}) {
+    s = util::ReplaceAll(s, key, "");
+  }
+  s = util::ReplaceAll(s, "\\emptyset", "{}");
+  s = util::ReplaceAll(s, "(-\\infty,\\infty)", "\\mathbb{R}");
+  s = util::ReplaceAll(s, "\\%", "");
+  s = util::ReplaceAll(s, "%", "");
+  s = util::ReplaceAll(s, " .", " 0.");
+  s = util::ReplaceAll(s, "{.", "{0.");
+  s = util::ReplaceAll(s, "infinity", "\\infty");
+  if (s.find("\\infty") == std::string::npos) s = util::ReplaceAll(s, "inf", "\\infty");
+  s = util::ReplaceAll(s, "+\\inity", "\\infty");
+  s = util::ReplaceAll(s, "and", "");
+  s = util::ReplaceAll(s, "\\mathbf", "");
+  static const RE2 mbox(R"(\\mbox\{.*?\})", Latin1());
+  RE2::GlobalReplace(&s, mbox, "");
+  if (s.find('j') != std::string::npos && s.find('i') == std::string::npos) {
+    s = util::ReplaceAll(s, "j", "i");
+  }
+  static const RE2 zeros_inner(R"(([0-9]+)\.0*([^0-9]))", Latin1());
+  static const RE2 zeros_end(R"(([0-9]+)\.0*$)", Latin1());
+  RE2::GlobalReplace(&s, zeros_inner, "\\1\\2");
+  RE2::GlobalReplace(&s, zeros_end, "\\1");
+  if (s.empty()) return s;
+  if (s[0] == '.') s = "0" + s;
+  auto parts = util::Split(s, '=');
+  if (parts.size() == 2 && parts[0].size() <= 2) s = parts[1];
+  static const RE2 sqrt(R"(\\sqrt(\w+))", Latin1());
+  RE2::GlobalReplace(&s, sqrt, "\\\\sqrt{\\1}");
+  s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+  s = FixFracs(s);
+  s = FixSlash(s);
+  return s;
+}
+
+// extract_answer(pred_str, data_name) for math data sets, first hit wins.
+Pipeline QwenMath() {
+  return {{{"qwen", [](const Context& context, std::vector<Found>& out) {
+              std::string text = util::ReplaceAll(std::string(context.text), "\xD0\xBA\xD0\xB8", "");
+              std::string pred, rule;
+              size_t minerva = text.find("final answer is $");
+              size_t boxed = text.rfind("boxed");
+              if (minerva != std::string::npos && text.find("$. I hope") != std::string::npos) {
+                std::string tail = text.substr(minerva + 17);
+                pred = PyStrip(tail.substr(0, tail.find("$. I hope")));
+                rule = "qwen_minerva";
+              } else if (boxed != std::string::npos) {
+                std::string ans = text.substr(boxed + 5);
+                if (ans.empty()) return;
+                if (ans[0] == '{') {
+                  int depth = 1;
+                  for (size_t i = 1; i < ans.size(); ++i) {
+                    char c = ans[i];
+                    if (c == '{') ++depth;
+                    if (c == '}' && --depth == 0) break;
+                    pred += c;
+                  }
+                } else {
+                  pred = PyStrip(ans.substr(0, ans.find('$')));
+                }
+                rule = "qwen_boxed";
+              } else if (text.find("he answer is") != std::string::npos) {
+                pred = PyStrip(text.substr(text.rfind("he answer is") + 12));
+                rule = "qwen_answer_is";
+              } else if (text.find("final answer is") != std::string::npos) {
+                pred = PyStrip(text.substr(text.rfind("final answer is") + 15));
+                rule = "qwen_final_answer_is";
+              } else if (text.find("\xE7\xAD\x94\xE6\xA1\x88\xE6\x98\xAF") != std::string::npos) {
+                std::string rest = text.substr(text.find("\xE7\xAD\x94\xE6\xA1\x88\xE6\x98\xAF") + 9);
+                size_t next = rest.find("\xE7\xAD\x94\xE6\xA1\x88\xE6\x98\xAF");  // split(...)[1]
+                if (next != std::string::npos) rest = rest.substr(0, next);
+                rest = PyStrip(rest);
+                pred = PyStrip(rest.substr(0, rest.find("\n\n")));
+                rule = "qwen_answer_zh";
+              } else {
+                static const RE2 number(R"(-?[0-9]*\.?[0-9]+)", Latin1());
+                std::string no_commas = util::ReplaceAll(text, ",", "");
+                auto numbers = FindAll(number, no_commas);
+                if (numbers.empty()) return;
+                pred = numbers.back().value;
+                rule = "qwen_last_number";
+              }
+              std::string raw = pred;
+              static const RE2 newlines(R"(\n\s*)", Latin1());
+              RE2::GlobalReplace(&pred, newlines, "");
+              if (!pred.empty() && pred[0] == ':') pred.erase(0, 1);
+              if (!pred.empty() && pred.back() == '.') pred.pop_back();
+              if (!pred.empty() && pred.back() == '/') pred.pop_back();
+              pred = QwenStripString(pred);
+              if (pred.empty()) return;
+              out.push_back({0, raw.substr(0, 300), pred, rule});
+            }}}};
+}
+
+// choice_answer_clean, used by extract_answer for multiple-choice sets (aqua, sat_math, mmlu).
+Pipeline QwenChoice() {
+  return {{{"qwen_choice_clean", [](const Context& context, std::vector<Found>& out) {
+              std::string pred(context.text);
+              while (!pred.empty() && pred.front() == '\n') pred.erase(0, 1);
+              while (!pred.empty() && pred.back() == '\n') pred.pop_back();
+              auto count = [&pred](const std::string& needle) {
+                size_t n = 0;
+                for (size_t p = pred.find(needle); p != std::string::npos; p = pred.find(needle, p + needle.size())) ++n;
+                return n;
+              };
+              // Few-shot echo ("answer is" more than once): only the first paragraph is read.
+              if (count("choice is") > 1 || count("answer is") > 1) pred = pred.substr(0, pred.find("\n\n"));
+              static const RE2 trigger(R"(choice is|answer is)", Latin1());
+              auto triggers = FindAll(trigger, pred);
+              bool answer_flag = !triggers.empty();
+              if (answer_flag) pred = pred.substr(triggers.back().pos + triggers.back().raw.size());
+              while (!pred.empty() && pred.front() == '\n') pred.erase(0, 1);
+              while (!pred.empty() && pred.back() == '\n') pred.pop_back();
+              pred = RStrip(RStrip(pred, '.'), '/');
+              while (!pred.empty() && pred.front() == ' ') pred.erase(0, 1);
+              while (!pred.empty() && pred.back() == ' ') pred.pop_back();
+              while (!pred.empty() && pred.front() == ':') pred.erase(0, 1);
+              std::string upper = pred;
+              for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+              static const RE2 letter(R"(\b(A|B|C|D|E)\b)", Latin1());
+              auto letters = FindAll(letter, upper);
+              std::string value;
+              if (!letters.empty()) {
+                value = answer_flag ? letters.front().value : letters.back().value;
+              } else {
+                value = PyStrip(pred);
+                while (!value.empty() && value.front() == '.') value.erase(0, 1);
+                value = RStrip(value, '.');
+              }
+              value = RStrip(RStrip(value, '.'), '/');
+              if (value.empty()) return;
+              out.push_back({0, pred.substr(0, 300), value});
+            }}}};
+}
+
+}  // namespace tasks::extract::internal

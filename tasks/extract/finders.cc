@@ -1,0 +1,264 @@
+// Finders shared by the extraction presets: marked spans, \boxed{} contents, numbers and option letters.
+#include <algorithm>
+#include <cctype>
+
+#include "harness/util/text.h"
+#include "tasks/extract/normalize.h"
+#include "tasks/extract/pipeline.h"
+
+namespace tasks::extract::internal {
+
+namespace {
+
+constexpr size_t kMaxSkip = 100;      // blank space allowed between a marker and its answer
+constexpr size_t kMaxSpan = 300;      // an answer never needs more than a line of this many bytes
+constexpr size_t kMaxBoxed = 4096;    // brace matching stops here, so unclosed boxes stay linear
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+// Number-like expressions, leftmost first: LaTeX fractions, then signed decimals with optional `$`,
+// thousands commas, a "/b" denominator and a percent sign.
+const RE2& NumberPattern() {
+  static const RE2 re(
+      R"((?:-\s?)?\\[dt]?frac\s*(?:\{\s*-?[0-9][0-9.,]*\s*\}\s*\{\s*[0-9][0-9.,]*\s*\}|[0-9][0-9]))"
+      R"(|(?:-\s?)?(?:\\?\$\s?)?-?(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+))"
+      R"((?:\s?/\s?[0-9]+(?:\.[0-9]+)?)?(?:\s?\\?%)?)",
+      Latin1());
+  return re;
+}
+
+// Leading markup that may sit between a marker and an option letter.
+const RE2& LetterPattern() {
+  static const RE2 re(
+      R"(^(?:\s|\*|:|\$|\\\(|\\\[|\{|\[|"|'|`|=|-|\\boxed\s*\{|\\text(?:bf)?\s*\{|\\mathrm\s*\{|\\mathbf\s*\{|(?i:option|choice)\s)*)"
+      R"(\(?([A-Za-z])(?:\s?\)|\]|\}|\.|,|:|;|\s|\*|\$|'|"|\\|$))",
+      Latin1());
+  return re;
+}
+
+}  // namespace
+
+RE2::Options Latin1() {
+  RE2::Options options;
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  options.set_log_errors(false);
+  return options;
+}
+
+ExtractedAnswer RunPipeline(const Pipeline& pipeline, const Context& context) {
+  for (const Stage& stage : pipeline) {
+    const Found* best = nullptr;
+    const std::string* best_rule = nullptr;
+    std::vector<std::vector<Found>> found(stage.size());
+    for (size_t i = 0; i < stage.size(); ++i) {
+      stage[i].run(context, found[i]);
+      for (const Found& f : found[i]) {
+        // Last in the text wins; on a tie the later step in the stage (listed as more specific).
+        if (best == nullptr || f.pos >= best->pos) {
+          best = &f;
+          best_rule = &stage[i].name;
+        }
+      }
+    }
+    if (best != nullptr) {
+      ExtractedAnswer answer;
+      answer.valid = true;
+      answer.value = best->value;
+      answer.raw = best->raw;
+      answer.rule = best->rule.empty() ? *best_rule : best->rule;
+      return answer;
+    }
+  }
+  ExtractedAnswer none;
+  none.rule = "none";
+  return none;
+}
+
+std::vector<Span> MarkerSpans(const RE2& marker, std::string_view text) {
+  std::vector<Span> spans;
+  re2::StringPiece input(text.data(), text.size());
+  re2::StringPiece match;
+  size_t start = 0;
+  while (start <= text.size() &&
+         marker.Match(input, start, text.size(), RE2::UNANCHORED, &match, 1)) {
+    size_t pos = static_cast<size_t>(match.data() - text.data());
+    size_t end = pos + match.size();
+    size_t begin = end;
+    while (begin < text.size() && begin - end < kMaxSkip && IsSpace(text[begin])) ++begin;
+    size_t stop = begin;
+    while (stop < text.size() && stop - begin < kMaxSpan && text[stop] != '\n') ++stop;
+    // Ordered by where the marker ends, so "final answer is" and "answer is" tie on the same span.
+    spans.push_back({end, text.substr(begin, stop - begin)});
+    start = std::max(end, pos + 1);
+  }
+  return spans;
+}
+
+std::vector<Span> BoxedContents(std::string_view text) {
+  // One pass with a stack of open braces, so that any number of unclosed boxes stays linear.
+  std::vector<Span> out;
+  struct Open {
+    size_t brace;     // offset of '{'
+    size_t box;       // offset of the "\boxed" owning it, or npos
+  };
+  std::vector<Open> stack;
+  auto box_before = [&text](size_t brace) -> size_t {
+    size_t j = brace;
+    while (j > 0 && (text[j - 1] == ' ' || text[j - 1] == '\t')) --j;
+    for (const std::string_view name : {std::string_view("\\boxed"), std::string_view("\\fbox")}) {
+      if (j >= name.size() && text.substr(j - name.size(), name.size()) == name) return j - name.size();
+    }
+    return std::string_view::npos;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '{') {
+      stack.push_back({i, box_before(i)});
+    } else if (text[i] == '}' && !stack.empty()) {
+      Open open = stack.back();
+      stack.pop_back();
+      if (open.box != std::string_view::npos && i - open.brace <= kMaxBoxed) {
+        out.push_back({open.box, text.substr(open.brace + 1, i - open.brace - 1)});
+      }
+    }
+  }
+  // "\boxed 5": the token up to blank space or '$'.
+  size_t pos = 0;
+  while ((pos = text.find("\\boxed ", pos)) != std::string_view::npos) {
+    size_t i = pos + 6;
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i < text.size() && text[i] != '{') {
+      size_t j = i;
+      while (j < text.size() && !IsSpace(text[j]) && text[j] != '$' && j - i < kMaxSpan) ++j;
+      if (j > i) out.push_back({pos, text.substr(i, j - i)});
+    }
+    pos = i;
+  }
+  std::sort(out.begin(), out.end(), [](const Span& a, const Span& b) { return a.pos < b.pos; });
+  return out;
+}
+
+std::optional<std::string> FirstNumberText(std::string_view span, size_t* offset) {
+  re2::StringPiece input(span.data(), span.size());
+  re2::StringPiece match;
+  if (!NumberPattern().Match(input, 0, span.size(), RE2::UNANCHORED, &match, 1)) return std::nullopt;
+  size_t pos = static_cast<size_t>(match.data() - span.data());
+  std::string text(match.data(), match.size());
+  // "3-5" is a range or a subtraction, not minus five.
+  if (!text.empty() && text[0] == '-' && pos > 0 && IsAlnum(span[pos - 1])) {
+    text.erase(0, 1);
+    ++pos;
+  }
+  if (offset != nullptr) *offset = pos;
+  return text;
+}
+
+std::vector<Span> AllNumbers(std::string_view text) {
+  std::vector<Span> out;
+  re2::StringPiece input(text.data(), text.size());
+  re2::StringPiece match;
+  size_t start = 0;
+  while (start < text.size() &&
+         NumberPattern().Match(input, start, text.size(), RE2::UNANCHORED, &match, 1)) {
+    size_t pos = static_cast<size_t>(match.data() - text.data());
+    std::string_view found = text.substr(pos, match.size());
+    if (!found.empty() && found[0] == '-' && pos > 0 && IsAlnum(text[pos - 1])) {
+      found.remove_prefix(1);
+      ++pos;
+    }
+    out.push_back({pos, found});
+    start = std::max(pos + found.size(), pos + 1);
+  }
+  return out;
+}
+
+std::optional<char> LeadingLetter(std::string_view span, int num_letters) {
+  re2::StringPiece input(span.data(), span.size());
+  re2::StringPiece groups[2];
+  if (!LetterPattern().Match(input, 0, span.size(), RE2::ANCHOR_START, groups, 2)) return std::nullopt;
+  char letter = groups[1][0];
+  bool lower = std::islower(static_cast<unsigned char>(letter)) != 0;
+  char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(letter)));
+  if (upper - 'A' >= num_letters) return std::nullopt;
+  if (lower) {
+    // "a car" is an article; "b", "b.", "(b)", "c )" are letters.
+    size_t after = static_cast<size_t>(groups[1].data() - span.data()) + 1;
+    while (after < span.size() && (span[after] == ' ' || span[after] == '\t')) ++after;
+    if (after < span.size() && std::isalpha(static_cast<unsigned char>(span[after]))) return std::nullopt;
+  }
+  return upper;
+}
+
+std::optional<std::string> LeadingLetterSet(std::string_view span, int num_letters) {
+  // Skip leading markup, then take the longest prefix made of letters and list separators.
+  size_t i = 0;
+  while (i < span.size() && std::string_view(" \t*:$").find(span[i]) != std::string_view::npos) ++i;
+  for (const std::string_view wrap : {std::string_view("\\boxed{"), std::string_view("\\text{")}) {
+    if (span.substr(i, wrap.size()) == wrap) i += wrap.size();
+  }
+  std::string letters;
+  while (i < span.size()) {
+    char c = span[i];
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      size_t end = i;
+      while (end < span.size() && std::isalpha(static_cast<unsigned char>(span[end]))) ++end;
+      std::string run(span.substr(i, end - i));
+      std::string lower = util::ToLower(run);
+      bool all_upper = std::all_of(run.begin(), run.end(), [](char x) { return x >= 'A' && x <= 'Z'; });
+      if (lower == "and" || lower == "or") {
+      } else if (run.size() == 1 || (all_upper && run.size() <= static_cast<size_t>(num_letters))) {
+        letters += run;
+      } else {
+        break;
+      }
+      i = end;
+      continue;
+    }
+    if (std::string_view(" ,;()[]{}&/*$\\").find(c) == std::string_view::npos) break;
+    ++i;
+  }
+  auto canonical = NormalizeLetterSet(letters);
+  if (!canonical) return std::nullopt;
+  for (char c : *canonical) {
+    if (c - 'A' >= num_letters) return std::nullopt;
+  }
+  return canonical;
+}
+
+std::optional<char> OptionTextAtStart(std::string_view span, const std::vector<std::string>& choices) {
+  size_t i = 0;
+  while (i < span.size() && std::string_view(" \t*:$\"'").find(span[i]) != std::string_view::npos) ++i;
+  std::string head = util::ToLower(span.substr(i));
+  int best = -1;
+  size_t best_len = 0;
+  for (size_t c = 0; c < choices.size() && c < 26; ++c) {
+    std::string option = util::ToLower(util::Trim(choices[c]));
+    if (option.empty() || option.size() > head.size()) continue;
+    if (head.compare(0, option.size(), option) != 0) continue;
+    if (option.size() < head.size() && IsAlnum(head[option.size()]) && IsAlnum(option.back())) continue;
+    if (option.size() > best_len) {
+      best = static_cast<int>(c);
+      best_len = option.size();
+    }
+  }
+  if (best >= 0) return static_cast<char>('A' + best);
+  // Numeric options ("38", "27.675 m"): the span's leading number equal to exactly one option's.
+  size_t offset = 0;
+  auto number_text = FirstNumberText(head, &offset);
+  if (!number_text || offset > 2) return std::nullopt;
+  auto number = NormalizeNumber(*number_text);
+  if (!number) return std::nullopt;
+  for (size_t c = 0; c < choices.size() && c < 26; ++c) {
+    auto option_number = FirstNumberText(choices[c]);
+    if (!option_number) continue;
+    auto canonical = NormalizeNumber(*option_number);
+    if (canonical && *canonical == *number) {
+      if (best >= 0) return std::nullopt;  // ambiguous
+      best = static_cast<int>(c);
+    }
+  }
+  if (best >= 0) return static_cast<char>('A' + best);
+  return std::nullopt;
+}
+
+}  // namespace tasks::extract::internal
