@@ -52,20 +52,28 @@ const RE2& OptionIsMarker() {
 // Reads a span into a value for the record's kind; nullopt when the span holds no such answer.
 using Reader = std::function<std::optional<Found>(const Context&, const Span&)>;
 
-// A step that reads every span of `marker` with `read`.
+// Only the last valid answer of a step can win its stage, so spans are read from the end and
+// reading stops at the first that holds an answer.
+void ReadLastValid(const std::vector<Span>& spans, const Context& context, const Reader& read,
+                   std::vector<Found>& out) {
+  for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
+    if (auto found = read(context, *it)) {
+      out.push_back(std::move(*found));
+      return;
+    }
+  }
+}
+
+// A step that reads the spans after `marker` with `read`.
 Step MarkerStep(std::string name, const RE2& marker, Reader read) {
   return {std::move(name), [&marker, read](const Context& context, std::vector<Found>& out) {
-            for (const Span& span : MarkerSpans(marker, context.text)) {
-              if (auto found = read(context, span)) out.push_back(std::move(*found));
-            }
+            ReadLastValid(MarkerSpans(marker, context.text), context, read, out);
           }};
 }
 
 Step BoxedStep(Reader read) {
   return {"boxed", [read](const Context& context, std::vector<Found>& out) {
-            for (const Span& span : BoxedContents(context.text)) {
-              if (auto found = read(context, span)) out.push_back(std::move(*found));
-            }
+            ReadLastValid(BoxedContents(context.text), context, read, out);
           }};
 }
 
