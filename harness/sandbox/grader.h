@@ -1,0 +1,67 @@
+// LiveCodeBench grading on top of RunPython, with the reference semantics of LiveCodeBench's
+// lcb_runner/evaluation/testing_util.py (eval_anchors.md §2.7):
+//   - stdin tests: output and expected are compared line by line after strip(); a line that differs
+//     as a string may still match as a list of Decimals; a different line count is a wrong answer.
+//     SystemExit is caught (a program that prints the answer and calls sys.exit(1) is graded on its
+//     output), as the reference does;
+//   - functional tests: Solution().<func_name>(*args) (or a module-level function when the code has
+//     no "class Solution"), each input line json-decoded as one positional argument, the result
+//     (a top-level tuple turned into a list) compared to the json-decoded output with Python's ==;
+//   - LiveCodeBench's import prelude is prepended to every solution;
+//   - public tests, then private tests, stopping at the first failure.
+// Each (solution, test) runs in a fresh interpreter, so no state leaks between tests. The comparison
+// happens here, in the harness: the expected output never enters the sandbox.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/sandbox/sandbox.h"
+#include "tasks/record.h"
+
+namespace sandbox {
+
+struct GradeResult {
+  bool passed = false;
+  Status status = Status::kSandboxError;  // kPassed, or the first failing test's verdict
+  int tests_run = 0;
+  int tests_total = 0;
+  int first_failed_test = -1;             // 0-based over public then private tests; -1 when passed
+  std::string detail;                     // why the first failing test failed
+  double cpu_seconds = 0;                 // summed over the tests run
+  double wall_seconds = 0;
+};
+
+// Grades one program. Throws util::InputError (naming record.source and the field) when the record's
+// tests are malformed; the program's own failures are verdicts, never exceptions.
+GradeResult GradeLiveCodeBench(const std::string& code, const tasks::Record& record, const Limits& limits);
+
+// Grades many (record, code) pairs on `workers` threads (<= 0: one per core). Results come back in
+// input order and do not depend on the number of workers.
+std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,
+                                   const Limits& limits, int workers);
+
+// One test of a LiveCodeBench record, as stored in Record.extra.
+struct LcbTest {
+  std::string input;
+  std::string output;
+  bool functional = false;
+};
+
+// Public then private tests of `record`, validated. Throws util::InputError on a bad layout.
+std::vector<LcbTest> LiveCodeBenchTests(const tasks::Record& record);
+
+// LiveCodeBench's stdin comparison (strip, split lines, exact then Decimal per line).
+bool StdioOutputMatches(const std::string& output, const std::string& expected);
+
+// Python's == on json.loads() values: numbers (and booleans, as 0/1) compare by value, containers
+// elementwise, objects by key set and values.
+bool PythonJsonEqual(const nlohmann::json& a, const nlohmann::json& b);
+
+// LiveCodeBench's import prelude (testing_util.import_string), prepended to every solution.
+const std::string& LiveCodeBenchPrelude();
+
+}  // namespace sandbox
