@@ -1,0 +1,81 @@
+// A worked solution as data: the arithmetic steps a synthetic problem needs, from which every solution
+// style (GSM8K annotations, N-CoT, P-CoT, tool calls, sub-optimal variants) is rendered. Keeping one
+// structure means every style states the same numbers, and a corrupted step can be re-propagated.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/util/hashing.h"
+
+namespace tasks::synth {
+
+// A number a step uses: either a value stated in the problem (literal) or an earlier step's result.
+struct Operand {
+  int ref = -1;          // >= 0: the result of step `ref`
+  double literal = 0;    // used when ref < 0
+  std::string name;      // P-CoT variable name for a literal ("price"); "" = write the number inline
+};
+
+struct CalcStep {
+  // op is '+', '-', '*', '/', '%' (remainder of non-negative integers) for a calculation, or 0 for
+  // a sentence with no arithmetic (a deduction).
+  char op = 0;
+  Operand lhs;
+  Operand rhs;
+  std::string lead;      // words before the calculation: "After buying 5 more, Tom has"
+  std::string unit;      // words after the result: "apples", "" for none
+  std::string var;       // P-CoT variable name of the result
+  std::string text;      // op == 0: the whole sentence
+  bool heavy = false;    // tool style: compute this step with the Python tool
+};
+
+// Multiple-choice problems map the computed result to an option; the letters are the shown ones.
+struct ChoiceMap {
+  std::vector<std::string> letters;  // "A".."E"
+  std::vector<double> values;        // numeric value of each option (numeric MC only)
+  std::vector<std::string> texts;    // option texts (non-numeric MC)
+};
+
+struct Derivation {
+  std::vector<CalcStep> steps;
+  std::string answer;             // the final answer a correct solution states: "36", "B", "025"
+  ChoiceMap choices;              // empty letters = not multiple choice
+  std::string python;             // non-empty: the family's own P-CoT body (non-arithmetic puzzles)
+  std::string answer_note;        // sentence before the final line for MC ("36 is option (B).")
+};
+
+// Values of every step (literal operands and earlier results combined with op).
+std::vector<double> Evaluate(const Derivation& d);
+double OperandValue(const Operand& operand, const std::vector<double>& values);
+int CalcStepCount(const Derivation& d);
+
+// "12 * 3" with operand values, in the given number format.
+std::string ShownExpression(const CalcStep& step, const std::vector<double>& values);
+
+// GSM8K gold: one line per step, "lead 12 * 3 = <<12*3=36>>36 unit.", then "#### answer".
+std::string RenderGsm8kAnswer(const Derivation& d);
+// Natural-language chain of thought ending "The answer is X."
+std::string RenderNcot(const Derivation& d);
+// ReFT-style program: "def solution(): ... return result" plus a final print(solution()).
+std::string RenderPcot(const Derivation& d);
+// N-CoT in which heavy steps call the Python tool: "<code>\nprint(12 * 37)\n</code>\n<output>\n444\n</output>".
+std::string RenderTool(const Derivation& d);
+
+// One solution of a problem, labelled with where it came from (C-RLFT sources).
+struct Solution {
+  std::string source;    // "expert" | "suboptimal"
+  std::string style;     // ncot | pcot | tool
+  std::string flaw;      // "" for expert; arithmetic_slip | skipped_step | sloppy_format | wrong_answer
+  std::string text;
+  bool correct = true;   // whether its final answer equals the gold
+};
+
+// Sub-optimal N-CoT variant. `wrong` picks a flaw that changes the final answer (arithmetic slip,
+// wrong final answer); otherwise the flaw keeps the answer right (skipped step, sloppy format).
+Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng);
+
+// Number formatting shared by all styles ("36", "2.5").
+std::string Num(double value);
+
+}  // namespace tasks::synth

@@ -1,0 +1,332 @@
+// Generator tests that need no loader: determinism per seed, train/test disjointness, difficulty knobs,
+// multiple-choice distractors, the mixed-quality wrong-answer rate, CSV quoting and bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "harness/util/error.h"
+#include "harness/util/files.h"
+#include "harness/util/text.h"
+#include "tasks/synth/synth.h"
+#include "tests/synth/synth_test_util.h"
+
+namespace {
+
+using synth_test::Opt;
+using tasks::synth::GenerateItems;
+using tasks::synth::SynthesizeFile;
+using tasks::synth::SynthItem;
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + needle.size())) ++n;
+  return n;
+}
+
+TEST(SynthTest, ListsAllSevenFamilies) {
+  EXPECT_EQ(tasks::synth::SynthTaskNames(),
+            (std::vector<std::string>{"gsm8k", "svamp", "mathqa", "agieval", "gpqa", "aime", "livecodebench"}));
+}
+
+TEST(SynthTest, SameSeedGivesSameBytesAndOtherSeedsDiffer) {
+  for (const auto& task : tasks::synth::SynthTaskNames()) {
+    SCOPED_TRACE(task);
+    std::string style = task == "livecodebench" ? "" : "mixed";
+    std::string a = SynthesizeFile(Opt(task, "train", 25, 7, style));
+    std::string b = SynthesizeFile(Opt(task, "train", 25, 7, style));
+    std::string c = SynthesizeFile(Opt(task, "train", 25, 8, style));
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, c);
+    EXPECT_FALSE(a.empty());
+  }
+}
+
+TEST(SynthTest, TrainAndTestSplitsAreDisjointByNormalisedText) {
+  for (const auto& task : tasks::synth::SynthTaskNames()) {
+    SCOPED_TRACE(task);
+    int n_train = task == "livecodebench" ? 120 : 300;
+    std::vector<SynthItem> train = GenerateItems(Opt(task, "train", n_train, 1));
+    std::vector<SynthItem> test = GenerateItems(Opt(task, "test", 40, 2));
+    std::set<std::string> train_keys, test_keys;
+    for (const auto& item : train) {
+      EXPECT_FALSE(tasks::synth::IsTestKey(item.key));
+      train_keys.insert(item.key);
+    }
+    for (const auto& item : test) {
+      EXPECT_TRUE(tasks::synth::IsTestKey(item.key));
+      test_keys.insert(item.key);
+    }
+    EXPECT_EQ(train_keys.size(), train.size()) << "duplicates inside the train split";
+    EXPECT_EQ(test_keys.size(), test.size()) << "duplicates inside the test split";
+    for (const auto& key : test_keys) EXPECT_EQ(train_keys.count(key), 0u) << key;
+  }
+}
+
+TEST(SynthTest, SplitKeyIsTheNormalisedQuestionText) {
+  auto items = GenerateItems(Opt("gsm8k", "train", 5, 3));
+  for (const auto& item : items) {
+    EXPECT_EQ(item.key, tasks::synth::NormalizeForSplit(item.record["question"].get<std::string>()));
+  }
+  EXPECT_EQ(tasks::synth::NormalizeForSplit("  Ava  HAS\n3 apples. "), "ava has 3 apples.");
+}
+
+TEST(SynthTest, Gsm8kStepsKnobSetsTheNumberOfCalculations) {
+  for (int steps = 1; steps <= 6; ++steps) {
+    SCOPED_TRACE(steps);
+    for (const auto& item : GenerateItems(Opt("gsm8k", "train", 40, 11, "", steps))) {
+      const std::string answer = item.record["answer"];
+      EXPECT_EQ(Count(answer, "<<"), steps) << answer;
+      EXPECT_EQ(item.steps, steps);
+      EXPECT_TRUE(util::EndsWith(answer, "#### " + item.gold)) << answer;
+    }
+  }
+}
+
+TEST(SynthTest, Gsm8kDefaultMixesOneToFourSteps) {
+  std::set<int> seen;
+  for (const auto& item : GenerateItems(Opt("gsm8k", "train", 200, 4))) seen.insert(item.steps);
+  EXPECT_EQ(seen, (std::set<int>{1, 2, 3, 4}));
+}
+
+TEST(SynthTest, SvampEquationAndMathqaFormulaFollowTheStepsKnob) {
+  for (int steps = 1; steps <= 3; ++steps) {
+    SCOPED_TRACE(steps);
+    for (const auto& item : GenerateItems(Opt("svamp", "train", 30, 5, "", steps))) {
+      const std::string equation = item.record["Equation"];
+      EXPECT_EQ(Count(equation, "("), steps) << equation;
+      EXPECT_TRUE(std::regex_search(equation, std::regex(R"(^\( .* \)$)"))) << equation;
+      EXPECT_DOUBLE_EQ(item.record["Answer"].get<double>(), std::stod(item.gold));
+    }
+    for (const auto& item : GenerateItems(Opt("mathqa", "train", 30, 5, "", steps))) {
+      const std::string formula = item.record["linear_formula"];
+      EXPECT_EQ(Count(formula, "|"), steps) << formula;
+    }
+  }
+}
+
+TEST(SynthTest, AimeStepsKnobSetsTheRecurrenceLength) {
+  for (int steps = 1; steps <= 4; ++steps) {
+    for (const auto& item : GenerateItems(Opt("aime", "train", 15, 2, "ncot", steps))) {
+      const std::string problem = item.record["problem"];
+      EXPECT_NE(problem.find("a_{" + std::to_string(steps) + "}"), std::string::npos) << problem;
+      // Two calculations per term and the final remainder, each on its own line, then the answer.
+      EXPECT_EQ(Count(item.solutions.at(0).text, "\n"), 2 * steps + 1) << item.solutions[0].text;
+      const std::string answer = item.record["answer"];
+      EXPECT_EQ(answer.size(), 3u);
+      EXPECT_EQ(std::stoi(answer), std::stoi(item.gold));
+    }
+  }
+}
+
+TEST(SynthTest, ChoiceTasksStepsKnobIsReflectedInSolutions) {
+  for (const std::string task : {"agieval", "gpqa"}) {
+    for (int steps = 2; steps <= 5; ++steps) {
+      SCOPED_TRACE(task + " steps " + std::to_string(steps));
+      for (const auto& item : GenerateItems(Opt(task, "train", 30, 9, "ncot", steps))) {
+        EXPECT_EQ(item.steps, steps);
+        // One line per step, then the note naming the option, then the final answer line.
+        EXPECT_EQ(Count(item.solutions.at(0).text, "\n"), steps + 1) << item.solutions[0].text;
+      }
+    }
+  }
+}
+
+TEST(SynthTest, LiveCodeBenchStepsKnobSetsDifficulty) {
+  const std::map<int, std::string> names = {{1, "easy"}, {2, "medium"}, {3, "hard"}};
+  for (const auto& [steps, name] : names) {
+    for (const auto& item : GenerateItems(Opt("livecodebench", "train", 10, 3, "", steps))) {
+      EXPECT_EQ(item.record["difficulty"], name);
+    }
+  }
+}
+
+TEST(SynthTest, MaxValueBoundsTheNumbersAWordProblemStates) {
+  for (const std::string task : {"gsm8k", "svamp"}) {
+    auto o = Opt(task, "train", 100, 6);
+    o.max_value = 20;
+    for (const auto& item : GenerateItems(o)) {
+      std::string text = task == "gsm8k" ? item.record["question"].get<std::string>()
+                                         : item.record["Body"].get<std::string>();
+      std::smatch m;
+      for (auto it = text.cbegin(); std::regex_search(it, text.cend(), m, std::regex(R"(\d+)")); it = m.suffix().first) {
+        EXPECT_LE(std::stoi(m.str()), 20) << text;
+      }
+    }
+  }
+}
+
+std::vector<std::string> AgievalOptionTexts(const SynthItem& item) {
+  std::vector<std::string> out;
+  for (const auto& o : item.record["options"]) out.push_back(o.get<std::string>().substr(3));
+  return out;
+}
+
+TEST(SynthTest, MultipleChoiceOptionsAreDistinctAndTheLabelPointsAtTheAnswer) {
+  for (const auto& item : GenerateItems(Opt("agieval", "train", 200, 12))) {
+    std::vector<std::string> texts = AgievalOptionTexts(item);
+    ASSERT_EQ(texts.size(), 5u);
+    EXPECT_EQ(std::set<std::string>(texts.begin(), texts.end()).size(), 5u) << item.record.dump();
+    const std::string label = item.record["label"];
+    EXPECT_EQ(label, item.gold);
+    EXPECT_EQ(item.record["options"][label[0] - 'A'].get<std::string>().substr(0, 3), "(" + label + ")");
+  }
+  for (const auto& item : GenerateItems(Opt("gpqa", "train", 200, 12))) {
+    std::set<std::string> answers;
+    for (const char* column : {"Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3"}) {
+      answers.insert(item.record[column].get<std::string>());
+    }
+    EXPECT_EQ(answers.size(), 4u) << item.record.dump();
+  }
+  for (const auto& item : GenerateItems(Opt("mathqa", "train", 200, 12))) {
+    std::vector<double> values = item.record["processed_options"];
+    EXPECT_EQ(std::set<double>(values.begin(), values.end()).size(), 5u) << item.record.dump();
+    const std::string correct = item.record["correct"];
+    EXPECT_EQ(std::string(1, static_cast<char>(correct[0] - 'a' + 'A')), item.gold);
+  }
+}
+
+TEST(SynthTest, NumericDistractorsGiveNoPositionCue) {
+  // If the answer were usually the smallest or the largest option, a model could win by that cue.
+  int smallest = 0, largest = 0, numeric = 0;
+  std::vector<int> letter_counts(5, 0);
+  for (const auto& item : GenerateItems(Opt("mathqa", "train", 400, 21))) {
+    std::vector<double> values = item.record["processed_options"];
+    double answer = values[item.gold[0] - 'A'];
+    ++numeric;
+    smallest += answer == *std::min_element(values.begin(), values.end());
+    largest += answer == *std::max_element(values.begin(), values.end());
+    ++letter_counts[item.gold[0] - 'A'];
+  }
+  EXPECT_LT(smallest, numeric / 2);
+  EXPECT_LT(largest, numeric / 2);
+  for (int count : letter_counts) EXPECT_GT(count, numeric / 10);
+}
+
+TEST(SynthTest, MixedStyleLabelsSourcesAtTheRequestedWrongRate) {
+  for (double rate : {0.0, 0.3, 1.0}) {
+    SCOPED_TRACE(rate);
+    auto o = Opt("gsm8k", "train", 300, 13, "mixed");
+    o.wrong_rate = rate;
+    o.suboptimal = 3;
+    int wrong = 0, total = 0;
+    std::set<std::string> flaws;
+    for (const auto& item : GenerateItems(o)) {
+      ASSERT_EQ(item.solutions.size(), 4u);
+      EXPECT_EQ(item.solutions[0].source, "expert");
+      EXPECT_TRUE(item.solutions[0].correct);
+      EXPECT_TRUE(util::EndsWith(item.solutions[0].text, "The answer is " + item.gold + "."));
+      for (size_t i = 1; i < item.solutions.size(); ++i) {
+        const auto& s = item.solutions[i];
+        EXPECT_EQ(s.source, "suboptimal");
+        flaws.insert(s.flaw);
+        ++total;
+        wrong += s.correct ? 0 : 1;
+        // The label matches the stated final answer.
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(s.text, m, std::regex(R"((?:The answer is|answer:) (-?\d+(?:\.\d+)?)\.?$)")))
+            << s.text;
+        EXPECT_EQ(m[1].str() == item.gold, s.correct) << s.text;
+      }
+    }
+    EXPECT_NEAR(static_cast<double>(wrong) / total, rate, 0.06);
+    if (rate == 0.0) {
+      EXPECT_EQ(flaws, (std::set<std::string>{"skipped_step", "sloppy_format"}));
+    }
+    if (rate == 1.0) {
+      EXPECT_EQ(flaws, (std::set<std::string>{"arithmetic_slip", "wrong_answer"}));
+    }
+  }
+}
+
+TEST(SynthTest, GpqaIsRfc4180CsvWithTheGpqaColumns) {
+  std::string csv = SynthesizeFile(Opt("gpqa", "test", 30, 4, "mixed"));
+  auto rows = synth_test::ParseCsv(csv);
+  ASSERT_EQ(rows.size(), 31u);
+  const auto& header = rows[0];
+  for (const char* column : {"Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
+                             "Incorrect Answer 3", "Explanation", "Subdomain", "High-level domain", "Record ID"}) {
+    EXPECT_NE(std::find(header.begin(), header.end(), column), header.end()) << column;
+  }
+  auto items = GenerateItems(Opt("gpqa", "test", 30, 4, "mixed"));
+  size_t question = std::find(header.begin(), header.end(), "Question") - header.begin();
+  size_t solutions = std::find(header.begin(), header.end(), "Synth Solutions") - header.begin();
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), header.size());
+    EXPECT_EQ(rows[i][question], items[i - 1].record["Question"].get<std::string>());
+    auto parsed = nlohmann::json::parse(rows[i][solutions]);  // embedded quotes survive the quoting
+    EXPECT_EQ(parsed.size(), 4u);
+  }
+  EXPECT_EQ(tasks::synth::CsvField("say \"hi\",\nbye"), "\"say \"\"hi\"\",\nbye\"");
+}
+
+TEST(SynthTest, PublishedLayoutsAreJsonlOrArrays) {
+  for (const std::string task : {"gsm8k", "agieval", "aime", "livecodebench"}) {
+    std::string text = SynthesizeFile(Opt(task, "train", 4, 1));
+    EXPECT_EQ(Count(text, "\n"), 4) << task;
+    for (const auto& line : util::Split(util::Trim(text), '\n')) EXPECT_TRUE(nlohmann::json::parse(line).is_object());
+  }
+  for (const std::string task : {"svamp", "mathqa"}) {
+    auto array = nlohmann::json::parse(SynthesizeFile(Opt(task, "train", 4, 1)));
+    ASSERT_TRUE(array.is_array()) << task;
+    EXPECT_EQ(array.size(), 4u);
+  }
+  auto svamp = nlohmann::json::parse(SynthesizeFile(Opt("svamp", "test", 3, 1)));
+  EXPECT_EQ(svamp[0]["ID"], "synth-test-00000");
+  EXPECT_TRUE(svamp[0]["Answer"].is_number_float());
+}
+
+TEST(SynthTest, WriteSyntheticWritesTheSameBytesToAFile) {
+  auto o = Opt("svamp", "train", 10, 5, "pcot");
+  std::string path = synth_test::TempPath("svamp_train.json");
+  tasks::synth::WriteSynthetic(o, path);
+  EXPECT_EQ(util::ReadFile(path), SynthesizeFile(o));
+}
+
+struct BadCase {
+  const char* name;
+  tasks::synth::SynthOptions options;
+  const char* field;
+  const char* message_part;
+};
+
+TEST(SynthTest, ImpossibleOptionsThrowInputErrorNamingTheField) {
+  auto with = [](auto change) {
+    auto o = Opt("gsm8k", "train", 10, 1);
+    change(o);
+    return o;
+  };
+  const std::vector<BadCase> cases = {
+      {"unknown task", with([](auto& o) { o.task = "gsm9k"; }), "task", "did you mean 'gsm8k'"},
+      {"split", with([](auto& o) { o.split = "dev"; }), "split", "'train' or 'test'"},
+      {"n", with([](auto& o) { o.n = 0; }), "n", "between 1"},
+      {"style", with([](auto& o) { o.style = "ncott"; }), "style", "did you mean 'ncot'"},
+      {"steps", with([](auto& o) { o.steps = 99; }), "steps", "1..8"},
+      {"max value", with([](auto& o) { o.max_value = 5; }), "max_value", "10..1000000"},
+      {"wrong rate", with([](auto& o) { o.wrong_rate = 1.5; }), "wrong_rate", "[0, 1]"},
+      {"code style", with([](auto& o) { o.task = "livecodebench"; o.style = "pcot"; }), "style", "reference_solution"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    try {
+      GenerateItems(c.options);
+      ADD_FAILURE() << "no error";
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(e.where().field, c.field);
+      EXPECT_NE(std::string(e.what()).find(c.message_part), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(SynthTest, RunningOutOfDistinctProblemsIsAnInputError) {
+  // One-term recurrences with numbers up to 10 number a few hundred; asking for far more problems than
+  // exist must stop with a message, not loop.
+  auto o = Opt("aime", "test", 1000, 1, "", 1);
+  o.max_value = 10;
+  EXPECT_THROW(GenerateItems(o), util::InputError);
+}
+
+}  // namespace
