@@ -8,6 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libseccomp-dev zlib1g-dev
   python3 python3-venv
+  chromium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,85 @@
+// Implementation of the comparison tests declared in stats.h.
+#include "reports/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "harness/util/hashing.h"
+
+namespace reports::stats {
+
+double McNemarExactPValue(long b, long c) {
+  if (b < 0 || c < 0) throw std::invalid_argument("McNemarExactPValue: negative count");
+  const long n = b + c;
+  if (n == 0) return 1.0;
+  const long k = std::min(b, c);
+  // Sum the binomial tail in log space so that n in the thousands does not overflow.
+  const double log_half_n = -static_cast<double>(n) * std::log(2.0);
+  const double log_n_fact = std::lgamma(static_cast<double>(n) + 1.0);
+  double tail = 0.0;
+  for (long i = 0; i <= k; ++i) {
+    const double log_choose = log_n_fact - std::lgamma(static_cast<double>(i) + 1.0) -
+                              std::lgamma(static_cast<double>(n - i) + 1.0);
+    tail += std::exp(log_choose + log_half_n);
+  }
+  return std::min(1.0, 2.0 * tail);
+}
+
+double NormalTwoSidedPValue(double z) { return std::erfc(std::fabs(z) / std::sqrt(2.0)); }
+
+double UnpairedZPValue(double base_mean, double base_stderr, double new_mean, double new_stderr) {
+  const double se = std::sqrt(base_stderr * base_stderr + new_stderr * new_stderr);
+  const double diff = new_mean - base_mean;
+  if (se == 0.0) return diff == 0.0 ? 1.0 : 0.0;
+  return NormalTwoSidedPValue(diff / se);
+}
+
+BootstrapResult PairedBootstrap(const std::vector<double>& base, const std::vector<double>& new_scores,
+                                int iterations, uint64_t seed) {
+  if (base.size() != new_scores.size()) throw std::invalid_argument("PairedBootstrap: size mismatch");
+  if (iterations < 1) throw std::invalid_argument("PairedBootstrap: iterations < 1");
+  BootstrapResult out;
+  out.iterations = iterations;
+  const size_t n = base.size();
+  if (n == 0) return out;
+  std::vector<double> diff(n);
+  bool all_zero = true;
+  double total = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    diff[i] = new_scores[i] - base[i];
+    total += diff[i];
+    all_zero = all_zero && diff[i] == 0.0;
+  }
+  out.mean_difference = total / static_cast<double>(n);
+  if (all_zero) return out;
+
+  util::SplitMix64 rng(seed);
+  std::vector<double> means(static_cast<size_t>(iterations));
+  long at_or_below = 0;
+  long at_or_above = 0;
+  for (int it = 0; it < iterations; ++it) {
+    double sum = 0.0;
+    for (size_t j = 0; j < n; ++j) sum += diff[rng.Below(n)];
+    const double m = sum / static_cast<double>(n);
+    means[static_cast<size_t>(it)] = m;
+    if (m <= 0.0) ++at_or_below;
+    if (m >= 0.0) ++at_or_above;
+  }
+  std::sort(means.begin(), means.end());
+  auto quantile = [&](double q) {
+    const double pos = q * static_cast<double>(iterations - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, means.size() - 1);
+    return means[lo] + (pos - static_cast<double>(lo)) * (means[hi] - means[lo]);
+  };
+  out.ci_low = quantile(0.025);
+  out.ci_high = quantile(0.975);
+  // +1 in numerator and denominator: the observed statistic counts as one resample (Davison & Hinkley
+  // 1997, eq. 4.11), so the p-value is never exactly 0 from a finite number of resamples.
+  const double tail = static_cast<double>(std::min(at_or_below, at_or_above) + 1) / (iterations + 1);
+  out.p_value = std::min(1.0, 2.0 * tail);
+  return out;
+}
+
+}  // namespace reports::stats

@@ -1,0 +1,38 @@
+// Significance tests for run-vs-run comparison: McNemar's exact test for paired binary outcomes,
+// a seeded paired bootstrap for per-problem scores in [0,1], and an unpaired z-test as the fallback
+// when per-sample data are missing. Pure functions, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace reports::stats {
+
+// McNemar's exact test (two-sided), i.e. a binomial test of b successes in b + c trials at p = 1/2:
+//   p = min(1, 2 * sum_{i=0}^{min(b,c)} C(b+c, i) / 2^(b+c)),   p = 1 when b + c = 0.
+// b = problems the base run got right and the new run got wrong, c = the reverse
+// (McNemar 1947; the exact form as in Agresti, "Categorical Data Analysis", §10.1.4).
+double McNemarExactPValue(long b, long c);
+
+// Two-sided p-value of a standard normal statistic: P(|Z| >= |z|) = erfc(|z| / sqrt(2)).
+double NormalTwoSidedPValue(double z);
+
+// Unpaired z-test for a difference of two means with known standard errors.
+// Returns 1 when both standard errors are zero and the means are equal, 0 when they differ.
+double UnpairedZPValue(double base_mean, double base_stderr, double new_mean, double new_stderr);
+
+struct BootstrapResult {
+  double mean_difference = 0.0;  // mean(new - base) over the paired problems
+  double ci_low = 0.0;           // 2.5th / 97.5th percentiles of the resampled mean difference
+  double ci_high = 0.0;
+  double p_value = 1.0;          // two-sided: 2 * min(P*(d <= 0), P*(d >= 0)), with the +1 correction
+  int iterations = 0;
+};
+
+// Paired bootstrap over problems: resample problem indices with replacement (util::SplitMix64(seed)),
+// recompute mean(new - base). REQUIRES base.size() == new_scores.size(), iterations >= 1.
+// With no problems, or all differences zero, the p-value is 1.
+BootstrapResult PairedBootstrap(const std::vector<double>& base, const std::vector<double>& new_scores,
+                                int iterations, uint64_t seed);
+
+}  // namespace reports::stats

@@ -1,0 +1,212 @@
+// `harness compare` through the C++ API and through the binary: identical runs, a regressed run,
+// the --max-drop threshold, missing samples (unpaired fallback), and the exit-2 errors.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "harness/util/error.h"
+#include "harness/util/files.h"
+#include "harness/util/json_io.h"
+#include "reports/compare.h"
+#include "test_helpers.h"
+
+namespace {
+
+using reports_test::Fixture;
+
+const reports::MetricComparison* FindMetric(const reports::CompareReport& r, const std::string& row,
+                                            const std::string& metric) {
+  for (const auto& rc : r.rows) {
+    if (rc.new_key.Label() != row) continue;
+    for (const auto& m : rc.metrics) {
+      if (m.metric == metric) return &m;
+    }
+  }
+  return nullptr;
+}
+
+TEST(CompareApi, IdenticalRunsShowNoChange) {
+  auto r = reports::CompareFiles(Fixture("base/results.json"), Fixture("base/results.json"), {});
+  EXPECT_FALSE(r.regression());
+  ASSERT_EQ(r.rows.size(), 4u);  // gsm8k and svamp × sft and reft
+  for (const auto& row : r.rows) {
+    EXPECT_EQ(row.shared_samples, 40);
+    EXPECT_EQ(row.flipped_total, 0);
+    ASSERT_EQ(row.metrics.size(), 4u);  // accuracy, avg@4, maj@4, pass@4
+    for (const auto& m : row.metrics) {
+      EXPECT_EQ(m.verdict, reports::Verdict::kNoChange) << m.metric;
+      EXPECT_DOUBLE_EQ(m.p_value, 1.0) << m.metric;
+      EXPECT_DOUBLE_EQ(m.delta, 0.0);
+    }
+  }
+  const auto* acc = FindMetric(r, "gsm8k/sft/nano/seed1", "accuracy");
+  ASSERT_NE(acc, nullptr);
+  EXPECT_EQ(acc->test, "mcnemar-exact");
+  const auto* maj = FindMetric(r, "gsm8k/sft/nano/seed1", "maj@4");
+  ASSERT_NE(maj, nullptr);
+  EXPECT_EQ(maj->test, "paired-bootstrap");
+}
+
+TEST(CompareApi, FlippedSamplesFailTheGateNamingTheMetric) {
+  // The fixture flips 15 first samples of gsm8k/sft from right to wrong and nothing the other way.
+  auto r = reports::CompareFiles(Fixture("base/results.json"), Fixture("regressed/results.json"), {});
+  ASSERT_TRUE(r.regression());
+  const auto* acc = FindMetric(r, "gsm8k/sft/nano/seed1", "accuracy");
+  ASSERT_NE(acc, nullptr);
+  EXPECT_EQ(acc->base_only, 15);
+  EXPECT_EQ(acc->new_only, 0);
+  EXPECT_NEAR(acc->p_value, 6.103515625e-05, 1e-15);  // 2 / 2^15
+  EXPECT_EQ(acc->verdict, reports::Verdict::kWorse);
+  EXPECT_TRUE(acc->fails_gate);
+  EXPECT_NEAR(acc->delta, -0.375, 1e-9);
+  bool named = false;
+  for (const auto& f : r.failures) named = named || f.find("gsm8k/sft/nano/seed1: accuracy") != std::string::npos;
+  EXPECT_TRUE(named);
+  for (const auto& row : r.rows) {
+    if (row.new_key.Label() == "gsm8k/sft/nano/seed1") {
+      EXPECT_EQ(row.flipped_total, 15);
+      ASSERT_EQ(row.flipped.size(), 15u);
+      EXPECT_TRUE(row.flipped[0].base_correct);
+      EXPECT_FALSE(row.flipped[0].new_correct);
+    } else {
+      EXPECT_EQ(row.flipped_total, 0) << row.new_key.Label();
+    }
+  }
+  // The untouched rows stay unchanged.
+  EXPECT_EQ(FindMetric(r, "svamp/reft/nano/seed1", "accuracy")->verdict, reports::Verdict::kNoChange);
+}
+
+TEST(CompareApi, MaxDropAboveTheDropPassesTheGate) {
+  reports::CompareOptions options;
+  options.max_drop = 0.4;  // accuracy fell by 0.375
+  auto r = reports::CompareFiles(Fixture("base/results.json"), Fixture("regressed/results.json"), options);
+  EXPECT_FALSE(r.regression());
+  EXPECT_EQ(FindMetric(r, "gsm8k/sft/nano/seed1", "accuracy")->verdict, reports::Verdict::kWorse);
+}
+
+TEST(CompareApi, OneExtraCorrectIsNotSignificant) {
+  auto r = reports::CompareFiles(Fixture("base/results.json"), Fixture("slightly_better/results.json"), {});
+  EXPECT_FALSE(r.regression());
+  const auto* acc = FindMetric(r, "svamp/sft/nano/seed1", "accuracy");
+  ASSERT_NE(acc, nullptr);
+  EXPECT_EQ(acc->base_only, 0);
+  EXPECT_EQ(acc->new_only, 1);
+  EXPECT_DOUBLE_EQ(acc->p_value, 1.0);
+  EXPECT_EQ(acc->verdict, reports::Verdict::kNoChange);
+}
+
+TEST(CompareApi, MissingSamplesFallBackToUnpairedZ) {
+  auto r = reports::CompareFiles(Fixture("base/results.json"), Fixture("no_samples/results.json"), {});
+  const auto* acc = FindMetric(r, "gsm8k/sft/nano/seed1", "accuracy");
+  ASSERT_NE(acc, nullptr);
+  EXPECT_EQ(acc->test, "unpaired-z");
+  EXPECT_NE(acc->note.find("unpaired"), std::string::npos);
+  EXPECT_FALSE(r.regression());
+}
+
+TEST(CompareApi, SchemaMismatchIsAnInputError) {
+  try {
+    reports::CompareFiles(Fixture("base/results.json"), Fixture("schema_v2/results.json"), {});
+    FAIL() << "expected InputError";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().field, "schema_version");
+    EXPECT_NE(std::string(e.what()).find("schema version 2 does not match"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CompareApi, NoOverlapIsAnInputErrorListingBothSides) {
+  try {
+    reports::CompareFiles(Fixture("base/results.json"), Fixture("other_task/results.json"), {});
+    FAIL() << "expected InputError";
+  } catch (const util::InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no (task, method) rows in common"), std::string::npos) << what;
+    EXPECT_NE(what.find("gsm8k/sft"), std::string::npos) << what;
+    EXPECT_NE(what.find("aime/sft"), std::string::npos) << what;
+  }
+}
+
+TEST(CompareApi, MalformedSamplesNameFileLineAndField) {
+  const std::string dir = reports_test::OutputDir("compare_malformed");
+  util::WriteFileAtomic(dir + "/results.json", util::ReadFile(Fixture("base/results.json")));
+  util::WriteFileAtomic(dir + "/samples.jsonl",
+                        "{\"task\":\"gsm8k\",\"method\":\"sft\",\"model\":\"nano\",\"seed\":1,\"id\":\"a\","
+                        "\"correct\":[true]}\n"
+                        "{\"task\":\"gsm8k\",\"method\":\"sft\",\"model\":\"nano\",\"seed\":1,\"id\":\"b\","
+                        "\"correct\":\"yes\"}\n");
+  try {
+    reports::LoadRun(dir + "/results.json");
+    FAIL() << "expected InputError";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().line, 2);
+    EXPECT_EQ(e.where().field, "correct");
+    EXPECT_NE(e.where().file.find("samples.jsonl"), std::string::npos);
+  }
+}
+
+TEST(CompareApi, MissingMetricsFieldIsAnInputError) {
+  util::Json doc = util::ReadJsonFile(Fixture("base/results.json"));
+  doc["results"][1].erase("metrics");
+  try {
+    reports::ParseResults(doc, "x.json");
+    FAIL() << "expected InputError";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().field, "results[1].metrics");
+  }
+}
+
+// ---- Through the binary ----
+
+std::string Compare(const std::string& args) { return std::string(HARNESS_BINARY) + " compare " + args; }
+
+TEST(CompareBinary, IdenticalRunsExitZero) {
+  auto r = reports_test::RunCommand(Compare(reports_test::Quote(Fixture("base/results.json")) + " " +
+                                            reports_test::Quote(Fixture("base/results.json"))));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("no significant regression"), std::string::npos) << r.output;
+}
+
+TEST(CompareBinary, RegressionExitsOneNamingTheMetricAndWritesHtml) {
+  const std::string html = reports_test::OutputDir("compare_binary") + "/diff.html";
+  auto r = reports_test::RunCommand(Compare(reports_test::Quote(Fixture("base/results.json")) + " " +
+                                            reports_test::Quote(Fixture("regressed/results.json")) +
+                                            " --html " + reports_test::Quote(html)));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("regression: gsm8k/sft/nano/seed1: accuracy"), std::string::npos) << r.output;
+  const std::string page = util::ReadFile(html);
+  EXPECT_NE(page.find("class=\"flipped\""), std::string::npos);
+  EXPECT_NE(page.find("gsm8k-0"), std::string::npos);  // a flipped sample id is listed
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+}
+
+TEST(CompareBinary, JsonOutputAndMaxDrop) {
+  auto r = reports_test::RunCommand(Compare(reports_test::Quote(Fixture("base/results.json")) + " " +
+                                            reports_test::Quote(Fixture("regressed/results.json")) +
+                                            " --json --max-drop 0.5 2>/dev/null"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  auto json = nlohmann::json::parse(r.output);
+  EXPECT_FALSE(json["regression"].get<bool>());
+  EXPECT_DOUBLE_EQ(json["max_drop"].get<double>(), 0.5);
+}
+
+TEST(CompareBinary, BadInputsExitTwo) {
+  struct Case {
+    std::string new_file, message;
+  } cases[] = {
+      {Fixture("schema_v2/results.json"), "schema version 2 does not match"},
+      {Fixture("other_task/results.json"), "no (task, method) rows in common"},
+      {Fixture("does_not_exist/results.json"), "does_not_exist"},
+  };
+  for (const auto& c : cases) {
+    auto r = reports_test::RunCommand(Compare(reports_test::Quote(Fixture("base/results.json")) + " " +
+                                              reports_test::Quote(c.new_file)));
+    EXPECT_EQ(r.exit_code, 2) << c.new_file << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  }
+  auto bad_alpha = reports_test::RunCommand(Compare(reports_test::Quote(Fixture("base/results.json")) + " " +
+                                                    reports_test::Quote(Fixture("base/results.json")) +
+                                                    " --alpha 1.5"));
+  EXPECT_EQ(bad_alpha.exit_code, 2) << bad_alpha.output;
+}
+
+}  // namespace
