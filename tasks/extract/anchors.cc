@@ -73,13 +73,13 @@ std::string LowerNoPunct(std::string_view s) {
 
 // gsm8k.yaml "strict-match": `#### (\-?[0-9\.\,]+)`, take_first.
 Pipeline LmEvalGsm8kStrict() {
-  static const RE2 re(R"(#### (\-?[0-9\.\,]+))", Latin1());
+  static const RE2& re = Compile(R"(#### (\-?[0-9\.\,]+))");
   return {{RegexFilterStep("lmeval_strict_match", re, false)}};
 }
 
 // gsm8k.yaml "flexible-extract": `(-?[$0-9.,]{2,})|(-?[0-9]+)`, group_select -1.
 Pipeline LmEvalGsm8kFlexible() {
-  static const RE2 re(R"((-?[$0-9.,]{2,})|(-?[0-9]+))", Latin1());
+  static const RE2& re = Compile(R"((-?[$0-9.,]{2,})|(-?[0-9]+))");
   return {{RegexFilterStep("lmeval_flexible_extract", re, true)}};
 }
 
@@ -87,7 +87,7 @@ Pipeline LmEvalGsm8kFlexible() {
 // makes the group give back its last character when nothing follows the number on the line
 // ("The answer is 18" -> "1"), and finds nothing in "The answer is $18.".
 Pipeline LmEvalGsm8kCot() {
-  static const RE2 re(R"(The answer is (\-?[0-9\.\,]+).)", Latin1());
+  static const RE2& re = Compile(R"(The answer is (\-?[0-9\.\,]+).)");
   return {{RegexFilterStep("lmeval_cot_strict", re, false)}};
 }
 
@@ -119,7 +119,7 @@ Pipeline LmEvalGpqaStrict() {
 // ignore_punctuation, group_select -1; then the option texts; then `:[\s]*(A|B|C|D)`.
 Pipeline LmEvalGpqaFlexible() {
   Step paren = {"lmeval_multi_choice_regex", [](const Context& context, std::vector<Found>& out) {
-                  static const RE2 re(R"((?i)(\([A-Z]\)))", Latin1());
+                  static const RE2& re = Compile(R"((?i)(\([A-Z]\)))");
                   auto matches = FindAll(re, context.text);
                   if (matches.empty()) return;
                   Found f = matches.back();
@@ -153,7 +153,7 @@ Pipeline LmEvalGpqaFlexible() {
                  out.push_back({f.pos, f.raw, key});
                }};
   Step colon = {"lmeval_without_paren", [](const Context& context, std::vector<Found>& out) {
-                  static const RE2 re(R"(:[\s]*(A|B|C|D))", Latin1());
+                  static const RE2& re = Compile(R"(:[\s]*(A|B|C|D))");
                   auto matches = FindAll(re, context.text);
                   if (matches.empty()) return;
                   Found f = matches.back();
@@ -165,7 +165,7 @@ Pipeline LmEvalGpqaFlexible() {
 
 // simple-evals GPQA: re.search(r"(?i)Answer[ \t]*:[ \t]*\$?([A-D])\$?"), the first match, case kept.
 Pipeline SimpleEvalsGpqa() {
-  static const RE2 re(R"((?i)Answer[ \t]*:[ \t]*\$?([A-D])\$?)", Latin1());
+  static const RE2& re = Compile(R"((?i)Answer[ \t]*:[ \t]*\$?([A-D])\$?)");
   return {{RegexFilterStep("simple_evals_answer", re, false)}};
 }
 
@@ -245,7 +245,7 @@ std::string FixFracs(const std::string& s) {
 
 // _fix_a_slash_b: "3/4" -> "\frac{3}{4}" when both sides are canonical integers.
 std::string FixSlash(const std::string& s) {
-  static const RE2 re(R"((-?[0-9]+)/(-?[0-9]+))", Latin1());
+  static const RE2& re = Compile(R"((-?[0-9]+)/(-?[0-9]+))");
   std::string a, b;
   if (!RE2::FullMatch(s, re, &a, &b)) return s;
   auto canonical = [](const std::string& x) {
@@ -276,7 +276,7 @@ std::string QwenStripString(std::string s) {
   s = util::ReplaceAll(s, "\\}", "}");
   {
     // re.sub(r"\\text{.*?}$", "", s): from the first "\text{" to the end when s ends in '}'.
-    static const RE2 unit(R"(\\text\{.*?\}$)", Latin1());
+    static const RE2& unit = Compile(R"(\\text\{.*?\}$)");
     std::string t = s;
     RE2::Replace(&t, unit, "");
     t = PyStrip(t);
@@ -295,7 +295,7 @@ std::string QwenStripString(std::string s) {
   s = util::ReplaceAll(s, "$", "");
   s = util::ReplaceAll(s, "\\(", "");
   s = util::ReplaceAll(s, "\\)", "");
-  static const RE2 text_group(R"(\\text\{(.*?)\})", Latin1());
+  static const RE2& text_group = Compile(R"(\\text\{(.*?)\})");
   RE2::GlobalReplace(&s, text_group, "\\1");
   for (const char* key : {"x=", "y=", "z=", "x\\in", "y\\in", "z\\in", "x\\to", "y\\to", "z\\to"}) {
     s = util::ReplaceAll(s, key, "");
@@ -311,20 +311,20 @@ std::string QwenStripString(std::string s) {
   s = util::ReplaceAll(s, "+\\inity", "\\infty");
   s = util::ReplaceAll(s, "and", "");
   s = util::ReplaceAll(s, "\\mathbf", "");
-  static const RE2 mbox(R"(\\mbox\{.*?\})", Latin1());
+  static const RE2& mbox = Compile(R"(\\mbox\{.*?\})");
   RE2::GlobalReplace(&s, mbox, "");
   if (s.find('j') != std::string::npos && s.find('i') == std::string::npos) {
     s = util::ReplaceAll(s, "j", "i");
   }
-  static const RE2 zeros_inner(R"(([0-9]+)\.0*([^0-9]))", Latin1());
-  static const RE2 zeros_end(R"(([0-9]+)\.0*$)", Latin1());
+  static const RE2& zeros_inner = Compile(R"(([0-9]+)\.0*([^0-9]))");
+  static const RE2& zeros_end = Compile(R"(([0-9]+)\.0*$)");
   RE2::GlobalReplace(&s, zeros_inner, "\\1\\2");
   RE2::GlobalReplace(&s, zeros_end, "\\1");
   if (s.empty()) return s;
   if (s[0] == '.') s = "0" + s;
   auto parts = util::Split(s, '=');
   if (parts.size() == 2 && parts[0].size() <= 2) s = parts[1];
-  static const RE2 sqrt(R"(\\sqrt(\w+))", Latin1());
+  static const RE2& sqrt = Compile(R"(\\sqrt(\w+))");
   RE2::GlobalReplace(&s, sqrt, "\\\\sqrt{\\1}");
   s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
   s = FixFracs(s);
@@ -372,7 +372,7 @@ Pipeline QwenMath() {
                 pred = PyStrip(rest.substr(0, rest.find("\n\n")));
                 rule = "qwen_answer_zh";
               } else {
-                static const RE2 number(R"(-?[0-9]*\.?[0-9]+)", Latin1());
+                static const RE2& number = Compile(R"(-?[0-9]*\.?[0-9]+)");
                 std::string no_commas = util::ReplaceAll(text, ",", "");
                 auto numbers = FindAll(number, no_commas);
                 if (numbers.empty()) return;
@@ -380,7 +380,7 @@ Pipeline QwenMath() {
                 rule = "qwen_last_number";
               }
               std::string raw = pred;
-              static const RE2 newlines(R"(\n\s*)", Latin1());
+              static const RE2& newlines = Compile(R"(\n\s*)");
               RE2::GlobalReplace(&pred, newlines, "");
               if (!pred.empty() && pred[0] == ':') pred.erase(0, 1);
               if (!pred.empty() && pred.back() == '.') pred.pop_back();
@@ -404,7 +404,7 @@ Pipeline QwenChoice() {
               };
               // Few-shot echo ("answer is" more than once): only the first paragraph is read.
               if (count("choice is") > 1 || count("answer is") > 1) pred = pred.substr(0, pred.find("\n\n"));
-              static const RE2 trigger(R"(choice is|answer is)", Latin1());
+              static const RE2& trigger = Compile(R"(choice is|answer is)");
               auto triggers = FindAll(trigger, pred);
               bool answer_flag = !triggers.empty();
               if (answer_flag) pred = pred.substr(triggers.back().pos + triggers.back().raw.size());
@@ -416,7 +416,7 @@ Pipeline QwenChoice() {
               while (!pred.empty() && pred.front() == ':') pred.erase(0, 1);
               std::string upper = pred;
               for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-              static const RE2 letter(R"(\b(A|B|C|D|E)\b)", Latin1());
+              static const RE2& letter = Compile(R"(\b(A|B|C|D|E)\b)");
               auto letters = FindAll(letter, upper);
               std::string value;
               if (!letters.empty()) {

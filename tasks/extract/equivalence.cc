@@ -34,10 +34,10 @@ std::string Upper(std::string s) {
 
 // lm-eval exact_match preprocessing for gsm8k.
 std::string LmEvalGsm8kForm(std::string s) {
-  static const RE2 comma(",", internal::Latin1());
-  static const RE2 dollar(R"(\$)", internal::Latin1());
-  static const RE2 hashes(R"((?s).*#### )", internal::Latin1());
-  static const RE2 final_dot(R"(\.$)", internal::Latin1());
+  static const RE2& comma = internal::Compile(",");
+  static const RE2& dollar = internal::Compile(R"(\$)");
+  static const RE2& hashes = internal::Compile(R"((?s).*#### )");
+  static const RE2& final_dot = internal::Compile(R"(\.$)");
   RE2::GlobalReplace(&s, comma, "");
   RE2::GlobalReplace(&s, dollar, "");
   RE2::GlobalReplace(&s, hashes, "");

@@ -1,6 +1,7 @@
 // Finders shared by the extraction presets: marked spans, \boxed{} contents, numbers and option letters.
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include "harness/util/text.h"
 #include "tasks/extract/normalize.h"
@@ -20,20 +21,18 @@ bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; 
 // Number-like expressions, leftmost first: LaTeX fractions, then signed decimals with optional `$`,
 // thousands commas, a "/b" denominator and a percent sign.
 const RE2& NumberPattern() {
-  static const RE2 re(
+  static const RE2& re = Compile(
       R"((?:-\s?)?\\[dt]?frac\s*(?:\{\s*-?[0-9][0-9.,]*\s*\}\s*\{\s*[0-9][0-9.,]*\s*\}|[0-9][0-9]))"
       R"(|(?:-\s?)?(?:\\?\$\s?)?-?(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+))"
-      R"((?:\s?/\s?[0-9]+(?:\.[0-9]+)?)?(?:\s?\\?%)?)",
-      Latin1());
+      R"((?:\s?/\s?[0-9]+(?:\.[0-9]+)?)?(?:\s?\\?%)?)");
   return re;
 }
 
 // Leading markup that may sit between a marker and an option letter.
 const RE2& LetterPattern() {
-  static const RE2 re(
+  static const RE2& re = Compile(
       R"(^(?:\s|\*|:|\$|\\\(|\\\[|\{|\[|"|'|`|=|-|\\boxed\s*\{|\\text(?:bf)?\s*\{|\\mathrm\s*\{|\\mathbf\s*\{|(?i:option|choice)\s)*)"
-      R"(\(?([A-Za-z])(?:\s?\)|\]|\}|\.|,|:|;|\s|\*|\$|'|"|\\|$))",
-      Latin1());
+      R"(\(?([A-Za-z])(?:\s?\)|\]|\}|\.|,|:|;|\s|\*|\$|'|"|\\|$))");
   return re;
 }
 
@@ -44,6 +43,12 @@ RE2::Options Latin1() {
   options.set_encoding(RE2::Options::EncodingLatin1);
   options.set_log_errors(false);
   return options;
+}
+
+const RE2& Compile(const std::string& pattern) {
+  auto* re = new RE2(pattern, Latin1());  // lives as long as the function-local static holding it
+  if (!re->ok()) throw std::logic_error("extraction pattern '" + pattern + "': " + re->error());
+  return *re;
 }
 
 ExtractedAnswer RunPipeline(const Pipeline& pipeline, const Context& context) {

@@ -9,18 +9,11 @@
 #include <re2/re2.h>
 
 #include "harness/util/text.h"
+#include "tasks/extract/pipeline.h"
 
 namespace tasks::extract {
 
 namespace {
-
-// Completions may hold any bytes; Latin-1 patterns match byte by byte and never reject input.
-RE2::Options Latin1() {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  options.set_log_errors(false);
-  return options;
-}
 
 bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 
@@ -106,8 +99,8 @@ std::optional<double> FracValue(const std::string& s) {
 
 // Drops a trailing "\text{...}"-style unit, or unwraps the whole string when it is one such group.
 std::string StripTextUnit(std::string s) {
-  static const RE2 unit(R"(^(.*?)\s*\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*\}\s*$)", Latin1());
-  static const RE2 wrapped(R"(^\\(?:text|mbox|mathrm|textbf)\s*\{([^{}]*)\}$)", Latin1());
+  static const RE2& unit = internal::Compile(R"(^(.*?)\s*\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*\}\s*$)");
+  static const RE2& wrapped = internal::Compile(R"(^\\(?:text|mbox|mathrm|textbf)\s*\{([^{}]*)\}$)");
   std::string inner;
   if (RE2::FullMatch(s, wrapped, &inner)) return inner;
   if (RE2::FullMatch(s, unit, &inner) && !util::Trim(inner).empty()) return inner;
@@ -181,15 +174,15 @@ std::string NormalizeLatex(std::string_view text) {
   s = util::ReplaceAll(s, "\\tfrac", "\\frac");
   s = util::ReplaceAll(s, "{,}", ",");
   s = StripTextUnit(util::Trim(s));
-  static const RE2 text_group(R"(\\(?:text|textbf|mathrm|mathbf|mbox)\s*\{([^{}]*)\})", Latin1());
+  static const RE2& text_group = internal::Compile(R"(\\(?:text|textbf|mathrm|mathbf|mbox)\s*\{([^{}]*)\})");
   RE2::GlobalReplace(&s, text_group, R"(\1)");
   s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
   while (!s.empty() && s.back() == '.') s.pop_back();
   // "x=5" -> "5" (one single-letter variable on the left).
-  static const RE2 variable(R"(^[A-Za-z]=([^=]+)$)", Latin1());
+  static const RE2& variable = internal::Compile(R"(^[A-Za-z]=([^=]+)$)");
   std::string rhs;
   if (RE2::FullMatch(s, variable, &rhs)) s = rhs;
-  static const RE2 sqrt_bare(R"(\\sqrt([0-9A-Za-z]))", Latin1());
+  static const RE2& sqrt_bare = internal::Compile(R"(\\sqrt([0-9A-Za-z]))");
   RE2::GlobalReplace(&s, sqrt_bare, R"(\\sqrt{\1})");
   // \frac12 -> \frac{1}{2}, \frac1{2} -> \frac{1}{2}.
   std::string fixed;
@@ -207,10 +200,10 @@ std::string NormalizeLatex(std::string_view text) {
     fixed += s[i++];
   }
   s = fixed;
-  static const RE2 slash(R"((-?[0-9]+)/([0-9]+))", Latin1());
+  static const RE2& slash = internal::Compile(R"((-?[0-9]+)/([0-9]+))");
   std::string a, b;
   if (RE2::FullMatch(s, slash, &a, &b)) s = "\\frac{" + a + "}{" + b + "}";
-  static const RE2 trailing_zeros(R"(^(-?[0-9]+)\.0*$)", Latin1());
+  static const RE2& trailing_zeros = internal::Compile(R"(^(-?[0-9]+)\.0*$)");
   if (RE2::FullMatch(s, trailing_zeros, &a)) s = a;
   if (!s.empty() && s[0] == '.') s = "0" + s;
   if (s.size() >= 2 && s.front() == '{' && s.back() == '}' &&

@@ -18,6 +18,9 @@ namespace tasks::extract::internal {
 // Completions may hold any bytes; Latin-1 patterns match byte by byte, so invalid UTF-8 is just text.
 // UTF-8 literals in a pattern still match their own byte sequence.
 RE2::Options Latin1();
+// A Latin-1 pattern compiled once (callers keep it in a function-local static). A pattern that does
+// not compile is a programming error: std::logic_error on first use, which every preset test reaches.
+const RE2& Compile(const std::string& pattern);
 
 // What extraction sees: the completion and the record it answers.
 struct Context {

@@ -21,31 +21,31 @@ namespace {
 // ---- markers: explicit final-answer announcements ----
 
 const RE2& HashMarker() {
-  static const RE2 re(R"(####)", Latin1());
+  static const RE2& re = Compile(R"(####)");
   return re;
 }
 // "The answer is", "the correct answer is", "final answer is" (with an optional colon).
 const RE2& AnswerIsMarker() {
-  static const RE2 re(R"((?i)\banswer\s+is\b\s*:?)", Latin1());
+  static const RE2& re = Compile(R"((?i)\banswer\s+is\b\s*:?)");
   return re;
 }
 const RE2& FinalAnswerIsMarker() {
-  static const RE2 re(R"((?i)\bfinal\s+answer\s+is\b\s*:?)", Latin1());
+  static const RE2& re = Compile(R"((?i)\bfinal\s+answer\s+is\b\s*:?)");
   return re;
 }
 // "Answer: 18", "**Answer:** 18", "**Answer**: 18", "Final Answer: 18".
 const RE2& AnswerColonMarker() {
-  static const RE2 re(R"((?i)\banswer\s*(?:\*\*|__)?\s*(?::|\xEF\xBC\x9A)\s*(?:\*\*|__)?)", Latin1());
+  static const RE2& re = Compile(R"((?i)\banswer\s*(?:\*\*|__)?\s*(?::|\xEF\xBC\x9A)\s*(?:\*\*|__)?)");
   return re;
 }
 // AGIEval's Chinese subsets: "答案是" / "答案为".
 const RE2& ChineseAnswerMarker() {
-  static const RE2 re("\xE7\xAD\x94\xE6\xA1\x88(?:\xE6\x98\xAF|\xE4\xB8\xBA)", Latin1());
+  static const RE2& re = Compile("\xE7\xAD\x94\xE6\xA1\x88(?:\xE6\x98\xAF|\xE4\xB8\xBA)");
   return re;
 }
 // For options: "the correct option is", "choice is".
 const RE2& OptionIsMarker() {
-  static const RE2 re(R"((?i)\b(?:option|choice)\s+is\b\s*:?)", Latin1());
+  static const RE2& re = Compile(R"((?i)\b(?:option|choice)\s+is\b\s*:?)");
   return re;
 }
 
@@ -192,14 +192,14 @@ Step LastNumberStep(AnswerKind kind) {
 
 // Flexible: "answer" followed closely by a number ("the answer would be 18", "Answer = 18").
 Step AnswerWordStep(AnswerKind kind) {
-  static const RE2 marker(R"((?i)\b(?:answer|result)\b[^0-9\n]{0,40}?)", Latin1());
+  static const RE2& marker = Compile(R"((?i)\b(?:answer|result)\b[^0-9\n]{0,40}?)");
   Reader read = ReaderFor(kind);
   return MarkerStep("answer_word", marker, read);
 }
 
 // Flexible: the number after the last '=' of the text ("... = 18").
 Step LastEqualsStep(AnswerKind kind) {
-  static const RE2 marker(R"(=)", Latin1());
+  static const RE2& marker = Compile(R"(=)");
   Reader read = ReaderFor(kind);
   return {"last_equals", [read](const Context& context, std::vector<Found>& out) {
             auto spans = MarkerSpans(marker, context.text);
@@ -212,8 +212,8 @@ Step LastEqualsStep(AnswerKind kind) {
 Step LastParenLetterStep(bool any_case) {
   return {any_case ? "last_paren_letter_any_case" : "last_paren_letter",
           [any_case](const Context& context, std::vector<Found>& out) {
-            static const RE2 upper(R"(\(([A-Z])\)|\b([A-Z])\)|\b([a-z]) \))", Latin1());
-            static const RE2 any(R"(\(([A-Za-z])\)|\b([A-Za-z])\s?\))", Latin1());
+            static const RE2& upper = Compile(R"(\(([A-Z])\)|\b([A-Z])\)|\b([a-z]) \))");
+            static const RE2& any = Compile(R"(\(([A-Za-z])\)|\b([A-Za-z])\s?\))");
             const RE2& re = any_case ? any : upper;
             re2::StringPiece input(context.text.data(), context.text.size());
             re2::StringPiece groups[4];
@@ -239,7 +239,7 @@ Step LastParenLetterStep(bool any_case) {
 // The last standalone capital letter in range ("so B."), skipping "A" used as an article ("A train").
 Step LastLetterStep() {
   return {"last_letter", [](const Context& context, std::vector<Found>& out) {
-            static const RE2 re(R"(\b([A-Z])\b)", Latin1());
+            static const RE2& re = Compile(R"(\b([A-Z])\b)");
             re2::StringPiece input(context.text.data(), context.text.size());
             re2::StringPiece groups[2];
             size_t start = 0;
@@ -320,7 +320,7 @@ Step LastLetterLineStep() {
 // Cloze flexible: the last inline math "$...$" or "\(...\)".
 Step LastMathStep() {
   return {"last_math", [](const Context& context, std::vector<Found>& out) {
-            static const RE2 re(R"(\$([^$\n]{1,200})\$|\\\((.{1,200}?)\\\))", Latin1());
+            static const RE2& re = Compile(R"(\$([^$\n]{1,200})\$|\\\((.{1,200}?)\\\))");
             re2::StringPiece input(context.text.data(), context.text.size());
             re2::StringPiece groups[3];
             size_t start = 0;

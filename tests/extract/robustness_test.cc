@@ -44,12 +44,12 @@ TEST(RobustnessTest, RandomBytes) {
 }
 
 TEST(RobustnessTest, HugeAndPathologicalInputs) {
-  ExtractWithEveryPreset(std::string(2 << 20, '9'));
+  ExtractWithEveryPreset(std::string(1 << 19, '9'));
   std::string boxes;
-  for (int i = 0; i < 100000; ++i) boxes += "\\boxed{";
+  for (int i = 0; i < 50000; ++i) boxes += "\\boxed{";
   ExtractWithEveryPreset(boxes);
   std::string markers;
-  for (int i = 0; i < 50000; ++i) markers += "The answer is ";
+  for (int i = 0; i < 20000; ++i) markers += "The answer is ";
   ExtractWithEveryPreset(markers);
   ExtractWithEveryPreset(std::string("\0\0\0The answer is 5\0", 19));
   ExtractWithEveryPreset("\xed\xa0\x80\xf8\x88\x80\x80\x80 The answer is \xc0\xaf 5");
