@@ -13,6 +13,7 @@
 
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
+#include "harness/util/json_io.h"
 #include "trainers/tokenizer/byte_level.h"
 #include "trainers/tokenizer/pretokenize.h"
 #include "trainers/tokenizer/tokenizer.h"
@@ -146,6 +147,23 @@ TEST_F(CrossCheckTest, TrainedBpeMatchesHuggingFace) {
 
 TEST_F(CrossCheckTest, ByteLevelMatchesHuggingFace) {
   Compare(Tokenizer::ByteLevel(DefaultSpecialTokens()), "bytelevel", CorpusTexts());
+}
+
+// Realistic use: a tokenizer trained on GSM8K train, checked on GSM8K test (shared data, read only).
+TEST_F(CrossCheckTest, Gsm8kTrainedMatchesHuggingFace) {
+  const std::string dir = std::string(HARNESS_SHARED_DATA) + "/gsm8k/";
+  if (!util::FileExists(dir + "train.jsonl")) GTEST_SKIP() << "no shared data at " << dir;
+  const auto read = [](const std::string& path) {
+    std::vector<std::string> texts;
+    for (const util::JsonLine& row : util::ReadJsonLines(path)) {
+      const util::Location where{path, row.line, ""};
+      texts.push_back(util::RequireString(row.value, "question", where) + "\n" +
+                      util::RequireString(row.value, "answer", where));
+    }
+    return texts;
+  };
+  const Tokenizer tok = TrainBpe(read(dir + "train.jsonl"), 4096, DefaultSpecialTokens());
+  Compare(tok, "gsm8k", read(dir + "test.jsonl"));
 }
 
 }  // namespace
