@@ -11,6 +11,7 @@ namespace tasks {
 const std::vector<const Task*>& AllTasks() {
   static const std::vector<const Task*> kTasks = {
       &loaders::Gsm8kTask(),
+      &loaders::MathqaTask(),
       &loaders::SvampTask(),
       &loaders::AimeTask(),
   };

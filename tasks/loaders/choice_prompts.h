@@ -1,0 +1,16 @@
+// Zero-shot chain-of-thought prompts for multiple-choice records (MathQA, AGIEval, GPQA): passage,
+// question, options as "(A) text" lines, and the instruction to end with the marked answer
+// "The answer is (X)" that the default extractor reads.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tasks::loaders {
+
+// `multi`: more than one option may be correct (AGIEval multi-answer); the answer line then lists every
+// correct letter, "The answer is (A)(C)".
+std::string ChoiceZeroShotCot(const std::string& passage, const std::string& question,
+                              const std::vector<std::string>& choices, bool multi);
+
+}  // namespace tasks::loaders

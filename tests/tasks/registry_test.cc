@@ -1,0 +1,121 @@
+// The task registry as a whole: the explicit list, "did you mean", templates and presets of every
+// task, gold solutions that score 100% under the default preset on every fixture, and the output
+// of `harness tasks`.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/tasks/task_test_util.h"
+
+namespace {
+
+using tasks_test::ExpectInputError;
+using tasks_test::Fixture;
+
+const std::vector<std::string> kTaskNames = {"gsm8k", "mathqa", "svamp", "agieval", "gpqa", "aime", "livecodebench"};
+
+TEST(Registry, EveryTaskOnceInDisplayOrder) {
+  std::vector<std::string> names;
+  for (const std::string& n : tasks::TaskNames()) {
+    if (std::find(kTaskNames.begin(), kTaskNames.end(), n) != kTaskNames.end()) names.push_back(n);
+  }
+  EXPECT_EQ(names, kTaskNames);
+  const std::vector<std::string> all = tasks::TaskNames();
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
+}
+
+TEST(Registry, UnknownTaskSuggestsTheClosestName) {
+  ExpectInputError([] { tasks::FindTask("gsm9k"); }, "", 0, "task", "did you mean 'gsm8k'");
+  ExpectInputError([] { tasks::FindTask("aimee"); }, "", 0, "task", "did you mean 'aime'");
+}
+
+TEST(Registry, EveryTaskDescribesItselfAndHasAZeroShotTemplate) {
+  for (const tasks::Task* task : tasks::AllTasks()) {
+    SCOPED_TRACE(task->name());
+    EXPECT_FALSE(task->version().empty());
+    EXPECT_FALSE(task->variants().empty());
+    EXPECT_FALSE(task->description().empty());
+    const auto templates = task->templates();
+    EXPECT_NE(std::find(templates.begin(), templates.end(), "zeroshot-cot-v1"), templates.end());
+    const auto presets = task->extraction_presets();
+    ASSERT_FALSE(presets.empty());
+    EXPECT_EQ(presets.front(), "default");
+  }
+}
+
+struct Roundtrip {
+  const char* task;
+  const char* file;
+};
+
+class GoldSolutions : public ::testing::TestWithParam<Roundtrip> {};
+
+// The gold solution of every record, read back with the default preset, must be judged correct.
+TEST_P(GoldSolutions, ScoreAsCorrectUnderTheDefaultPreset) {
+  const tasks::Task& task = tasks::FindTask(GetParam().task);
+  const std::string preset = task.extraction_presets().front();
+  auto records = tasks_test::Load(GetParam().task, Fixture(GetParam().file));
+  ASSERT_FALSE(records.empty());
+  for (const tasks::Record& r : records) {
+    SCOPED_TRACE(r.id + ": " + r.gold_solution);
+    const tasks::ExtractedAnswer answer = task.Extract(r.gold_solution, r, preset);
+    EXPECT_TRUE(answer.valid);
+    EXPECT_TRUE(task.IsCorrect(answer, r)) << "extracted '" << answer.value << "' by " << answer.rule
+                                           << ", gold '" << r.gold << "'";
+    EXPECT_FALSE(task.RenderPrompt(r, {}).empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, GoldSolutions,
+    ::testing::Values(Roundtrip{"gsm8k", "gsm8k/test.jsonl"}, Roundtrip{"gsm8k", "gsm8k/test_socratic.jsonl"},
+                      Roundtrip{"gsm8k", "gsm8k/qwen_test.jsonl"}, Roundtrip{"gsm8k", "gsm8k/gsm8k_test_set.json"},
+                      Roundtrip{"svamp", "svamp/SVAMP.json"}, Roundtrip{"svamp", "svamp/qwen_test.jsonl"},
+                      Roundtrip{"svamp", "svamp/svamp_test_set.json"}, Roundtrip{"aime", "aime/aime24.jsonl"},
+                      Roundtrip{"aime", "aime/aime25.jsonl"}, Roundtrip{"aime", "aime/qwen2.5-math_aime24/test.jsonl"},
+                      Roundtrip{"mathqa", "mathqa/original/test.json"},
+                      Roundtrip{"mathqa", "mathqa/original/challenge_test.json"},
+                      Roundtrip{"mathqa", "mathqa/harness/test.jsonl"},
+                      Roundtrip{"mathqa", "mathqa/reft/mathqa_test_set.json"},
+                      Roundtrip{"mathqa", "mathqa/reft/mathqa-numeric_test_set.json"}));
+
+std::string RunHarness(const std::string& args, int* status) {
+  std::string out;
+  FILE* pipe = ::popen((std::string(HARNESS_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  *status = ::pclose(pipe);
+  return out;
+}
+
+TEST(HarnessTasksCommand, JsonListsEveryTaskWithItsTemplatesAndPresets) {
+  int status = -1;
+  const std::string out = RunHarness("tasks --json", &status);
+  ASSERT_EQ(status, 0) << out;
+  const nlohmann::json rows = nlohmann::json::parse(out);
+  ASSERT_EQ(rows.size(), tasks::AllTasks().size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const tasks::Task& task = *tasks::AllTasks()[i];
+    EXPECT_EQ(rows[i]["name"], task.name());
+    EXPECT_EQ(rows[i]["version"], task.version());
+    EXPECT_EQ(rows[i]["templates"], task.templates());
+    EXPECT_EQ(rows[i]["extraction_presets"], task.extraction_presets());
+    EXPECT_EQ(rows[i]["variants"], task.variants());
+  }
+}
+
+TEST(HarnessTasksCommand, TextListsEveryTask) {
+  int status = -1;
+  const std::string out = RunHarness("tasks", &status);
+  ASSERT_EQ(status, 0) << out;
+  for (const tasks::Task* task : tasks::AllTasks()) {
+    EXPECT_NE(out.find(task->name() + " (v" + task->version() + ")"), std::string::npos) << out;
+  }
+}
+
+}  // namespace
