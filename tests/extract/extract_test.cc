@@ -97,6 +97,13 @@ const std::vector<Case>& Cases() {
       {T::kGsm8k, "default", "The answer is not clear", kInvalid, "none"},
       {T::kGsm8k, "default", std::string("\xff\xfe\x80 The answer is 7 \xc3", 21), "7", "answer_is"},
       {T::kGsm8k, "default", std::string("nul\0bytes\0 then 12", 18), "12", "last_number"},
+      // Chat and reasoning-model formats.
+      {T::kGsm8k, "default", "Janet has 16 eggs.\n\n**Final Answer**\n\\[\n\\boxed{18}\n\\]", "18", "boxed"},
+      {T::kGsm8k, "default", "<think>\nMaybe 17? No, 9*2=18.\n</think>\nJanet makes **$18** per day.", "18",
+       "last_number"},
+      {T::kGsm8k, "default", "The answer is 3.5 hours.", "3.5", "answer_is"},
+      // R1 recites the few-shot "#### N" lines first (lm-eval #3438): the last one is the answer.
+      {T::kGsm8k, "default", "#### 5\n\n#### 18", "18", "hash_marker"},
       // ---------------- GSM8K, strict: markers only ----------------
       {T::kGsm8k, "strict", "#### 18", "18", "hash_marker"},
       {T::kGsm8k, "strict", "The answer is 18", "18", "answer_is"},
@@ -121,6 +128,7 @@ const std::vector<Case>& Cases() {
       {T::kGsm8k, "lm-eval-strict", "The answer is 18", kInvalid, "none"},
       {T::kGsm8k, "lm-eval-strict", "#### 18\n#### 20", "18", "lmeval_strict_match"},
       {T::kGsm8k, "lm-eval-strict", "#### $18", kInvalid, "none"},
+      {T::kGsm8k, "lm-eval-strict", "#### 5\n\n#### 18", "5", "lmeval_strict_match"},     // takes the first
       {T::kGsm8k, "lm-eval-strict", "#### 18.", "18.", "lmeval_strict_match"},
       {T::kGsm8k, "lm-eval-strict", "**Answer: \\$18**", kInvalid, "none"},
       // ---------------- GSM8K, lm-eval flexible-extract, last match ----------------
@@ -288,6 +296,9 @@ const std::vector<Case>& Cases() {
       {T::kGpqa, "default", "I think it's (D)", "D", "last_paren_letter"},
       {T::kGpqa, "default", "The answer is E", kInvalid, "none"},
       {T::kGpqa, "default", "Answer: \\boxed{A}", "A", "boxed"},
+      {T::kGpqa, "default", "The correct answer is **C. 12 eV**", "C", "answer_is"},
+      {T::kGpqa, "default", "Answer: The correct choice is C", "C", "option_is"},
+      {T::kGpqa, "default", "**Final Answer**\n\\boxed{C}", "C", "boxed"},
       {T::kGpqa, "default", "The answer is 12 eV", "C", "answer_is"},
       {T::kGpqa, "strict", "I think it's (D)", kInvalid, "none"},
       {T::kGpqa, "strict", "**Answer:** B", "B", "answer_colon"},
@@ -328,6 +339,8 @@ const std::vector<Case>& Cases() {
       {T::kAime, "default", "\\boxed{999}", "999", "boxed"},
       {T::kAime, "default", "#### 017", "17", "hash_marker"},
       {T::kAime, "default", "Answer: 116", "116", "answer_colon"},
+      // lm-eval #3352: the prompt had no \boxed{} and nothing was extracted.
+      {T::kAime, "default", "Adding the cases gives 204.\nThe answer is 204", "204", "answer_is"},
       {T::kAime, "default", "\\boxed{12} ... the total is 1234", "12", "boxed"},
       {T::kAime, "strict", "So m+n = 33", kInvalid, "none"},
       {T::kAime, "strict", "\\boxed{33}", "33", "boxed"},
