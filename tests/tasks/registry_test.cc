@@ -80,7 +80,12 @@ INSTANTIATE_TEST_SUITE_P(
                       Roundtrip{"mathqa", "mathqa/original/challenge_test.json"},
                       Roundtrip{"mathqa", "mathqa/harness/test.jsonl"},
                       Roundtrip{"mathqa", "mathqa/reft/mathqa_test_set.json"},
-                      Roundtrip{"mathqa", "mathqa/reft/mathqa-numeric_test_set.json"}));
+                      Roundtrip{"mathqa", "mathqa/reft/mathqa-numeric_test_set.json"},
+                      Roundtrip{"agieval", "agieval/lsat-ar.jsonl"},
+                      Roundtrip{"agieval", "agieval/sat-en-without-passage.jsonl"},
+                      Roundtrip{"agieval", "agieval/gaokao-physics.jsonl"},
+                      Roundtrip{"agieval", "agieval/gaokao-mathqa.jsonl"}, Roundtrip{"agieval", "agieval/math.jsonl"},
+                      Roundtrip{"gpqa", "gpqa/gpqa_diamond.csv"}, Roundtrip{"gpqa", "gpqa/gpqa_main.csv"}));
 
 std::string RunHarness(const std::string& args, int* status) {
   std::string out;
