@@ -106,7 +106,10 @@ Pipeline LmEvalGpqaStrict() {
                 if (end > begin) {
                   // lm-eval keeps "" here (one character left on the line); an empty answer is
                   // reported as a failed extraction.
-                  std::string match(text.substr(begin, end - begin - 1));
+                  // Python's '.' is one character: step back over a whole UTF-8 sequence.
+                  size_t last = end - 1;
+                  while (last > begin && (static_cast<unsigned char>(text[last]) & 0xC0) == 0x80) --last;
+                  std::string match(text.substr(begin, last - begin));
                   if (!PyStrip(match).empty()) out.push_back({pos, match, PyStrip(match)});
                   return;
                 }
