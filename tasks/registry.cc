@@ -12,6 +12,7 @@ const std::vector<const Task*>& AllTasks() {
   static const std::vector<const Task*> kTasks = {
       &loaders::Gsm8kTask(),   &loaders::MathqaTask(), &loaders::SvampTask(),
       &loaders::AgievalTask(), &loaders::GpqaTask(),   &loaders::AimeTask(),
+      &loaders::LivecodebenchTask(),
   };
   return kTasks;
 }
