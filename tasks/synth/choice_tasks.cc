@@ -304,14 +304,14 @@ Candidate MakeAgieval(util::SplitMix64& rng, const Knobs& knobs) {
 
 Candidate MakeGpqa(util::SplitMix64& rng, const Knobs& knobs) {
   McDraft d = MakeDraft(rng, knobs, 4);
-  // The CSV keeps the correct answer in its own column; the loader shuffles. Solutions are written
-  // against the CSV order (A = Correct Answer, B..D = Incorrect Answer 1..3) and re-lettered by
-  // the caller that knows the loader's order (see GpqaLetters in synth.cc).
-  std::vector<int> shown = {0, 1, 2, 3};
+  // The CSV keeps the correct answer in its own column and the loader shuffles the options with
+  // util::SeededPermutation(4, shuffle_seed, question with whitespace collapsed). Solutions name the
+  // letters of the default shuffle_seed 0, so they agree with the records the loader produces.
+  std::vector<int> shown = util::SeededPermutation(4, 0, util::CollapseWhitespace(d.question));
   Candidate c;
   c.derivation = WithLetters(d, shown);
   c.item.key = NormalizeForSplit(d.question);
-  c.item.gold = "A";
+  c.item.gold = c.derivation.answer;
   c.item.steps = d.steps;
   c.item.family = d.family;
   Derivation explanation = d.derivation;

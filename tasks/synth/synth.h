@@ -11,7 +11,12 @@
 //                  "text": "...", "correct": true|false}]   -- written when a style is chosen
 //   "synth": {"steps": K, "family": "...", "seed": S, "split": "train"}  -- always written (json tasks)
 //   LiveCodeBench: "reference_solution": a Python program that passes every public and private test.
-//   GPQA (CSV): columns "Synth Solutions" (JSON text of the array above) and "Synth Steps".
+//   GPQA (CSV): columns "Synth Solutions" (JSON text of the array above) and "Synth Steps". GPQA
+//   options are shuffled by the loader; solutions use the letters of its default shuffle_seed 0.
+//
+// Loading the files back: the loaders take some variants from file names. AGIEval needs a subset
+// (LoadOptions.variant, e.g. "lsat-ar", or a file named lsat-ar.jsonl); GPQA a name containing
+// "main"/"diamond"/"extended" (or the variant); AIME a year ("aime24" in the name, or variant "2024").
 #pragma once
 
 #include <cstdint>
