@@ -99,6 +99,18 @@ TEST(ClassifyCodePoint, KnownCodePoints) {
   }
 }
 
+TEST(ClassifyCodePoint, AsciiTableAgreesWithGeneratedRanges) {
+  for (char32_t cp = 0; cp < 128; ++cp) {
+    CharClass from_ranges = CharClass::kOther;
+    for (int i = 0; i < kNumCodePointRanges; ++i) {
+      if (kCodePointRanges[i].first <= cp && cp <= kCodePointRanges[i].last) {
+        from_ranges = kCodePointRanges[i].cls;
+      }
+    }
+    EXPECT_EQ(static_cast<int>(ClassifyCodePoint(cp)), static_cast<int>(from_ranges)) << cp;
+  }
+}
+
 TEST(DecodeUtf8, RejectsOverlongAndSurrogates) {
   char32_t cp;
   EXPECT_EQ(DecodeUtf8("\xC0\x80", 0, &cp), 1);  // overlong NUL

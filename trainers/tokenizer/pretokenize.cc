@@ -13,6 +13,8 @@ struct CodePoint {
 };
 
 CodePoint At(std::string_view text, size_t pos) {
+  const unsigned char b = static_cast<unsigned char>(text[pos]);
+  if (b < 0x80) return {1, ClassifyCodePoint(b)};  // ASCII: table lookup, no decoding
   char32_t cp;
   const int len = DecodeUtf8(text, pos, &cp);
   const CharClass cls = cp == kInvalidCodePoint ? CharClass::kOther : ClassifyCodePoint(cp);

@@ -3,6 +3,7 @@
 #include "trainers/tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <deque>
 #include <mutex>
 #include <queue>
 #include <stdexcept>
@@ -15,7 +16,8 @@
 namespace tokenizer {
 
 // Memo of pre-token -> ids. Most text repeats a small set of words, so this turns BPE into a hash
-// lookup. Bounded: cleared when full, which keeps memory flat on adversarial input.
+// lookup. Keys are views into an arena the cache owns, so a lookup allocates nothing. Bounded:
+// cleared when full, which keeps memory flat on adversarial input.
 class EncodeCache {
  public:
   static constexpr size_t kMaxEntries = 1 << 18;
@@ -23,20 +25,26 @@ class EncodeCache {
 
   bool Lookup(std::string_view piece, std::vector<int>* out) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = map_.find(std::string(piece));
+    auto it = map_.find(piece);
     if (it == map_.end()) return false;
     out->insert(out->end(), it->second.begin(), it->second.end());
     return true;
   }
   void Insert(std::string_view piece, const int* ids, size_t n) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (map_.size() >= kMaxEntries) map_.clear();
-    map_.emplace(std::string(piece), std::vector<int>(ids, ids + n));
+    if (map_.size() >= kMaxEntries) {
+      map_.clear();
+      keys_.clear();
+    }
+    if (map_.count(piece)) return;
+    keys_.emplace_back(piece);  // deque: existing strings never move
+    map_.emplace(keys_.back(), std::vector<int>(ids, ids + n));
   }
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, std::vector<int>> map_;
+  std::deque<std::string> keys_;
+  std::unordered_map<std::string_view, std::vector<int>> map_;
 };
 
 namespace {
@@ -237,6 +245,10 @@ void Tokenizer::EncodeOrdinary(std::string_view text, std::vector<int>* out) con
   std::vector<std::string_view> pieces;
   SplitGpt2(text, &pieces);
   for (std::string_view piece : pieces) {
+    if (merges_.empty() && !ignore_merges_) {  // plain byte-level: one token per byte
+      for (char c : piece) out->push_back(byte_id_[static_cast<unsigned char>(c)]);
+      continue;
+    }
     if (piece.size() > EncodeCache::kMaxPieceBytes) {
       EncodePiece(piece, out);
       continue;

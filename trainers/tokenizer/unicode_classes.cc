@@ -1,29 +1,32 @@
-// Code-point classification (binary search over the generated table, ASCII via a small lookup) and
+// Code-point classification (binary search over the generated table, ASCII via a fixed table) and
 // a UTF-8 decoder that never fails: malformed bytes become single invalid code points.
 #include "trainers/tokenizer/unicode_classes.h"
 
 #include <algorithm>
-#include <array>
 
 namespace tokenizer {
-namespace {
 
-std::array<CharClass, 128> BuildAsciiTable() {
-  std::array<CharClass, 128> table{};
-  for (int c = 0; c < 128; ++c) table[c] = CharClass::kOther;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = CharClass::kLetter;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = CharClass::kLetter;
-  for (int c = '0'; c <= '9'; ++c) table[c] = CharClass::kNumber;
-  for (int c : {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20}) table[c] = CharClass::kSpace;
-  return table;
-}
+// Letters, digits and \t \n \v \f \r ' ' are the only ASCII code points outside kOther.
+#define L CharClass::kLetter
+#define N CharClass::kNumber
+#define S CharClass::kSpace
+#define O CharClass::kOther
+const CharClass kAsciiClasses[128] = {
+    O, O, O, O, O, O, O, O, O, S, S, S, S, S, O, O,  // 0x00
+    O, O, O, O, O, O, O, O, O, O, O, O, O, O, O, O,  // 0x10
+    S, O, O, O, O, O, O, O, O, O, O, O, O, O, O, O,  // 0x20 ' ' ... '/'
+    N, N, N, N, N, N, N, N, N, N, O, O, O, O, O, O,  // 0x30 '0'..'9'
+    O, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,  // 0x40 '@' 'A'..
+    L, L, L, L, L, L, L, L, L, L, L, O, O, O, O, O,  // 0x50 ..'Z'
+    O, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,  // 0x60 '`' 'a'..
+    L, L, L, L, L, L, L, L, L, L, L, O, O, O, O, O,  // 0x70 ..'z'
+};
+#undef L
+#undef N
+#undef S
+#undef O
 
-const std::array<CharClass, 128> kAscii = BuildAsciiTable();
-
-}  // namespace
-
-CharClass ClassifyCodePoint(char32_t cp) {
-  if (cp < 128) return kAscii[cp];
+CharClass ClassifyNonAscii(char32_t cp) {
   const CodePointRange* begin = kCodePointRanges;
   const CodePointRange* end = kCodePointRanges + kNumCodePointRanges;
   // First range whose last >= cp.

@@ -20,7 +20,13 @@ extern const char kUnicodeVersion[];
 extern const CodePointRange kCodePointRanges[];  // sorted, disjoint
 extern const int kNumCodePointRanges;
 
-CharClass ClassifyCodePoint(char32_t cp);
+// Classes of the 128 ASCII code points, for the inline fast path below.
+extern const CharClass kAsciiClasses[128];
+CharClass ClassifyNonAscii(char32_t cp);
+
+inline CharClass ClassifyCodePoint(char32_t cp) {
+  return cp < 128 ? kAsciiClasses[cp] : ClassifyNonAscii(cp);
+}
 
 // Decodes one code point at text[pos]. Returns its byte length (1..4) and sets *cp. A byte that does
 // not start a valid, minimal UTF-8 sequence counts as one code point of its own with *cp = kInvalid,
