@@ -6,6 +6,8 @@
 //     ("AD", "A B D": 2 gaokao-mathqa rows) gives kChoiceSet with the sorted letters "AD" as gold.
 //   - cloze (math, gaokao-mathcloze): kCloze, gold = `answer` verbatim.
 //   - sat-* rows have no `answer` key; passage null -> "".
+//   - data quirks: punctuation-only label elements are dropped (jec-qa-ca lists ["A", "C", "D", "。"]);
+//     an empty list label (one jec-qa-kd row) gives gold "" and Record::broken = true.
 // id = 0-based line index. `other` is kept in extra["other"].
 // gold_solution: the reference "The answer is (B)." / "The answer is (A)(D)." / "The final answer is
 // \boxed{..}." (MATH's own solutions box an answer that is not always written like `answer`).
@@ -58,7 +60,14 @@ std::string StripOptionPrefix(const std::string& option, size_t index) {
   return s;
 }
 
-// Sorted unique letters from a label, or InputError.
+// Whether a label element holds nothing but punctuation (one jec-qa-ca row lists "。" among its letters).
+bool IsPunctuationOnly(const std::string& text) {
+  std::string rest = util::Trim(text);
+  for (const char* p : {"\xE3\x80\x82", "\xEF\xBC\x8C", "\xE3\x80\x81", ".", ",", ";"}) rest = util::ReplaceAll(rest, p, "");
+  return util::Trim(rest).empty();
+}
+
+// Sorted unique letters from a label ("" for an empty list label), or InputError.
 std::string LabelLetters(const nlohmann::json& label, size_t option_count, const util::Location& where) {
   std::string letters;
   auto add = [&](const std::string& text) {
@@ -76,8 +85,10 @@ std::string LabelLetters(const nlohmann::json& label, size_t option_count, const
   } else if (label.is_array()) {
     for (const auto& item : label) {
       if (!item.is_string()) throw util::InputError(where, "expected option letters, got " + label.dump());
+      if (!item.get<std::string>().empty() && IsPunctuationOnly(item.get<std::string>())) continue;
       add(item.get<std::string>());
     }
+    if (label.empty()) return "";
   } else {
     throw util::InputError(where, "expected a letter, a list of letters or a joined string, got " +
                                       util::JsonTypeName(label));
@@ -135,7 +146,10 @@ class Agieval : public TaskBase {
         r.gold = LabelLetters(label, r.choices.size(), At(s, "label"));
         // A list label marks a multi-answer question even when it holds one letter (jec-qa).
         r.kind = label.is_array() || r.gold.size() > 1 ? AnswerKind::kChoiceSet : AnswerKind::kChoice;
-        r.gold_solution = ReferenceChoice(r.gold);
+        // An empty list label (one jec-qa-kd row) means the dataset gives no answer: the record loads,
+        // marked broken, so that scoring can leave it out and say so.
+        r.broken = r.gold.empty();
+        r.gold_solution = r.broken ? "" : ReferenceChoice(r.gold);
       }
       records.push_back(std::move(r));
     }

@@ -119,6 +119,15 @@ TEST(Agieval, OptionsLabelsAndKinds) {
   EXPECT_EQ(mathqa[0].kind, tasks::AnswerKind::kChoiceSet);  // joined string label "A D"
   EXPECT_EQ(mathqa[1].choices, (std::vector<std::string>{"1", "2", "3", "4"}));  // "  A．1", "  C、3", "D 4"
 
+  // Data quirks: a stray "。" in a list label is dropped; an empty list label marks the record broken.
+  auto jec = Load("agieval", Fixture("agieval/jec-qa-kd.jsonl"));
+  EXPECT_EQ(jec[0].gold, "B");
+  EXPECT_EQ(jec[0].kind, tasks::AnswerKind::kChoiceSet);
+  EXPECT_FALSE(jec[0].broken);
+  EXPECT_EQ(jec[1].gold, "");
+  EXPECT_TRUE(jec[1].broken);
+  EXPECT_EQ(jec[1].gold_solution, "");
+
   auto math = Load("agieval", Fixture("agieval/math.jsonl"));
   EXPECT_EQ(math[0].kind, tasks::AnswerKind::kCloze);
   EXPECT_TRUE(math[0].choices.empty());

@@ -60,6 +60,7 @@ TEST_P(GoldSolutions, ScoreAsCorrectUnderTheDefaultPreset) {
   auto records = tasks_test::Load(GetParam().task, Fixture(GetParam().file));
   ASSERT_FALSE(records.empty());
   for (const tasks::Record& r : records) {
+    if (r.broken) continue;
     SCOPED_TRACE(r.id + ": " + r.gold_solution);
     const tasks::ExtractedAnswer answer = task.Extract(r.gold_solution, r, preset);
     EXPECT_TRUE(answer.valid);
@@ -84,7 +85,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Roundtrip{"agieval", "agieval/lsat-ar.jsonl"},
                       Roundtrip{"agieval", "agieval/sat-en-without-passage.jsonl"},
                       Roundtrip{"agieval", "agieval/gaokao-physics.jsonl"},
-                      Roundtrip{"agieval", "agieval/gaokao-mathqa.jsonl"}, Roundtrip{"agieval", "agieval/math.jsonl"},
+                      Roundtrip{"agieval", "agieval/gaokao-mathqa.jsonl"},
+                      Roundtrip{"agieval", "agieval/jec-qa-kd.jsonl"}, Roundtrip{"agieval", "agieval/math.jsonl"},
                       Roundtrip{"gpqa", "gpqa/gpqa_diamond.csv"}, Roundtrip{"gpqa", "gpqa/gpqa_main.csv"}));
 
 std::string RunHarness(const std::string& args, int* status) {
