@@ -2,6 +2,8 @@
 // hand-built BPE tokenizer.
 #include "trainers/tokenizer/tokenizer.h"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "harness/util/error.h"
@@ -131,6 +133,30 @@ TEST(BpeEncode, CachedAndUncachedAgree) {
   const Tokenizer copy = t;  // copies share the cache
   EXPECT_EQ(copy.Encode(text), first);
   EXPECT_EQ(t.Decode(first), text);
+}
+
+TEST(BpeEncode, ConcurrentEncodesAgree) {
+  const Tokenizer t = TrainBpe({"the cat sat on the mat; the dog sat on the log. 12 + 34 = 46"}, 300,
+                               {"<|eos|>"});
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i) {
+    texts.push_back("the " + std::to_string(i) + " cats sat<|eos|> on mats " + std::to_string(i * 7));
+  }
+  std::vector<std::vector<int>> expected;
+  for (const std::string& text : texts) expected.push_back(t.Encode(text));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (int rep = 0; rep < 20; ++rep) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          if (t.Encode(texts[i]) != expected[i]) ++mismatches[k];
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 TEST(BpeEncode, RejectsMergeWithoutResultToken) {
