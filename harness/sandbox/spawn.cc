@@ -193,13 +193,14 @@ void SetupProgram(const ChildSetup& cs) {
     if (plan.drop_privileges) {
       ::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid);
     }
+    // kill(-1) is atomic with respect to fork, and every orphan of the tree is reparented to I (a
+    // subreaper), so the sweep is complete once I has no children left.
     for (int round = 0; round < 2000; ++round) {
       if (plan.drop_privileges) ::kill(-1, SIGKILL);
       else ::kill(-program, SIGKILL);
-      while (::waitpid(-1, nullptr, WNOHANG) > 0) {}
-      const bool none_left = plan.drop_privileges ? (::kill(-1, 0) != 0 && errno == ESRCH)
-                                                  : (::kill(-program, 0) != 0 && errno == ESRCH);
-      if (none_left) break;
+      pid_t reaped;
+      while ((reaped = ::waitpid(-1, nullptr, WNOHANG)) > 0) {}
+      if (reaped < 0 && errno == ECHILD) break;
       ::usleep(1000);
     }
   }
