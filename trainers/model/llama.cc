@@ -99,8 +99,8 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& c
   auto v = v_proj->forward(x).view({B, T, num_kv_heads, head_dim});
   // Rotary embedding (HF rotate-half); the 1/sqrt(d) scale is folded into q.
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  q = (q * ctx.cos + RotateHalf(q) * ctx.sin) * scale;
-  k = k * ctx.cos + RotateHalf(k) * ctx.sin;
+  q = ApplyRotary(q, ctx.cos, ctx.sin) * scale;
+  k = ApplyRotary(k, ctx.cos, ctx.sin);
   k = k.transpose(1, 2);  // [B, Hkv, T, D]
   v = v.transpose(1, 2);
   if (ctx.cache != nullptr) {
@@ -174,9 +174,6 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const ModelConfig& config) : config_(
   if (config_.value_head) {
     value_head = register_module("value_head", torch::nn::Linear(config_.hidden_size, 1));
   }
-  // HF LlamaRotaryEmbedding: inv_freq[i] = theta^(-2i/d), computed in fp32.
-  const int64_t d = config_.head_dim();
-  inv_freq_ = 1.0 / at::pow(config_.rope_theta, at::arange(0, d, 2, at::kLong).to(at::kFloat) / static_cast<double>(d));
 }
 
 c10::TensorOptions LlamaForCausalLMImpl::options() const {
@@ -185,12 +182,10 @@ c10::TensorOptions LlamaForCausalLMImpl::options() const {
 }
 
 void LlamaForCausalLMImpl::RotaryTables(const at::Tensor& positions, AttentionContext* ctx) {
-  auto inv = inv_freq_.to(positions.device());
-  auto freqs = positions.to(at::kFloat).unsqueeze(-1) * inv;  // [B, T, d/2]
-  auto emb = at::cat({freqs, freqs}, -1).unsqueeze(2);         // [B, T, 1, d]
+  auto [cos, sin] = RotaryCosSin(positions, config_.head_dim(), config_.rope_theta);
   const auto dtype = options().dtype();
-  ctx->cos = emb.cos().to(dtype);
-  ctx->sin = emb.sin().to(dtype);
+  ctx->cos = cos.unsqueeze(2).to(dtype);  // [B, T, 1, d]: broadcast over heads
+  ctx->sin = sin.unsqueeze(2).to(dtype);
 }
 
 at::Tensor LlamaForCausalLMImpl::Run(const at::Tensor& input_ids, const at::Tensor& positions,
@@ -302,6 +297,20 @@ void LlamaForCausalLMImpl::InitWeights(uint64_t seed) {
     }
     p.copy_(init);
   }
+}
+
+std::pair<at::Tensor, at::Tensor> RotaryCosSin(const at::Tensor& positions, int64_t head_dim, double theta) {
+  // HF LlamaRotaryEmbedding: inv_freq[i] = theta^(-2i/d), angles in fp32, halves repeated.
+  auto exponents = at::arange(0, head_dim, 2, positions.options().dtype(at::kLong)).to(at::kFloat) /
+                   static_cast<double>(head_dim);
+  auto inv_freq = 1.0 / at::pow(theta, exponents);
+  auto freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq;
+  auto emb = at::cat({freqs, freqs}, -1);
+  return {emb.cos(), emb.sin()};
+}
+
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  return x * cos + RotateHalf(x) * sin;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -127,9 +128,13 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   void RotaryTables(const at::Tensor& positions, AttentionContext* ctx);
 
   ModelConfig config_;
-  at::Tensor inv_freq_;  // [head_dim / 2] fp32, not a parameter
 };
 TORCH_MODULE(LlamaForCausalLM);
+
+// Rotary embedding (HF rotate-half convention): cos/sin tables [..., head_dim] for integer
+// `positions` [...], inv_freq[i] = theta^(-2i/head_dim) in fp32, and their application to x [..., head_dim].
+std::pair<at::Tensor, at::Tensor> RotaryCosSin(const at::Tensor& positions, int64_t head_dim, double theta);
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
 // "cpu", "cuda", "cuda:N" -> device; throws util::InputError when it does not exist here.
 c10::Device ResolveDevice(const std::string& device);

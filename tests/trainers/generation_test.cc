@@ -1,0 +1,208 @@
+// Sampling distributions, stop handling, hooks, per-request seeds and n samples of the engine.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "harness/util/error.h"
+#include "harness/util/hashing.h"
+#include "trainers/generation/engine.h"
+#include "trainers/generation/sampling.h"
+#include "trainers/model/llama.h"
+
+namespace trainers {
+namespace {
+
+LlamaForCausalLM TinyModel() {
+  ModelConfig c;
+  c.vocab_size = 40, c.hidden_size = 32, c.intermediate_size = 48, c.num_hidden_layers = 2;
+  c.num_attention_heads = 4, c.num_key_value_heads = 2, c.max_position_embeddings = 96;
+  c.initializer_range = 0.5;
+  return BuildModel(c, RuntimeConfig{"cpu", "float32", 1}, 17);
+}
+
+// Token id i decodes to one letter, so stop strings can be written by hand.
+std::string Decode(const std::vector<int>& ids, bool) {
+  std::string s;
+  for (int id : ids) s += static_cast<char>('a' + id % 26);
+  return s;
+}
+
+// Expected truncated softmax, computed independently of sampling.cc.
+std::vector<double> Expected(const std::vector<float>& logits, const SamplingParams& p) {
+  const size_t V = logits.size();
+  std::vector<size_t> order(V);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return logits[a] > logits[b]; });
+  std::vector<double> probs(V);
+  double z = 0;
+  for (size_t i = 0; i < V; ++i) z += std::exp(logits[i] / p.temperature);
+  for (size_t i = 0; i < V; ++i) probs[i] = std::exp(logits[i] / p.temperature) / z;
+  std::vector<double> out(V, 0.0);
+  double before = 0, kept = 0;
+  for (size_t r = 0; r < V; ++r) {
+    if (p.top_k > 0 && static_cast<int>(r) >= p.top_k) break;
+    if (r > 0 && p.top_p < 1 && before >= p.top_p) break;
+    out[order[r]] = probs[order[r]];
+    before += probs[order[r]];
+    kept += probs[order[r]];
+  }
+  for (auto& x : out) x /= kept;
+  return out;
+}
+
+TEST(Sampling, EmpiricalDistributionMatchesTruncatedSoftmax) {
+  const std::vector<float> logits = {1.0f, 2.5f, 0.3f, 2.0f, -1.0f, 1.7f, 0.0f, 3.0f};
+  const SamplingParams cases[] = {{1.0, 0, 1.0}, {0.7, 0, 1.0}, {1.0, 3, 1.0}, {1.0, 0, 0.8}, {1.5, 4, 0.9}, {1.0, 1, 1.0}};
+  const int64_t N = 40000, V = static_cast<int64_t>(logits.size());
+  auto batch = at::tensor(logits).view({1, V}).expand({N, V}).contiguous();
+  for (const auto& p : cases) {
+    util::SplitMix64 rng(2024);
+    std::vector<double> u(N);
+    for (auto& x : u) x = rng.Uniform();
+    auto out = SampleTokens(batch, std::vector<SamplingParams>(N, p), u);
+    auto counts = at::bincount(out.tokens, {}, V).to(at::kDouble) / static_cast<double>(N);
+    const auto expected = Expected(logits, p);
+    auto dist = TruncatedDistribution(at::tensor(logits), p);
+    for (int64_t v = 0; v < V; ++v) {
+      // 40k draws: binomial standard error <= 0.0025.
+      EXPECT_NEAR(counts[v].item<double>(), expected[v], 0.012) << "T=" << p.temperature << " k=" << p.top_k << " p=" << p.top_p << " v=" << v;
+      EXPECT_NEAR(dist[v].item<double>(), expected[v], 1e-5);
+    }
+    // Log-probabilities: log-softmax at the temperature, before truncation.
+    const int64_t t0 = out.tokens[0].item<int64_t>();
+    double z = 0;
+    for (float l : logits) z += std::exp(l / p.temperature);
+    EXPECT_NEAR(out.logprobs[0].item<double>(), logits[t0] / p.temperature - std::log(z), 1e-5);
+  }
+}
+
+TEST(Sampling, GreedyRowsTakeArgmaxNextToSampledRows) {
+  auto logits = at::tensor({0.1f, 0.9f, 0.5f, 0.2f, 0.3f, 0.8f}).view({2, 3});
+  auto out = SampleTokens(logits, {{0.0, 0, 1.0}, {1.0, 1, 1.0}}, {0.99, 0.99});
+  EXPECT_EQ(out.tokens[0].item<int64_t>(), 1);
+  EXPECT_EQ(out.tokens[1].item<int64_t>(), 2);  // top-1 of row 1
+}
+
+GenerateRequest Request(std::vector<int> prompt, int max_new, double temperature, uint64_t seed, int n = 1) {
+  GenerateRequest r;
+  r.prompt = std::move(prompt);
+  r.max_new_tokens = max_new;
+  r.sampling.temperature = temperature;
+  r.seed = seed;
+  r.n = n;
+  return r;
+}
+
+TEST(Engine, SamplesDoNotDependOnBatchComposition) {
+  Engine engine(TinyModel());
+  auto alone = engine.Generate({Request({3, 4, 5}, 12, 1.0, 42, 2)});
+  auto mixed = engine.Generate({Request({9, 9, 9, 9, 9, 1}, 5, 0.8, 1, 3), Request({3, 4, 5}, 12, 1.0, 42, 2),
+                                Request({7}, 20, 0.0, 0)});
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_EQ(alone[0].completions[k].token_ids, mixed[1].completions[k].token_ids) << k;
+    EXPECT_EQ(alone[0].completions[k].token_ids.size(), 12u);
+  }
+  // Different samples of one request differ; the same seed reproduces them.
+  EXPECT_NE(alone[0].completions[0].token_ids, alone[0].completions[1].token_ids);
+  auto again = engine.Generate({Request({3, 4, 5}, 12, 1.0, 42, 2)});
+  EXPECT_EQ(again[0].completions[1].token_ids, alone[0].completions[1].token_ids);
+  auto other_seed = engine.Generate({Request({3, 4, 5}, 12, 1.0, 43, 2)});
+  EXPECT_NE(other_seed[0].completions[0].token_ids, alone[0].completions[0].token_ids);
+}
+
+TEST(Engine, CachedAndUncachedSamplingAgree) {
+  auto model = TinyModel();
+  Engine cached(model), uncached(model, nullptr, EngineOptions{false, 64});
+  std::vector<GenerateRequest> reqs = {Request({3, 4, 5, 6, 7, 8}, 10, 0.9, 5, 2), Request({11}, 10, 1.0, 6)};
+  reqs[0].sampling.top_p = 0.9;
+  reqs[1].sampling.top_k = 5;
+  auto a = cached.Generate(reqs), b = uncached.Generate(reqs);
+  for (int r = 0; r < 2; ++r) {
+    for (size_t k = 0; k < a[r].completions.size(); ++k) {
+      EXPECT_EQ(a[r].completions[k].token_ids, b[r].completions[k].token_ids);
+      for (size_t t = 0; t < a[r].completions[k].logprobs.size(); ++t) {
+        EXPECT_NEAR(a[r].completions[k].logprobs[t], b[r].completions[k].logprobs[t], 1e-4);
+      }
+    }
+  }
+}
+
+TEST(Engine, StopTokensStopStringsAndLength) {
+  Engine engine(TinyModel(), Decode);
+  auto base = engine.Generate({Request({1, 2, 3}, 30, 0.0, 0)})[0].completions[0];
+  ASSERT_EQ(base.token_ids.size(), 30u);
+  EXPECT_EQ(base.finish_reason, "length");
+  EXPECT_EQ(base.text, Decode(base.token_ids, true));
+
+  // Stop token: the first occurrence of the 5th generated token ends the sequence, token kept.
+  const int stop_tok = base.token_ids[4];
+  const size_t first = std::find(base.token_ids.begin(), base.token_ids.end(), stop_tok) - base.token_ids.begin();
+  auto r = Request({1, 2, 3}, 30, 0.0, 0);
+  r.stop_token_ids = {stop_tok};
+  auto c = engine.Generate({r})[0].completions[0];
+  EXPECT_EQ(c.finish_reason, "stop");
+  EXPECT_EQ(c.token_ids, std::vector<int>(base.token_ids.begin(), base.token_ids.begin() + first + 1));
+  EXPECT_EQ(c.logprobs.size(), c.token_ids.size());
+
+  // Stop string spanning two tokens: text is cut before it.
+  const std::string text = Decode(base.token_ids, true);
+  const std::string stop = text.substr(6, 2);
+  const size_t at = text.find(stop);
+  r = Request({1, 2, 3}, 30, 0.0, 0);
+  r.stop_strings = {"zzzzzzzzzz", stop};
+  c = engine.Generate({r})[0].completions[0];
+  EXPECT_EQ(c.finish_reason, "stop");
+  EXPECT_EQ(c.matched_stop, stop);
+  EXPECT_EQ(c.token_ids.size(), at + 2);
+  EXPECT_EQ(c.text, text.substr(0, at));
+
+  // Zero new tokens; and stop strings without a decoder are rejected.
+  EXPECT_EQ(engine.Generate({Request({1}, 0, 0.0, 0)})[0].completions[0].token_ids.size(), 0u);
+  Engine no_decode(TinyModel());
+  EXPECT_THROW(no_decode.Generate({r}), util::InputError);
+  EXPECT_THROW(no_decode.Generate({Request({}, 3, 0.0, 0)}), util::InputError);
+  EXPECT_THROW(no_decode.Generate({Request({400}, 3, 0.0, 0)}), util::InputError);
+}
+
+TEST(Engine, HookAppendsTokensAndContinuesWithoutRecomputing) {
+  auto model = TinyModel();
+  Engine engine(model, Decode);
+  auto base = engine.Generate({Request({5, 6, 7}, 10, 0.0, 0)})[0].completions[0];
+  const int marker = base.token_ids[2];
+  const std::vector<int> tool_output = {30, 31, 32};
+  int calls = 0;
+  StopHook hook = [&](const StopEvent& e) -> std::optional<std::vector<int>> {
+    EXPECT_EQ(e.stop_token_id, marker);
+    if (calls++ > 0) return std::nullopt;  // second marker ends the sequence
+    return tool_output;
+  };
+  auto r = Request({5, 6, 7}, 10, 0.0, 0);
+  r.stop_token_ids = {marker};
+  const size_t first = std::find(base.token_ids.begin(), base.token_ids.end(), marker) - base.token_ids.begin();
+  auto hooked = engine.Generate({r, Request({1, 2}, 6, 0.0, 0)}, hook)[0].completions[0];
+  // Prefix up to the marker, then the appended tokens marked as not generated.
+  ASSERT_GE(hooked.token_ids.size(), first + 1 + tool_output.size());
+  EXPECT_EQ(std::vector<int>(hooked.token_ids.begin(), hooked.token_ids.begin() + first + 1),
+            std::vector<int>(base.token_ids.begin(), base.token_ids.begin() + first + 1));
+  for (size_t i = 0; i < tool_output.size(); ++i) {
+    EXPECT_EQ(hooked.token_ids[first + 1 + i], tool_output[i]);
+    EXPECT_EQ(hooked.generated[first + 1 + i], 0);
+    EXPECT_EQ(hooked.logprobs[first + 1 + i], 0.0f);
+  }
+  const int generated = std::count(hooked.generated.begin(), hooked.generated.end(), 1);
+  EXPECT_LE(generated, 10);
+  // The continuation equals a fresh greedy run on prompt + everything up to the tool output.
+  std::vector<int> prompt = {5, 6, 7};
+  prompt.insert(prompt.end(), hooked.token_ids.begin(), hooked.token_ids.begin() + first + 1 + tool_output.size());
+  const size_t rest = hooked.token_ids.size() - (first + 1 + tool_output.size());
+  if (rest > 0) {
+    auto fresh = engine.Generate({Request(prompt, static_cast<int>(rest), 0.0, 0)})[0].completions[0];
+    EXPECT_EQ(std::vector<int>(hooked.token_ids.end() - rest, hooked.token_ids.end()), fresh.token_ids);
+  }
+}
+
+}  // namespace
+}  // namespace trainers

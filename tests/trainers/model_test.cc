@@ -1,0 +1,422 @@
+// Model, checkpoint and golden tests: config presets, RoPE, padding masks, KV cache equivalence,
+// safetensors and HF checkpoint round trips, bit-identical resume, and parity with the reference.
+#include <cmath>
+#include <set>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+#include <torch/optim/adamw.h>
+
+#include "harness/util/error.h"
+#include "harness/util/files.h"
+#include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/checkpoint/safetensors.h"
+#include "trainers/checkpoint/training_state.h"
+#include "trainers/generation/engine.h"
+#include "trainers/model/config.h"
+#include "trainers/model/llama.h"
+
+namespace trainers {
+namespace {
+
+const std::string kFixtures = std::string(HARNESS_TEST_FIXTURES) + "/trainers";
+
+ModelConfig TinyConfig(bool tied = false) {
+  ModelConfig c;
+  c.vocab_size = 50, c.hidden_size = 32, c.intermediate_size = 48, c.num_hidden_layers = 2;
+  c.num_attention_heads = 4, c.num_key_value_heads = 2, c.max_position_embeddings = 64;
+  c.initializer_range = 0.3, c.tie_word_embeddings = tied;
+  return c;
+}
+
+LlamaForCausalLM TinyModel(uint64_t seed = 7, bool tied = false) {
+  return BuildModel(TinyConfig(tied), RuntimeConfig{"cpu", "float32", 1}, seed);
+}
+
+std::string TempDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "engine_" + name + "_" + std::to_string(::getpid());
+  util::MakeDirs(dir);
+  return dir;
+}
+
+at::Tensor Ids(const std::vector<int64_t>& ids) { return at::tensor(ids, at::kLong).view({1, -1}); }
+
+// ---------------------------------------------------------------------------------------------
+// Config
+
+TEST(ModelConfig, PresetSizes) {
+  struct Case { const char* name; double low, high; } cases[] = {
+      {"nano", 0.8e6, 1.3e6}, {"micro", 5e6, 7e6}, {"small", 22e6, 28e6}};
+  for (const auto& c : cases) {
+    const ModelConfig config = PresetConfig(c.name, 512);
+    EXPECT_GE(config.NumParameters(), c.low) << c.name;
+    EXPECT_LE(config.NumParameters(), c.high) << c.name;
+    LlamaForCausalLM model(config);
+    long long counted = 0;
+    for (const auto& p : model->parameters()) counted += p.numel();
+    EXPECT_EQ(counted, config.NumParameters()) << c.name;
+  }
+  EXPECT_THROW(PresetConfig("huge", 512), util::InputError);
+}
+
+TEST(ModelConfig, RejectsImpossibleShapes) {
+  struct Case { const char* key; nlohmann::json value; } cases[] = {
+      {"num_attention_heads", 5}, {"num_key_value_heads", 3}, {"hidden_size", -1},
+      {"vocab_size", "many"}, {"tie_word_embeddings", 1}, {"hidden_act", "gelu"}, {"not_a_key", 1}};
+  for (const auto& c : cases) {
+    try {
+      OverrideConfig(TinyConfig(), {{c.key, c.value}}, "overrides.json");
+      ADD_FAILURE() << c.key << " accepted";
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(e.where().file, "overrides.json");
+      EXPECT_EQ(e.where().field, c.key);
+    }
+  }
+}
+
+TEST(ModelConfig, HfJsonRoundTrip) {
+  ModelConfig c = TinyConfig(true);
+  c.eos_token_id = 2, c.rope_theta = 5e5, c.value_head = true;
+  const ModelConfig back = FromHfConfigJson(ToHfConfigJson(c, "float32"), "config.json");
+  EXPECT_EQ(ToHfConfigJson(back, "float32"), ToHfConfigJson(c, "float32"));
+  // HF defaults: absent num_key_value_heads = num_attention_heads; absent tie = true.
+  auto json = ToHfConfigJson(c, "float32");
+  json.erase("num_key_value_heads");
+  json.erase("tie_word_embeddings");
+  const ModelConfig d = FromHfConfigJson(json, "config.json");
+  EXPECT_EQ(d.num_key_value_heads, 4);
+  EXPECT_TRUE(d.tie_word_embeddings);
+}
+
+TEST(ModelConfig, UnavailableDeviceIsAnError) {
+  EXPECT_THROW(ResolveDevice("tpu"), util::InputError);
+  EXPECT_THROW(ResolveDevice("cuda:99"), util::InputError);
+  EXPECT_THROW(ResolveDtype("int8"), util::InputError);
+  EXPECT_EQ(ResolveDevice("cpu"), c10::Device(c10::kCPU));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model structure and math
+
+TEST(Llama, ParameterNamesAreHfNames) {
+  ModelConfig c = TinyConfig();
+  c.value_head = true;
+  LlamaForCausalLM model(c);
+  std::set<std::string> names;
+  for (const auto& item : model->named_parameters()) names.insert(item.key());
+  std::set<std::string> expected = {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight",
+                                    "value_head.weight", "value_head.bias"};
+  for (int i = 0; i < 2; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    for (const char* n : {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                          "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+                          "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight"}) {
+      expected.insert(p + n);
+    }
+  }
+  EXPECT_EQ(names, expected);
+  LlamaForCausalLM tied(TinyConfig(true));
+  EXPECT_EQ(tied->named_parameters().find("lm_head.weight"), nullptr);
+}
+
+TEST(Llama, InitIsSeeded) {
+  auto a = TinyModel(3), b = TinyModel(3), c = TinyModel(4);
+  const auto& wa = a->model->embed_tokens->weight;
+  EXPECT_TRUE(at::equal(wa, b->model->embed_tokens->weight));
+  EXPECT_FALSE(at::equal(wa, c->model->embed_tokens->weight));
+  EXPECT_TRUE(at::equal(a->model->norm->weight, at::ones({32})));
+  EXPECT_NEAR(wa.std().item<double>(), 0.3, 0.02);
+}
+
+TEST(Rope, MatchesClosedFormAndIsRelative) {
+  // head_dim 4: pairs (x0, x2) and (x1, x3) rotate by p*theta^0 and p*theta^(-1/2).
+  const double theta = 100.0;
+  auto [cos, sin] = RotaryCosSin(at::tensor({3}, at::kLong), 4, theta);
+  auto x = at::tensor({1.0f, 2.0f, 3.0f, 4.0f}).view({1, 4});
+  auto y = ApplyRotary(x, cos, sin);
+  const double a0 = 3.0, a1 = 3.0 / std::sqrt(theta);
+  const double expected[] = {1 * std::cos(a0) - 3 * std::sin(a0), 2 * std::cos(a1) - 4 * std::sin(a1),
+                             3 * std::cos(a0) + 1 * std::sin(a0), 4 * std::cos(a1) + 2 * std::sin(a1)};
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(y[0][i].item<double>(), expected[i], 1e-5) << i;
+  // Position 0 is the identity; <R_m q, R_n k> depends only on m - n.
+  auto [c0, s0] = RotaryCosSin(at::tensor({0}, at::kLong), 4, theta);
+  EXPECT_TRUE(at::allclose(ApplyRotary(x, c0, s0), x));
+  auto q = at::randn({1, 8}), k = at::randn({1, 8});
+  auto dot = [&](int64_t m, int64_t n) {
+    auto [cm, sm] = RotaryCosSin(at::tensor({m}, at::kLong), 8, 10000.0);
+    auto [cn, sn] = RotaryCosSin(at::tensor({n}, at::kLong), 8, 10000.0);
+    return (ApplyRotary(q, cm, sm) * ApplyRotary(k, cn, sn)).sum().item<double>();
+  };
+  EXPECT_NEAR(dot(5, 2), dot(13, 10), 1e-4);
+  EXPECT_NEAR(dot(7, 7), dot(0, 0), 1e-4);
+}
+
+TEST(Attention, PaddingLeftOrRightDoesNotChangeRealTokens) {
+  auto model = TinyModel();
+  at::NoGradGuard no_grad;
+  const std::vector<std::vector<int64_t>> rows = {{5, 9, 12, 3, 4}, {7, 1}, {30, 31, 32}};
+  for (bool left : {true, false}) {
+    auto ids = at::zeros({3, 5}, at::kLong), mask = at::zeros({3, 5}, at::kLong);
+    for (int b = 0; b < 3; ++b) {
+      const int64_t n = rows[b].size(), off = left ? 5 - n : 0;
+      ids[b].narrow(0, off, n).copy_(at::tensor(rows[b], at::kLong));
+      mask[b].narrow(0, off, n).fill_(1);
+    }
+    auto batched = model->Forward(ids, mask);
+    for (int b = 0; b < 3; ++b) {
+      const int64_t n = rows[b].size(), off = left ? 5 - n : 0;
+      auto single = model->Forward(Ids(rows[b]))[0];
+      EXPECT_TRUE(at::allclose(batched[b].narrow(0, off, n), single, 1e-5, 1e-5))
+          << (left ? "left" : "right") << " row " << b;
+    }
+  }
+}
+
+TEST(KvCache, RaggedChunksMatchFullForward) {
+  auto model = TinyModel();
+  at::NoGradGuard no_grad;
+  const std::vector<int64_t> a = {4, 8, 15, 16, 23, 42, 7}, b = {1, 2, 3, 4};
+  auto full_a = model->Forward(Ids(a))[0], full_b = model->Forward(Ids(b))[0];
+  KvCache cache = KvCache::Allocate(model->config(), 2, /*capacity=*/3, model->options());
+  // Chunks: a gets 3, 1, 3 tokens; b gets 2, 2, 0 (padding rows and a growing cache).
+  const std::vector<std::vector<int64_t>> take_a = {{0, 3}, {3, 1}, {4, 3}}, take_b = {{0, 2}, {2, 2}, {4, 0}};
+  for (size_t step = 0; step < 3; ++step) {
+    const int64_t na = take_a[step][1], nb = take_b[step][1], width = std::max(na, nb);
+    auto ids = at::zeros({2, width}, at::kLong);
+    for (int64_t t = 0; t < na; ++t) ids[0][t] = a[take_a[step][0] + t];
+    for (int64_t t = 0; t < nb; ++t) ids[1][t] = b[take_b[step][0] + t];
+    auto hidden = model->ForwardCached(ids, {na, nb}, &cache);
+    auto logits = model->Logits(hidden);
+    if (na > 0) EXPECT_TRUE(at::allclose(logits[0].narrow(0, 0, na), full_a.narrow(0, take_a[step][0], na), 1e-5, 1e-5));
+    if (nb > 0) EXPECT_TRUE(at::allclose(logits[1].narrow(0, 0, nb), full_b.narrow(0, take_b[step][0], nb), 1e-5, 1e-5));
+  }
+  EXPECT_EQ(cache.lengths, (std::vector<int64_t>{7, 4}));
+  EXPECT_GE(cache.capacity, 7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Golden parity with scripts/reference_model.py (fixture written by scripts/make_golden.py)
+
+struct Golden {
+  std::vector<std::vector<int>> prompts, greedy;
+  std::vector<at::Tensor> logits;
+};
+
+Golden LoadGolden() {
+  auto file = ReadSafetensors(kFixtures + "/golden.safetensors");
+  Golden g;
+  for (int i = 0; file.tensors.count("prompt." + std::to_string(i)); ++i) {
+    auto to_vec = [](const at::Tensor& t) {
+      std::vector<int> v;
+      for (int64_t j = 0; j < t.numel(); ++j) v.push_back(static_cast<int>(t[j].item<int64_t>()));
+      return v;
+    };
+    g.prompts.push_back(to_vec(file.tensors.at("prompt." + std::to_string(i))));
+    g.greedy.push_back(to_vec(file.tensors.at("greedy." + std::to_string(i))));
+    g.logits.push_back(file.tensors.at("logits." + std::to_string(i)));
+  }
+  return g;
+}
+
+TEST(Golden, LogitsMatchReference) {
+  auto model = LoadCheckpoint(kFixtures + "/tiny_llama", RuntimeConfig{"cpu", "float32", 1});
+  const Golden g = LoadGolden();
+  ASSERT_EQ(g.prompts.size(), 5u);
+  at::NoGradGuard no_grad;
+  for (size_t i = 0; i < g.prompts.size(); ++i) {
+    std::vector<int64_t> ids(g.prompts[i].begin(), g.prompts[i].end());
+    auto logits = model->Forward(Ids(ids))[0];
+    EXPECT_LT((logits - g.logits[i]).abs().max().item<double>(), 1e-4) << "prompt " << i;
+  }
+  // The same logits with the 5 ragged prompts batched through the KV cache path.
+  KvCache cache = KvCache::Allocate(model->config(), 5, 16, model->options());
+  auto ids = at::zeros({5, 10}, at::kLong);
+  std::vector<int64_t> lens;
+  for (int b = 0; b < 5; ++b) {
+    lens.push_back(g.prompts[b].size());
+    for (size_t t = 0; t < g.prompts[b].size(); ++t) ids[b][t] = g.prompts[b][t];
+  }
+  auto logits = model->Logits(model->ForwardCached(ids, lens, &cache));
+  for (int b = 0; b < 5; ++b) {
+    EXPECT_LT((logits[b].narrow(0, 0, lens[b]) - g.logits[b]).abs().max().item<double>(), 1e-4) << b;
+  }
+}
+
+TEST(Golden, GreedyMatchesReferenceTokenForToken) {
+  auto model = LoadCheckpoint(kFixtures + "/tiny_llama", RuntimeConfig{"cpu", "float32", 1});
+  const Golden g = LoadGolden();
+  for (bool cache : {true, false}) {
+    Engine engine(model, nullptr, EngineOptions{cache, 64});
+    for (int batch : {1, 5}) {
+      for (size_t first = 0; first < g.prompts.size(); first += batch) {
+        std::vector<GenerateRequest> requests;
+        for (size_t i = first; i < first + batch; ++i) {
+          GenerateRequest r;
+          r.prompt = g.prompts[i];
+          r.max_new_tokens = static_cast<int>(g.greedy[i].size());
+          r.sampling.temperature = 0;
+          requests.push_back(r);
+        }
+        auto results = engine.Generate(requests);
+        for (int j = 0; j < batch; ++j) {
+          const auto& c = results[j].completions.at(0);
+          EXPECT_EQ(c.token_ids, g.greedy[first + j]) << "cache=" << cache << " batch=" << batch << " prompt=" << first + j;
+          EXPECT_EQ(c.finish_reason, "length");
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Safetensors and checkpoints
+
+TEST(Safetensors, RoundTripsDtypesAndMetadata) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors = {
+      {"f32", at::randn({3, 4})}, {"bf16", at::randn({5}).to(at::kBFloat16)},
+      {"f16", at::randn({2, 2, 2}).to(at::kHalf)}, {"i64", at::arange(7, at::kLong)},
+      {"empty", at::zeros({0, 3})}};
+  auto file = ParseSafetensors(SerializeSafetensors(tensors, {{"format", "pt"}}), "mem");
+  EXPECT_EQ(file.metadata.at("format"), "pt");
+  ASSERT_EQ(file.tensors.size(), tensors.size());
+  for (const auto& [name, t] : tensors) {
+    const auto& back = file.tensors.at(name);
+    EXPECT_EQ(back.scalar_type(), t.scalar_type()) << name;
+    EXPECT_TRUE(at::equal(back, t)) << name;
+  }
+}
+
+TEST(Safetensors, RejectsMalformedFiles) {
+  const std::string good = SerializeSafetensors({{"w", at::ones({2, 2})}});
+  std::string wrong_len = good;
+  wrong_len[0] = static_cast<char>(0xff), wrong_len[1] = static_cast<char>(0xff);
+  auto header = [](const std::string& json) {
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((json.size() >> (8 * i)) & 0xff);
+    return out + json + std::string(16, '\0');
+  };
+  const std::string cases[] = {
+      good.substr(0, 5),                                                                    // truncated length
+      wrong_len,                                                                            // header past EOF
+      header("{not json"),                                                                  // malformed header
+      header(R"({"w": {"dtype": "Q7", "shape": [2], "data_offsets": [0, 8]}})"),            // unknown dtype
+      header(R"({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}})"),        // size != shape
+      header(R"({"w": {"dtype": "F32", "shape": [8], "data_offsets": [0, 32]}})"),          // past the data
+      header(R"({"w": {"dtype": "F32", "shape": [2]}})"),                                   // missing field
+  };
+  for (const auto& bytes : cases) EXPECT_THROW(ParseSafetensors(bytes, "bad.safetensors"), util::InputError);
+}
+
+TEST(Checkpoint, SaveLoadRoundTripAndHfFiles) {
+  for (bool tied : {false, true}) {
+    auto model = TinyModel(11, tied);
+    const std::string dir = TempDir(tied ? "ckpt_tied" : "ckpt");
+    SaveCheckpoint(dir, model, R"({"model": {}})");
+    for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json"}) {
+      EXPECT_TRUE(util::FileExists(dir + "/" + f)) << f;
+    }
+    auto loaded = LoadCheckpoint(dir, RuntimeConfig{"cpu", "float32", 1});
+    auto original = model->named_parameters();
+    for (const auto& item : loaded->named_parameters()) {
+      EXPECT_TRUE(at::equal(item.value(), original[item.key()])) << item.key();
+    }
+    EXPECT_EQ(ReadCheckpointConfig(dir).tie_word_embeddings, tied);
+  }
+}
+
+TEST(Checkpoint, LoadsBf16AndFp16Weights) {
+  auto model = TinyModel(5);
+  for (auto dtype : {at::kBFloat16, at::kHalf}) {
+    const std::string dir = TempDir("half");
+    SaveCheckpoint(dir, model, "");
+    std::vector<std::pair<std::string, at::Tensor>> half;
+    for (const auto& item : model->named_parameters()) half.emplace_back(item.key(), item.value().to(dtype));
+    WriteSafetensors(dir + "/model.safetensors", half);
+    auto loaded = LoadCheckpoint(dir, RuntimeConfig{"cpu", "float32", 1});
+    for (const auto& [name, t] : half) {
+      EXPECT_TRUE(at::equal(loaded->named_parameters()[name], t.to(at::kFloat))) << name;
+    }
+  }
+}
+
+TEST(Checkpoint, MissingMisshapenOrExtraTensorsNameTheTensor) {
+  auto model = TinyModel(5);
+  struct Case { const char* name; std::string drop, reshape, add; } cases[] = {
+      {"missing", "model.layers.1.mlp.up_proj.weight", "", ""},
+      {"misshapen", "", "model.layers.0.self_attn.k_proj.weight", ""},
+      {"extra", "", "", "model.layers.9.mlp.up_proj.weight"}};
+  for (const auto& c : cases) {
+    const std::string dir = TempDir(std::string("bad_") + c.name);
+    SaveCheckpoint(dir, model, "");
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (const auto& item : model->named_parameters()) {
+      if (item.key() == c.drop) continue;
+      tensors.emplace_back(item.key(), item.key() == c.reshape ? at::zeros({3, 3}) : item.value());
+    }
+    if (!c.add.empty()) tensors.emplace_back(c.add, at::zeros({2}));
+    WriteSafetensors(dir + "/model.safetensors", tensors);
+    try {
+      LoadCheckpoint(dir, RuntimeConfig{"cpu", "float32", 1});
+      ADD_FAILURE() << c.name << " loaded";
+    } catch (const util::InputError& e) {
+      const std::string field = c.drop + c.reshape + c.add;
+      EXPECT_EQ(e.where().field, field) << c.name;
+      EXPECT_EQ(e.where().file, dir + "/model.safetensors");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact resume
+
+// Trains `steps` AdamW steps on batches drawn from `gen`; returns the losses.
+std::vector<float> Train(LlamaForCausalLM& model, torch::optim::AdamW& opt, at::Generator& gen, int steps) {
+  std::vector<float> losses;
+  for (int s = 0; s < steps; ++s) {
+    auto ids = at::randint(0, 50, {2, 9}, gen, at::kLong);
+    auto logits = model->Forward(ids.narrow(1, 0, 8));
+    auto loss = at::cross_entropy_loss(logits.reshape({-1, 50}), ids.narrow(1, 1, 8).reshape({-1}));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    losses.push_back(loss.item<float>());
+  }
+  return losses;
+}
+
+TEST(TrainingState, ResumeGivesBitIdenticalContinuation) {
+  const std::string dir = TempDir("resume");
+  auto opts = torch::optim::AdamWOptions(1e-2).weight_decay(0.1);
+  auto model = TinyModel(21);
+  torch::optim::AdamW opt(model->parameters(), opts);
+  at::Generator gen = at::detail::createCPUGenerator(99);
+  Train(model, opt, gen, 3);
+  SaveCheckpoint(dir, model, "");
+  TrainingState state;
+  state.step = 3;
+  state.data_position = {{"epoch", 0}, {"index", 6}};
+  state.torch_rng_state = GeneratorState(gen);
+  SaveTrainingState(dir, model, opt, state);
+  const auto expected = Train(model, opt, gen, 3);
+
+  auto resumed = LoadCheckpoint(dir, RuntimeConfig{"cpu", "float32", 1});
+  resumed->train();
+  torch::optim::AdamW opt2(resumed->parameters(), opts);
+  const TrainingState back = LoadTrainingState(dir, resumed, opt2);
+  EXPECT_EQ(back.step, 3);
+  EXPECT_EQ(back.data_position["index"], 6);
+  at::Generator gen2 = at::detail::createCPUGenerator(0);
+  SetGeneratorState(gen2, back.torch_rng_state);
+  const auto got = Train(resumed, opt2, gen2, 3);
+  EXPECT_EQ(got, expected);  // bit-identical losses
+  auto a = model->named_parameters();
+  for (const auto& item : resumed->named_parameters()) EXPECT_TRUE(at::equal(item.value(), a[item.key()])) << item.key();
+
+  // A torn save (tensor file replaced after the JSON) is detected.
+  WriteSafetensors(dir + "/trainer_state.safetensors", {{"x", at::zeros({1})}});
+  EXPECT_THROW(LoadTrainingState(dir, resumed, opt2), util::InputError);
+}
+
+}  // namespace
+}  // namespace trainers
