@@ -241,9 +241,10 @@ Chain MakeChain(util::SplitMix64& rng, int steps, int max_value) {
   return rng.Below(3) == 0 ? ShopFrame(rng, steps, max_value) : CountFrame(rng, steps, max_value);
 }
 
-std::vector<double> NearMisses(const Derivation& d, double answer, int count, util::SplitMix64& rng) {
+std::vector<double> NearMisses(const Derivation& d, double answer, int count, util::SplitMix64& rng,
+                               const std::vector<double>& preferred) {
   std::vector<double> values = Evaluate(d);
-  std::vector<double> pool;
+  std::vector<double> pool = preferred;
   int last = -1, before = -1;
   for (int i = 0; i < static_cast<int>(d.steps.size()); ++i) {
     if (d.steps[i].op != 0) {
@@ -252,8 +253,8 @@ std::vector<double> NearMisses(const Derivation& d, double answer, int count, ut
     }
   }
   // Off by one step: stopping before the last operation.
-  if (before >= 0) pool.push_back(values[before]);
-  if (last >= 0) {
+  if (preferred.empty() && before >= 0) pool.push_back(values[before]);
+  if (preferred.empty() && last >= 0) {
     const CalcStep& s = d.steps[last];
     double a = OperandValue(s.lhs, values), b = OperandValue(s.rhs, values);
     if (before < 0) pool.push_back(a);  // one step: the starting number itself
@@ -266,31 +267,49 @@ std::vector<double> NearMisses(const Derivation& d, double answer, int count, ut
       default: break;
     }
   }
-  // A unit slip (x10 or /10) and two small arithmetic slips join the structured ones; all are taken in
-  // a seeded order so that no kind of near-miss always sits in the same place relative to the answer.
-  if (std::fmod(answer, 10) == 0 && answer != 0 && rng.Below(2) == 0) {
+  // A unit slip (x10 or /10) joins the structured near-misses.
+  if (!preferred.empty()) {
+    // The caller's list already holds its own slips.
+  } else if (std::fmod(answer, 10) == 0 && answer != 0 && rng.Below(2) == 0) {
     pool.push_back(answer / 10);
   } else {
     pool.push_back(answer * 10);
   }
-  int sign = rng.Below(2) == 0 ? 1 : -1;
-  pool.push_back(answer + sign * Uniform(rng, 1, 5));
-  pool.push_back(answer - sign * Uniform(rng, 1, 5));
+  // The answer's rank among the options is drawn uniformly: `below` distractors are smaller than it.
+  // Without this, slips on both sides would make the answer almost never the smallest or largest
+  // option, itself a cue a model could learn.
+  int below = static_cast<int>(rng.Below(static_cast<uint64_t>(count) + 1));
+  int above = count - below;
   std::vector<double> out;
-  auto take = [&](double v) {
-    if (static_cast<int>(out.size()) >= count) return;
-    if (v < 0 || std::fabs(v - answer) < 1e-9 || std::fabs(v - std::round(v)) > 1e-9) return;
+  auto fresh = [&](double v) {
+    if (v < 0 || std::fabs(v - answer) < 1e-9 || std::fabs(v - std::round(v)) > 1e-9) return false;
     for (double o : out) {
-      if (std::fabs(o - v) < 1e-9) return;
+      if (std::fabs(o - v) < 1e-9) return false;
     }
-    out.push_back(v);
+    return true;
+  };
+  auto take = [&](double v) {
+    if (!fresh(v)) return;
+    if (v < answer && below > 0) {
+      --below;
+      out.push_back(v);
+    } else if (v > answer && above > 0) {
+      --above;
+      out.push_back(v);
+    }
   };
   std::vector<int> order = util::SeededPermutation(static_cast<int>(pool.size()), rng.Next(), "near");
   for (int i : order) take(pool[i]);
-  // Fallback when the structured ones collide: further off-by-k values.
-  for (int k = 1; static_cast<int>(out.size()) < count && k < 1000; ++k) {
-    take(answer + sign * k);
-    take(answer - sign * k);
+  // Small arithmetic slips fill each side's quota; a side that runs out (answers near 0) passes its
+  // quota to the other side.
+  int k = 1 + static_cast<int>(rng.Below(3));
+  for (int guard = 0; (below > 0 || above > 0) && guard < 100000; ++guard, ++k) {
+    if (below > 0 && answer - k < 0) {
+      above += below;
+      below = 0;
+    }
+    take(answer - k);
+    take(answer + k);
   }
   return out;
 }

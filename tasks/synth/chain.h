@@ -25,8 +25,11 @@ struct Chain {
 Chain MakeChain(util::SplitMix64& rng, int steps, int max_value);
 
 // Near-miss wrong values for multiple-choice options: the result one step early, the last step with
-// the wrong operation, a unit slip (x10), small off-by-k errors. Distinct, non-negative, != answer.
-std::vector<double> NearMisses(const Derivation& d, double answer, int count, util::SplitMix64& rng);
+// the wrong operation, a unit slip (x10), small off-by-k errors. Distinct, non-negative integers,
+// != answer, with the answer's rank among all options drawn uniformly. `preferred`, when given,
+// replaces the structured near-misses computed from the derivation.
+std::vector<double> NearMisses(const Derivation& d, double answer, int count, util::SplitMix64& rng,
+                               const std::vector<double>& preferred = {});
 
 // Vocabulary.
 struct Person {

@@ -217,8 +217,16 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
     d.derivation.steps.push_back(s);
     prev = static_cast<int>(d.derivation.steps.size()) - 1;
   }
+  // Conversion slips rather than off-by-a-few values (43000000003 mg would give itself away): one
+  // conversion short or too many, a factor of ten or a hundred off, a wrong factor in the last
+  // conversion. Both sides of the answer have enough of them for any drawn rank.
+  const double last = dim.conversions[first_unit + conversions - 1].factor;
+  const double early = value / last;
+  std::vector<double> slips = {early,      value / 10,    value / 100,  early * 100, early * 60,
+                               early * 24, early / 10,    value * 10,   value * 100, value * last,
+                               value * last * 10};
   d.values.push_back(value);
-  for (double v : NearMisses(d.derivation, value, n_options - 1, rng)) d.values.push_back(v);
+  for (double v : NearMisses(d.derivation, value, n_options - 1, rng, slips)) d.values.push_back(v);
   for (double v : d.values) d.options.push_back(N(v) + " " + target);
   d.family = "unit_conversion";
   d.steps = steps;

@@ -189,21 +189,43 @@ TEST(SynthTest, MultipleChoiceOptionsAreDistinctAndTheLabelPointsAtTheAnswer) {
   }
 }
 
-TEST(SynthTest, NumericDistractorsGiveNoPositionCue) {
-  // If the answer were usually the smallest or the largest option, a model could win by that cue.
-  int smallest = 0, largest = 0, numeric = 0;
-  std::vector<int> letter_counts(5, 0);
+TEST(SynthTest, NumericDistractorsGiveNoRankOrPositionCue) {
+  // If the answer were usually (or never) the smallest or the largest option, or sat under one letter,
+  // a model could win by that cue. With 5 options each should be near 1 in 5.
+  auto check = [](const std::string& task, const std::vector<std::vector<double>>& options,
+                  const std::vector<int>& answers) {
+    SCOPED_TRACE(task);
+    int smallest = 0, largest = 0;
+    std::vector<int> letters(5, 0);
+    for (size_t i = 0; i < options.size(); ++i) {
+      double answer = options[i][answers[i]];
+      smallest += answer == *std::min_element(options[i].begin(), options[i].end());
+      largest += answer == *std::max_element(options[i].begin(), options[i].end());
+      ++letters[answers[i]];
+    }
+    const double n = static_cast<double>(options.size());
+    EXPECT_GT(n, 200);
+    EXPECT_NEAR(smallest / n, 0.2, 0.08);
+    EXPECT_NEAR(largest / n, 0.2, 0.08);
+    for (int count : letters) EXPECT_NEAR(count / n, 0.2, 0.08);
+  };
+  std::vector<std::vector<double>> options;
+  std::vector<int> answers;
   for (const auto& item : GenerateItems(Opt("mathqa", "train", 400, 21))) {
-    std::vector<double> values = item.record["processed_options"];
-    double answer = values[item.gold[0] - 'A'];
-    ++numeric;
-    smallest += answer == *std::min_element(values.begin(), values.end());
-    largest += answer == *std::max_element(values.begin(), values.end());
-    ++letter_counts[item.gold[0] - 'A'];
+    options.push_back(item.record["processed_options"].get<std::vector<double>>());
+    answers.push_back(item.gold[0] - 'A');
   }
-  EXPECT_LT(smallest, numeric / 2);
-  EXPECT_LT(largest, numeric / 2);
-  for (int count : letter_counts) EXPECT_GT(count, numeric / 10);
+  check("mathqa", options, answers);
+  options.clear();
+  answers.clear();
+  for (const auto& item : GenerateItems(Opt("agieval", "train", 600, 21))) {
+    if (item.family == "ordering") continue;
+    std::vector<double> values;
+    for (const auto& text : AgievalOptionTexts(item)) values.push_back(std::stod(text));
+    options.push_back(values);
+    answers.push_back(item.gold[0] - 'A');
+  }
+  check("agieval", options, answers);
 }
 
 TEST(SynthTest, MixedStyleLabelsSourcesAtTheRequestedWrongRate) {
