@@ -163,45 +163,51 @@ LoadedRun ParseResults(const nlohmann::json& document, const std::string& path) 
   return run;
 }
 
+SampleRecord ParseSample(const Json& value, const Location& where) {
+  const std::string& samples_path = where.file;
+  const long line = where.line;
+  if (!value.is_object()) throw InputError(where, "expected a JSON object, got " + util::JsonTypeName(value));
+  SampleRecord s;
+  s.line = line;
+  s.key = ParseKey(value, where);
+  s.id = util::RequireScalarAsString(value, "id", where);
+  s.prompt = OptionalText(value, "prompt", where);
+  s.gold = OptionalText(value, "gold", where);
+  s.completions = OptionalStringArray(value, "completions", where);
+  s.rules = OptionalStringArray(value, "rules", where);
+  if (auto it = value.find("extracted"); it != value.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      throw InputError(At(samples_path, line, "extracted"), "expected an array, got " + util::JsonTypeName(*it));
+    }
+    for (const auto& e : *it) {
+      if (e.is_null()) {
+        s.extracted.emplace_back(std::nullopt);
+      } else if (e.is_string()) {
+        s.extracted.emplace_back(e.get<std::string>());
+      } else {
+        throw InputError(At(samples_path, line, "extracted"),
+                         "expected strings or nulls, found " + util::JsonTypeName(e));
+      }
+    }
+  }
+  const Json& correct = util::RequireField(value, "correct", where);
+  if (!correct.is_array() || correct.empty()) {
+    throw InputError(At(samples_path, line, "correct"), "expected a non-empty array of booleans");
+  }
+  for (const auto& c : correct) {
+    if (!c.is_boolean()) {
+      throw InputError(At(samples_path, line, "correct"), "expected booleans, found " + util::JsonTypeName(c));
+    }
+    s.correct.push_back(c.get<bool>());
+  }
+  return s;
+}
+
 std::vector<SampleRecord> ReadSamples(const std::string& samples_path) {
   std::vector<SampleRecord> out;
   std::map<std::pair<RowKey, std::string>, long> first_line;
   for (const auto& [value, line] : util::ReadJsonLines(samples_path)) {
-    const Location where = At(samples_path, line, "");
-    if (!value.is_object()) throw InputError(where, "expected a JSON object, got " + util::JsonTypeName(value));
-    SampleRecord s;
-    s.line = line;
-    s.key = ParseKey(value, where);
-    s.id = util::RequireScalarAsString(value, "id", where);
-    s.prompt = OptionalText(value, "prompt", where);
-    s.gold = OptionalText(value, "gold", where);
-    s.completions = OptionalStringArray(value, "completions", where);
-    s.rules = OptionalStringArray(value, "rules", where);
-    if (auto it = value.find("extracted"); it != value.end() && !it->is_null()) {
-      if (!it->is_array()) {
-        throw InputError(At(samples_path, line, "extracted"), "expected an array, got " + util::JsonTypeName(*it));
-      }
-      for (const auto& e : *it) {
-        if (e.is_null()) {
-          s.extracted.emplace_back(std::nullopt);
-        } else if (e.is_string()) {
-          s.extracted.emplace_back(e.get<std::string>());
-        } else {
-          throw InputError(At(samples_path, line, "extracted"),
-                           "expected strings or nulls, found " + util::JsonTypeName(e));
-        }
-      }
-    }
-    const Json& correct = util::RequireField(value, "correct", where);
-    if (!correct.is_array() || correct.empty()) {
-      throw InputError(At(samples_path, line, "correct"), "expected a non-empty array of booleans");
-    }
-    for (const auto& c : correct) {
-      if (!c.is_boolean()) {
-        throw InputError(At(samples_path, line, "correct"), "expected booleans, found " + util::JsonTypeName(c));
-      }
-      s.correct.push_back(c.get<bool>());
-    }
+    SampleRecord s = ParseSample(value, At(samples_path, line, ""));
     auto [it, inserted] = first_line.emplace(std::make_pair(s.key, s.id), line);
     if (!inserted) {
       throw InputError(At(samples_path, line, "id"), "duplicate sample '" + s.id + "' of row " + s.key.Label() +

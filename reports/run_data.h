@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/util/error.h"
 #include "reports/results.h"  // kResultsSchemaVersion
 
 namespace reports {
@@ -81,6 +82,9 @@ std::string SamplesPathFor(const std::string& results_path);
 // Throws InputError when schema_version is missing or not an integer, `results` is not an array,
 // or a row lacks task/method/metrics or has mistyped fields.
 LoadedRun ParseResults(const nlohmann::json& document, const std::string& path);
+
+// Parses one samples.jsonl record (see ReadSamples); `where` names file and line.
+SampleRecord ParseSample(const nlohmann::json& value, const util::Location& where);
 
 // Parses samples.jsonl. Strict: id, task, method and correct (array of bools) are required; duplicate
 // (row, id) pairs are an error naming both lines.

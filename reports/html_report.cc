@@ -1,0 +1,483 @@
+// Rendering of the HTML report (see html_report.h). Every user-provided string is escaped; long texts
+// are truncated; the page carries no script and loads nothing.
+#include "reports/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "harness/util/error.h"
+#include "harness/util/text.h"
+#include "reports/html_util.h"
+#include "reports/svg_chart.h"
+
+namespace reports {
+
+namespace {
+
+using html::Escape;
+using nlohmann::json;
+
+// Methods in the order a reader expects: the untrained base, the SFT baseline, then the four papers.
+int MethodRank(const std::string& m) {
+  static const std::vector<std::string> order = {"base", "sft", "crlft", "reft", "start", "wsrl"};
+  auto it = std::find(order.begin(), order.end(), m);
+  return it == order.end() ? static_cast<int>(order.size()) : static_cast<int>(it - order.begin());
+}
+
+bool MethodLess(const std::pair<std::string, std::string>& a, const std::pair<std::string, std::string>& b) {
+  const int ra = MethodRank(a.first), rb = MethodRank(b.first);
+  if (ra != rb) return ra < rb;
+  return a < b;
+}
+
+std::string Str(const json& doc, const std::string& key) {
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::string Nested(const json& doc, const std::string& a, const std::string& b) {
+  auto it = doc.find(a);
+  return it != doc.end() && it->is_object() ? Str(*it, b) : "";
+}
+
+// Metric columns: accuracy first, then the rest by name.
+std::vector<std::string> MetricOrder(const std::set<std::string>& names) {
+  std::vector<std::string> out(names.begin(), names.end());
+  std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    if ((a == "accuracy") != (b == "accuracy")) return a == "accuracy";
+    return a < b;
+  });
+  return out;
+}
+
+struct Cell {
+  std::vector<double> values;
+  std::vector<std::pair<double, double>> cis;  // per row, when known
+  long long n = 0;
+};
+
+std::string RenderCell(const Cell& c) {
+  if (c.values.empty()) return "<td class=\"num muted\">–</td>";
+  double mean = 0;
+  for (double v : c.values) mean += v;
+  mean /= static_cast<double>(c.values.size());
+  std::string ci;
+  if (c.values.size() == 1) {
+    if (!c.cis.empty()) ci = "[" + html::Percent(c.cis[0].first) + ", " + html::Percent(c.cis[0].second) + "]";
+  } else {
+    double ss = 0;
+    for (double v : c.values) ss += (v - mean) * (v - mean);
+    const double sd = std::sqrt(ss / static_cast<double>(c.values.size() - 1));
+    const double half = 1.96 * sd / std::sqrt(static_cast<double>(c.values.size()));
+    ci = "±" + html::Percent(half) + " over " + std::to_string(c.values.size()) + " seeds/runs";
+  }
+  return "<td class=\"num\" title=\"n=" + std::to_string(c.n) + "\">" + html::Percent(mean) +
+         (ci.empty() ? "" : "<br><span class=\"ci\">" + ci + "</span>") + "</td>";
+}
+
+std::string Models(const std::vector<LoadedRun>& runs) {
+  std::set<std::string> models;
+  for (const auto& r : runs) {
+    for (const auto& row : r.rows) models.insert(row.key.model.empty() ? "(unnamed)" : row.key.model);
+  }
+  std::string out;
+  for (const auto& m : models) out += (out.empty() ? "" : ", ") + m;
+  return out.empty() ? "(none)" : out;
+}
+
+void RenderHeader(std::ostringstream& out, const std::vector<LoadedRun>& runs, const ReportOptions& o) {
+  out << "<header><h1>" << Escape(o.title) << "</h1>\n<p class=\"meta\">";
+  for (const auto& r : runs) {
+    out << "<code>" << Escape(r.results_path) << "</code> — created " << Escape(Str(r.document, "created"))
+        << ", harness " << Escape(Nested(r.document, "harness", "version")) << " ("
+        << Escape(Nested(r.document, "harness", "git_commit")) << "), " << r.rows.size() << " rows"
+        << (r.samples_path.empty() ? ", no samples.jsonl" : ", " + std::to_string(r.samples.size()) + " samples")
+        << "<br>";
+  }
+  out << "Model(s) run here: <b>" << Escape(Models(runs)) << "</b></p></header>\n";
+  out << "<nav><a href=\"#results\">Results</a><a href=\"#paper\">Paper comparison</a>"
+         "<a href=\"#training\">Training curves</a>"
+      << (o.trends.empty() ? "" : "<a href=\"#trends\">Trends</a>")
+      << "<a href=\"#samples\">Samples</a><a href=\"#throughput\">Throughput</a>"
+         "<a href=\"#environment\">Environment</a></nav>\n";
+}
+
+void RenderResults(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
+  out << "<section id=\"results\"><h2>Results: method × task</h2>\n"
+         "<p class=\"meta\">Percent of problems; the bracket is the row's 95% interval (Wilson for accuracy), or "
+         "±1.96·SD/√m across m seeds or runs when several rows share a cell.</p>\n";
+  std::set<std::string> metric_names, tasks;
+  std::set<std::pair<std::string, std::string>> method_models;
+  for (const auto& r : runs) {
+    for (const auto& row : r.rows) {
+      for (const auto& [m, v] : row.values) metric_names.insert(m);
+      tasks.insert(row.key.TaskLabel());
+      method_models.insert({row.key.method, row.key.model});
+    }
+  }
+  if (metric_names.empty()) {
+    out << "<p class=\"note\">No results rows.</p></section>\n";
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> mm(method_models.begin(), method_models.end());
+  std::sort(mm.begin(), mm.end(), MethodLess);
+  bool first = true;
+  for (const auto& metric : MetricOrder(metric_names)) {
+    std::map<std::pair<std::pair<std::string, std::string>, std::string>, Cell> cells;
+    for (const auto& r : runs) {
+      for (const auto& row : r.rows) {
+        auto v = row.values.find(metric);
+        if (v == row.values.end()) continue;
+        Cell& c = cells[{{row.key.method, row.key.model}, row.key.TaskLabel()}];
+        c.values.push_back(v->second);
+        c.n += row.n;
+        if (auto ci = row.ci95.find(metric); ci != row.ci95.end()) {
+          c.cis.push_back(ci->second);
+        } else if (auto se = row.stderrs.find(metric); se != row.stderrs.end()) {
+          c.cis.push_back({std::max(0.0, v->second - 1.96 * se->second), std::min(1.0, v->second + 1.96 * se->second)});
+        }
+      }
+    }
+    if (!first) out << "<details><summary>" << Escape(metric) << "</summary>\n";
+    out << "<h3>" << Escape(metric) << "</h3>\n<div class=\"scroll\"><table class=\"results\""
+        << (first ? " id=\"results-table\"" : "") << "><thead><tr><th>method</th><th>model</th>";
+    for (const auto& t : tasks) out << "<th class=\"num\">" << Escape(t) << "</th>";
+    out << "</tr></thead><tbody>\n";
+    for (const auto& [method, model] : mm) {
+      out << "<tr><td>" << Escape(method) << "</td><td>" << Escape(model) << "</td>";
+      for (const auto& t : tasks) {
+        auto it = cells.find({{method, model}, t});
+        out << (it == cells.end() ? "<td class=\"num muted\">–</td>" : RenderCell(it->second));
+      }
+      out << "</tr>\n";
+    }
+    out << "</tbody></table></div>\n";
+    if (!first) out << "</details>\n";
+    first = false;
+  }
+  out << "</section>\n";
+}
+
+MeasuredTable Measure(const std::vector<LoadedRun>& runs) {
+  MeasuredTable out;
+  std::map<std::tuple<std::string, std::string, std::string>, std::set<std::string>> models;
+  for (const auto& r : runs) {
+    for (const auto& row : r.rows) {
+      for (const auto& [metric, v] : row.values) {
+        auto key = std::make_tuple(row.key.task, row.key.method, metric);
+        MeasuredCell& c = out[key];
+        c.value = (c.value * c.rows + v) / (c.rows + 1);
+        c.rows++;
+        c.metric = metric;
+        models[key].insert(row.key.model);
+      }
+    }
+  }
+  for (auto& [k, c] : out) c.models.assign(models[k].begin(), models[k].end());
+  return out;
+}
+
+std::string HereText(const std::optional<MeasuredCell>& c, const std::string& method) {
+  if (!c) return "<span class=\"muted\">" + Escape(method) + " not run</span>";
+  std::string models;
+  for (const auto& m : c->models) models += (models.empty() ? "" : ", ") + m;
+  return Escape(method) + " " + html::Percent(c->value) + " <span class=\"ci\">(" + Escape(c->metric) + ", " +
+         Escape(models) + (c->rows > 1 ? ", mean of " + std::to_string(c->rows) + " rows" : "") + ")</span>";
+}
+
+void RenderPaper(std::ostringstream& out, const std::vector<LoadedRun>& runs, const std::vector<PaperTable>& tables) {
+  out << "<section id=\"paper\"><h2>Paper comparison</h2>\n<p class=\"note\">Scale differs: the papers' numbers "
+         "come from 125M–34B models (each table says which), <b>this run used " +
+             Escape(Models(runs)) +
+             "</b>. Absolute values are not comparable; the check is whether the papers' <em>orderings</em> "
+             "(method A beats method B on a task) hold here.</p>\n";
+  const auto checks = CheckOrderings(tables, Measure(runs));
+  std::map<std::string, int> counts;
+  for (const auto& c : checks) counts[OrderingStatusName(c.status)]++;
+  out << "<p class=\"meta\">" << checks.size() << " ordering claims: ";
+  for (const auto& [k, v] : counts) out << v << " " << k << "; ";
+  out << "</p>\n<div class=\"scroll\"><table id=\"orderings\"><thead><tr><th>claim</th><th>paper (scale, "
+         "version)</th><th>here</th><th>status</th></tr></thead><tbody>\n";
+  // Claims that can be judged first.
+  std::vector<const OrderingCheck*> sorted;
+  for (const auto& c : checks) sorted.push_back(&c);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const OrderingCheck* a, const OrderingCheck* b) {
+    return (a->status != OrderingStatus::kNotRun) > (b->status != OrderingStatus::kNotRun);
+  });
+  for (const OrderingCheck* c : sorted) {
+    const char* cls = c->status == OrderingStatus::kAgrees      ? "good"
+                      : c->status == OrderingStatus::kDisagrees ? "bad"
+                                                                : "muted";
+    out << "<tr><td><b>" << Escape(c->better) << " &gt; " << Escape(c->worse) << "</b>"
+        << (c->task.empty() ? "" : " on " + Escape(c->task)) << "</td><td>" << Escape(c->paper_evidence);
+    if (c->paper_settings > 0) {
+      out << "<br><span class=\"ci\">" << c->paper_agreeing << " of " << c->paper_settings << " settings</span>";
+    }
+    out << "<br><span class=\"ci\">" << Escape(c->table) << ", " << Escape(c->paper_version) << ", arXiv "
+        << Escape(c->arxiv) << (c->caveat.empty() ? "" : "; caveat: " + Escape(c->caveat)) << "</span></td><td>"
+        << HereText(c->here_better, c->better) << "<br>" << HereText(c->here_worse, c->worse) << "</td><td class=\""
+        << cls << "\">" << OrderingStatusName(c->status) << "</td></tr>\n";
+  }
+  out << "</tbody></table></div>\n<h3>Published tables</h3>\n";
+  for (const auto& t : tables) {
+    out << "<details class=\"paper-table\"><summary>" << Escape(t.paper) << " — " << Escape(t.table) << " ("
+        << Escape(t.paper_version) << ", scale " << Escape(t.scale) << ")</summary>\n<p class=\"meta\">arXiv "
+        << Escape(t.arxiv) << "; " << Escape(t.metric) << "; source: " << Escape(t.source)
+        << (t.notes.empty() ? "" : "<br>" + Escape(t.notes)) << "<br>file reports/paper_tables/" << Escape(t.file)
+        << "</p>\n";
+    if (!t.entries.empty()) {
+      out << "<div class=\"scroll\"><table><thead><tr><th>model (scale)</th><th>method</th><th>task</th>"
+             "<th>setting</th><th class=\"num\">value</th><th>version</th><th>here maps to</th></tr></thead><tbody>\n";
+      for (const auto& e : t.entries) {
+        out << "<tr><td>" << Escape(e.base_model) << " (" << Escape(e.scale) << ")</td><td>" << Escape(e.method)
+            << "</td><td>" << Escape(e.task) << "</td><td>" << Escape(e.setting) << "</td><td class=\"num\">"
+            << html::Fixed(e.value, 2) << "</td><td title=\"" << Escape(e.source) << "\">" << Escape(e.paper_version)
+            << "</td><td>"
+            << (e.harness_method.empty() || e.harness_task.empty()
+                    ? "<span class=\"muted\">–</span>"
+                    : Escape(e.harness_task) + " / " + Escape(e.harness_method))
+            << "</td></tr>\n";
+      }
+      out << "</tbody></table></div>\n";
+    }
+    for (const auto& o : t.orderings) out << "<p>" << Escape(o.statement) << " <span class=\"ci\">(" << Escape(o.source) << ")</span></p>\n";
+    out << "</details>\n";
+  }
+  out << "</section>\n";
+}
+
+double NumberOr(const json& point, const char* key) {
+  auto it = point.find(key);
+  return it != point.end() && it->is_number() ? it->get<double>() : NAN;
+}
+
+void RenderTraining(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
+  out << "<section id=\"training\"><h2>Training curves</h2>\n";
+  struct Log {
+    std::string name;
+    const json* points;
+  };
+  std::vector<Log> logs;
+  for (const auto& r : runs) {
+    auto it = r.document.find("training_logs");
+    if (it == r.document.end() || !it->is_array()) continue;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& log = (*it)[i];
+      if (!log.is_object() || !log.contains("points") || !log["points"].is_array()) {
+        throw util::InputError(util::Location{r.results_path, 0, "training_logs[" + std::to_string(i) + "].points"},
+                               "expected an object with a \"points\" array");
+      }
+      std::string name = Str(log, "method") + "/" + Str(log, "task") + (log.contains("seed") ? "/seed" + Str(log, "seed") : "");
+      if (runs.size() > 1) name += " (" + r.results_path + ")";
+      logs.push_back({name, &log["points"]});
+    }
+  }
+  if (logs.empty()) {
+    out << "<p class=\"muted\">No training logs in these results (evaluation-only run).</p></section>\n";
+    return;
+  }
+  out << "<div class=\"charts\">\n";
+  const std::pair<const char*, const char*> quantities[] = {
+      {"loss", "training loss"}, {"reward", "mean reward"}, {"eval_accuracy", "eval accuracy"}, {"lr", "learning rate"}};
+  for (const auto& [key, title] : quantities) {
+    std::vector<svg::Series> series;
+    bool any = false;
+    for (const auto& log : logs) {
+      svg::Series s{log.name, {}};
+      for (const auto& p : *log.points) {
+        if (!p.is_object()) continue;
+        const double y = NumberOr(p, key);
+        if (std::isfinite(y)) {
+          s.points.push_back({NumberOr(p, "step"), y});
+          any = true;
+        }
+      }
+      series.push_back(std::move(s));
+    }
+    if (!any) continue;
+    svg::ChartOptions o;
+    o.title = title;
+    o.y_label = key;
+    out << "<figure>" << svg::LineChart(series, o) << "</figure>\n";
+  }
+  out << "</div></section>\n";
+}
+
+void RenderTrends(std::ostringstream& out, const ReportOptions& o) {
+  if (o.trends.empty()) return;
+  out << "<section id=\"trends\"><h2>Trends over recent runs</h2>\n<p class=\"meta\">From <code>"
+      << Escape(o.history_path) << "</code>, oldest → newest, mean over seeds.</p>\n"
+      << "<div class=\"scroll\"><table id=\"trend-table\"><thead><tr><th>task</th><th>method</th><th>model</th>"
+         "<th>metric</th><th>trend</th><th class=\"num\">first</th><th class=\"num\">last</th><th class=\"num\">runs"
+         "</th><th>last commit</th></tr></thead><tbody>\n";
+  for (const auto& t : o.trends) {
+    std::vector<double> values;
+    for (const auto& p : t.points) values.push_back(p.value);
+    out << "<tr><td>" << Escape(t.variant.empty() ? t.task : t.task + "[" + t.variant + "]") << "</td><td>"
+        << Escape(t.method) << "</td><td>" << Escape(t.model) << "</td><td>" << Escape(t.metric) << "</td><td>"
+        << svg::Sparkline(values) << "</td><td class=\"num\">" << html::Fixed(values.front(), 4)
+        << "</td><td class=\"num\">" << html::Fixed(values.back(), 4) << "</td><td class=\"num\">" << values.size()
+        << "</td><td>" << Escape(t.points.back().git_commit) << "</td></tr>\n";
+  }
+  out << "</tbody></table></div></section>\n";
+}
+
+void RenderSamples(std::ostringstream& out, const std::vector<LoadedRun>& runs, const ReportOptions& o) {
+  out << "<section id=\"samples\"><h2>Samples</h2>\n<p class=\"meta\">Per task, each (method, model, seed): "
+         "the first sample of each problem (the one accuracy uses). Texts over "
+      << o.max_text_bytes << " bytes are cut.</p>\n";
+  std::map<std::string, std::vector<std::pair<const LoadedRun*, const MetricRow*>>> by_task;
+  for (const auto& r : runs) {
+    for (const auto& row : r.rows) by_task[row.key.TaskLabel()].push_back({&r, &row});
+  }
+  bool any = false;
+  for (const auto& [task, rows] : by_task) {
+    out << "<h3>" << Escape(task) << "</h3>\n";
+    for (const auto& [run, row] : rows) {
+      std::vector<const SampleRecord*> samples;
+      for (const auto& s : run->samples) {
+        if (s.key == row->key) samples.push_back(&s);
+      }
+      if (samples.empty()) {
+        out << "<p class=\"muted\">" << Escape(row->key.Label()) << ": no samples</p>\n";
+        continue;
+      }
+      any = true;
+      long right = 0;
+      for (const auto* s : samples) right += s->correct[0] ? 1 : 0;
+      out << "<details class=\"drill\"><summary>" << Escape(row->key.method) << " / " << Escape(row->key.model)
+          << " / seed " << row->key.seed << " — " << right << " of " << samples.size() << " first samples correct"
+          << (samples.size() > o.max_samples_per_row ? " (showing " + std::to_string(o.max_samples_per_row) + ")" : "")
+          << "</summary>\n<div class=\"scroll\"><table class=\"samples\"><thead><tr><th>id</th><th>correct</th>"
+             "<th>gold</th><th>extracted</th><th>rule</th><th>prompt and completion</th></tr></thead><tbody>\n";
+      for (size_t i = 0; i < samples.size() && i < o.max_samples_per_row; ++i) {
+        const SampleRecord& s = *samples[i];
+        const bool ok = s.correct[0];
+        const std::string extracted =
+            s.extracted.empty() ? "" : (s.extracted[0] ? *s.extracted[0] : std::string("(none)"));
+        long right_k = std::count(s.correct.begin(), s.correct.end(), true);
+        out << "<tr class=\"sample-row " << (ok ? "correct" : "wrong") << "\"><td>" << Escape(s.id) << "</td><td class=\""
+            << (ok ? "good\">✓" : "bad\">✗") << (s.correct.size() > 1 ? " <span class=\"ci\">" + std::to_string(right_k) +
+                                                                             "/" + std::to_string(s.correct.size()) + "</span>"
+                                                                       : "")
+            << "</td><td>" << Escape(html::Truncate(s.gold, 200)) << "</td><td>" << Escape(html::Truncate(extracted, 200))
+            << "</td><td>" << Escape(s.rules.empty() ? "" : s.rules[0]) << "</td><td><details><summary>"
+            << Escape(html::Truncate(util::CollapseWhitespace(s.prompt), 80)) << "</summary><b>prompt</b><pre>"
+            << Escape(html::Truncate(s.prompt, o.max_text_bytes)) << "</pre><b>completion</b><pre>"
+            << Escape(html::Truncate(s.completions.empty() ? "" : s.completions[0], o.max_text_bytes))
+            << "</pre></details></td></tr>\n";
+      }
+      out << "</tbody></table></div></details>\n";
+    }
+  }
+  if (!any) out << "<p class=\"muted\">No samples.jsonl beside these results.</p>\n";
+  out << "</section>\n";
+}
+
+void RenderThroughput(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
+  out << "<section id=\"throughput\"><h2>Throughput</h2>\n";
+  bool any = false;
+  for (const auto& r : runs) {
+    auto profile = r.document.find("profile");
+    if (profile == r.document.end() || !profile->is_object()) continue;
+    auto phases = profile->find("phases");
+    if (phases == profile->end() || !phases->is_array() || phases->empty()) continue;
+    any = true;
+    if (runs.size() > 1) out << "<h3>" << Escape(r.results_path) << "</h3>\n";
+    out << "<div class=\"scroll\"><table class=\"throughput\"><thead><tr><th>phase</th><th class=\"num\">wall s</th>"
+           "<th class=\"num\">CPU s</th><th class=\"num\">throughput</th><th>unit</th><th class=\"num\">peak RSS</th>"
+           "</tr></thead><tbody>\n";
+    for (const auto& p : *phases) {
+      if (!p.is_object()) continue;
+      const double rss = NumberOr(p, "peak_rss_bytes");
+      out << "<tr><td>" << Escape(Str(p, "name")) << "</td><td class=\"num\">" << html::Fixed(NumberOr(p, "wall_seconds"), 3)
+          << "</td><td class=\"num\">" << html::Fixed(NumberOr(p, "cpu_seconds"), 3) << "</td><td class=\"num\">"
+          << html::Fixed(NumberOr(p, "throughput"), 1) << "</td><td>" << Escape(Str(p, "unit")) << "</td><td class=\"num\">"
+          << (std::isfinite(rss) ? html::Bytes(rss) : "–") << "</td></tr>\n";
+    }
+    out << "</tbody></table></div>\n";
+    json rest = *profile;
+    rest.erase("phases");
+    if (!rest.empty()) out << "<details><summary>other profile fields</summary><pre>" << Escape(rest.dump(2)) << "</pre></details>\n";
+  }
+  if (!any) out << "<p class=\"muted\">No profile in these results.</p>\n";
+  out << "</section>\n";
+}
+
+void FlattenInto(const json& value, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (value.is_object() && !value.empty()) {
+    for (const auto& [k, v] : value.items()) FlattenInto(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else {
+    out.push_back({prefix, value.is_string() ? value.get<std::string>() : value.dump()});
+  }
+}
+
+void RenderEnvironment(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
+  out << "<section id=\"environment\"><h2>Environment and configuration</h2>\n";
+  for (const auto& r : runs) {
+    if (runs.size() > 1) out << "<h3>" << Escape(r.results_path) << "</h3>\n";
+    auto env = r.document.find("environment");
+    if (env != r.document.end() && env->is_object()) {
+      std::vector<std::pair<std::string, std::string>> rows;
+      FlattenInto(*env, "", rows);
+      out << "<table class=\"environment\"><tbody>\n";
+      for (const auto& [k, v] : rows) {
+        out << "<tr><th>" << Escape(k) << "</th><td>" << Escape(html::Truncate(v, 500)) << "</td></tr>\n";
+      }
+      out << "</tbody></table>\n";
+    } else {
+      out << "<p class=\"muted\">No environment recorded.</p>\n";
+    }
+    auto config = r.document.find("config");
+    if (config != r.document.end()) {
+      out << "<details><summary>resolved configuration</summary><pre>" << Escape(config->dump(2)) << "</pre></details>\n";
+    }
+  }
+  out << "</section>\n";
+}
+
+}  // namespace
+
+std::string RenderHtmlReport(const std::vector<LoadedRun>& runs, const ReportOptions& options) {
+  const std::vector<PaperTable> tables = options.paper_tables ? *options.paper_tables : BuiltinPaperTables();
+  std::ostringstream out;
+  out << html::PageStart(options.title);
+  RenderHeader(out, runs, options);
+  RenderResults(out, runs);
+  RenderPaper(out, runs, tables);
+  RenderTraining(out, runs);
+  RenderTrends(out, options);
+  RenderSamples(out, runs, options);
+  RenderThroughput(out, runs);
+  RenderEnvironment(out, runs);
+  out << "<footer class=\"meta\"><p>Generated by harness report. Self-contained: no scripts, no network.</p></footer>\n";
+  out << html::PageEnd();
+  return out.str();
+}
+
+std::string RenderHtmlReport(const std::vector<nlohmann::json>& results,
+                             const std::vector<std::vector<nlohmann::json>>& samples, const ReportOptions& options) {
+  if (samples.size() > results.size()) {
+    throw util::InputError("RenderHtmlReport: more sample sets (" + std::to_string(samples.size()) +
+                           ") than results documents (" + std::to_string(results.size()) + ")");
+  }
+  std::vector<LoadedRun> runs;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const std::string name = "results[" + std::to_string(i) + "]";
+    LoadedRun run = ParseResults(results[i], name);
+    if (i < samples.size()) {
+      for (size_t j = 0; j < samples[i].size(); ++j) {
+        run.samples.push_back(ParseSample(samples[i][j], util::Location{name + ".samples", static_cast<long>(j + 1), ""}));
+      }
+      if (!samples[i].empty()) run.samples_path = name + ".samples";
+    }
+    runs.push_back(std::move(run));
+  }
+  return RenderHtmlReport(runs, options);
+}
+
+}  // namespace reports
