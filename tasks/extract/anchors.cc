@@ -6,6 +6,8 @@
 // own comparison to these rules (equivalence.cc).
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <string_view>
 
 #include "harness/util/text.h"
 #include "tasks/extract/pipeline.h"
@@ -201,16 +203,108 @@ const std::vector<std::string>& QwenUnitTexts() {
   return *units;
 }
 
-const std::vector<std::unique_ptr<RE2>>& QwenUnitPatterns() {
-  static const auto* patterns = [] {
-    auto* p = new std::vector<std::unique_ptr<RE2>>();
-    for (const auto& unit : QwenUnitTexts()) {
-      auto re = std::make_unique<RE2>("(^|\\W)" + unit + "($|\\W)", Latin1());
-      if (re->ok()) p->push_back(std::move(re));
+// Python's str patterns treat letters and digits of every script as word characters (\w), so the
+// unit and letter rules below do too: a UTF-8 code point is a word character unless it is ASCII
+// non-alphanumeric or sits in a punctuation/symbol block. (Unicode's full category table is not
+// reproduced; these blocks cover the punctuation that occurs in completions.)
+size_t CodePointLength(std::string_view s, size_t pos) {
+  unsigned char c = static_cast<unsigned char>(s[pos]);
+  size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  size_t len = 1;
+  while (len < n && pos + len < s.size() && (static_cast<unsigned char>(s[pos + len]) & 0xC0) == 0x80) ++len;
+  return len;
+}
+
+uint32_t CodePointAt(std::string_view s, size_t pos, size_t len) {
+  unsigned char c = static_cast<unsigned char>(s[pos]);
+  if (len == 1) return c;
+  uint32_t cp = c & (0x7F >> len);
+  for (size_t i = 1; i < len; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[pos + i]) & 0x3F);
+  return cp;
+}
+
+bool IsPyWordCodePoint(uint32_t cp) {
+  if (cp < 0x80) return std::isalnum(static_cast<int>(cp)) || cp == '_';
+  if (cp <= 0xBF) return false;                    // Latin-1 punctuation and symbols
+  if (cp == 0xD7 || cp == 0xF7) return false;      // multiplication and division signs
+  if (cp >= 0x2000 && cp <= 0x2BFF) return false;  // general punctuation, symbols, arrows, math operators
+  if (cp >= 0x3000 && cp <= 0x303F) return false;  // CJK punctuation
+  if (cp >= 0xFF00 && cp <= 0xFF0F) return false;  // full-width punctuation
+  if (cp >= 0xFF1A && cp <= 0xFF20) return false;
+  if (cp >= 0xFF3B && cp <= 0xFF40) return false;
+  if (cp >= 0xFF5B && cp <= 0xFF65) return false;
+  return true;
+}
+
+// Whether the code point starting at `pos` is a word character (false at either end).
+bool PyWordAt(std::string_view s, size_t pos) {
+  if (pos >= s.size()) return false;
+  size_t len = CodePointLength(s, pos);
+  return IsPyWordCodePoint(CodePointAt(s, pos, len));
+}
+
+// Whether the code point ending just before `pos` is a word character (false at the start).
+bool PyWordBefore(std::string_view s, size_t pos) {
+  if (pos == 0) return false;
+  size_t start = pos - 1;
+  while (start > 0 && pos - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+  return PyWordAt(s, start);
+}
+
+// Whether `unit` (a regex fragment whose only metacharacter is '.') matches at `pos`; its end in `end`.
+bool UnitMatchesAt(std::string_view s, size_t pos, std::string_view unit, size_t* end) {
+  for (char u : unit) {
+    if (pos >= s.size()) return false;
+    if (u == '.') {
+      if (s[pos] == '\n') return false;
+      pos += CodePointLength(s, pos);
+    } else {
+      if (s[pos] != u) return false;
+      ++pos;
     }
-    return p;
-  }();
-  return *patterns;
+  }
+  *end = pos;
+  return true;
+}
+
+// re.sub(r"(^|\W)" + unit + r"($|\W)", r"\1\2", s): deletes each occurrence of `unit` that stands
+// between non-word characters, scanning left to right without overlaps like Python does.
+std::string RemoveUnit(const std::string& s, std::string_view unit) {
+  std::string out;
+  size_t copied = 0, p = 0;
+  auto end_ok = [&s](size_t unit_end, size_t* after) {
+    if (unit_end == s.size()) {
+      *after = unit_end;
+      return true;
+    }
+    if (PyWordAt(s, unit_end)) return false;
+    *after = unit_end + CodePointLength(s, unit_end);
+    return true;
+  };
+  while (p <= s.size()) {
+    size_t unit_start = 0, unit_end = 0, after = 0;
+    bool matched = false;
+    if (p == 0 && UnitMatchesAt(s, 0, unit, &unit_end) && end_ok(unit_end, &after)) {
+      matched = true;
+      unit_start = 0;
+    } else if (p < s.size() && !PyWordAt(s, p)) {
+      size_t next = p + CodePointLength(s, p);
+      if (UnitMatchesAt(s, next, unit, &unit_end) && end_ok(unit_end, &after)) {
+        matched = true;
+        unit_start = next;
+      }
+    }
+    if (matched) {
+      out.append(s, copied, unit_start - copied);
+      copied = unit_end;
+      p = after;
+      continue;
+    }
+    if (p == s.size()) break;
+    p += CodePointLength(s, p);
+  }
+  out.append(s, copied, std::string::npos);
+  return out;
 }
 
 std::string RStrip(std::string s, char c) {
@@ -246,16 +340,18 @@ std::string FixFracs(const std::string& s) {
   return out;
 }
 
-// _fix_a_slash_b: "3/4" -> "\frac{3}{4}" when both sides are canonical integers.
+// _fix_a_slash_b: "a/b" -> "\\frac{a}{b}" when the string has exactly one '/' and each side is
+// either a canonical integer (int() round-trips it) or contains "sqrt".
 std::string FixSlash(const std::string& s) {
-  static const RE2& re = Compile(R"((-?[0-9]+)/(-?[0-9]+))");
-  std::string a, b;
-  if (!RE2::FullMatch(s, re, &a, &b)) return s;
-  auto canonical = [](const std::string& x) {
-    std::string digits = x[0] == '-' ? x.substr(1) : x;
-    return digits == "0" || digits[0] != '0';
+  size_t slash = s.find('/');
+  if (slash == std::string::npos || s.find('/', slash + 1) != std::string::npos) return s;
+  std::string a = s.substr(0, slash), b = s.substr(slash + 1);
+  auto ok = [](const std::string& x) {
+    if (x.find("sqrt") != std::string::npos) return true;
+    static const RE2& canonical = Compile(R"(-?(?:0|[1-9][0-9]*))");
+    return RE2::FullMatch(x, canonical) && x != "-0";
   };
-  if (!canonical(a) || !canonical(b) || a == "-0" || b == "-0") return s;
+  if (!ok(a) || !ok(b)) return s;
   return "\\frac{" + a + "}{" + b + "}";
 }
 
@@ -286,9 +382,11 @@ std::string QwenStripString(std::string s) {
     if (!t.empty() && t != s) s = t;
   }
   for (int round = 0; round < 2; ++round) {
-    for (const auto& re : QwenUnitPatterns()) {
-      std::string t = s;
-      RE2::GlobalReplace(&t, *re, "\\1\\2");
+    for (const auto& unit : QwenUnitTexts()) {
+      if (s.find(unit[0] == '.' ? std::string(".") : unit.substr(0, unit.find('.'))) == std::string::npos) {
+        continue;  // cannot occur: skip the scan
+      }
+      std::string t = RemoveUnit(s, unit);
       if (!t.empty()) s = t;
     }
   }
@@ -327,8 +425,22 @@ std::string QwenStripString(std::string s) {
   if (s[0] == '.') s = "0" + s;
   auto parts = util::Split(s, '=');
   if (parts.size() == 2 && parts[0].size() <= 2) s = parts[1];
-  static const RE2& sqrt = Compile(R"(\\sqrt(\w+))");
-  RE2::GlobalReplace(&s, sqrt, "\\\\sqrt{\\1}");
+  // _fix_sqrt: re.sub(r"\\sqrt(\w+)", r"\\sqrt{\1}", s) with Python's Unicode \w.
+  {
+    std::string fixed;
+    size_t pos = 0, hit;
+    while ((hit = s.find("\\sqrt", pos)) != std::string::npos) {
+      size_t end = hit + 5;
+      while (end < s.size() && PyWordAt(s, end)) end += CodePointLength(s, end);
+      fixed.append(s, pos, hit + 5 - pos);
+      if (end > hit + 5) {
+        fixed += "{" + s.substr(hit + 5, end - hit - 5) + "}";
+      }
+      pos = end;
+    }
+    fixed.append(s, pos, std::string::npos);
+    s = fixed;
+  }
   s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
   s = FixFracs(s);
   s = FixSlash(s);
@@ -397,7 +509,8 @@ Pipeline QwenMath() {
 // choice_answer_clean, used by extract_answer for multiple-choice sets (aqua, sat_math, mmlu).
 Pipeline QwenChoice() {
   return {{{"qwen_choice_clean", [](const Context& context, std::vector<Found>& out) {
-              std::string pred(context.text);
+              // extract_answer drops the "ки" step tags before choice_answer_clean.
+              std::string pred = util::ReplaceAll(std::string(context.text), "\xD0\xBA\xD0\xB8", "");
               while (!pred.empty() && pred.front() == '\n') pred.erase(0, 1);
               while (!pred.empty() && pred.back() == '\n') pred.pop_back();
               auto count = [&pred](const std::string& needle) {
@@ -419,11 +532,16 @@ Pipeline QwenChoice() {
               while (!pred.empty() && pred.front() == ':') pred.erase(0, 1);
               std::string upper = pred;
               for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-              static const RE2& letter = Compile(R"(\b(A|B|C|D|E)\b)");
-              auto letters = FindAll(letter, upper);
+              // re.findall(r"\b(A|B|C|D|E)\b", pred.upper()) with Python's Unicode word boundaries.
+              std::vector<char> letters;
+              for (size_t i = 0; i < upper.size(); ++i) {
+                if (upper[i] >= 'A' && upper[i] <= 'E' && !PyWordBefore(upper, i) && !PyWordAt(upper, i + 1)) {
+                  letters.push_back(upper[i]);
+                }
+              }
               std::string value;
               if (!letters.empty()) {
-                value = answer_flag ? letters.front().value : letters.back().value;
+                value = std::string(1, answer_flag ? letters.front() : letters.back());
               } else {
                 value = PyStrip(pred);
                 while (!value.empty() && value.front() == '.') value.erase(0, 1);
