@@ -166,6 +166,9 @@ const std::vector<Case>& Cases() {
       {T::kGsm8k, "qwen", "\\boxed{4} first, then the answer is 6", "4", "qwen_boxed"},
       {T::kGsm8k, "qwen", "no number at all", kInvalid, "none"},
       {T::kGsm8k, "qwen", "The final answer is 12", "12", "qwen_final_answer_is"},
+      {T::kGsm8k, "qwen", "\\boxed{\\sqrt{2}/2}", "\\frac{\\sqrt{2}}{2}", "qwen_boxed"},
+      {T::kGsm8k, "qwen", "Step 1: 9*2 = 18 \xD0\xBA\xD0\xB8\nThe answer is 18 \xD0\xBA\xD0\xB8", "18", "qwen_answer_is"},
+      {T::kGsm8k, "qwen", "The answer is 10 mph", "10", "qwen_answer_is"},
       // ---------------- SVAMP (numeric, scored like GSM8K) ----------------
       {T::kSvamp, "default", "Jack had 8 pens and gave 3 away. The answer is 5.0", "5", "answer_is"},
       {T::kSvamp, "default", "8 - 3 = 5", "5", "last_number"},
@@ -212,6 +215,9 @@ const std::vector<Case>& Cases() {
       {T::kMathQa, "qwen", "Therefore, B is correct and not A", "A", "qwen_choice_clean"},
       {T::kMathQa, "qwen", "The answer is B.\n\nQ: next one. The answer is C.", "B", "qwen_choice_clean"},
       {T::kMathQa, "qwen", "the choice is d", "D", "qwen_choice_clean"},
+      // Python's \b sees no boundary between a CJK character and a letter: no letter is found.
+      {T::kMathQa, "qwen", "\xE7\xAD\x94\xE6\xA1\x88\xE6\x98\xAF" "B", "\xE7\xAD\x94\xE6\xA1\x88\xE6\x98\xAF" "B",
+       "qwen_choice_clean"},
       // ---------------- AGIEval multiple choice (lsat-ar, 5 options) ----------------
       {T::kLsat, "default", "The answer is (A).", "A", "answer_is"},
       {T::kLsat, "default", "Answer: A", "A", "answer_colon"},
