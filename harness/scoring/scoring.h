@@ -1,0 +1,58 @@
+// Scoring completions against a task's records: alignment of predictions to records, extraction,
+// equivalence (or sandbox grading for code), per-sample records and aggregate metrics.
+// Used by `harness score` (external generations) and by evaluation of built-in models.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/scoring/predictions.h"
+#include "tasks/record.h"
+#include "tasks/task.h"
+
+namespace scoring {
+
+// Grades code completions: one (record, code) job per sample, returns per job {"passed": bool,
+// "status": str, ...}. Supplied by the caller so this library needs no sandbox at compile time.
+using CodeGrader =
+    std::function<std::vector<nlohmann::json>(const std::vector<std::pair<const tasks::Record*, std::string>>&)>;
+
+struct ScoreOptions {
+  std::string preset;            // "" = the task's default preset
+  int k = 0;                     // samples per problem for @k metrics; 0 = the smallest count present
+  bool allow_missing = false;    // score only records that have predictions (else missing ones are an error)
+  bool include_broken = false;   // score records the dataset itself marks broken (excluded by default)
+  std::string code_block = "last";  // LiveCodeBench code extraction: "last" (LCB's rule) or "first"
+  CodeGrader code_grader;        // required for kCode tasks
+};
+
+struct ScoredSet {
+  int n = 0;                                   // problems scored
+  int k = 1;
+  std::string preset;
+  nlohmann::json metrics = nlohmann::json::object();
+  std::vector<nlohmann::json> samples;         // one per problem, samples.jsonl layout
+  std::vector<std::string> excluded_broken;    // record ids left out because the dataset marks them broken
+  std::vector<std::string> missing;            // record ids without predictions (only with allow_missing)
+};
+
+// Pairs each prediction with its record. Throws util::InputError (predictions file, line, field "id")
+// for ids not in the data and duplicates, and for records without predictions unless allowed.
+std::vector<std::pair<const tasks::Record*, const Prediction*>> AlignPredictions(
+    const std::vector<tasks::Record>& records, const std::vector<Prediction>& predictions,
+    const ScoreOptions& options, ScoredSet* bookkeeping);
+
+// Extracts, checks and aggregates. `prompts` (optional, by record id) are copied into the samples.
+ScoredSet Score(const tasks::Task& task, const std::vector<tasks::Record>& records,
+                const std::vector<Prediction>& predictions, const ScoreOptions& options,
+                const std::function<std::string(const tasks::Record&)>& prompt_of = nullptr);
+
+// Adds "<name>", "<name>_stderr", "<name>_ci95" for one estimate to a metrics object.
+void PutMetric(nlohmann::json& metrics, const std::string& name, double value, double stderr_value,
+               double ci_low, double ci_high);
+
+}  // namespace scoring

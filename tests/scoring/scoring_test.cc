@@ -1,0 +1,148 @@
+// Scoring end to end through the C++ API on the bundled example (configs/examples), whose expected
+// values were worked out by hand from the completions' text.
+#include "harness/scoring/scoring.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness/util/error.h"
+#include "tasks/registry.h"
+
+namespace {
+
+const std::string kExamples = std::string(HARNESS_SOURCE_DIR) + "/configs/examples/";
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / ("scoring_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / name) << text;
+  return (dir / name).string();
+}
+
+struct Loaded {
+  const tasks::Task* task;
+  std::vector<tasks::Record> records;
+};
+
+Loaded LoadMini() {
+  const tasks::Task& task = tasks::FindTask("gsm8k");
+  tasks::LoadOptions options;
+  options.path = kExamples + "gsm8k_mini.jsonl";
+  return {&task, task.Load(options)};
+}
+
+TEST(Score, BundledExampleDefaultPreset) {
+  auto [task, records] = LoadMini();
+  ASSERT_EQ(records.size(), 8u);
+  auto predictions = scoring::ReadPredictions(kExamples + "gsm8k_mini_predictions.jsonl");
+  scoring::ScoredSet scored = scoring::Score(*task, records, predictions, {});
+  EXPECT_EQ(scored.n, 8);
+  EXPECT_EQ(scored.k, 4);
+  EXPECT_EQ(scored.preset, "default");
+  EXPECT_DOUBLE_EQ(scored.metrics["accuracy"].get<double>(), 6.0 / 8);
+  EXPECT_DOUBLE_EQ(scored.metrics["maj@4"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(scored.metrics["pass@4"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(scored.metrics["avg@4"].get<double>(), 23.0 / 32);
+  EXPECT_DOUBLE_EQ(scored.metrics["extraction_failure_rate"].get<double>(), 1.0 / 32);
+  EXPECT_TRUE(scored.metrics.contains("accuracy_stderr"));
+  EXPECT_EQ(scored.metrics["accuracy_ci95"].size(), 2u);
+  // The recited few-shot answer does not win: the last marked answer does.
+  EXPECT_EQ(scored.samples[7]["extracted"][0], "18");
+  // A failed extraction is recorded as null with rule "none".
+  EXPECT_TRUE(scored.samples[3]["extracted"][0].is_null());
+  EXPECT_EQ(scored.samples[3]["rules"][0], "none");
+}
+
+TEST(Score, LmEvalStrictPresetOnlySeesHashMarkers) {
+  auto [task, records] = LoadMini();
+  auto predictions = scoring::ReadPredictions(kExamples + "gsm8k_mini_predictions.jsonl");
+  scoring::ScoreOptions options;
+  options.preset = "lm-eval-strict";
+  options.k = 2;
+  scoring::ScoredSet scored = scoring::Score(*task, records, predictions, options);
+  EXPECT_DOUBLE_EQ(scored.metrics["accuracy"].get<double>(), 0.0);
+  // Problems 0, 2 and 4 each have exactly one "#### N" sample among their 4; unbiased pass@2 over all n=4
+  // samples is 1 - C(3,2)/C(4,2) = 0.5 for each of them.
+  EXPECT_DOUBLE_EQ(scored.metrics["pass@2"].get<double>(), 1.5 / 8);
+}
+
+TEST(Score, UnknownIdNamesFileLineAndField) {
+  auto [task, records] = LoadMini();
+  auto path = WriteTemp("bad_id.jsonl", "{\"id\": \"0\", \"completions\": [\"1\"]}\n{\"id\": \"99\", \"completions\": [\"1\"]}\n");
+  auto predictions = scoring::ReadPredictions(path);
+  try {
+    scoring::Score(*task, records, predictions, {});
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().file, path);
+    EXPECT_EQ(e.where().line, 2);
+    EXPECT_EQ(e.where().field, "id");
+  }
+}
+
+TEST(Score, MissingPredictionsNeedExplicitFlag) {
+  auto [task, records] = LoadMini();
+  auto path = WriteTemp("partial.jsonl", "{\"id\": \"0\", \"completions\": [\"The answer is 22.\"]}\n");
+  auto predictions = scoring::ReadPredictions(path);
+  EXPECT_THROW(scoring::Score(*task, records, predictions, {}), util::InputError);
+  scoring::ScoreOptions options;
+  options.allow_missing = true;
+  auto scored = scoring::Score(*task, records, predictions, options);
+  EXPECT_EQ(scored.n, 1);
+  EXPECT_EQ(scored.missing.size(), 7u);
+  EXPECT_DOUBLE_EQ(scored.metrics["accuracy"].get<double>(), 1.0);
+}
+
+TEST(Score, DuplicateIdsAndTooLargeKAreErrors) {
+  auto [task, records] = LoadMini();
+  auto dup = WriteTemp("dup.jsonl", "{\"id\": \"0\", \"completions\": [\"1\"]}\n{\"id\": 0, \"completions\": [\"2\"]}\n");
+  scoring::ScoreOptions options;
+  options.allow_missing = true;
+  EXPECT_THROW(scoring::Score(*task, records, scoring::ReadPredictions(dup), options), util::InputError);
+  options.k = 5;
+  options.allow_missing = false;
+  EXPECT_THROW(scoring::Score(*task, records, scoring::ReadPredictions(kExamples + "gsm8k_mini_predictions.jsonl"),
+                              options),
+               util::InputError);
+}
+
+TEST(Predictions, LmEvalSamplesFormat) {
+  auto [task, records] = LoadMini();
+  std::string text;
+  for (int i = 0; i < 8; ++i) {
+    text += "{\"doc_id\": " + std::to_string(i) + ", \"doc\": {}, \"resps\": [[\"The answer is 22.\", \"#### 22\"]], "
+            "\"filtered_resps\": [\"22\"]}\n";
+  }
+  auto predictions = scoring::ReadPredictions(WriteTemp("samples_gsm8k.jsonl", text));
+  ASSERT_EQ(predictions.size(), 8u);
+  EXPECT_EQ(predictions[3].completions.size(), 2u);
+  auto scored = scoring::Score(*task, records, predictions, {});
+  EXPECT_DOUBLE_EQ(scored.metrics["accuracy"].get<double>(), 1.0 / 8);  // only problem 0's gold is 22
+}
+
+TEST(Predictions, MalformedInputErrors) {
+  struct Case { const char* text; long line; const char* field; } cases[] = {
+      {"{\"id\": \"0\", \"completions\": \"not a list\"}\n", 1, "completions"},
+      {"{\"id\": \"0\"}\n", 1, "completions"},
+      {"{\"completions\": [\"x\"]}\n", 1, "id"},
+      {"{\"id\": \"0\", \"completions\": [\"x\"]}\n{\"id\": \"1\", \"completions\": []}\n", 2, "completions"},
+      {"{\"id\": \"0\", \"completions\": [\"x\"], \"scores\": [1, 2]}\n", 1, "scores"},
+      {"{\"doc_id\": -1, \"resps\": [[\"x\"]]}\n", 1, "doc_id"},
+      {"{\"id\": \"0\", \"completions\": [3]}\n", 1, "completions"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    auto path = WriteTemp("malformed" + std::to_string(i++) + ".jsonl", c.text);
+    try {
+      scoring::ReadPredictions(path);
+      ADD_FAILURE() << c.text;
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(e.where().line, c.line) << c.text;
+      EXPECT_EQ(e.where().field, c.field) << c.text;
+    }
+  }
+}
+
+}  // namespace
