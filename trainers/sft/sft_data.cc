@@ -1,0 +1,120 @@
+#include "trainers/sft/sft_data.h"
+
+#include "harness/util/error.h"
+#include "harness/util/files.h"
+#include "tasks/registry.h"
+#include "tasks/synth/synth.h"
+
+namespace trainers {
+
+std::string SyntheticFileName(const std::string& task, const std::string& split) {
+  std::string ext = ".jsonl";
+  if (task == "svamp" || task == "mathqa") ext = ".json";
+  if (task == "gpqa") ext = ".csv";
+  return task + "_" + split + ext;
+}
+
+std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std::string& split,
+                                             const std::string& data_dir,
+                                             std::vector<std::vector<std::string>>* solutions,
+                                             std::vector<std::vector<std::string>>* solution_sources) {
+  const tasks::Task& task = tasks::FindTask(source.task);
+  tasks::LoadOptions load;
+  load.shuffle_seed = source.synthetic_seed;
+  if (!source.file.empty()) {
+    load.path = source.file;
+    return task.Load(load);
+  }
+  tasks::synth::SynthOptions options;
+  options.task = source.task;
+  options.split = split;
+  options.n = source.synthetic_n;
+  options.seed = source.synthetic_seed;
+  options.style = source.style;
+  options.steps = source.steps;
+  tasks::synth::ValidateOptions(options);
+  std::vector<tasks::synth::SynthItem> items = tasks::synth::GenerateItems(options);
+  // The file is written so that what is trained on is inspectable and exactly what the loader reads.
+  load.path = data_dir + "/" + SyntheticFileName(source.task, split);
+  if (!util::FileExists(load.path)) tasks::synth::WriteSynthetic(options, load.path);
+  std::vector<tasks::Record> records = task.Load(load);
+  if (records.size() != items.size()) {
+    throw std::runtime_error("synthetic " + source.task + " file " + load.path + " holds " +
+                             std::to_string(records.size()) + " records, generator made " +
+                             std::to_string(items.size()));
+  }
+  if (solutions) {
+    solutions->assign(items.size(), {});
+    if (solution_sources) solution_sources->assign(items.size(), {});
+    for (size_t i = 0; i < items.size(); ++i) {
+      for (const auto& s : items[i].solutions) {
+        (*solutions)[i].push_back(s.text);
+        if (solution_sources) (*solution_sources)[i].push_back(s.source);
+      }
+    }
+  }
+  return records;
+}
+
+std::vector<TextExample> BuildTextExamples(const DataSource& source, const std::string& data_dir) {
+  const tasks::Task& task = tasks::FindTask(source.task);
+  std::vector<std::vector<std::string>> solutions, sources;
+  std::vector<tasks::Record> records = LoadSourceRecords(source, "train", data_dir, &solutions, &sources);
+  tasks::PromptOptions prompt_options;
+  prompt_options.template_name = source.template_name.empty() ? task.templates().front() : source.template_name;
+  std::vector<TextExample> out;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const tasks::Record& r = records[i];
+    if (r.broken) continue;
+    std::string prompt = source.condition + task.RenderPrompt(r, prompt_options);
+    // Generator styles carry their own solutions; otherwise learn the dataset's gold solution text.
+    if (!source.style.empty() && !solutions.empty() && !solutions[i].empty()) {
+      for (size_t s = 0; s < solutions[i].size(); ++s) {
+        if (source.style != "mixed" && sources[i][s] != "expert") continue;
+        out.push_back({prompt, solutions[i][s], source.weight, source.task + ":" + sources[i][s]});
+      }
+    } else {
+      std::string completion = r.gold_solution;
+      if (completion.empty() && r.extra.contains("reference_solution")) {
+        completion = "```python\n" + r.extra["reference_solution"].get<std::string>() + "\n```";
+      }
+      if (completion.empty()) continue;
+      out.push_back({prompt, completion, source.weight, source.task});
+    }
+  }
+  if (out.empty()) {
+    throw util::InputError(util::Location{source.file, 0, "train"},
+                           "data source for task '" + source.task + "' produced no training examples");
+  }
+  return out;
+}
+
+TokenizedSet TokenizeExamples(const std::vector<TextExample>& texts, const tokenizer::Tokenizer& tok,
+                              int max_seq_len) {
+  TokenizedSet set;
+  for (const auto& t : texts) {
+    TokenizedExample e;
+    e.weight = t.weight;
+    if (tok.bos_id() >= 0) e.ids.push_back(tok.bos_id());
+    for (int id : tok.Encode(t.prompt)) e.ids.push_back(id);
+    e.target.assign(e.ids.size(), 0);
+    for (int id : tok.Encode(t.completion)) {
+      e.ids.push_back(id);
+      e.target.push_back(1);
+    }
+    if (tok.eos_id() >= 0) {
+      e.ids.push_back(tok.eos_id());
+      e.target.push_back(1);
+    }
+    if (static_cast<int>(e.ids.size()) > max_seq_len) {
+      set.dropped_too_long++;
+      continue;
+    }
+    for (uint8_t m : e.target) set.completion_tokens += m;
+    set.total_tokens += static_cast<long long>(e.ids.size());
+    set.examples.push_back(std::move(e));
+  }
+  return set;
+}
+
+}  // namespace trainers
