@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <memory>
 #include <string_view>
+#include <unordered_map>
 
 #include "harness/util/text.h"
 #include "tasks/extract/pipeline.h"
@@ -142,7 +144,12 @@ Pipeline LmEvalGpqaFlexible() {
                    alternation += (alternation.empty() ? "" : "|") + RE2::QuoteMeta(key);
                  }
                  if (alternation.empty()) return;
-                 RE2 re("(?s)" + alternation, Latin1());
+                 // One pattern per option list: cached per thread, since a run repeats each record's options.
+                 thread_local std::unordered_map<std::string, std::unique_ptr<RE2>> cache;
+                 if (cache.size() > 4096) cache.clear();
+                 auto& slot = cache[alternation];
+                 if (!slot) slot = std::make_unique<RE2>("(?s)" + alternation, Latin1());
+                 const RE2& re = *slot;
                  if (!re.ok()) return;
                  std::string filtered = LowerNoPunct(context.text);
                  auto matches = FindAll(re, filtered);
