@@ -65,7 +65,6 @@ const std::vector<DataFile>& DataFiles() {
       {"gpqa", "gpqa/gpqa_main.csv", 448, 0},
       {"gpqa", "gpqa/gpqa_extended.csv", 546, 0},
       {"gpqa", "gpqa/simple-evals_pr20/gpqa_diamond.csv", 198, 0},
-      {"gpqa", "gpqa/gpqa_experts.csv", 60, 0},
       {"aime", "aime/qwq/aime24.jsonl", 30, 0},
       {"aime", "aime/qwq/aime25.jsonl", 30, 0},
       {"aime", "aime/qwen2.5-math_aime24/test.jsonl", 30, 0},
@@ -83,7 +82,9 @@ bool NotTaskData(const std::string& relative) {
                                                "agieval/few_shot_prompts.csv",
                                                "mathqa/ongzexuan_mathqa-evaluation/test_broken.txt",
                                                "mathqa/ongzexuan_mathqa-evaluation/challenge_broken.txt",
-                                               "qwen2.5-math/amc23/test.jsonl", "qwen2.5-math/aqua/test.jsonl"};
+                                               "qwen2.5-math/amc23/test.jsonl", "qwen2.5-math/aqua/test.jsonl",
+                                               // not one of the three GPQA question sets (absent from some copies)
+                                               "gpqa/gpqa_experts.csv"};
   return kOther.count(relative) > 0;
 }
 
