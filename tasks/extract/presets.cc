@@ -414,7 +414,9 @@ PresetList BuildPresets(AnswerKind kind, bool gpqa) {
   if (kind == AnswerKind::kNumeric || kind == AnswerKind::kInteger || kind == AnswerKind::kCloze) {
     list.emplace_back("qwen", QwenMath());
   }
-  if (kind == AnswerKind::kChoice) list.emplace_back("qwen", QwenChoice());
+  // Multi-answer records get Qwen's single-letter cleaner too, so that one preset name works for a
+  // whole AGIEval file (gaokao-physics mixes single- and multi-answer rows).
+  if (kind == AnswerKind::kChoice || kind == AnswerKind::kChoiceSet) list.emplace_back("qwen", QwenChoice());
   return list;
 }
 

@@ -261,6 +261,7 @@ const std::vector<Case>& Cases() {
       {T::kJecQa, "strict", "Answer: A and B", "AB", "answer_colon"},
       {T::kJecQa, "flexible", "Reasoning...\nA, C", "AC", "last_letter_line"},
       {T::kJecQa, "flexible", "Both (B) and then (D) hold here", "D", "last_paren_letter"},
+      {T::kJecQa, "qwen", "The answer is A, D", "A", "qwen_choice_clean"},   // Qwen keeps one letter
       // ---------------- AGIEval math (cloze) ----------------
       {T::kAgiMath, "default", "\\boxed{\\frac{1}{2}}", "\\frac{1}{2}", "boxed"},
       {T::kAgiMath, "default", "\\boxed{\\dfrac12}", "\\frac{1}{2}", "boxed"},
@@ -393,7 +394,7 @@ TEST(ExtractTest, PresetNamesAreStableAndDefaultFirst) {
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kGpqa)),
             (V{"default", "strict", "flexible", "lm-eval-strict", "lm-eval-flexible", "simple-evals", "qwen"}));
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kMathQa)), (V{"default", "strict", "flexible", "qwen"}));
-  EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kJecQa)), (V{"default", "strict", "flexible"}));
+  EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kJecQa)), (V{"default", "strict", "flexible", "qwen"}));
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kAime)), (V{"default", "strict", "flexible", "qwen"}));
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kAgiMath)), (V{"default", "strict", "flexible", "qwen"}));
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kLcb)), (V{"default", "strict", "flexible", "first"}));
