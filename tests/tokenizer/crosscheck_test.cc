@@ -4,6 +4,7 @@
 // plain byte-level one. Skips only when pip cannot install the package.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "trainers/tokenizer/byte_level.h"
 #include "trainers/tokenizer/pretokenize.h"
 #include "trainers/tokenizer/tokenizer.h"
+#include "trainers/tokenizer/unicode_classes.h"
 
 namespace tokenizer {
 namespace {
@@ -147,6 +149,56 @@ TEST_F(CrossCheckTest, TrainedBpeMatchesHuggingFace) {
 
 TEST_F(CrossCheckTest, ByteLevelMatchesHuggingFace) {
   Compare(Tokenizer::ByteLevel(DefaultSpecialTokens()), "bytelevel", CorpusTexts());
+}
+
+// Code points in a context where letter, number, whitespace and other each split differently:
+// checks our generated Unicode table against the categories HF's regex engine uses. Covered: all of
+// U+0000..U+33FF (the dense alphabetic scripts), both sides of every range boundary in our table,
+// and every 61st code point elsewhere. (A one-off run over all 1.1M code points also matched.)
+TEST_F(CrossCheckTest, CodePointClassesMatchHuggingFace) {
+  std::vector<char32_t> cps;
+  for (char32_t cp = 1; cp < 0x3400; ++cp) cps.push_back(cp);
+  for (int i = 0; i < kNumCodePointRanges; ++i) {
+    const CodePointRange& r = kCodePointRanges[i];
+    cps.insert(cps.end(), {static_cast<char32_t>(r.first - 1), r.first, r.last,
+                           static_cast<char32_t>(r.last + 1)});
+  }
+  for (char32_t cp = 0x3400; cp <= 0x10FFFF; cp += 61) cps.push_back(cp);
+  std::sort(cps.begin(), cps.end());
+  cps.erase(std::unique(cps.begin(), cps.end()), cps.end());
+  std::vector<std::string> texts;
+  std::string text;
+  const auto append_utf8 = [](std::string* s, char32_t cp) {
+    if (cp < 0x80) {
+      *s += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      *s += static_cast<char>(0xC0 | (cp >> 6));
+      *s += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      *s += static_cast<char>(0xE0 | (cp >> 12));
+      *s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      *s += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      *s += static_cast<char>(0xF0 | (cp >> 18));
+      *s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      *s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      *s += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  };
+  int in_text = 0;
+  for (char32_t cp : cps) {
+    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) continue;
+    std::string c;
+    append_utf8(&c, cp);
+    text += "x" + c + "1 " + c + c + " \t" + c + ".";
+    if (++in_text == 512) {
+      texts.push_back(std::move(text));
+      text.clear();
+      in_text = 0;
+    }
+  }
+  texts.push_back(text);
+  Compare(Tokenizer::ByteLevel({}), "codepoints", texts);
 }
 
 // Realistic use: a tokenizer trained on GSM8K train, checked on GSM8K test (shared data, read only).
