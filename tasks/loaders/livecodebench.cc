@@ -64,8 +64,10 @@ std::vector<std::string> ReleaseNames() {
 
 util::Location FilterAt(const std::string& key) { return util::Location{"", 0, "filters." + key}; }
 
-[[noreturn]] void UnknownName(const std::string& key, const std::string& value, const std::vector<std::string>& known) {
-  std::string message = "unknown " + key + " '" + value + "'";
+// `what` names the kind of value ("platform", "filter"); the error points at filters.<key>.
+[[noreturn]] void UnknownName(const std::string& key, const std::string& value, const std::vector<std::string>& known,
+                              const std::string& what = "") {
+  std::string message = "unknown " + (what.empty() ? key : what) + " '" + value + "'";
   const std::string suggestion = util::ClosestMatch(value, known);
   if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
   std::string list;
@@ -120,7 +122,7 @@ Filters ParseFilters(const nlohmann::json& filters) {
   for (auto it = filters.begin(); it != filters.end(); ++it) {
     const std::string& key = it.key();
     const nlohmann::json& value = it.value();
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) UnknownName("filter", key, keys);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) UnknownName(key, key, keys, "filter");
     if (key == "release") {
       if (!value.is_string()) throw util::InputError(FilterAt(key), "expected a string like \"release_v1\"");
       f.release = value.get<std::string>();

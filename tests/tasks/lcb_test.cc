@@ -114,7 +114,7 @@ TEST_P(LcbBadFilters, AreInputErrors) {
 
 INSTANTIATE_TEST_SUITE_P(
     Bad, LcbBadFilters,
-    ::testing::Values(BadFilter{R"({"releas": "release_v1"})", "filters.filter", "did you mean 'release'"},
+    ::testing::Values(BadFilter{R"({"releas": "release_v1"})", "filters.releas", "unknown filter 'releas' (did you mean 'release'"},
                       BadFilter{R"({"release": "release_v9"})", "filters.release", "did you mean 'release_v1'"},
                       BadFilter{R"({"release": 1})", "filters.release", "expected a string"},
                       BadFilter{R"({"start_date": "2023/01/01"})", "filters.start_date", "YYYY-MM-DD"},
