@@ -300,6 +300,16 @@ std::vector<double> NearMisses(const Derivation& d, double answer, int count, ut
   };
   std::vector<int> order = util::SeededPermutation(static_cast<int>(pool.size()), rng.Next(), "near");
   for (int i : order) take(pool[i]);
+  if (!preferred.empty()) {
+    // The caller's slips are the plausible ones (off-by-a-few is not, for unit conversions): when one
+    // side runs short, more of them from the other side beat small slips.
+    for (int i : order) {
+      if (static_cast<int>(out.size()) < count && fresh(pool[i])) out.push_back(pool[i]);
+    }
+    int missing = count - static_cast<int>(out.size());
+    below = std::min<int>(missing, static_cast<int>(answer));
+    above = missing - below;
+  }
   // Small arithmetic slips fill each side's quota; a side that runs out (answers near 0) passes its
   // quota to the other side.
   int k = 1 + static_cast<int>(rng.Below(3));

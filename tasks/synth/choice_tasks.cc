@@ -173,8 +173,9 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
   std::string unit = dim.conversions[first_unit].from;
   double measure = Uniform(rng, 2, std::max(3, std::min(max_value, 60)));
   std::string text;
-  // Containers from the outside in; the innermost one carries the measure.
-  int c0 = static_cast<int>(dim.containers.size()) - 1 - nesting;
+  // Containers from the outside in ("A shipment has 4 crates. Each crate ..."); the innermost one
+  // carries the measure, so without nesting the whole ("A shipment weighs 3 tonnes") does.
+  const int c0 = 0;
   std::vector<double> counts;
   for (int i = 0; i < nesting; ++i) {
     double m = Uniform(rng, 2, 9);
@@ -186,8 +187,7 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
   const std::string inner = Singular(dim.containers[c0 + nesting]);
   text += (nesting == 0 ? "A " : "Each ") + inner + " " + dim.measure_verb + " " + N(measure) + " " + unit + ". ";
   std::string target = dim.conversions[first_unit + conversions - 1].to;
-  d.question = text + dim.total_question + " of " + (nesting == 0 ? "the " : "the ") +
-               Singular(dim.containers[c0]) + " in " + target + "?";
+  d.question = text + dim.total_question + " of the " + Singular(dim.containers[c0]) + " in " + target + "?";
   // Steps: multiply the counts together with the measure, then convert unit by unit.
   int prev = -1;
   double value = measure;
@@ -222,9 +222,12 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
   // conversion. Both sides of the answer have enough of them for any drawn rank.
   const double last = dim.conversions[first_unit + conversions - 1].factor;
   const double early = value / last;
-  std::vector<double> slips = {early,      value / 10,    value / 100,  early * 100, early * 60,
-                               early * 24, early / 10,    value * 10,   value * 100, value * last,
+  std::vector<double> slips = {early,       value / 10,  value / 100, value / 1000, early * 100,
+                               early * 60,  early * 24,  early / 10,  early / 100,  early / 1000,
+                               value * 10,  value * 100, value * 1000, value * 10000, value * last,
                                value * last * 10};
+  // Keep every option an exactly printed integer (util::FormatNumber switches to exponents at 1e15).
+  slips.erase(std::remove_if(slips.begin(), slips.end(), [](double v) { return v >= 1e14; }), slips.end());
   d.values.push_back(value);
   for (double v : NearMisses(d.derivation, value, n_options - 1, rng, slips)) d.values.push_back(v);
   for (double v : d.values) d.options.push_back(N(v) + " " + target);
