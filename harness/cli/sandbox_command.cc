@@ -1,6 +1,7 @@
 // `harness sandbox --code FILE [--stdin FILE] [--timeout S] [--memory MB] [--no-netns] [--json]`:
 // runs one Python program in the sandbox and prints its verdict record and the active layers.
 // Exit code 0 when the program passed (exited 0 within limits), 1 for any other verdict.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -45,7 +46,8 @@ int RunSandbox(const SandboxOptions& options) {
   const std::string stdin_text = options.stdin_path.empty() ? "" : util::ReadFile(options.stdin_path);
   sandbox::Limits limits;
   limits.cpu_seconds = options.timeout;
-  limits.wall_seconds = options.wall > 0 ? options.wall : 2 * options.timeout + 5;
+  // Generous by default: the CPU limit decides time verdicts, the wall limit only stops sleepers.
+  limits.wall_seconds = options.wall > 0 ? options.wall : std::max(30.0, 5 * options.timeout);
   limits.memory_bytes = static_cast<size_t>(options.memory_mb * 1024 * 1024);
   limits.network_namespace = !options.no_netns;
   limits.seccomp = !options.no_seccomp;
@@ -88,7 +90,7 @@ void RegisterSandboxCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--code", options->code_path, "Python file to run")->required();
   cmd->add_option("--stdin", options->stdin_path, "File fed to the program's stdin");
   cmd->add_option("--timeout", options->timeout, "CPU-time limit in seconds (default 6)");
-  cmd->add_option("--wall", options->wall, "Wall-clock limit in seconds (default 2*timeout+5)");
+  cmd->add_option("--wall", options->wall, "Wall-clock limit in seconds (default max(30, 5*timeout))");
   cmd->add_option("--memory", options->memory_mb, "Address-space limit in MB (default 2048)");
   cmd->add_flag("--no-netns", options->no_netns, "Do not use a network namespace (reported as a warning)");
   cmd->add_flag("--no-seccomp", options->no_seccomp, "Do not install the seccomp filter (reported as a warning)");

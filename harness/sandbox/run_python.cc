@@ -2,6 +2,7 @@
 // happened. Also RunTool (START's interpreter calls) and the status names.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,9 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 
-#include "harness/sandbox/layers_internal.h"
 #include "harness/sandbox/sandbox.h"
 #include "harness/sandbox/seccomp_filter.h"
 #include "harness/sandbox/spawn.h"
@@ -110,6 +111,19 @@ void Classify(const Limits& limits, const SpawnOutcome& o, RunResult* r) {
   }
 }
 
+// Each concurrent run holds about six descriptors in the harness; 200 concurrent checks would
+// exhaust a default soft limit of 1024. Raise the soft limit to the hard one, once.
+void RaiseDescriptorLimit() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct rlimit rl;
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  });
+}
+
 }  // namespace
 
 const char* StatusName(Status status) {
@@ -129,7 +143,7 @@ const char* StatusName(Status status) {
 
 RunResult RunPython(const std::string& code, const std::string& stdin_text, const Limits& limits) {
   RunResult result;
-  const Support& support = MachineSupport();
+  RaiseDescriptorLimit();
   const Layers layers = ActiveLayers(limits);
   auto fail = [&](const std::string& why) {
     result.status = Status::kSandboxError;
@@ -207,7 +221,6 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
   plan.wall_seconds = limits.wall_seconds;
   plan.output_bytes = limits.output_bytes;
   plan.stderr_bytes = limits.stderr_bytes;
-  (void)support;
 
   SpawnOutcome outcome = SpawnAndCollect(plan);
   result.cpu_seconds = outcome.cpu_seconds;

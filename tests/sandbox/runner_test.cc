@@ -227,7 +227,7 @@ TEST(SandboxCommand, PrintsJsonVerdictAndLayers) {
   EXPECT_TRUE(record["layers"].contains("warnings"));
 
   std::tie(rc, out) = Shell(std::string(HARNESS_BINARY) + " sandbox --code " + dir +
-                            "/slow.py --timeout 1 --no-netns --json");
+                            "/slow.py --timeout 1 --wall 60 --no-netns --json");
   EXPECT_EQ(rc, 1);
   const auto slow = nlohmann::json::parse(out);
   EXPECT_EQ(slow["status"], "time_limit_cpu");
