@@ -1,6 +1,10 @@
 #include "harness/cli/code_grading.h"
 
-#include <stdexcept>
+#include <iostream>
+#include <thread>
+
+#include "harness/sandbox/grader.h"
+#include "harness/sandbox/sandbox.h"
 
 namespace cli {
 
@@ -9,13 +13,47 @@ void AddCodeGradingFlags(CLI::App* cmd, CodeGradingFlags* flags) {
       ->check(CLI::IsMember({"last", "first"}))
       ->capture_default_str();
   cmd->add_option("--workers", flags->workers, "Parallel sandbox workers (0 = number of cores)");
-  cmd->add_option("--timeout", flags->timeout_seconds, "Per-test CPU and wall limit, seconds")->capture_default_str();
+  cmd->add_option("--timeout", flags->timeout_seconds, "Per-test CPU limit, seconds")->capture_default_str();
   cmd->add_option("--memory", flags->memory_mb, "Per-program address-space limit, MB")->capture_default_str();
   cmd->add_flag("--no-netns", flags->no_network_namespace, "Do not isolate the network (reported as a warning)");
 }
 
 scoring::CodeGrader MakeCodeGrader(const CodeGradingFlags& flags, nlohmann::json* environment) {
-  throw std::runtime_error("code grading needs the sandbox, which this build does not have yet");
+  sandbox::Limits limits;
+  limits.cpu_seconds = flags.timeout_seconds;
+  // Wall limit well above the CPU limit: verdicts must not depend on how loaded the machine is.
+  limits.wall_seconds = std::max(limits.wall_seconds, 4 * flags.timeout_seconds);
+  limits.memory_bytes = static_cast<size_t>(flags.memory_mb) << 20;
+  limits.network_namespace = !flags.no_network_namespace;
+  sandbox::Layers layers = sandbox::ActiveLayers(limits);
+  *environment = {{"rlimits", layers.rlimits},
+                  {"unprivileged_uid", layers.unprivileged_uid},
+                  {"pid_namespace", layers.pid_namespace},
+                  {"network_namespace", layers.network_namespace},
+                  {"mount_namespace", layers.mount_namespace},
+                  {"seccomp", layers.seccomp},
+                  {"process_group_kill", layers.process_group_kill},
+                  {"scrubbed_environment", layers.scrubbed_environment},
+                  {"warnings", layers.warnings},
+                  {"cpu_seconds_limit", limits.cpu_seconds},
+                  {"wall_seconds_limit", limits.wall_seconds},
+                  {"memory_bytes_limit", limits.memory_bytes}};
+  for (const auto& w : layers.warnings) std::cerr << "sandbox warning: " << w << "\n";
+  int workers = flags.workers > 0 ? flags.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return [limits, workers](const std::vector<std::pair<const tasks::Record*, std::string>>& jobs) {
+    std::vector<sandbox::GradeResult> graded = sandbox::GradeMany(jobs, limits, workers);
+    std::vector<nlohmann::json> out;
+    out.reserve(graded.size());
+    for (const auto& g : graded) {
+      out.push_back({{"passed", g.passed},
+                     {"status", sandbox::StatusName(g.status)},
+                     {"tests_run", g.tests_run},
+                     {"tests_total", g.tests_total},
+                     {"first_failed_test", g.first_failed_test},
+                     {"cpu_seconds", g.cpu_seconds}});
+    }
+    return out;
+  };
 }
 
 }  // namespace cli

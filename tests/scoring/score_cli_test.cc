@@ -93,6 +93,36 @@ TEST(ScoreCli, UsageErrorsExitTwo) {
   EXPECT_EQ(Harness("score --help").exit_code, 0);
 }
 
+// LiveCodeBench through the sandbox: the sandbox's own fixture problems with solutions whose verdicts the
+// sandbox tests pin down; here the point is the wiring: extraction of the last code block, verdicts per
+// sample, pass@k, and the isolation layers recorded in results.json.
+TEST(ScoreCli, LiveCodeBenchGradesThroughTheSandbox) {
+  const std::string fixtures = std::string(HARNESS_TEST_FIXTURES) + "/sandbox/";
+  auto block = [&](const std::string& file) {
+    return "Solution:\n```python\n" + util::ReadFile(fixtures + "solutions/" + file) + "\n```\n";
+  };
+  auto dir = TempDir("lcb");
+  fs::create_directories(dir);
+  nlohmann::json a = {{"id", "fx_sum"}, {"completions", {block("sum_correct.py"), block("sum_wrong.py"), "no code"}}};
+  nlohmann::json b = {{"id", "fx_maxpair"},
+                      {"completions", {block("maxpair_wrong.py"), block("maxpair_correct.py"), block("maxpair_crash.py")}}};
+  util::WriteFileAtomic((dir / "preds.jsonl").string(), a.dump() + "\n" + b.dump() + "\n");
+  CliRun r = Harness("score --task livecodebench --data " + fixtures + "lcb_problems.jsonl --predictions " +
+                     (dir / "preds.jsonl").string() + " --allow-missing --timeout 2 --out " + (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = util::ReadJsonFile((dir / "out" / "results.json").string());
+  const auto& m = doc["results"][0]["metrics"];
+  EXPECT_DOUBLE_EQ(m["accuracy"].get<double>(), 0.5);           // fx_sum's first sample passes
+  EXPECT_DOUBLE_EQ(m["pass@1"].get<double>(), (1.0 / 3 + 1.0 / 3) / 2);
+  EXPECT_DOUBLE_EQ(m["pass@3"].get<double>(), 1.0);
+  EXPECT_TRUE(doc["environment"]["sandbox"].contains("network_namespace"));
+  auto samples = util::ReadJsonLines((dir / "out" / "samples.jsonl").string());
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[0].value["verdicts"][1]["status"], "wrong_answer");
+  EXPECT_EQ(samples[0].value["verdicts"][2]["status"], "no_code");
+  EXPECT_EQ(samples[1].value["verdicts"][2]["status"], "runtime_error");
+}
+
 TEST(PromptsCli, OneLinePerRecordWithGold) {
   auto out = TempDir("prompts") / "prompts.jsonl";
   CliRun r = Harness("prompts --task gsm8k --data " + kExamples + "gsm8k_mini.jsonl --out " + out.string());
