@@ -278,6 +278,30 @@ TEST(SynthTest, MixedStyleLabelsSourcesAtTheRequestedWrongRate) {
   }
 }
 
+TEST(SynthTest, EveryTaskStyleAndStepCountGenerates) {
+  const std::map<std::string, int> max_steps = {{"gsm8k", 8}, {"svamp", 4}, {"mathqa", 6}, {"agieval", 6},
+                                                {"gpqa", 6},  {"aime", 5},  {"livecodebench", 3}};
+  for (const auto& [task, top] : max_steps) {
+    for (const std::string style : {"", "ncot", "pcot", "mixed", "tool"}) {
+      if (task == "livecodebench" && !style.empty()) continue;
+      for (int steps = 0; steps <= top; ++steps) {
+        SCOPED_TRACE(task + " " + style + " " + std::to_string(steps));
+        for (const std::string split : {"train", "test"}) {
+          auto items = GenerateItems(Opt(task, split, 12, 40 + steps, style, steps));
+          ASSERT_EQ(items.size(), 12u);
+          for (const auto& item : items) {
+            if (steps > 0) EXPECT_EQ(item.steps, steps);
+            EXPECT_EQ(item.gold.empty(), task == "livecodebench");
+            EXPECT_EQ(item.solutions.empty(), style.empty());
+            for (const auto& sol : item.solutions) EXPECT_FALSE(sol.text.empty());
+          }
+          EXPECT_FALSE(SynthesizeFile(Opt(task, split, 3, 40 + steps, style, steps)).empty());
+        }
+      }
+    }
+  }
+}
+
 TEST(SynthTest, GpqaIsRfc4180CsvWithTheGpqaColumns) {
   std::string csv = SynthesizeFile(Opt("gpqa", "test", 30, 4, "mixed"));
   auto rows = synth_test::ParseCsv(csv);
