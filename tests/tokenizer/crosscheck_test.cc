@@ -151,6 +151,28 @@ TEST_F(CrossCheckTest, ByteLevelMatchesHuggingFace) {
   Compare(Tokenizer::ByteLevel(DefaultSpecialTokens()), "bytelevel", CorpusTexts());
 }
 
+// Options a downloaded tokenizer.json may carry: ignore_merges (a pre-token found in the vocab is
+// taken whole, even when merges could not build it) and a non-special added token.
+TEST_F(CrossCheckTest, LoadedOptionsMatchHuggingFace) {
+  std::vector<std::string> texts = CorpusTexts();
+  const Tokenizer trained = TrainBpe(texts, 800, DefaultSpecialTokens());
+  Json j = Json::parse(trained.ToJson());
+  const int n = trained.vocab_size();
+  j["model"]["ignore_merges"] = true;
+  j["model"]["vocab"]["\xC4\xA0qzx"] = n;  // " qzx": no merge builds it
+  j["added_tokens"].push_back({{"id", n + 1}, {"content", "[note]"}, {"single_word", false},
+                               {"lstrip", false}, {"rstrip", false}, {"normalized", true},
+                               {"special", false}});
+  const std::string path = testing::TempDir() + "crosscheck_options_in.json";
+  util::WriteFileAtomic(path, j.dump());
+  const Tokenizer loaded = Tokenizer::Load(path);
+  EXPECT_EQ(loaded.Encode(" qzx"), std::vector<int>{n});
+  EXPECT_EQ(loaded.Encode("[note]"), std::vector<int>{n + 1});
+  EXPECT_FALSE(loaded.IsSpecial(n + 1));
+  texts.insert(texts.end(), {" qzx qzx qzxq", "a[note]b [note] <|eos|>[note]", "[note"});
+  Compare(loaded, "options", texts);
+}
+
 // Code points in a context where letter, number, whitespace and other each split differently:
 // checks our generated Unicode table against the categories HF's regex engine uses. Covered: all of
 // U+0000..U+33FF (the dense alphabetic scripts), both sides of every range boundary in our table,
