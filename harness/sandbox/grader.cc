@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "harness/util/error.h"
+#include "tasks/extract/extract.h"
 
 namespace sandbox {
 
@@ -214,6 +215,20 @@ GradeResult GradeLiveCodeBench(const std::string& code, const tasks::Record& rec
   result.passed = true;
   result.status = Status::kPassed;
   return result;
+}
+
+GradeResult GradeCompletion(const std::string& completion, const tasks::Record& record, const Limits& limits,
+                            const std::string& which) {
+  const tasks::ExtractedAnswer code = tasks::extract::ExtractCode(completion, which);
+  if (!code.valid) {
+    GradeResult result;
+    result.tests_total = static_cast<int>(LiveCodeBenchTests(record).size());
+    result.status = Status::kCompileError;
+    result.first_failed_test = 0;
+    result.detail = "no code block in the completion";
+    return result;
+  }
+  return GradeLiveCodeBench(code.value, record, limits);
 }
 
 std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,

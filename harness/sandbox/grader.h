@@ -39,6 +39,12 @@ struct GradeResult {
 // tests are malformed; the program's own failures are verdicts, never exceptions.
 GradeResult GradeLiveCodeBench(const std::string& code, const tasks::Record& record, const Limits& limits);
 
+// Extracts the code from a completion's fenced block (tasks::extract::ExtractCode; which = "last",
+// LiveCodeBench's rule, or "first") and grades it. No block: kCompileError without running anything.
+// Throws util::InputError for another `which`.
+GradeResult GradeCompletion(const std::string& completion, const tasks::Record& record, const Limits& limits,
+                            const std::string& which = "last");
+
 // Grades many (record, code) pairs on `workers` threads (<= 0: one per core). Results come back in
 // input order and do not depend on the number of workers.
 std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,

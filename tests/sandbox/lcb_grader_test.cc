@@ -161,6 +161,21 @@ TEST(GradeLiveCodeBench, EmptyCodeIsCompileErrorWithoutRunning) {
   EXPECT_EQ(result.detail, "no code");
 }
 
+TEST(GradeCompletion, ExtractsTheLastBlockByDefault) {
+  const auto problems = FixtureProblems();
+  const tasks::Record& sum = problems.at("fx_sum");
+  const std::string completion = "First try:\n```python\n" + Solution("sum_wrong") +
+                                 "```\nFixed:\n```python\n" + Solution("sum_correct") + "```\n";
+  EXPECT_EQ(sandbox::GradeCompletion(completion, sum, ShortLimits()).status, Status::kPassed);
+  const auto first = sandbox::GradeCompletion(completion, sum, ShortLimits(), "first");
+  EXPECT_EQ(first.status, Status::kWrongAnswer);
+  EXPECT_EQ(first.first_failed_test, 0);
+  const auto none = sandbox::GradeCompletion("I cannot solve this.", sum, ShortLimits());
+  EXPECT_EQ(none.status, Status::kCompileError);
+  EXPECT_EQ(none.tests_run, 0);
+  EXPECT_THROW(sandbox::GradeCompletion(completion, sum, ShortLimits(), "middle"), util::InputError);
+}
+
 TEST(GradeLiveCodeBench, MalformedRecordsThrowInputError) {
   const auto problems = FixtureProblems();
   tasks::Record bad = problems.at("fx_maxpair");
