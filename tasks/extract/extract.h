@@ -7,10 +7,13 @@
 // answer is invalid with rule "none". Preset names are part of the results schema and stay stable:
 //   every task:   "default" (last explicitly marked final answer, else last number / option letter),
 //                 "strict" (marked answers only), "flexible" (default plus permissive fallbacks)
-//   gsm8k/svamp/numeric: "lm-eval-strict", "lm-eval-flexible", "lm-eval-cot" (anchor regexes, bugs kept)
-//   gpqa:         "lm-eval-strict" (lookaround emulated), "simple-evals"
-//   math tasks:   "qwen" (Qwen2.5-Math extract_answer order with the strip_string subset that matters)
-// Nothing here throws on completion text, whatever its bytes or size.
+//   numeric kind (gsm8k, svamp, mathqa-numeric): "lm-eval-strict", "lm-eval-flexible", "lm-eval-cot"
+//                 (the anchor regexes, bugs kept)
+//   gpqa:         "lm-eval-strict" (lookaround emulated), "lm-eval-flexible", "simple-evals"
+//   all but code: "qwen" (Qwen2.5-Math extract_answer / choice_answer_clean + strip_string)
+//   code:         "default"/"strict" (last fenced block), "flexible" (else the whole text), "first"
+// README.md in this folder lists every rule name. Nothing here throws on completion text, whatever
+// its bytes or size.
 #pragma once
 
 #include <string>
