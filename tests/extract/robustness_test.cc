@@ -26,6 +26,11 @@ void ExtractWithEveryPreset(const std::string& text) {
       EXPECT_NO_THROW(tasks::extract::IsEquivalent(answer, record));
     }
   }
+  for (const char* which : {"last", "first"}) {
+    tasks::ExtractedAnswer code;
+    ASSERT_NO_THROW(code = tasks::extract::ExtractCode(text, which));
+    if (!code.valid) EXPECT_EQ(code.rule, "none");
+  }
 }
 
 TEST(RobustnessTest, RandomBytes) {
