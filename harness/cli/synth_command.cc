@@ -1,5 +1,6 @@
-// `harness synth --task T --split train|test --n N --seed S [--style ...] [--steps K] [--out FILE]`:
-// writes a synthetic split in the benchmark's own published format (see tasks/synth/synth.h).
+// `harness synth --task T --split train|test --n N --seed S [--style ...] [--steps K] [--out
+// FILE]`: writes a synthetic split in the benchmark's own published format (see
+// tasks/synth/synth.h).
 #include <iostream>
 #include <memory>
 
@@ -29,23 +30,30 @@ int RunSynth(const SynthArgs& args) {
 }  // namespace
 
 void RegisterSynthCommand(CLI::App& app, Action* selected) {
-  auto* cmd = app.add_subcommand("synth", "Write a seeded synthetic train/test split in a benchmark's format");
+  auto* cmd = app.add_subcommand(
+      "synth", "Write a seeded synthetic train/test split in a benchmark's format");
   auto args = std::make_shared<SynthArgs>();
   std::string names;
   for (const auto& n : tasks::synth::SynthTaskNames()) names += (names.empty() ? "" : ", ") + n;
   cmd->add_option("--task", args->options.task, "Task family: " + names)->required();
-  cmd->add_option("--split", args->options.split, "train or test (disjoint by normalised question text)")
+  cmd->add_option("--split", args->options.split,
+                  "train or test (disjoint by normalised question text)")
       ->capture_default_str();
   cmd->add_option("--n", args->options.n, "Number of problems")->capture_default_str();
-  cmd->add_option("--seed", args->options.seed, "Seed of the problem stream")->capture_default_str();
+  cmd->add_option("--seed", args->options.seed, "Seed of the problem stream")
+      ->capture_default_str();
   cmd->add_option("--style", args->options.style,
-                  "Extra solutions per record: ncot, pcot, mixed (expert + sub-optimal), tool; none by default");
+                  "Extra solutions per record: ncot, pcot, mixed (expert + sub-optimal), tool; "
+                  "none by default");
   cmd->add_option("--steps", args->options.steps,
-                  "Reasoning steps per problem (0 = the task's default range; livecodebench: 1 easy .. 3 hard)")
+                  "Reasoning steps per problem (0 = the task's default range; livecodebench: 1 "
+                  "easy .. 3 hard)")
       ->capture_default_str();
-  cmd->add_option("--max-value", args->options.max_value, "Largest number a problem states (0 = task default)")
+  cmd->add_option("--max-value", args->options.max_value,
+                  "Largest number a problem states (0 = task default)")
       ->capture_default_str();
-  cmd->add_option("--suboptimal", args->options.suboptimal, "mixed: sub-optimal solutions per problem")
+  cmd->add_option("--suboptimal", args->options.suboptimal,
+                  "mixed: sub-optimal solutions per problem")
       ->capture_default_str();
   cmd->add_option("--wrong-rate", args->options.wrong_rate,
                   "mixed: probability that a sub-optimal solution's final answer is wrong")

@@ -1,5 +1,6 @@
-// The multi-step word-problem engine: two story frames (objects changing hands, a shopping bill) whose
-// sentences each add one arithmetic operation, recorded step by step for every solution style.
+// The multi-step word-problem engine: two story frames (objects changing hands, a shopping bill)
+// whose sentences each add one arithmetic operation, recorded step by step for every solution
+// style.
 #include "tasks/synth/chain.h"
 
 #include <algorithm>
@@ -34,8 +35,8 @@ Operand Ref(int step) {
   return o;
 }
 
-void AddStep(Chain& c, char op, Operand lhs, Operand rhs, const std::string& lead, const std::string& unit,
-             const std::string& var) {
+void AddStep(Chain& c, char op, Operand lhs, Operand rhs, const std::string& lead,
+             const std::string& unit, const std::string& var) {
   CalcStep s;
   s.op = op;
   s.lhs = lhs;
@@ -51,34 +52,43 @@ void AddStep(Chain& c, char op, Operand lhs, Operand rhs, const std::string& lea
 
 double Apply(char op, double a, double b) {
   switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '/': return a / b;
-    default: return 0;
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return a / b;
+    default:
+      return 0;
   }
 }
 
 const std::vector<std::string>& CountItems() {
   static const std::vector<std::string> kItems = {
-      "apples", "marbles", "stickers", "books", "pencils", "cookies", "stamps", "shells",
-      "cards", "toy cars", "balloons", "coins", "beads", "crayons", "buttons", "seeds"};
+      "apples", "marbles",  "stickers", "books", "pencils", "cookies", "stamps",  "shells",
+      "cards",  "toy cars", "balloons", "coins", "beads",   "crayons", "buttons", "seeds"};
   return kItems;
 }
 
 const std::vector<std::string>& ShopItems() {
-  static const std::vector<std::string> kItems = {
-      "notebooks", "pens", "mugs", "plants", "scarves", "candles", "puzzles", "lamps",
-      "towels", "baskets", "kites", "posters"};
+  static const std::vector<std::string> kItems = {"notebooks", "pens",    "mugs",    "plants",
+                                                  "scarves",   "candles", "puzzles", "lamps",
+                                                  "towels",    "baskets", "kites",   "posters"};
   return kItems;
 }
 
 std::string FractionWord(int b) {
   switch (b) {
-    case 2: return "half";
-    case 3: return "a third";
-    case 4: return "a quarter";
-    default: return "a fifth";
+    case 2:
+      return "half";
+    case 3:
+      return "a third";
+    case 4:
+      return "a quarter";
+    default:
+      return "a fifth";
   }
 }
 
@@ -121,10 +131,12 @@ Chain CountFrame(util::SplitMix64& rng, int steps, int max_value) {
       double b = Uniform(rng, 1, max_value);
       Person giver = other();
       int form = static_cast<int>(rng.Below(3));
-      if (form == 0) c.sentences.push_back("Then " + holder.name + " buys " + N(b) + " more " + items + ".");
+      if (form == 0)
+        c.sentences.push_back("Then " + holder.name + " buys " + N(b) + " more " + items + ".");
       if (form == 1) c.sentences.push_back(holder.name + " finds " + N(b) + " more " + items + ".");
       if (form == 2) {
-        c.sentences.push_back(giver.name + " gives " + holder.name + " " + N(b) + " more " + items + ".");
+        c.sentences.push_back(giver.name + " gives " + holder.name + " " + N(b) + " more " + items +
+                              ".");
       }
       AddStep(c, '+', current, Lit(b, "more"), holder.name + " now has", items, var);
       changed_hands_last = false;
@@ -132,9 +144,12 @@ Chain CountFrame(util::SplitMix64& rng, int steps, int max_value) {
       double b = Uniform(rng, 1, static_cast<int>(std::min<double>(x - 1, max_value)));
       Person taker = other();
       int form = static_cast<int>(rng.Below(3));
-      if (form == 0) c.sentences.push_back(holder.name + " gives " + N(b) + " " + items + " to " + taker.name + ".");
+      if (form == 0)
+        c.sentences.push_back(holder.name + " gives " + N(b) + " " + items + " to " + taker.name +
+                              ".");
       if (form == 1) c.sentences.push_back(holder.name + " loses " + N(b) + " " + items + ".");
-      if (form == 2) c.sentences.push_back(holder.name + " uses " + N(b) + " of the " + items + ".");
+      if (form == 2)
+        c.sentences.push_back(holder.name + " uses " + N(b) + " of the " + items + ".");
       AddStep(c, '-', current, Lit(b, "used"), holder.name + " is left with", items, var);
       changed_hands_last = false;
     } else if (op == '*') {
@@ -142,24 +157,28 @@ Chain CountFrame(util::SplitMix64& rng, int steps, int max_value) {
       double b = Uniform(rng, 2, hi);
       Person next = other();
       ++next_person;
-      c.sentences.push_back(next.name + " has " + N(b) + " times as many " + items + " as " + holder.name + ".");
+      c.sentences.push_back(next.name + " has " + N(b) + " times as many " + items + " as " +
+                            holder.name + ".");
       holder = next;
-      AddStep(c, '*', current, Lit(b, "times"), holder.name + " has", items, PyName(holder.name) + "_" + py);
+      AddStep(c, '*', current, Lit(b, "times"), holder.name + " has", items,
+              PyName(holder.name) + "_" + py);
       changed_hands_last = true;
     } else {
       double b = Pick(rng, Divisors(x));
       Person next = other();
       ++next_person;
-      c.sentences.push_back(next.name + " has " + FractionWord(static_cast<int>(b)) + " as many " + items +
-                            " as " + holder.name + ".");
+      c.sentences.push_back(next.name + " has " + FractionWord(static_cast<int>(b)) + " as many " +
+                            items + " as " + holder.name + ".");
       holder = next;
-      AddStep(c, '/', current, Lit(b, "parts"), holder.name + " has", items, PyName(holder.name) + "_" + py);
+      AddStep(c, '/', current, Lit(b, "parts"), holder.name + " has", items,
+              PyName(holder.name) + "_" + py);
       changed_hands_last = true;
     }
     x = Apply(op, x, c.derivation.steps.back().rhs.literal);
     current = Ref(step_index);
   }
-  c.question = "How many " + items + " does " + holder.name + (changed_hands_last ? " have?" : " have now?");
+  c.question =
+      "How many " + items + " does " + holder.name + (changed_hands_last ? " have?" : " have now?");
   c.unit = items;
   c.answer = x;
   return c;
@@ -172,8 +191,10 @@ Chain ShopFrame(util::SplitMix64& rng, int steps, int max_value) {
   std::string items = Pick(rng, ShopItems());
   double count = Uniform(rng, 2, std::max(2, std::min(12, max_value)));
   double price = Uniform(rng, 1, std::max(2, max_value / 4));
-  c.sentences.push_back(p.name + " buys " + N(count) + " " + items + " that cost $" + N(price) + " each.");
-  AddStep(c, '*', Lit(count, PyName(items)), Lit(price, "price"), "The " + items + " cost", "dollars", "cost");
+  c.sentences.push_back(p.name + " buys " + N(count) + " " + items + " that cost $" + N(price) +
+                        " each.");
+  AddStep(c, '*', Lit(count, PyName(items)), Lit(price, "price"), "The " + items + " cost",
+          "dollars", "cost");
   double x = count * price;
   std::string question = "How many dollars does " + p.name + " spend in total?";
   const double cap = std::max(1000.0, max_value * 20.0);
@@ -188,23 +209,28 @@ Chain ShopFrame(util::SplitMix64& rng, int steps, int max_value) {
     int prev = static_cast<int>(c.derivation.steps.size()) - 1;
     double b = 0;
     if (op == '+') {
-      static const std::vector<std::string> kExtras = {"delivery", "a gift bag", "gift wrapping", "a card"};
+      static const std::vector<std::string> kExtras = {"delivery", "a gift bag", "gift wrapping",
+                                                       "a card"};
       b = Uniform(rng, 1, std::max(2, max_value / 2));
       std::string subject = p.subject == "she" ? "She" : "He";
       c.sentences.push_back(subject + " also pays $" + N(b) + " for " + Pick(rng, kExtras) + ".");
-      AddStep(c, '+', Ref(prev), Lit(b, "extra"), "Altogether " + p.name + " spends", "dollars", "total");
+      AddStep(c, '+', Ref(prev), Lit(b, "extra"), "Altogether " + p.name + " spends", "dollars",
+              "total");
     } else if (op == '-') {
       b = Uniform(rng, 1, static_cast<int>(std::min<double>(x - 1, std::max(2, max_value))));
       c.sentences.push_back(p.name + " uses a coupon worth $" + N(b) + ".");
-      AddStep(c, '-', Ref(prev), Lit(b, "coupon"), "After the coupon, " + p.name + " pays", "dollars", "total");
+      AddStep(c, '-', Ref(prev), Lit(b, "coupon"), "After the coupon, " + p.name + " pays",
+              "dollars", "total");
     } else if (op == '*') {
       int hi = std::max(2, std::min(5, static_cast<int>(cap / x)));
       b = Uniform(rng, 2, hi);
       c.sentences.push_back(p.name + " makes the same purchase " + N(b) + " times this month.");
-      AddStep(c, '*', Ref(prev), Lit(b, "times"), "Over the month " + p.name + " spends", "dollars", "total");
+      AddStep(c, '*', Ref(prev), Lit(b, "times"), "Over the month " + p.name + " spends", "dollars",
+              "total");
     } else {
       b = Pick(rng, Divisors(x));
-      c.sentences.push_back(p.name + " splits the cost equally among " + N(b) + " friends, including " +
+      c.sentences.push_back(p.name + " splits the cost equally among " + N(b) +
+                            " friends, including " +
                             (p.possessive == "her" ? "herself" : "himself") + ".");
       AddStep(c, '/', Ref(prev), Lit(b, "friends"), "Each friend pays", "dollars", "share");
       question = "How many dollars does each friend pay?";
@@ -221,19 +247,23 @@ Chain ShopFrame(util::SplitMix64& rng, int steps, int max_value) {
 
 const std::vector<Person>& People() {
   static const std::vector<Person> kPeople = {
-      {"Ava", "she", "her"},    {"Ben", "he", "his"},     {"Carla", "she", "her"}, {"Dev", "he", "his"},
-      {"Elena", "she", "her"},  {"Farid", "he", "his"},   {"Grace", "she", "her"}, {"Hugo", "he", "his"},
-      {"Imani", "she", "her"},  {"Jonah", "he", "his"},   {"Keiko", "she", "her"}, {"Liam", "he", "his"},
-      {"Maya", "she", "her"},   {"Nikhil", "he", "his"},  {"Olga", "she", "her"},  {"Pedro", "he", "his"},
-      {"Quinn", "she", "her"},  {"Rafael", "he", "his"},  {"Sara", "she", "her"},  {"Tomas", "he", "his"},
-      {"Uma", "she", "her"},    {"Victor", "he", "his"},  {"Wen", "she", "her"},   {"Yusuf", "he", "his"}};
+      {"Ava", "she", "her"},   {"Ben", "he", "his"},    {"Carla", "she", "her"},
+      {"Dev", "he", "his"},    {"Elena", "she", "her"}, {"Farid", "he", "his"},
+      {"Grace", "she", "her"}, {"Hugo", "he", "his"},   {"Imani", "she", "her"},
+      {"Jonah", "he", "his"},  {"Keiko", "she", "her"}, {"Liam", "he", "his"},
+      {"Maya", "she", "her"},  {"Nikhil", "he", "his"}, {"Olga", "she", "her"},
+      {"Pedro", "he", "his"},  {"Quinn", "she", "her"}, {"Rafael", "he", "his"},
+      {"Sara", "she", "her"},  {"Tomas", "he", "his"},  {"Uma", "she", "her"},
+      {"Victor", "he", "his"}, {"Wen", "she", "her"},   {"Yusuf", "he", "his"}};
   return kPeople;
 }
 
 std::vector<Person> PickPeople(util::SplitMix64& rng, int count) {
-  std::vector<int> order = util::SeededPermutation(static_cast<int>(People().size()), rng.Next(), "people");
+  std::vector<int> order =
+      util::SeededPermutation(static_cast<int>(People().size()), rng.Next(), "people");
   std::vector<Person> out;
-  for (int i = 0; i < count && i < static_cast<int>(order.size()); ++i) out.push_back(People()[order[i]]);
+  for (int i = 0; i < count && i < static_cast<int>(order.size()); ++i)
+    out.push_back(People()[order[i]]);
   return out;
 }
 
@@ -260,11 +290,21 @@ std::vector<double> NearMisses(const Derivation& d, double answer, int count, ut
     if (before < 0) pool.push_back(a);  // one step: the starting number itself
     // Wrong operation in the last step.
     switch (s.op) {
-      case '+': pool.push_back(a - b); break;
-      case '-': pool.push_back(a + b); break;
-      case '*': pool.push_back(a + b); if (b != 0 && std::fmod(a, b) == 0) pool.push_back(a / b); break;
-      case '/': pool.push_back(a * b); break;
-      default: break;
+      case '+':
+        pool.push_back(a - b);
+        break;
+      case '-':
+        pool.push_back(a + b);
+        break;
+      case '*':
+        pool.push_back(a + b);
+        if (b != 0 && std::fmod(a, b) == 0) pool.push_back(a / b);
+        break;
+      case '/':
+        pool.push_back(a * b);
+        break;
+      default:
+        break;
     }
   }
   // A unit slip (x10 or /10) joins the structured near-misses.
@@ -275,9 +315,9 @@ std::vector<double> NearMisses(const Derivation& d, double answer, int count, ut
   } else {
     pool.push_back(answer * 10);
   }
-  // The answer's rank among the options is drawn uniformly: `below` distractors are smaller than it.
-  // Without this, slips on both sides would make the answer almost never the smallest or largest
-  // option, itself a cue a model could learn.
+  // The answer's rank among the options is drawn uniformly: `below` distractors are smaller than
+  // it. Without this, slips on both sides would make the answer almost never the smallest or
+  // largest option, itself a cue a model could learn.
   int below = static_cast<int>(rng.Below(static_cast<uint64_t>(count) + 1));
   int above = count - below;
   std::vector<double> out;
@@ -298,11 +338,12 @@ std::vector<double> NearMisses(const Derivation& d, double answer, int count, ut
       out.push_back(v);
     }
   };
-  std::vector<int> order = util::SeededPermutation(static_cast<int>(pool.size()), rng.Next(), "near");
+  std::vector<int> order =
+      util::SeededPermutation(static_cast<int>(pool.size()), rng.Next(), "near");
   for (int i : order) take(pool[i]);
   if (!preferred.empty()) {
-    // The caller's slips are the plausible ones (off-by-a-few is not, for unit conversions): when one
-    // side runs short, more of them from the other side beat small slips.
+    // The caller's slips are the plausible ones (off-by-a-few is not, for unit conversions): when
+    // one side runs short, more of them from the other side beat small slips.
     for (int i : order) {
       if (static_cast<int>(out.size()) < count && fresh(pool[i])) out.push_back(pool[i]);
     }

@@ -17,7 +17,7 @@ struct Chain {
   std::string unit;                    // unit of the answer ("apples", "dollars")
   Derivation derivation;               // one calc step per operation
   std::vector<char> ops;               // the operations in order
-  std::vector<double> literals;        // the stated numbers, in order of appearance (MathQA n0, n1, ...)
+  std::vector<double> literals;  // the stated numbers, in order of appearance (MathQA n0, n1, ...)
   double answer = 0;
 };
 

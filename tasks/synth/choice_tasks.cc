@@ -1,7 +1,7 @@
 // AGIEval (v1 jsonl) and GPQA (CSV columns) generators: multiple-choice reasoning that needs a few
 // steps: orderings from pairwise comparisons, chained unit conversions, and multi-step arithmetic.
-// Wrong options are near-misses (a neighbour in the ordering, the value one step early, a unit slip,
-// the wrong operation), so surface cues do not identify the answer.
+// Wrong options are near-misses (a neighbour in the ordering, the value one step early, a unit
+// slip, the wrong operation), so surface cues do not identify the answer.
 #include <algorithm>
 #include <cmath>
 
@@ -18,17 +18,17 @@ std::string N(double v) { return Num(v); }
 // A question with its options before the published layout is chosen. options[0] is the answer.
 struct McDraft {
   std::string question;
-  std::vector<std::string> options;   // answer first, then the distractors
-  std::vector<double> values;         // numeric value of each option; empty for text options
-  Derivation derivation;              // steps; answer and choices are filled per layout
+  std::vector<std::string> options;  // answer first, then the distractors
+  std::vector<double> values;        // numeric value of each option; empty for text options
+  Derivation derivation;             // steps; answer and choices are filled per layout
   std::string family;
   int steps = 0;
-  std::string domain;                 // GPQA Subdomain
+  std::string domain;  // GPQA Subdomain
   // P-CoT body for non-numeric puzzles, given the shown letter of each option.
   std::string (*python)(const McDraft&, const std::vector<std::string>& letters) = nullptr;
-  std::vector<std::string> names;     // ordering: everyone, top of the order first
+  std::vector<std::string> names;          // ordering: everyone, top of the order first
   std::vector<std::pair<int, int>> facts;  // ordering: (higher, lower) index pairs as stated
-  int target = 0;                     // ordering: index in `names` of the answer
+  int target = 0;                          // ordering: index in `names` of the answer
 };
 
 struct Scale {
@@ -46,7 +46,9 @@ const std::vector<Scale>& Scales() {
   return kScales;
 }
 
-std::string PyString(const std::string& s) { return "\"" + util::ReplaceAll(s, "\"", "\\\"") + "\""; }
+std::string PyString(const std::string& s) {
+  return "\"" + util::ReplaceAll(s, "\"", "\\\"") + "\"";
+}
 
 // Brute force over every order of the people, as a program would check the stated facts.
 std::string OrderingPython(const McDraft& d, const std::vector<std::string>& letters) {
@@ -64,13 +66,20 @@ std::string OrderingPython(const McDraft& d, const std::vector<std::string>& let
   int from_end = static_cast<int>(d.names.size()) - d.target;
   std::string index = d.target <= 1 ? std::to_string(d.target) : "-" + std::to_string(from_end);
   return "    from itertools import permutations\n"
-         "    names = [" + names + "]\n"
-         "    facts = [" + facts + "]  # (higher, lower)\n"
+         "    names = [" +
+         names +
+         "]\n"
+         "    facts = [" +
+         facts +
+         "]  # (higher, lower)\n"
          "    for order in permutations(names):\n"
          "        if all(order.index(a) < order.index(b) for a, b in facts):\n"
          "            break\n"
-         "    options = {" + options + "}\n"
-         "    return [k for k, v in options.items() if v == order[" + index + "]][0]";
+         "    options = {" +
+         options +
+         "}\n"
+         "    return [k for k, v in options.items() if v == order[" +
+         index + "]][0]";
 }
 
 McDraft Ordering(util::SplitMix64& rng, int steps, int n_options) {
@@ -90,8 +99,9 @@ McDraft Ordering(util::SplitMix64& rng, int steps, int n_options) {
     }
   }
   int last = steps;
-  std::vector<std::pair<int, std::string>> asks = {{0, std::string("Who is the ") + scale.most + "?"},
-                                                   {last, std::string("Who is the ") + scale.least + "?"}};
+  std::vector<std::pair<int, std::string>> asks = {
+      {0, std::string("Who is the ") + scale.most + "?"},
+      {last, std::string("Who is the ") + scale.least + "?"}};
   if (steps >= 3) {
     asks.push_back({1, std::string("Who is the second ") + scale.most + "?"});
     asks.push_back({last - 1, std::string("Who is the second ") + scale.least + "?"});
@@ -113,8 +123,8 @@ McDraft Ordering(util::SplitMix64& rng, int steps, int n_options) {
   for (int i = 0; i < steps; ++i) {
     chain += " > " + d.names[i + 1];
     CalcStep s;
-    s.text = d.names[i] + " is " + scale.more + " than " + d.names[i + 1] + ", so from " + scale.most +
-             " down the order so far is " + chain + ".";
+    s.text = d.names[i] + " is " + scale.more + " than " + d.names[i + 1] + ", so from " +
+             scale.most + " down the order so far is " + chain + ".";
     d.derivation.steps.push_back(s);
   }
   d.family = "ordering";
@@ -131,20 +141,28 @@ struct Conversion {
 };
 
 struct Dimension {
-  std::vector<Conversion> conversions;   // from the largest unit down
-  std::vector<std::string> containers;   // outermost first: "A shipment has 4 crates."
-  const char* measure_verb;              // "weighs"
-  const char* total_question;            // "What is the total weight"
+  std::vector<Conversion> conversions;  // from the largest unit down
+  std::vector<std::string> containers;  // outermost first: "A shipment has 4 crates."
+  const char* measure_verb;             // "weighs"
+  const char* total_question;           // "What is the total weight"
 };
 
 const std::vector<Dimension>& Dimensions() {
   static const std::vector<Dimension> kDims = {
       {{{"tonnes", 1000, "kilograms"}, {"kilograms", 1000, "grams"}, {"grams", 1000, "milligrams"}},
-       {"shipments", "crates", "boxes", "parcels"}, "weighs", "What is the total weight"},
-      {{{"kilometres", 1000, "metres"}, {"metres", 100, "centimetres"}, {"centimetres", 10, "millimetres"}},
-       {"relays", "teams", "runners", "laps"}, "covers", "What is the total distance"},
+       {"shipments", "crates", "boxes", "parcels"},
+       "weighs",
+       "What is the total weight"},
+      {{{"kilometres", 1000, "metres"},
+        {"metres", 100, "centimetres"},
+        {"centimetres", 10, "millimetres"}},
+       {"relays", "teams", "runners", "laps"},
+       "covers",
+       "What is the total distance"},
       {{{"days", 24, "hours"}, {"hours", 60, "minutes"}, {"minutes", 60, "seconds"}},
-       {"courses", "modules", "lessons", "sessions"}, "lasts", "What is the total time"}};
+       {"courses", "modules", "lessons", "sessions"},
+       "lasts",
+       "What is the total time"}};
   return kDims;
 }
 
@@ -163,7 +181,8 @@ Operand RefOp(int step) {
   return o;
 }
 
-// "A crate holds 6 boxes. Each box weighs 3 kilograms. What is the total weight of the crate in grams?"
+// "A crate holds 6 boxes. Each box weighs 3 kilograms. What is the total weight of the crate in
+// grams?"
 McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_value) {
   McDraft d;
   const Dimension& dim = Pick(rng, Dimensions());
@@ -181,13 +200,15 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
     double m = Uniform(rng, 2, 9);
     counts.push_back(m);
     const std::string outer = Singular(dim.containers[c0 + i]);
-    text += (i == 0 ? "A " + outer + " has " : "Each " + outer + " has ") + N(m) + " " + dim.containers[c0 + i + 1] +
-            ". ";
+    text += (i == 0 ? "A " + outer + " has " : "Each " + outer + " has ") + N(m) + " " +
+            dim.containers[c0 + i + 1] + ". ";
   }
   const std::string inner = Singular(dim.containers[c0 + nesting]);
-  text += (nesting == 0 ? "A " : "Each ") + inner + " " + dim.measure_verb + " " + N(measure) + " " + unit + ". ";
+  text += (nesting == 0 ? "A " : "Each ") + inner + " " + dim.measure_verb + " " + N(measure) +
+          " " + unit + ". ";
   std::string target = dim.conversions[first_unit + conversions - 1].to;
-  d.question = text + dim.total_question + " of the " + Singular(dim.containers[c0]) + " in " + target + "?";
+  d.question =
+      text + dim.total_question + " of the " + Singular(dim.containers[c0]) + " in " + target + "?";
   // Steps: multiply the counts together with the measure, then convert unit by unit.
   int prev = -1;
   double value = measure;
@@ -198,7 +219,8 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
     s.lhs = prev >= 0 ? RefOp(prev) : LitOp(measure, "measure");
     s.rhs = LitOp(multipliers[multipliers.size() - 1 - i], "count");
     value *= s.rhs.literal;
-    s.lead = "One " + Singular(dim.containers[c0 + nesting - 1 - static_cast<int>(i)]) + " " + dim.measure_verb;
+    s.lead = "One " + Singular(dim.containers[c0 + nesting - 1 - static_cast<int>(i)]) + " " +
+             dim.measure_verb;
     s.unit = unit;
     s.var = "total";
     d.derivation.steps.push_back(s);
@@ -222,12 +244,14 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
   // conversion. Both sides of the answer have enough of them for any drawn rank.
   const double last = dim.conversions[first_unit + conversions - 1].factor;
   const double early = value / last;
-  std::vector<double> slips = {early,       value / 10,  value / 100, value / 1000, early * 100,
-                               early * 60,  early * 24,  early / 10,  early / 100,  early / 1000,
-                               value * 10,  value * 100, value * 1000, value * 10000, value * last,
-                               value * last * 10};
-  // Keep every option an exactly printed integer (util::FormatNumber switches to exponents at 1e15).
-  slips.erase(std::remove_if(slips.begin(), slips.end(), [](double v) { return v >= 1e14; }), slips.end());
+  std::vector<double> slips = {early,        value / 10,    value / 100,  value / 1000,
+                               early * 100,  early * 60,    early * 24,   early / 10,
+                               early / 100,  early / 1000,  value * 10,   value * 100,
+                               value * 1000, value * 10000, value * last, value * last * 10};
+  // Keep every option an exactly printed integer (util::FormatNumber switches to exponents at
+  // 1e15).
+  slips.erase(std::remove_if(slips.begin(), slips.end(), [](double v) { return v >= 1e14; }),
+              slips.end());
   d.values.push_back(value);
   for (double v : NearMisses(d.derivation, value, n_options - 1, rng, slips)) d.values.push_back(v);
   for (double v : d.values) d.options.push_back(N(v) + " " + target);
@@ -316,8 +340,8 @@ Candidate MakeAgieval(util::SplitMix64& rng, const Knobs& knobs) {
 Candidate MakeGpqa(util::SplitMix64& rng, const Knobs& knobs) {
   McDraft d = MakeDraft(rng, knobs, 4);
   // The CSV keeps the correct answer in its own column and the loader shuffles the options with
-  // util::SeededPermutation(4, shuffle_seed, question with whitespace collapsed). Solutions name the
-  // letters of the default shuffle_seed 0, so they agree with the records the loader produces.
+  // util::SeededPermutation(4, shuffle_seed, question with whitespace collapsed). Solutions name
+  // the letters of the default shuffle_seed 0, so they agree with the records the loader produces.
   std::vector<int> shown = util::SeededPermutation(4, 0, util::CollapseWhitespace(d.question));
   Candidate c;
   c.derivation = WithLetters(d, shown);

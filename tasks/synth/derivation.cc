@@ -22,7 +22,8 @@ bool PythonIsFloat(const CalcStep& step, const std::vector<double>& values) {
   return false;
 }
 
-// The Python operator for a step: exact integer divisions use // so the program prints "12", not "12.0".
+// The Python operator for a step: exact integer divisions use // so the program prints "12", not
+// "12.0".
 std::string PythonOp(const CalcStep& step, const std::vector<double>& values) {
   if (step.op == '/' && !PythonIsFloat(step, values)) return "//";
   return std::string(1, step.op);
@@ -54,12 +55,23 @@ std::vector<double> EvaluateWithSlip(const Derivation& d, int slip, double slipp
     if (!IsCalc(s)) continue;
     double a = OperandValue(s.lhs, values), b = OperandValue(s.rhs, values);
     switch (s.op) {
-      case '+': values[i] = a + b; break;
-      case '-': values[i] = a - b; break;
-      case '*': values[i] = a * b; break;
-      case '/': values[i] = b == 0 ? 0 : a / b; break;
-      case '%': values[i] = b == 0 ? 0 : std::fmod(a, b); break;
-      default: values[i] = 0;
+      case '+':
+        values[i] = a + b;
+        break;
+      case '-':
+        values[i] = a - b;
+        break;
+      case '*':
+        values[i] = a * b;
+        break;
+      case '/':
+        values[i] = b == 0 ? 0 : a / b;
+        break;
+      case '%':
+        values[i] = b == 0 ? 0 : std::fmod(a, b);
+        break;
+      default:
+        values[i] = 0;
     }
     if (static_cast<int>(i) == slip) values[i] = slipped;
   }
@@ -137,8 +149,8 @@ std::string RenderGsm8kAnswer(const Derivation& d) {
       lines.push_back(s.text);
       continue;
     }
-    std::string compact = Num(OperandValue(s.lhs, values)) + std::string(1, s.op) +
-                          Num(OperandValue(s.rhs, values));
+    std::string compact =
+        Num(OperandValue(s.lhs, values)) + std::string(1, s.op) + Num(OperandValue(s.rhs, values));
     std::string result = Num(values[i]);
     std::string lead = s.lead.empty() ? "" : s.lead + " ";
     lines.push_back(lead + ShownExpression(s, values) + " = <<" + compact + "=" + result + ">>" +
@@ -152,7 +164,8 @@ std::string RenderGsm8kAnswer(const Derivation& d) {
 std::string RenderNcot(const Derivation& d) {
   std::vector<double> values = Evaluate(d);
   std::vector<std::string> lines;
-  for (size_t i = 0; i < d.steps.size(); ++i) lines.push_back(NcotLine(d.steps[i], values, values[i]));
+  for (size_t i = 0; i < d.steps.size(); ++i)
+    lines.push_back(NcotLine(d.steps[i], values, values[i]));
   if (!d.answer_note.empty()) lines.push_back(d.answer_note);
   lines.push_back(FinalLine(d, d.answer));
   return Join(lines, "\n");
@@ -197,8 +210,8 @@ std::string RenderPcot(const Derivation& d) {
     if (!d.choices.values.empty()) {
       std::string options;
       for (size_t i = 0; i < d.choices.letters.size(); ++i) {
-        options += (i ? ", " : "") + std::string("\"") + d.choices.letters[i] + "\": " +
-                   Num(d.choices.values[i]);
+        options += (i ? ", " : "") + std::string("\"") + d.choices.letters[i] +
+                   "\": " + Num(d.choices.values[i]);
       }
       lines.push_back("    options = {" + options + "}");
       lines.push_back("    return min(options, key=lambda k: abs(options[k] - " + result + "))");
@@ -216,8 +229,10 @@ std::string RenderTool(const Derivation& d) {
   std::vector<std::string> lines;
   for (size_t i = 0; i < d.steps.size(); ++i) {
     const CalcStep& s = d.steps[i];
-    double a = IsCalc(s) ? OperandValue(s.lhs, values) : 0, b = IsCalc(s) ? OperandValue(s.rhs, values) : 0;
-    // Heavy: products, quotients and remainders beyond the times table, and anything with 4+ digits.
+    double a = IsCalc(s) ? OperandValue(s.lhs, values) : 0,
+           b = IsCalc(s) ? OperandValue(s.rhs, values) : 0;
+    // Heavy: products, quotients and remainders beyond the times table, and anything with 4+
+    // digits.
     bool table = std::fabs(a) <= 12 && std::fabs(b) <= 12;
     bool heavy = IsCalc(s) && (s.heavy || ((s.op == '*' || s.op == '/' || s.op == '%') && !table) ||
                                std::fabs(a) >= 1000 || std::fabs(b) >= 1000);
@@ -254,7 +269,8 @@ Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng
       if (answer == d.answer && !d.choices.letters.empty()) answer = OtherAnswer(d, rng);
       if (answer != d.answer) {
         std::vector<std::string> lines;
-        for (size_t i = 0; i < d.steps.size(); ++i) lines.push_back(NcotLine(d.steps[i], bad, bad[i]));
+        for (size_t i = 0; i < d.steps.size(); ++i)
+          lines.push_back(NcotLine(d.steps[i], bad, bad[i]));
         lines.push_back(FinalLine(d, answer));
         out.flaw = "arithmetic_slip";
         out.text = Join(lines, "\n");
@@ -263,7 +279,8 @@ Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng
       }
     }
     std::vector<std::string> lines;
-    for (size_t i = 0; i < d.steps.size(); ++i) lines.push_back(NcotLine(d.steps[i], values, values[i]));
+    for (size_t i = 0; i < d.steps.size(); ++i)
+      lines.push_back(NcotLine(d.steps[i], values, values[i]));
     lines.push_back(FinalLine(d, OtherAnswer(d, rng)));
     out.flaw = "wrong_answer";
     out.text = Join(lines, "\n");
@@ -287,7 +304,8 @@ Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng
   std::vector<std::string> parts;
   for (size_t i = 0; i < d.steps.size(); ++i) {
     const CalcStep& s = d.steps[i];
-    parts.push_back(IsCalc(s) ? ShownExpression(s, values) + " = " + Num(values[i]) : util::ToLower(s.text));
+    parts.push_back(IsCalc(s) ? ShownExpression(s, values) + " = " + Num(values[i])
+                              : util::ToLower(s.text));
   }
   out.flaw = "sloppy_format";
   out.text = util::ToLower(Join(parts, ", ")) + "\nanswer: " + d.answer;

@@ -1,6 +1,7 @@
-// A worked solution as data: the arithmetic steps a synthetic problem needs, from which every solution
-// style (GSM8K annotations, N-CoT, P-CoT, tool calls, sub-optimal variants) is rendered. Keeping one
-// structure means every style states the same numbers, and a corrupted step can be re-propagated.
+// A worked solution as data: the arithmetic steps a synthetic problem needs, from which every
+// solution style (GSM8K annotations, N-CoT, P-CoT, tool calls, sub-optimal variants) is rendered.
+// Keeping one structure means every style states the same numbers, and a corrupted step can be
+// re-propagated.
 #pragma once
 
 #include <string>
@@ -12,9 +13,9 @@ namespace tasks::synth {
 
 // A number a step uses: either a value stated in the problem (literal) or an earlier step's result.
 struct Operand {
-  int ref = -1;          // >= 0: the result of step `ref`
-  double literal = 0;    // used when ref < 0
-  std::string name;      // P-CoT variable name for a literal ("price"); "" = write the number inline
+  int ref = -1;        // >= 0: the result of step `ref`
+  double literal = 0;  // used when ref < 0
+  std::string name;    // P-CoT variable name for a literal ("price"); "" = write the number inline
 };
 
 struct CalcStep {
@@ -23,11 +24,11 @@ struct CalcStep {
   char op = 0;
   Operand lhs;
   Operand rhs;
-  std::string lead;      // words before the calculation: "After buying 5 more, Tom has"
-  std::string unit;      // words after the result: "apples", "" for none
-  std::string var;       // P-CoT variable name of the result
-  std::string text;      // op == 0: the whole sentence
-  bool heavy = false;    // tool style: compute this step with the Python tool
+  std::string lead;    // words before the calculation: "After buying 5 more, Tom has"
+  std::string unit;    // words after the result: "apples", "" for none
+  std::string var;     // P-CoT variable name of the result
+  std::string text;    // op == 0: the whole sentence
+  bool heavy = false;  // tool style: compute this step with the Python tool
 };
 
 // Multiple-choice problems map the computed result to an option; the letters are the shown ones.
@@ -39,10 +40,10 @@ struct ChoiceMap {
 
 struct Derivation {
   std::vector<CalcStep> steps;
-  std::string answer;             // the final answer a correct solution states: "36", "B", "025"
-  ChoiceMap choices;              // empty letters = not multiple choice
-  std::string python;             // non-empty: the family's own P-CoT body (non-arithmetic puzzles)
-  std::string answer_note;        // sentence before the final line for MC ("36 is option (B).")
+  std::string answer;       // the final answer a correct solution states: "36", "B", "025"
+  ChoiceMap choices;        // empty letters = not multiple choice
+  std::string python;       // non-empty: the family's own P-CoT body (non-arithmetic puzzles)
+  std::string answer_note;  // sentence before the final line for MC ("36 is option (B).")
 };
 
 // Values of every step (literal operands and earlier results combined with op).
@@ -59,16 +60,17 @@ std::string RenderGsm8kAnswer(const Derivation& d);
 std::string RenderNcot(const Derivation& d);
 // ReFT-style program: "def solution(): ... return result" plus a final print(solution()).
 std::string RenderPcot(const Derivation& d);
-// N-CoT in which heavy steps call the Python tool: "<code>\nprint(12 * 37)\n</code>\n<output>\n444\n</output>".
+// N-CoT in which heavy steps call the Python tool: "<code>\nprint(12 *
+// 37)\n</code>\n<output>\n444\n</output>".
 std::string RenderTool(const Derivation& d);
 
 // One solution of a problem, labelled with where it came from (C-RLFT sources).
 struct Solution {
-  std::string source;    // "expert" | "suboptimal"
-  std::string style;     // ncot | pcot | tool
-  std::string flaw;      // "" for expert; arithmetic_slip | skipped_step | sloppy_format | wrong_answer
+  std::string source;  // "expert" | "suboptimal"
+  std::string style;   // ncot | pcot | tool
+  std::string flaw;  // "" for expert; arithmetic_slip | skipped_step | sloppy_format | wrong_answer
   std::string text;
-  bool correct = true;   // whether its final answer equals the gold
+  bool correct = true;  // whether its final answer equals the gold
 };
 
 // Sub-optimal N-CoT variant. `wrong` picks a flaw that changes the final answer (arithmetic slip,

@@ -1,5 +1,6 @@
 // Internal: one candidate-problem maker per task family. The driver (synth.cc) owns seeding, the
-// train/test split, deduplication and serialisation; a maker only turns random draws into a problem.
+// train/test split, deduplication and serialisation; a maker only turns random draws into a
+// problem.
 #pragma once
 
 #include <string>

@@ -20,11 +20,11 @@ namespace {
 using Array = std::vector<long>;
 
 struct CodeFamily {
-  const char* slug;          // LeetCode-style title stem
-  const char* title;         // AtCoder-style title
-  const char* func;          // functional method name
-  int difficulty;            // 1 easy, 2 medium, 3 hard
-  int k_lo, k_hi;            // the statement's parameter K
+  const char* slug;   // LeetCode-style title stem
+  const char* title;  // AtCoder-style title
+  const char* func;   // functional method name
+  int difficulty;     // 1 easy, 2 medium, 3 hard
+  int k_lo, k_hi;     // the statement's parameter K
   // Task sentence; {A} names the array, {Ai} an element, {K} the parameter.
   const char* task;
   // Python body over list `a` (4-space indented lines, {K} substituted), ending in a return.
@@ -109,7 +109,8 @@ const std::vector<CodeFamily>& Families() {
        "Find the sum of all elements of {A} that are strictly greater than {K}.",
        "    return sum(x for x in a if x > {K})", SumGreater},
       {"pairs-with-divisible-sum", "Divisible Pair Sums", "countPairs", 2, 2, 9,
-       "Find the number of index pairs (i, j) with i < j such that {Ai} + {Aj} is a multiple of {K}.",
+       "Find the number of index pairs (i, j) with i < j such that {Ai} + {Aj} is a multiple of "
+       "{K}.",
        "    count = 0\n"
        "    for i in range(len(a)):\n"
        "        for j in range(i + 1, len(a)):\n"
@@ -118,7 +119,8 @@ const std::vector<CodeFamily>& Families() {
        "    return count",
        PairsDivisible},
       {"longest-close-run", "Longest Close Run", "longestRun", 2, 0, 9,
-       "Find the length of the longest contiguous segment of {A} in which every two adjacent elements differ "
+       "Find the length of the longest contiguous segment of {A} in which every two adjacent "
+       "elements differ "
        "by at most {K}.",
        "    best = cur = 1\n"
        "    for i in range(1, len(a)):\n"
@@ -127,10 +129,12 @@ const std::vector<CodeFamily>& Families() {
        "    return best",
        LongestCloseRun},
       {"sum-of-largest", "Sum of the Largest", "sumLargest", 2, 1, 5,
-       "Find the sum of the {K} largest elements of {A} (of all elements if {A} has fewer than {K}).",
+       "Find the sum of the {K} largest elements of {A} (of all elements if {A} has fewer than "
+       "{K}).",
        "    return sum(sorted(a, reverse=True)[:{K}])", SumLargest},
       {"best-window", "Best Window", "bestWindow", 2, 2, 6,
-       "Find the largest sum of {K} consecutive elements of {A} (the sum of all elements if {A} has fewer "
+       "Find the largest sum of {K} consecutive elements of {A} (the sum of all elements if {A} "
+       "has fewer "
        "than {K}).",
        "    w = min({K}, len(a))\n"
        "    cur = best = sum(a[:w])\n"
@@ -150,7 +154,8 @@ const std::vector<CodeFamily>& Families() {
        "    return count",
        SubarraysDivisible},
       {"spaced-increasing", "Spaced Increasing Subsequence", "longestSpaced", 3, 1, 9,
-       "Find the length of the longest subsequence of {A} in which each chosen element is at least {K} larger "
+       "Find the length of the longest subsequence of {A} in which each chosen element is at least "
+       "{K} larger "
        "than the previous chosen element.",
        "    best = [1] * len(a)\n"
        "    for i in range(len(a)):\n"
@@ -163,8 +168,8 @@ const std::vector<CodeFamily>& Families() {
   return kFamilies;
 }
 
-std::string Fill(std::string text, const std::string& array, const std::string& ai, const std::string& aj,
-                 long k) {
+std::string Fill(std::string text, const std::string& array, const std::string& ai,
+                 const std::string& aj, long k) {
   text = util::ReplaceAll(text, "{Ai}", ai);
   text = util::ReplaceAll(text, "{Aj}", aj);
   text = util::ReplaceAll(text, "{A}", array);
@@ -205,58 +210,69 @@ Candidate MakeLiveCodeBench(util::SplitMix64& rng, const Knobs& knobs) {
     return a;
   };
   std::vector<Array> public_inputs = {make_array(3, 6), make_array(4, 8)};
-  std::vector<Array> private_inputs = {Array{static_cast<long>(Uniform(rng, 1, static_cast<int>(max_value)))}};
+  std::vector<Array> private_inputs = {
+      Array{static_cast<long>(Uniform(rng, 1, static_cast<int>(max_value)))}};
   for (int i = 0; i < 7; ++i) private_inputs.push_back(make_array(1, max_len));
 
   std::string body = Fill(fam.python, "", "", "", k);
   std::string content, starter, reference, title, metadata;
-  std::string statement;  // the problem without its samples: the split key (samples are random draws)
+  std::string
+      statement;  // the problem without its samples: the split key (samples are random draws)
   auto tests_json = [&](const std::vector<Array>& inputs) {
     nlohmann::json tests = nlohmann::json::array();
     for (const auto& a : inputs) {
       std::string input = functional ? nlohmann::json(a).dump()
                                      : std::to_string(a.size()) + "\n" + JoinArray(a, " ") + "\n";
       std::string output = std::to_string(fam.solve(a, k)) + (functional ? "" : "\n");
-      tests.push_back({{"input", input}, {"output", output}, {"testtype", functional ? "functional" : "stdin"}});
+      tests.push_back({{"input", input},
+                       {"output", output},
+                       {"testtype", functional ? "functional" : "stdin"}});
     }
     return tests;
   };
   if (functional) {
     title = std::string(fam.slug) + "-" + std::to_string(k);
     content = "You are given a 0-indexed integer array nums. " +
-              Fill(fam.task, "nums", "nums[i]", "nums[j]", k) + "\nReturn the answer as an integer.\n";
+              Fill(fam.task, "nums", "nums[i]", "nums[j]", k) +
+              "\nReturn the answer as an integer.\n";
     statement = "functional " + content;
     for (size_t i = 0; i < public_inputs.size(); ++i) {
-      content += "\nExample " + std::to_string(i + 1) + ":\n\nInput: nums = " +
-                 nlohmann::json(public_inputs[i]).dump() + "\nOutput: " +
-                 std::to_string(fam.solve(public_inputs[i], k)) + "\n";
+      content += "\nExample " + std::to_string(i + 1) +
+                 ":\n\nInput: nums = " + nlohmann::json(public_inputs[i]).dump() +
+                 "\nOutput: " + std::to_string(fam.solve(public_inputs[i], k)) + "\n";
     }
-    content += "\nConstraints:\n\n1 <= nums.length <= " + std::to_string(max_len) + "\n1 <= nums[i] <= " +
-               std::to_string(max_value) + "\n";
-    std::string signature = std::string("    def ") + fam.func + "(self, nums: List[int]) -> int:\n";
+    content += "\nConstraints:\n\n1 <= nums.length <= " + std::to_string(max_len) +
+               "\n1 <= nums[i] <= " + std::to_string(max_value) + "\n";
+    std::string signature =
+        std::string("    def ") + fam.func + "(self, nums: List[int]) -> int:\n";
     starter = "class Solution:\n" + signature + "        ";
     reference = "from typing import List\n\nclass Solution:\n" + signature + "        a = nums\n" +
                 Indent(body, "    ");
     metadata = nlohmann::json{{"func_name", fam.func}}.dump();
   } else {
     Person who = PickPeople(rng, 1)[0];
-    static const std::vector<std::string> kThings = {"cards", "stones", "boxes", "coins", "tiles", "jars"};
+    static const std::vector<std::string> kThings = {"cards", "stones", "boxes",
+                                                     "coins", "tiles",  "jars"};
     std::string things = Pick(rng, kThings);
     title = std::string(fam.title) + " " + std::to_string(k);
-    content = who.name + " has N " + things + " in a row. The i-th of them has the integer A_i written on it.\n" +
+    content = who.name + " has N " + things +
+              " in a row. The i-th of them has the integer A_i written on it.\n" +
               Fill(fam.task, "A", "A_i", "A_j", k);
     statement = "stdin " + content;
-    content += "\n\nInput\n\nThe input is given from Standard Input in the following format:\nN\nA_1 A_2 \\ldots A_N"
-              "\n\nOutput\n\nPrint the answer as an integer.\n\nConstraints\n\n\n- 1 \\leq N \\leq " +
-              std::to_string(max_len) + "\n- 1 \\leq A_i \\leq " + std::to_string(max_value) +
-              "\n- All input values are integers.\n";
+    content +=
+        "\n\nInput\n\nThe input is given from Standard Input in the following format:\nN\nA_1 A_2 "
+        "\\ldots A_N"
+        "\n\nOutput\n\nPrint the answer as an integer.\n\nConstraints\n\n\n- 1 \\leq N \\leq " +
+        std::to_string(max_len) + "\n- 1 \\leq A_i \\leq " + std::to_string(max_value) +
+        "\n- All input values are integers.\n";
     for (size_t i = 0; i < public_inputs.size(); ++i) {
       std::string n = std::to_string(i + 1);
       content += "\nSample Input " + n + "\n\n" + std::to_string(public_inputs[i].size()) + "\n" +
                  JoinArray(public_inputs[i], " ") + "\n\nSample Output " + n + "\n\n" +
                  std::to_string(fam.solve(public_inputs[i], k)) + "\n";
     }
-    reference = "import sys\n\ndef solve(a):\n" + body + "\n\ndef main():\n"
+    reference = "import sys\n\ndef solve(a):\n" + body +
+                "\n\ndef main():\n"
                 "    data = sys.stdin.read().split()\n"
                 "    n = int(data[0])\n"
                 "    a = [int(x) for x in data[1:1 + n]]\n"
@@ -265,8 +281,8 @@ Candidate MakeLiveCodeBench(util::SplitMix64& rng, const Knobs& knobs) {
   }
 
   char date[32];
-  std::snprintf(date, sizeof date, "%04d-%02d-%02dT00:00:00", Uniform(rng, 2023, 2024), Uniform(rng, 1, 12),
-                Uniform(rng, 1, 28));
+  std::snprintf(date, sizeof date, "%04d-%02d-%02dT00:00:00", Uniform(rng, 2023, 2024),
+                Uniform(rng, 1, 12), Uniform(rng, 1, 28));
   Candidate c;
   c.has_derivation = false;
   c.item.key = NormalizeForSplit(statement);

@@ -1,6 +1,7 @@
-// MathQA generator: five-option word problems in the ongzexuan test.json layout (Problem, Rationale,
-// options "a ) .. , b ) ..", correct, annotated_formula, linear_formula, category, processed_options),
-// written in MathQA's lower-case, space-tokenised style. Distractors are near-misses of the solution.
+// MathQA generator: five-option word problems in the ongzexuan test.json layout (Problem,
+// Rationale, options "a ) .. , b ) ..", correct, annotated_formula, linear_formula, category,
+// processed_options), written in MathQA's lower-case, space-tokenised style. Distractors are
+// near-misses of the solution.
 #include <cmath>
 #include <functional>
 
@@ -34,10 +35,14 @@ std::string Tokenise(const std::string& text) {
 
 const char* FormulaName(char op) {
   switch (op) {
-    case '+': return "add";
-    case '-': return "subtract";
-    case '*': return "multiply";
-    default: return "divide";
+    case '+':
+      return "add";
+    case '-':
+      return "subtract";
+    case '*':
+      return "multiply";
+    default:
+      return "divide";
   }
 }
 
@@ -65,8 +70,8 @@ Operand Ref(int step) {
   return o;
 }
 
-void Step(Derivation& d, char op, Operand lhs, Operand rhs, const std::string& lead, const std::string& unit,
-          const std::string& var) {
+void Step(Derivation& d, char op, Operand lhs, Operand rhs, const std::string& lead,
+          const std::string& unit, const std::string& var) {
   CalcStep s;
   s.op = op;
   s.lhs = lhs;
@@ -100,7 +105,8 @@ Draft ChainDraft(util::SplitMix64& rng, int steps, int max_value) {
     std::string lhs = linear(s.lhs);
     std::string rhs = linear(s.rhs);
     d.linear += std::string(FormulaName(s.op)) + "(" + lhs + "," + rhs + ")|";
-    nested[i] = std::string(FormulaName(s.op)) + "(" + annotated(s.lhs) + ", " + annotated(s.rhs) + ")";
+    nested[i] =
+        std::string(FormulaName(s.op)) + "(" + annotated(s.lhs) + ", " + annotated(s.rhs) + ")";
   }
   d.annotated = nested.back();
   return d;
@@ -114,7 +120,8 @@ Draft Percent(util::SplitMix64& rng, int max_value) {
   d.category = "gain";
   d.linear = "multiply(n0,n1)|divide(#0,const_100)|";
   d.annotated = "divide(multiply(" + N(p) + ", " + N(q) + "), const_100)";
-  Step(d.derivation, '*', Lit(p, "percent"), Lit(q, "whole"), "The percentage times the whole is", "", "scaled");
+  Step(d.derivation, '*', Lit(p, "percent"), Lit(q, "whole"), "The percentage times the whole is",
+       "", "scaled");
   Step(d.derivation, '/', Ref(0), Lit(100, ""), "Dividing by 100 gives", "", "part");
   d.answer = p * q / 100;
   d.family = "percent";
@@ -127,13 +134,15 @@ Draft Speed(util::SplitMix64& rng, int max_value) {
   double t = Uniform(rng, 2, 9), t2 = Uniform(rng, 2, 12);
   if (t2 == t) t2 = t + 1;
   double dist = v * t;
-  d.problem = "a car covers " + N(dist) + " km in " + N(t) + " hours . how many km will it cover in " + N(t2) +
-              " hours at the same speed ?";
+  d.problem = "a car covers " + N(dist) + " km in " + N(t) +
+              " hours . how many km will it cover in " + N(t2) + " hours at the same speed ?";
   d.category = "physics";
   d.linear = "divide(n0,n1)|multiply(#0,n2)|";
   d.annotated = "multiply(divide(" + N(dist) + ", " + N(t) + "), " + N(t2) + ")";
-  Step(d.derivation, '/', Lit(dist, "distance"), Lit(t, "hours"), "The speed is", "km per hour", "speed");
-  Step(d.derivation, '*', Ref(0), Lit(t2, "new_hours"), "In " + N(t2) + " hours it covers", "km", "covered");
+  Step(d.derivation, '/', Lit(dist, "distance"), Lit(t, "hours"), "The speed is", "km per hour",
+       "speed");
+  Step(d.derivation, '*', Ref(0), Lit(t2, "new_hours"), "In " + N(t2) + " hours it covers", "km",
+       "covered");
   d.answer = v * t2;
   d.family = "speed";
   return d;
@@ -143,20 +152,23 @@ Draft Rectangle(util::SplitMix64& rng, int max_value, bool perimeter) {
   Draft d;
   double l = Uniform(rng, 3, std::max(4, max_value));
   double b = Uniform(rng, 2, static_cast<int>(l));
-  d.problem = "the length of a rectangular field is " + N(l) + " m and its breadth is " + N(b) + " m . what is its " +
+  d.problem = "the length of a rectangular field is " + N(l) + " m and its breadth is " + N(b) +
+              " m . what is its " +
               (perimeter ? "perimeter in metres ?" : "area in square metres ?");
   d.category = "geometry";
   if (perimeter) {
     d.linear = "add(n0,n1)|multiply(#0,const_2)|";
     d.annotated = "multiply(add(" + N(l) + ", " + N(b) + "), const_2)";
-    Step(d.derivation, '+', Lit(l, "length"), Lit(b, "breadth"), "Length plus breadth is", "m", "half_perimeter");
+    Step(d.derivation, '+', Lit(l, "length"), Lit(b, "breadth"), "Length plus breadth is", "m",
+         "half_perimeter");
     Step(d.derivation, '*', Ref(0), Lit(2, ""), "The perimeter is", "m", "perimeter");
     d.answer = 2 * (l + b);
     d.family = "perimeter";
   } else {
     d.linear = "multiply(n0,n1)|";
     d.annotated = "multiply(" + N(l) + ", " + N(b) + ")";
-    Step(d.derivation, '*', Lit(l, "length"), Lit(b, "breadth"), "The area is", "square metres", "area");
+    Step(d.derivation, '*', Lit(l, "length"), Lit(b, "breadth"), "The area is", "square metres",
+         "area");
     d.answer = l * b;
     d.family = "area";
   }
@@ -167,7 +179,7 @@ Draft Work(util::SplitMix64& rng, int max_value) {
   Draft d;
   double b = Uniform(rng, 2, 12);
   double per = Uniform(rng, 1, std::max(2, max_value / 4));  // days the new crew needs
-  double total = b * per;                                     // worker-days
+  double total = b * per;                                    // worker-days
   // Pick a first crew size that divides the total, other than b.
   std::vector<double> crews;
   for (int a = 2; a <= 30; ++a) {
@@ -176,13 +188,15 @@ Draft Work(util::SplitMix64& rng, int max_value) {
   if (crews.empty()) crews.push_back(1);
   double a = Pick(rng, crews);
   double days = total / a;
-  d.problem = N(a) + " workers can build a wall in " + N(days) + " days . how many days would " + N(b) +
-              " workers take to build the same wall ?";
+  d.problem = N(a) + " workers can build a wall in " + N(days) + " days . how many days would " +
+              N(b) + " workers take to build the same wall ?";
   d.category = "physics";
   d.linear = "multiply(n0,n1)|divide(#0,n2)|";
   d.annotated = "divide(multiply(" + N(a) + ", " + N(days) + "), " + N(b) + ")";
-  Step(d.derivation, '*', Lit(a, "workers"), Lit(days, "days"), "The wall takes", "worker-days", "work");
-  Step(d.derivation, '/', Ref(0), Lit(b, "new_workers"), "With " + N(b) + " workers it takes", "days", "new_days");
+  Step(d.derivation, '*', Lit(a, "workers"), Lit(days, "days"), "The wall takes", "worker-days",
+       "work");
+  Step(d.derivation, '/', Ref(0), Lit(b, "new_workers"), "With " + N(b) + " workers it takes",
+       "days", "new_days");
   d.answer = per;
   d.family = "work";
   return d;
@@ -192,12 +206,13 @@ Draft Profit(util::SplitMix64& rng, int max_value) {
   Draft d;
   double cost = 20 * Uniform(rng, 1, std::max(2, max_value / 2));
   double p = 5 * Uniform(rng, 1, 10);
-  d.problem = "a trader buys an article for rs . " + N(cost) + " and sells it at a profit of " + N(p) +
-              " % . what is the selling price ?";
+  d.problem = "a trader buys an article for rs . " + N(cost) + " and sells it at a profit of " +
+              N(p) + " % . what is the selling price ?";
   d.category = "gain";
   d.linear = "multiply(n0,n1)|divide(#0,const_100)|add(n0,#1)|";
   d.annotated = "add(" + N(cost) + ", divide(multiply(" + N(cost) + ", " + N(p) + "), const_100))";
-  Step(d.derivation, '*', Lit(cost, "cost"), Lit(p, "percent"), "Cost times the profit rate is", "", "scaled");
+  Step(d.derivation, '*', Lit(cost, "cost"), Lit(p, "percent"), "Cost times the profit rate is", "",
+       "scaled");
   Step(d.derivation, '/', Ref(0), Lit(100, ""), "so the profit is", "rupees", "profit");
   Step(d.derivation, '+', Lit(cost, "cost"), Ref(1), "The selling price is", "rupees", "price");
   d.answer = cost + cost * p / 100;
@@ -210,7 +225,8 @@ Draft Profit(util::SplitMix64& rng, int max_value) {
 Candidate MakeMathqa(util::SplitMix64& rng, const Knobs& knobs) {
   int steps = Uniform(rng, knobs.min_steps, knobs.max_steps);
   // Fixed-shape families of exactly `steps` operations, plus the chain, which fits any count.
-  std::vector<std::function<Draft()>> families = {[&] { return ChainDraft(rng, steps, knobs.max_value); }};
+  std::vector<std::function<Draft()>> families = {
+      [&] { return ChainDraft(rng, steps, knobs.max_value); }};
   if (steps == 1) families.push_back([&] { return Rectangle(rng, knobs.max_value, false); });
   if (steps == 2) {
     families.push_back([&] { return Percent(rng, knobs.max_value); });
@@ -250,8 +266,9 @@ Candidate MakeMathqa(util::SplitMix64& rng, const Knobs& knobs) {
   std::string rationale;
   for (size_t i = 0; i < c.derivation.steps.size(); ++i) {
     const CalcStep& s = c.derivation.steps[i];
-    rationale += Tokenise((s.lead.empty() ? "" : s.lead + " ") + ShownExpression(s, step_values) + " = " +
-                          N(step_values[i]) + (s.unit.empty() ? "" : " " + s.unit) + ".") + " ";
+    rationale += Tokenise((s.lead.empty() ? "" : s.lead + " ") + ShownExpression(s, step_values) +
+                          " = " + N(step_values[i]) + (s.unit.empty() ? "" : " " + s.unit) + ".") +
+                 " ";
   }
   c.item.key = NormalizeForSplit(draft.problem);
   c.item.gold = upper;

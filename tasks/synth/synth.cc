@@ -1,6 +1,6 @@
-// The synthetic-data driver: resolves knobs, draws candidates from one seeded stream, keeps those whose
-// content hash falls in the requested split, renders the requested solution style, and serialises
-// the records in the benchmark's published layout.
+// The synthetic-data driver: resolves knobs, draws candidates from one seeded stream, keeps those
+// whose content hash falls in the requested split, renders the requested solution style, and
+// serialises the records in the benchmark's published layout.
 #include "tasks/synth/synth.h"
 
 #include <cmath>
@@ -25,9 +25,9 @@ struct TaskSpec {
   Maker maker;
   int default_min_steps;
   int default_max_steps;
-  int max_steps;           // largest --steps accepted
+  int max_steps;  // largest --steps accepted
   int default_max_value;
-  bool numeric_knobs;      // whether --max-value means anything for this task
+  bool numeric_knobs;  // whether --max-value means anything for this task
 };
 
 const std::vector<TaskSpec>& Specs() {
@@ -56,7 +56,8 @@ const TaskSpec& SpecFor(const std::string& task) {
   throw util::InputError(util::Location{"", 0, "task"}, message + "; generators: " + known);
 }
 
-// The about-1-in-5 test share: large enough for a held-out split, small enough that train stays big.
+// The about-1-in-5 test share: large enough for a held-out split, small enough that train stays
+// big.
 constexpr uint64_t kTestBuckets = 5;
 
 std::string IdSuffix(const std::string& split, size_t index) {
@@ -104,7 +105,10 @@ void RenderStyle(const SynthOptions& options, const internal::Candidate& c, Synt
 nlohmann::ordered_json SolutionsJson(const std::vector<Solution>& solutions) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& s : solutions) {
-    out.push_back({{"source", s.source}, {"style", s.style}, {"flaw", s.flaw}, {"text", s.text},
+    out.push_back({{"source", s.source},
+                   {"style", s.style},
+                   {"flaw", s.flaw},
+                   {"text", s.text},
                    {"correct", s.correct}});
   }
   return out;
@@ -170,31 +174,37 @@ void ValidateOptions(const SynthOptions& options) {
   if (options.steps < 0 || options.steps > spec.max_steps) {
     throw util::InputError(util::Location{"", 0, "steps"},
                            "steps for " + options.task + " must be 0 (default) or 1.." +
-                               std::to_string(spec.max_steps) + ", got " + std::to_string(options.steps));
+                               std::to_string(spec.max_steps) + ", got " +
+                               std::to_string(options.steps));
   }
   if (options.max_value != 0 && (options.max_value < 10 || options.max_value > 1000000)) {
-    throw util::InputError(util::Location{"", 0, "max_value"},
-                           "max_value must be 0 (default) or 10..1000000, got " +
-                               std::to_string(options.max_value));
+    throw util::InputError(
+        util::Location{"", 0, "max_value"},
+        "max_value must be 0 (default) or 10..1000000, got " + std::to_string(options.max_value));
   }
   if (options.suboptimal < 0 || options.suboptimal > 16) {
     throw util::InputError(util::Location{"", 0, "suboptimal"},
                            "suboptimal must be 0..16, got " + std::to_string(options.suboptimal));
   }
   if (!(options.wrong_rate >= 0.0 && options.wrong_rate <= 1.0)) {
-    throw util::InputError(util::Location{"", 0, "wrong_rate"},
-                           "wrong_rate must be within [0, 1], got " + util::FormatNumber(options.wrong_rate));
+    throw util::InputError(
+        util::Location{"", 0, "wrong_rate"},
+        "wrong_rate must be within [0, 1], got " + util::FormatNumber(options.wrong_rate));
   }
 }
 
-std::string NormalizeForSplit(std::string_view text) { return util::CollapseWhitespace(util::ToLower(text)); }
+std::string NormalizeForSplit(std::string_view text) {
+  return util::CollapseWhitespace(util::ToLower(text));
+}
 
 bool IsTestKey(const std::string& normalized_question) {
   // A fixed salt keeps the split independent of every seed the user can pass.
   return util::Fnv1a64(normalized_question, 0x7e57) % kTestBuckets == 0;
 }
 
-std::string CsvField(const std::string& text) { return "\"" + util::ReplaceAll(text, "\"", "\"\"") + "\""; }
+std::string CsvField(const std::string& text) {
+  return "\"" + util::ReplaceAll(text, "\"", "\"\"") + "\"";
+}
 
 std::vector<SynthItem> GenerateItems(const SynthOptions& options) {
   ValidateOptions(options);
@@ -209,8 +219,9 @@ std::vector<SynthItem> GenerateItems(const SynthOptions& options) {
   util::SplitMix64 rng(options.seed ^ util::Fnv1a64(options.task));
   std::set<std::string> seen;
   std::vector<SynthItem> items;
-  // Small knob ranges can run out of distinct problems. About 1 in 5 candidates falls in the test split,
-  // so this many misses in a row means the space is exhausted: stop with a message instead of looping.
+  // Small knob ranges can run out of distinct problems. About 1 in 5 candidates falls in the test
+  // split, so this many misses in a row means the space is exhausted: stop with a message instead
+  // of looping.
   const long kMaxMissesInARow = 20000;
   long misses = 0;
   while (static_cast<int>(items.size()) < options.n) {
@@ -237,7 +248,8 @@ std::string SynthesizeFile(const SynthOptions& options) {
   if (options.task == "gpqa") {
     for (auto& item : items) {
       item.record["Synth Steps"] = std::to_string(item.steps);
-      item.record["Synth Solutions"] = item.solutions.empty() ? "" : SolutionsJson(item.solutions).dump();
+      item.record["Synth Solutions"] =
+          item.solutions.empty() ? "" : SolutionsJson(item.solutions).dump();
     }
     return Csv(items);
   }
@@ -245,7 +257,9 @@ std::string SynthesizeFile(const SynthOptions& options) {
   for (auto& item : items) {
     nlohmann::ordered_json row = item.record;
     if (!item.solutions.empty()) row["solutions"] = SolutionsJson(item.solutions);
-    row["synth"] = {{"family", item.family}, {"steps", item.steps}, {"split", options.split},
+    row["synth"] = {{"family", item.family},
+                    {"steps", item.steps},
+                    {"split", options.split},
                     {"seed", options.seed}};
     rows.push_back(std::move(row));
   }

@@ -2,29 +2,31 @@
 // record format, so the real loaders read them back, with difficulty knobs and the solution styles
 // the method trainers need (N-CoT, P-CoT, expert vs sub-optimal sources, tool use). Torch-free.
 //
-// Split discipline: problems come from one seeded stream; each candidate's normalised question text is
-// hashed, and the hash alone decides whether it belongs to train or test (about 1 in 5 goes to test).
-// A test item therefore can never occur in any train file, whatever seeds the two files used.
+// Split discipline: problems come from one seeded stream; each candidate's normalised question text
+// is hashed, and the hash alone decides whether it belongs to train or test (about 1 in 5 goes to
+// test). A test item therefore can never occur in any train file, whatever seeds the two files
+// used.
 //
 // Extra fields (ignored by the loaders, read by trainers):
 //   "solutions": [{"source": "expert"|"suboptimal", "style": "ncot"|"pcot"|"tool", "flaw": "...",
 //                  "text": "...", "correct": true|false}]   -- written when a style is chosen
-//   "synth": {"steps": K, "family": "...", "seed": S, "split": "train"}  -- always written (json tasks)
-//   LiveCodeBench: "reference_solution": a Python program that passes every public and private test.
-//   GPQA (CSV): columns "Synth Solutions" (JSON text of the array above) and "Synth Steps". GPQA
-//   options are shuffled by the loader; solutions use the letters of its default shuffle_seed 0.
+//   "synth": {"steps": K, "family": "...", "seed": S, "split": "train"}  -- always written (json
+//   tasks) LiveCodeBench: "reference_solution": a Python program that passes every public and
+//   private test. GPQA (CSV): columns "Synth Solutions" (JSON text of the array above) and "Synth
+//   Steps". GPQA options are shuffled by the loader; solutions use the letters of its default
+//   shuffle_seed 0.
 //
 // Loading the files back: the loaders take some variants from file names. AGIEval needs a subset
 // (LoadOptions.variant, e.g. "lsat-ar", or a file named lsat-ar.jsonl); GPQA a name containing
-// "main"/"diamond"/"extended" (or the variant); AIME a year ("aime24" in the name, or variant "2024").
+// "main"/"diamond"/"extended" (or the variant); AIME a year ("aime24" in the name, or variant
+// "2024").
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tasks/synth/derivation.h"
 
@@ -35,23 +37,23 @@ struct SynthOptions {
   std::string split = "train";  // train | test
   int n = 100;                  // number of problems, >= 1
   uint64_t seed = 0;
-  std::string style;            // "" (published fields only) | ncot | pcot | mixed | tool
+  std::string style;  // "" (published fields only) | ncot | pcot | mixed | tool
   // Reasoning steps per problem; 0 = the task's default range. gsm8k/svamp/mathqa/aime: arithmetic
   // operations; agieval/gpqa: relations or conversions to chain; livecodebench: 1 easy .. 3 hard.
   int steps = 0;
   // Scale of the numbers a problem states (gsm8k/svamp: the largest one; others derive products of
   // such numbers); 0 = the task's default.
   int max_value = 0;
-  int suboptimal = 3;           // mixed: sub-optimal solutions per problem
-  double wrong_rate = 0.5;      // mixed: probability that a sub-optimal solution's answer is wrong
+  int suboptimal = 3;       // mixed: sub-optimal solutions per problem
+  double wrong_rate = 0.5;  // mixed: probability that a sub-optimal solution's answer is wrong
 };
 
 // One generated problem, before serialisation.
 struct SynthItem {
-  std::string key;              // normalised question text: split key and dedupe key
-  std::string gold;             // the gold answer as the loader will report it ("36", "B", "25")
-  int steps = 0;                // reasoning steps it needs
-  std::string family;           // template family, e.g. "chain", "ordering", "unit_conversion"
+  std::string key;     // normalised question text: split key and dedupe key
+  std::string gold;    // the gold answer as the loader will report it ("36", "B", "25")
+  int steps = 0;       // reasoning steps it needs
+  std::string family;  // template family, e.g. "chain", "ordering", "unit_conversion"
   // Published-format record, fields in the published order; a CSV row is an object column -> text.
   nlohmann::ordered_json record;
   std::vector<Solution> solutions;

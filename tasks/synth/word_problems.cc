@@ -32,10 +32,14 @@ std::string SvampEquation(const Derivation& d, int step) {
 // SVAMP's Type names the problem by its (last) operation.
 std::string SvampType(char op) {
   switch (op) {
-    case '+': return "Addition";
-    case '-': return "Subtraction";
-    case '*': return "Multiplication";
-    default: return "Common-Division";
+    case '+':
+      return "Addition";
+    case '-':
+      return "Subtraction";
+    case '*':
+      return "Multiplication";
+    default:
+      return "Common-Division";
   }
 }
 

@@ -1,7 +1,8 @@
 // Synthetic files read back through the real loaders, extraction and sandbox: every generator's
 // records load, their gold solutions and expert solutions of every style score 100%, sub-optimal
-// solutions score exactly as labelled, P-CoT programs print the gold, tool calls show the output the
-// tool really gives, LiveCodeBench reference solutions pass their tests, and the CLI writes the same bytes.
+// solutions score exactly as labelled, P-CoT programs print the gold, tool calls show the output
+// the tool really gives, LiveCodeBench reference solutions pass their tests, and the CLI writes the
+// same bytes.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -38,7 +39,8 @@ struct Loaded {
 };
 
 // File names follow what each loader infers its variant from.
-Loaded WriteAndLoad(const SynthOptions& options, const std::string& file, const std::string& variant) {
+Loaded WriteAndLoad(const SynthOptions& options, const std::string& file,
+                    const std::string& variant) {
   Loaded out;
   out.task = FindOrNull(options.task);
   if (out.task == nullptr) return out;
@@ -65,9 +67,9 @@ struct LoaderCase {
 
 const std::vector<LoaderCase>& LoaderCases() {
   static const std::vector<LoaderCase> kCases = {
-      {"gsm8k", "gsm8k_synth.jsonl", ""},         {"svamp", "svamp_synth.json", ""},
-      {"mathqa", "mathqa_synth.json", ""},        {"agieval", "agieval_synth.jsonl", "lsat-ar"},
-      {"gpqa", "gpqa_main_synth.csv", ""},        {"aime", "aime24_synth.jsonl", ""},
+      {"gsm8k", "gsm8k_synth.jsonl", ""},  {"svamp", "svamp_synth.json", ""},
+      {"mathqa", "mathqa_synth.json", ""}, {"agieval", "agieval_synth.jsonl", "lsat-ar"},
+      {"gpqa", "gpqa_main_synth.csv", ""}, {"aime", "aime24_synth.jsonl", ""},
   };
   return kCases;
 }
@@ -87,7 +89,8 @@ TEST(SynthRoundTripTest, RecordsLoadAndEveryLabelledSolutionScoresAsLabelled) {
         EXPECT_TRUE(Scores(*l.task, r.gold_solution, r)) << r.gold_solution;
         ASSERT_FALSE(item.solutions.empty());
         for (const auto& s : item.solutions) {
-          EXPECT_EQ(Scores(*l.task, s.text, r), s.correct) << s.source << " " << s.flaw << ":\n" << s.text;
+          EXPECT_EQ(Scores(*l.task, s.text, r), s.correct) << s.source << " " << s.flaw << ":\n"
+                                                           << s.text;
         }
       }
     }
@@ -117,17 +120,20 @@ TEST(SynthRoundTripTest, PublishedWorkedSolutionsScore) {
   for (size_t i = 0; i < gpqa.records.size(); ++i) {
     const tasks::Record& r = gpqa.records[i];
     ASSERT_EQ(r.choices.size(), 4u);
-    EXPECT_EQ(r.choices[r.gold[0] - 'A'], gpqa.items[i].record["Correct Answer"].get<std::string>());
+    EXPECT_EQ(r.choices[r.gold[0] - 'A'],
+              gpqa.items[i].record["Correct Answer"].get<std::string>());
   }
 }
 
 TEST(SynthRoundTripTest, ToolStyleSolutionsScore) {
   for (const auto& c : LoaderCases()) {
     SCOPED_TRACE(c.task);
-    Loaded l = WriteAndLoad(Opt(c.task, "train", 30, 5, "tool"), std::string("tool_") + c.file, c.variant);
+    Loaded l =
+        WriteAndLoad(Opt(c.task, "train", 30, 5, "tool"), std::string("tool_") + c.file, c.variant);
     if (l.task == nullptr) GTEST_SKIP() << "no loader registered for " << c.task;
     for (size_t i = 0; i < l.records.size(); ++i) {
-      EXPECT_TRUE(Scores(*l.task, l.items[i].solutions.at(0).text, l.records[i])) << l.items[i].solutions[0].text;
+      EXPECT_TRUE(Scores(*l.task, l.items[i].solutions.at(0).text, l.records[i]))
+          << l.items[i].solutions[0].text;
     }
   }
 }
@@ -151,9 +157,11 @@ TEST(SynthRoundTripTest, PcotProgramsPrintTheGoldAnswer) {
     nlohmann::json results = synth_test::RunPrograms(cases);
     ASSERT_EQ(results.size(), items.size());
     for (size_t i = 0; i < items.size(); ++i) {
-      EXPECT_TRUE(results[i]["ok"].get<bool>()) << results[i]["error"] << "\n" << items[i].solutions[0].text;
+      EXPECT_TRUE(results[i]["ok"].get<bool>()) << results[i]["error"] << "\n"
+                                                << items[i].solutions[0].text;
       EXPECT_TRUE(SamePrintedAnswer(results[i]["output"], items[i].gold))
-          << "printed " << results[i]["output"] << ", gold " << items[i].gold << "\n" << items[i].solutions[0].text;
+          << "printed " << results[i]["output"] << ", gold " << items[i].gold << "\n"
+          << items[i].solutions[0].text;
     }
   }
 }
@@ -181,8 +189,9 @@ TEST(SynthRoundTripTest, ToolCallsShowWhatPythonPrints) {
 }
 
 TEST(SynthRoundTripTest, LiveCodeBenchReferenceSolutionsPassInTheSandbox) {
-  // The sandbox starts a fresh interpreter per test (about 0.2 s each), so this checks a few problems
-  // of every difficulty and both styles; the next test covers many more through one interpreter.
+  // The sandbox starts a fresh interpreter per test (about 0.2 s each), so this checks a few
+  // problems of every difficulty and both styles; the next test covers many more through one
+  // interpreter.
   Loaded l = WriteAndLoad(Opt("livecodebench", "test", 8, 31), "lcb_synth.jsonl", "");
   if (l.task == nullptr) GTEST_SKIP() << "no livecodebench loader";
   ASSERT_EQ(l.records.size(), 8u);
@@ -198,8 +207,9 @@ TEST(SynthRoundTripTest, LiveCodeBenchReferenceSolutionsPassInTheSandbox) {
   EXPECT_EQ(difficulties, (std::set<std::string>{"easy", "medium", "hard"}));
   auto results = sandbox::GradeMany(jobs, sandbox::Limits{}, 2);
   for (size_t i = 0; i < results.size(); ++i) {
-    EXPECT_TRUE(results[i].passed) << sandbox::StatusName(results[i].status) << " " << results[i].detail << "\n"
-                                   << jobs[i].second;
+    EXPECT_TRUE(results[i].passed)
+        << sandbox::StatusName(results[i].status) << " " << results[i].detail << "\n"
+        << jobs[i].second;
     EXPECT_EQ(results[i].tests_total, 10);
   }
 }
@@ -211,12 +221,15 @@ TEST(SynthRoundTripTest, LiveCodeBenchReferenceSolutionsPassEveryTest) {
   for (const auto& item : tasks::synth::GenerateItems(Opt("livecodebench", "train", 80, 37))) {
     const auto& rec = item.record;
     const bool functional = rec["platform"] == "leetcode";
-    std::string func = functional ? nlohmann::json::parse(rec["metadata"].get<std::string>())["func_name"] : "";
+    std::string func =
+        functional ? nlohmann::json::parse(rec["metadata"].get<std::string>())["func_name"] : "";
     for (const char* field : {"public_test_cases", "private_test_cases"}) {
       for (const auto& t : nlohmann::json::parse(rec[field].get<std::string>())) {
         EXPECT_EQ(t["testtype"], functional ? "functional" : "stdin");
-        cases.push_back({{"kind", functional ? "functional" : "stdin"}, {"func", func},
-                         {"program", rec["reference_solution"]}, {"input", t["input"]}});
+        cases.push_back({{"kind", functional ? "functional" : "stdin"},
+                         {"func", func},
+                         {"program", rec["reference_solution"]},
+                         {"input", t["input"]}});
         expected.push_back(t["output"]);
       }
     }
@@ -231,14 +244,17 @@ TEST(SynthRoundTripTest, LiveCodeBenchReferenceSolutionsPassEveryTest) {
 }
 
 int RunCli(const std::string& args) {
-  int status = std::system((std::string(HARNESS_BINARY) + " synth " + args + " > /dev/null 2>&1").c_str());
+  int status =
+      std::system((std::string(HARNESS_BINARY) + " synth " + args + " > /dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST(SynthRoundTripTest, CliWritesTheLibraryBytesAndRejectsBadInputWithExitCode2) {
   const std::string path = synth_test::TempPath("cli_gsm8k.jsonl");
-  ASSERT_EQ(RunCli("--task gsm8k --split test --n 12 --seed 5 --style mixed --steps 2 --wrong-rate 0.25 --out " +
-                   path), 0);
+  ASSERT_EQ(RunCli("--task gsm8k --split test --n 12 --seed 5 --style mixed --steps 2 --wrong-rate "
+                   "0.25 --out " +
+                   path),
+            0);
   auto o = Opt("gsm8k", "test", 12, 5, "mixed", 2);
   o.wrong_rate = 0.25;
   EXPECT_EQ(util::ReadFile(path), tasks::synth::SynthesizeFile(o));

@@ -1,5 +1,8 @@
-// Generator tests that need no loader: determinism per seed, train/test disjointness, difficulty knobs,
-// multiple-choice distractors, the mixed-quality wrong-answer rate, CSV quoting and bad input.
+// Generator tests that need no loader: determinism per seed, train/test disjointness, difficulty
+// knobs, multiple-choice distractors, the mixed-quality wrong-answer rate, CSV quoting and bad
+// input.
+#include "tasks/synth/synth.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +14,6 @@
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/text.h"
-#include "tasks/synth/synth.h"
 #include "tests/synth/synth_test_util.h"
 
 namespace {
@@ -23,13 +25,16 @@ using tasks::synth::SynthItem;
 
 int Count(const std::string& text, const std::string& needle) {
   int n = 0;
-  for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + needle.size())) ++n;
+  for (size_t p = text.find(needle); p != std::string::npos;
+       p = text.find(needle, p + needle.size()))
+    ++n;
   return n;
 }
 
 TEST(SynthTest, ListsAllSevenFamilies) {
   EXPECT_EQ(tasks::synth::SynthTaskNames(),
-            (std::vector<std::string>{"gsm8k", "svamp", "mathqa", "agieval", "gpqa", "aime", "livecodebench"}));
+            (std::vector<std::string>{"gsm8k", "svamp", "mathqa", "agieval", "gpqa", "aime",
+                                      "livecodebench"}));
 }
 
 TEST(SynthTest, SameSeedGivesSameBytesAndOtherSeedsDiffer) {
@@ -68,22 +73,26 @@ TEST(SynthTest, TrainAndTestSplitsAreDisjointByNormalisedText) {
     auto published = [&task](const SynthItem& item) -> std::string {
       const auto& r = item.record;
       if (task == "gsm8k") return r["question"];
-      if (task == "svamp") return r["Body"].get<std::string>() + " " + r["Question"].get<std::string>();
+      if (task == "svamp")
+        return r["Body"].get<std::string>() + " " + r["Question"].get<std::string>();
       if (task == "mathqa") return r["Problem"];
       if (task == "agieval") return r["question"];
       if (task == "gpqa") return r["Question"];
       return r["problem"];
     };
     std::set<std::string> train_text;
-    for (const auto& item : train) train_text.insert(tasks::synth::NormalizeForSplit(published(item)));
-    for (const auto& item : test) EXPECT_EQ(train_text.count(tasks::synth::NormalizeForSplit(published(item))), 0u);
+    for (const auto& item : train)
+      train_text.insert(tasks::synth::NormalizeForSplit(published(item)));
+    for (const auto& item : test)
+      EXPECT_EQ(train_text.count(tasks::synth::NormalizeForSplit(published(item))), 0u);
   }
 }
 
 TEST(SynthTest, SplitKeyIsTheNormalisedQuestionText) {
   auto items = GenerateItems(Opt("gsm8k", "train", 5, 3));
   for (const auto& item : items) {
-    EXPECT_EQ(item.key, tasks::synth::NormalizeForSplit(item.record["question"].get<std::string>()));
+    EXPECT_EQ(item.key,
+              tasks::synth::NormalizeForSplit(item.record["question"].get<std::string>()));
   }
   EXPECT_EQ(tasks::synth::NormalizeForSplit("  Ava  HAS\n3 apples. "), "ava has 3 apples.");
 }
@@ -166,7 +175,8 @@ TEST(SynthTest, MaxValueBoundsTheNumbersAWordProblemStates) {
       std::string text = task == "gsm8k" ? item.record["question"].get<std::string>()
                                          : item.record["Body"].get<std::string>();
       std::smatch m;
-      for (auto it = text.cbegin(); std::regex_search(it, text.cend(), m, std::regex(R"(\d+)")); it = m.suffix().first) {
+      for (auto it = text.cbegin(); std::regex_search(it, text.cend(), m, std::regex(R"(\d+)"));
+           it = m.suffix().first) {
         EXPECT_LE(std::stoi(m.str()), 20) << text;
       }
     }
@@ -186,11 +196,13 @@ TEST(SynthTest, MultipleChoiceOptionsAreDistinctAndTheLabelPointsAtTheAnswer) {
     EXPECT_EQ(std::set<std::string>(texts.begin(), texts.end()).size(), 5u) << item.record.dump();
     const std::string label = item.record["label"];
     EXPECT_EQ(label, item.gold);
-    EXPECT_EQ(item.record["options"][label[0] - 'A'].get<std::string>().substr(0, 3), "(" + label + ")");
+    EXPECT_EQ(item.record["options"][label[0] - 'A'].get<std::string>().substr(0, 3),
+              "(" + label + ")");
   }
   for (const auto& item : GenerateItems(Opt("gpqa", "train", 200, 12))) {
     std::set<std::string> answers;
-    for (const char* column : {"Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3"}) {
+    for (const char* column :
+         {"Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3"}) {
       answers.insert(item.record[column].get<std::string>());
     }
     EXPECT_EQ(answers.size(), 4u) << item.record.dump();
@@ -204,8 +216,8 @@ TEST(SynthTest, MultipleChoiceOptionsAreDistinctAndTheLabelPointsAtTheAnswer) {
 }
 
 TEST(SynthTest, NumericDistractorsGiveNoRankOrPositionCue) {
-  // If the answer were usually (or never) the smallest or the largest option, or sat under one letter,
-  // a model could win by that cue. With 5 options each should be near 1 in 5.
+  // If the answer were usually (or never) the smallest or the largest option, or sat under one
+  // letter, a model could win by that cue. With 5 options each should be near 1 in 5.
   auto check = [](const std::string& task, const std::vector<std::vector<double>>& options,
                   const std::vector<int>& answers) {
     SCOPED_TRACE(task);
@@ -263,7 +275,8 @@ TEST(SynthTest, MixedStyleLabelsSourcesAtTheRequestedWrongRate) {
         wrong += s.correct ? 0 : 1;
         // The label matches the stated final answer.
         std::smatch m;
-        ASSERT_TRUE(std::regex_search(s.text, m, std::regex(R"((?:The answer is|answer:) (-?\d+(?:\.\d+)?)\.?$)")))
+        ASSERT_TRUE(std::regex_search(
+            s.text, m, std::regex(R"((?:The answer is|answer:) (-?\d+(?:\.\d+)?)\.?$)")))
             << s.text;
         EXPECT_EQ(m[1].str() == item.gold, s.correct) << s.text;
       }
@@ -279,8 +292,9 @@ TEST(SynthTest, MixedStyleLabelsSourcesAtTheRequestedWrongRate) {
 }
 
 TEST(SynthTest, EveryTaskStyleAndStepCountGenerates) {
-  const std::map<std::string, int> max_steps = {{"gsm8k", 8}, {"svamp", 4}, {"mathqa", 6}, {"agieval", 6},
-                                                {"gpqa", 6},  {"aime", 5},  {"livecodebench", 3}};
+  const std::map<std::string, int> max_steps = {{"gsm8k", 8},        {"svamp", 4}, {"mathqa", 6},
+                                                {"agieval", 6},      {"gpqa", 6},  {"aime", 5},
+                                                {"livecodebench", 3}};
   for (const auto& [task, top] : max_steps) {
     for (const std::string style : {"", "ncot", "pcot", "mixed", "tool"}) {
       if (task == "livecodebench" && !style.empty()) continue;
@@ -307,8 +321,9 @@ TEST(SynthTest, GpqaIsRfc4180CsvWithTheGpqaColumns) {
   auto rows = synth_test::ParseCsv(csv);
   ASSERT_EQ(rows.size(), 31u);
   const auto& header = rows[0];
-  for (const char* column : {"Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
-                             "Incorrect Answer 3", "Explanation", "Subdomain", "High-level domain", "Record ID"}) {
+  for (const char* column :
+       {"Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
+        "Incorrect Answer 3", "Explanation", "Subdomain", "High-level domain", "Record ID"}) {
     EXPECT_NE(std::find(header.begin(), header.end(), column), header.end()) << column;
   }
   auto items = GenerateItems(Opt("gpqa", "test", 30, 4, "mixed"));
@@ -327,7 +342,8 @@ TEST(SynthTest, PublishedLayoutsAreJsonlOrArrays) {
   for (const std::string task : {"gsm8k", "agieval", "aime", "livecodebench"}) {
     std::string text = SynthesizeFile(Opt(task, "train", 4, 1));
     EXPECT_EQ(Count(text, "\n"), 4) << task;
-    for (const auto& line : util::Split(util::Trim(text), '\n')) EXPECT_TRUE(nlohmann::json::parse(line).is_object());
+    for (const auto& line : util::Split(util::Trim(text), '\n'))
+      EXPECT_TRUE(nlohmann::json::parse(line).is_object());
   }
   for (const std::string task : {"svamp", "mathqa"}) {
     auto array = nlohmann::json::parse(SynthesizeFile(Opt(task, "train", 4, 1)));
@@ -367,7 +383,11 @@ TEST(SynthTest, ImpossibleOptionsThrowInputErrorNamingTheField) {
       {"steps", with([](auto& o) { o.steps = 99; }), "steps", "1..8"},
       {"max value", with([](auto& o) { o.max_value = 5; }), "max_value", "10..1000000"},
       {"wrong rate", with([](auto& o) { o.wrong_rate = 1.5; }), "wrong_rate", "[0, 1]"},
-      {"code style", with([](auto& o) { o.task = "livecodebench"; o.style = "pcot"; }), "style", "reference_solution"},
+      {"code style", with([](auto& o) {
+         o.task = "livecodebench";
+         o.style = "pcot";
+       }),
+       "style", "reference_solution"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -382,8 +402,8 @@ TEST(SynthTest, ImpossibleOptionsThrowInputErrorNamingTheField) {
 }
 
 TEST(SynthTest, RunningOutOfDistinctProblemsIsAnInputError) {
-  // One-term recurrences with numbers up to 10 number a few hundred; asking for far more problems than
-  // exist must stop with a message, not loop.
+  // One-term recurrences with numbers up to 10 number a few hundred; asking for far more problems
+  // than exist must stop with a message, not loop.
   auto o = Opt("aime", "test", 1000, 1, "", 1);
   o.max_value = 10;
   EXPECT_THROW(GenerateItems(o), util::InputError);

@@ -5,18 +5,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "harness/util/files.h"
 #include "tasks/synth/synth.h"
 
 namespace synth_test {
 
-inline tasks::synth::SynthOptions Opt(const std::string& task, const std::string& split, int n, uint64_t seed,
-                                      const std::string& style = "", int steps = 0) {
+inline tasks::synth::SynthOptions Opt(const std::string& task, const std::string& split, int n,
+                                      uint64_t seed, const std::string& style = "", int steps = 0) {
   tasks::synth::SynthOptions o;
   o.task = task;
   o.split = split;
@@ -28,7 +27,8 @@ inline tasks::synth::SynthOptions Opt(const std::string& task, const std::string
 }
 
 inline std::string TempPath(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("harness_synth_test_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("harness_synth_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return (dir / name).string();
 }
@@ -39,12 +39,14 @@ inline bool HavePython() { return std::system("python3 -c 'pass' > /dev/null 2>&
 inline nlohmann::json RunPrograms(const nlohmann::json& cases) {
   const std::string in = TempPath("cases.json"), out = TempPath("results.json");
   util::WriteFileAtomic(in, cases.dump());
-  std::string cmd = std::string("python3 ") + HARNESS_TEST_FIXTURES + "/synth/run_programs.py " + in + " " + out;
+  std::string cmd =
+      std::string("python3 ") + HARNESS_TEST_FIXTURES + "/synth/run_programs.py " + in + " " + out;
   if (std::system(cmd.c_str()) != 0) return nlohmann::json::array();
   return nlohmann::json::parse(util::ReadFile(out));
 }
 
-// Minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends, newlines inside quotes.
+// Minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends, newlines inside
+// quotes.
 inline std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
   std::vector<std::vector<std::string>> rows(1);
   std::string field;
