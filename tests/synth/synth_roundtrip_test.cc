@@ -166,6 +166,19 @@ TEST(SynthRoundTripTest, PcotProgramsPrintTheGoldAnswer) {
   }
 }
 
+TEST(SynthRoundTripTest, PcotProgramsPrintTheGoldAnswerInTheSandbox) {
+  // The path trainers use for P-CoT rewards: a fresh sandboxed interpreter per program.
+  for (const auto& c : LoaderCases()) {
+    SCOPED_TRACE(c.task);
+    for (const auto& item : tasks::synth::GenerateItems(Opt(c.task, "test", 2, 41, "pcot"))) {
+      sandbox::RunResult run = sandbox::RunPython(item.solutions.at(0).text, "", sandbox::Limits{});
+      EXPECT_EQ(run.status, sandbox::Status::kPassed) << run.detail << run.stderr_text;
+      EXPECT_TRUE(SamePrintedAnswer(run.stdout_text, item.gold))
+          << "printed " << run.stdout_text << ", gold " << item.gold;
+    }
+  }
+}
+
 TEST(SynthRoundTripTest, ToolCallsShowWhatPythonPrints) {
   if (!synth_test::HavePython()) GTEST_SKIP() << "python3 not available";
   const std::regex call(R"(<code>\n([^<]*)\n</code>\n<output>\n([^<]*)\n</output>)");
