@@ -66,6 +66,8 @@ struct FilterCase {
   std::vector<std::string> ids;
 };
 
+void PrintTo(const FilterCase& c, std::ostream* os) { *os << tasks_test::Slug(c.filters); }
+
 class LcbFilters : public ::testing::TestWithParam<FilterCase> {};
 
 TEST_P(LcbFilters, KeepExactlyTheMatchingProblems) {
@@ -104,6 +106,8 @@ struct BadFilter {
   const char* field;
   const char* needle;
 };
+
+void PrintTo(const BadFilter& c, std::ostream* os) { *os << tasks_test::Slug(c.filters); }
 
 class LcbBadFilters : public ::testing::TestWithParam<BadFilter> {};
 
@@ -179,6 +183,8 @@ struct BadRecord {
   const char* field;
   const char* needle;
 };
+
+void PrintTo(const BadRecord& c, std::ostream* os) { *os << tasks_test::Slug(c.field); }
 
 class LcbBadRecords : public ::testing::TestWithParam<BadRecord> {};
 

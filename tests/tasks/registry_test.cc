@@ -51,6 +51,8 @@ struct Roundtrip {
   const char* file;
 };
 
+void PrintTo(const Roundtrip& r, std::ostream* os) { *os << tasks_test::Slug(std::string(r.task) + ":" + r.file); }
+
 class GoldSolutions : public ::testing::TestWithParam<Roundtrip> {};
 
 // The gold solution of every record, read back with the default preset, must be judged correct.
@@ -95,6 +97,10 @@ struct AnswerFormat {
   const char* template_name;
   const char* completion_tail;  // how a completion following the template's instruction ends
 };
+
+void PrintTo(const AnswerFormat& f, std::ostream* os) {
+  *os << tasks_test::Slug(std::string(f.task) + ":" + f.file + ":" + f.template_name);
+}
 
 class TemplateAnswerFormats : public ::testing::TestWithParam<AnswerFormat> {};
 

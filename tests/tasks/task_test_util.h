@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,22 @@ struct ErrorCase {
   const char* field;
   const char* needle;
 };
+
+// A readable, stable test-name suffix: letters, digits and "-_./:" kept, anything else as '_'.
+inline std::string Slug(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || c == '.' || c == '/' || c == ':';
+    out += keep ? c : '_';
+  }
+  return out;
+}
+
+// Parameter printers, so ctest lists "gsm8k:gsm8k/test.jsonl:1" instead of raw bytes.
+inline void PrintTo(const GoldCase& c, std::ostream* os) {
+  *os << Slug(std::string(c.task) + ":" + c.file + ":" + std::to_string(c.index));
+}
+inline void PrintTo(const ErrorCase& c, std::ostream* os) { *os << Slug(std::string(c.task) + ":" + c.name); }
 
 }  // namespace tasks_test
