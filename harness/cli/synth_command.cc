@@ -49,8 +49,9 @@ void RegisterSynthCommand(CLI::App& app, Action* selected) {
                   "Reasoning steps per problem (0 = the task's default range; livecodebench: 1 "
                   "easy .. 3 hard)")
       ->capture_default_str();
-  cmd->add_option("--max-value", args->options.max_value,
-                  "Largest number a problem states (0 = task default)")
+  cmd->add_option(
+         "--max-value", args->options.max_value,
+         "Scale of the numbers a problem states (gsm8k/svamp: the largest); 0 = task default")
       ->capture_default_str();
   cmd->add_option("--suboptimal", args->options.suboptimal,
                   "mixed: sub-optimal solutions per problem")
