@@ -77,9 +77,16 @@ std::vector<SourceRecord> ReadRecords(const std::string& path) {
       throw util::InputError(util::Location{path, 0, ""}, "expected a JSON array of records");
     }
     const std::vector<size_t> offsets = ArrayElementOffsets(text);
+    // Offsets increase, so one pass over the text numbers every element's line.
+    long line = 1;
+    size_t scanned = 0;
     for (size_t i = 0; i < array.size(); ++i) {
-      long line = i < offsets.size() ? LineOfOffset(text, offsets[i]) : 0;
-      records.push_back({std::move(array[i]), static_cast<long>(i), util::Location{path, line, ""}});
+      long at = 0;
+      if (i < offsets.size()) {
+        for (; scanned < offsets[i]; ++scanned) line += text[scanned] == '\n';
+        at = line;
+      }
+      records.push_back({std::move(array[i]), static_cast<long>(i), util::Location{path, at, ""}});
     }
   } else {
     std::vector<util::JsonLine> lines = util::ReadJsonLines(path);
