@@ -36,17 +36,22 @@ namespace tasks::loaders {
 
 namespace {
 
-// Removes a leading "a )" / "a)" marker and surrounding spaces and commas.
+// Trims spaces and trailing commas around an option text.
+std::string CleanOption(const std::string& text) {
+  std::string s = util::Trim(text);
+  while (!s.empty() && s.back() == ',') s = util::Trim(s.substr(0, s.size() - 1));
+  return s;
+}
+
+// Removes the leading "a )" / "a)" marker of a list-style option ("['a ) 12', ...]").
 std::string StripMarker(const std::string& option, char letter) {
   std::string s = util::Trim(option);
-  if (s.size() >= 1 && std::tolower(static_cast<unsigned char>(s[0])) == letter) {
+  if (!s.empty() && std::tolower(static_cast<unsigned char>(s[0])) == letter) {
     size_t k = 1;
     while (k < s.size() && s[k] == ' ') ++k;
     if (k < s.size() && s[k] == ')') s = s.substr(k + 1);
   }
-  s = util::Trim(s);
-  while (!s.empty() && s.back() == ',') s = util::Trim(s.substr(0, s.size() - 1));
-  return s;
+  return CleanOption(s);
 }
 
 std::vector<std::string> ParseOptions(const std::string& text, const util::Location& where) {
@@ -72,7 +77,7 @@ std::vector<std::string> ParseOptions(const std::string& text, const util::Locat
     throw util::InputError(where, "expected 5 options \"a ) .. , b ) .. , c ) .. , d ) .. , e ) ..\", got '" +
                                       trimmed + "'");
   }
-  for (const std::string* o : {&a, &b, &c, &d, &e}) options.push_back(StripMarker(*o, ' '));
+  for (const std::string* o : {&a, &b, &c, &d, &e}) options.push_back(CleanOption(*o));
   return options;
 }
 
