@@ -203,6 +203,8 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
               {"OPENBLAS_NUM_THREADS", "1"},
               {"MKL_NUM_THREADS", "1"}};
   plan.workdir = workdir;
+  plan.script_name = "main.py";
+  plan.scratch_bytes = limits.scratch_bytes;
   plan.stdin_fd = cleanup.fd;
   plan.pid_namespace = layers.pid_namespace;
   plan.network_namespace = layers.network_namespace;

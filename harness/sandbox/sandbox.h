@@ -8,7 +8,8 @@
 //   - a PID namespace whose init is ours: when the program ends, every process it started (setsid,
 //     daemonised, forked) is killed and reaped by the kernel, so nothing outlives the run;
 //   - a network namespace (no interfaces up: every connect fails) and a mount namespace with private,
-//     empty /tmp, /var/tmp, /dev/shm and a fresh /proc;
+//     empty, size-bounded tmpfs /tmp (holding the working directory), /var/tmp, /dev/shm and a fresh
+//     /proc, so a program can neither see other runs nor fill the host's disk;
 //   - a seccomp filter (libseccomp) refusing IP sockets, ptrace, mounts, namespaces, module loading;
 //   - a scrubbed environment and a private temporary working directory, removed afterwards;
 //   - a wall-clock limit enforced by the harness, which kills the whole tree.
@@ -29,6 +30,7 @@ struct Limits {
   int max_processes = 32;                // RLIMIT_NPROC of the leased uid (processes + threads)
   int max_open_files = 64;               // RLIMIT_NOFILE
   size_t max_file_bytes = size_t{16} << 20;  // RLIMIT_FSIZE
+  size_t scratch_bytes = size_t{64} << 20;   // private in-memory /tmp + working directory (mount ns)
   bool network_namespace = true;
   bool seccomp = true;
   bool pid_namespace = true;

@@ -103,29 +103,49 @@ struct ChildSetup {
   int workdir_fd;
   int unshare_flags;
   rlim_t cpu_soft;
-  std::string bind_parent;  // first-level dir of the workdir under /tmp, recreated in the tmpfs
+  std::string workdir_parent;  // first-level dir of the workdir under /tmp, recreated in the tmpfs
+  std::string host_script;     // <workdir>/main.py as written by the harness
+  std::string private_script;  // the same path, inside the private /tmp (same string; kept explicit)
+  std::string tmp_options;     // mount options of the private /tmp
   sock_fprog seccomp{};
 };
 
+// With a mount namespace the program gets private, size-bounded tmpfs mounts over /tmp, /var/tmp,
+// /dev/shm and /run/lock, and its working directory is recreated inside the private /tmp with a copy
+// of the script: whatever it writes stays in memory bounded by Limits::scratch_bytes and vanishes
+// with the namespace, so no run can fill the host's disk.
 void MountPrivateTmp(const ChildSetup& cs) {
+  const SpawnPlan& plan = *cs.plan;
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) FailChild("mount private /");
-  // A bind source must belong to this mount namespace: reopen the workdir here, before /tmp is hidden.
-  const int workdir = ::open(cs.plan->workdir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (workdir < 0) FailChild("reopen workdir");
-  const char* opts = "size=64m,nr_inodes=4096,mode=1777";
+  const int script = ::open(cs.host_script.c_str(), O_RDONLY | O_CLOEXEC);
+  if (script < 0) FailChild("open script");
   for (const char* dir : {"/tmp", "/var/tmp", "/dev/shm", "/run/lock"}) {
     struct stat st;
     if (::stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    const char* opts = std::strcmp(dir, "/tmp") == 0 ? cs.tmp_options.c_str() : "size=4m,nr_inodes=1024,mode=1777";
     if (::mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) FailChild("mount tmpfs");
   }
-  // The workdir lives under /tmp, now hidden: bind it back at the same path.
-  if (::mkdir(cs.bind_parent.c_str(), 0755) != 0 && errno != EEXIST) FailChild("mkdir workdir parent");
-  if (::mkdir(cs.plan->workdir.c_str(), 0700) != 0 && errno != EEXIST) FailChild("mkdir workdir");
-  char source[64];
-  std::snprintf(source, sizeof(source), "/proc/self/fd/%d", workdir);
-  if (::mount(source, cs.plan->workdir.c_str(), nullptr, MS_BIND, nullptr) != 0) FailChild("bind workdir");
-  ::close(workdir);
-  if (cs.plan->pid_namespace) {
+  if (::mkdir(cs.workdir_parent.c_str(), 0755) != 0 && errno != EEXIST) FailChild("mkdir workdir parent");
+  if (::mkdir(plan.workdir.c_str(), 0700) != 0) FailChild("mkdir workdir");
+  if (plan.drop_privileges && ::chown(plan.workdir.c_str(), plan.uid, plan.uid) != 0) FailChild("chown workdir");
+  const int copy = ::open(cs.private_script.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (copy < 0) FailChild("create script copy");
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(script, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) FailChild("read script");
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(copy, buffer + done, n - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) FailChild("write script copy");
+      done += w;
+    }
+  }
+  ::close(script);
+  if (::close(copy) != 0) FailChild("close script copy");
+  if (plan.pid_namespace) {
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
       FailChild("mount /proc");
     }
@@ -143,7 +163,7 @@ void SetupProgram(const ChildSetup& cs) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ResetSignals();
   ::setpgid(0, 0);
-  // With a mount namespace the workdir is the bind mount at its usual path; else the inherited fd.
+  // With a mount namespace the workdir is the private copy at its usual path; else the inherited fd.
   if (plan.mount_namespace ? ::chdir(plan.workdir.c_str()) != 0 : ::fchdir(kWorkdirFd) != 0) {
     FailChild("chdir workdir");
   }
@@ -297,7 +317,11 @@ SpawnOutcome SpawnAndCollect(const SpawnPlan& plan) {
   {
     // "/tmp/<first component>" of the workdir, recreated inside the private /tmp.
     const size_t slash = plan.workdir.find('/', 5);
-    cs.bind_parent = plan.workdir.substr(0, slash);
+    cs.workdir_parent = plan.workdir.substr(0, slash);
+    cs.host_script = plan.workdir + "/" + plan.script_name;
+    cs.private_script = cs.host_script;
+    cs.tmp_options = "size=" + std::to_string(std::max<size_t>(plan.scratch_bytes, 1 << 20)) +
+                     ",nr_inodes=4096,mode=1777";
   }
   if (plan.seccomp_program != nullptr) {
     cs.seccomp.len = static_cast<unsigned short>(plan.seccomp_program->size());

@@ -16,7 +16,10 @@ struct SpawnPlan {
   std::string executable;                                 // absolute path
   std::vector<std::string> args;                          // without argv[0]
   std::vector<std::pair<std::string, std::string>> env;   // the whole environment
-  std::string workdir;                                    // absolute; the program's cwd
+  std::string workdir;                                    // absolute, under /tmp; the program's cwd
+  std::string script_name;                                // the script inside workdir (copied when
+                                                          // the mount namespace privatises /tmp)
+  size_t scratch_bytes = size_t{64} << 20;                // size of the private /tmp
   int stdin_fd = -1;                                      // read end given to the program as fd 0
 
   // Layers to apply (already checked against what the machine supports).

@@ -198,6 +198,27 @@ TEST(MustSurvive, WriteOutsideTempDirCreatesNothing) {
   std::filesystem::remove(tmp_path);
 }
 
+TEST(MustSurvive, FillingTheDiskIsBounded) {
+  auto limits = ShortLimits();
+  limits.scratch_bytes = size_t{8} << 20;
+  const std::string code =
+      "import errno\n"
+      "total, i = 0, 0\n"
+      "try:\n"
+      "    while True:\n"
+      "        with open('fill%d' % i, 'wb') as f:\n"
+      "            f.write(b'x' * (1 << 20))\n"
+      "        total += 1 << 20\n"
+      "        i += 1\n"
+      "except OSError as e:\n"
+      "    print(total >> 20, errno.errorcode[e.errno])\n";
+  const auto r = RunPython(code, "", limits);
+  EXPECT_EQ(r.status, Status::kPassed) << r.detail << r.stderr_text;
+  EXPECT_EQ(r.stdout_text.substr(r.stdout_text.find(' ') + 1), "ENOSPC\n") << r.stdout_text;
+  EXPECT_LE(std::stoi(r.stdout_text), 8);
+  ExpectHarnessStillWorks();
+}
+
 TEST(MustSurvive, DeletingFilesOutsideFails) {
   const std::string dir = BuildTreePath("delete");
   std::filesystem::create_directories(dir);
