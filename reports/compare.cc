@@ -62,6 +62,11 @@ std::optional<double> PerProblemScore(const std::string& metric, const SampleRec
     for (int i = 0; i < k; ++i) hits += s.correct[i] ? 1 : 0;
     return static_cast<double>(hits) / k;
   }
+  if (kind == "rerank") {
+    if (static_cast<int>(s.extracted.size()) != n || static_cast<int>(s.scores.size()) != n) return std::nullopt;
+    const int pick = tasks::metrics::RerankPick(Answers(s), s.scores, k);
+    return pick >= 0 && s.correct[pick] ? 1.0 : 0.0;
+  }
   if (kind == "maj") {
     if (static_cast<int>(s.extracted.size()) != n) return std::nullopt;
     auto vote = tasks::metrics::MajorityVote(Answers(s), k);
@@ -88,13 +93,17 @@ std::optional<double> StderrOf(const MetricRow& row, const std::string& metric) 
   return std::nullopt;
 }
 
+// `paired_direction` is the sign of new - base as the test saw it; for lower-is-better metrics a rise is worse.
 void Decide(MetricComparison& m, double paired_direction, const CompareOptions& options) {
-  if (m.p_value < options.alpha && paired_direction != 0.0) {
-    m.verdict = paired_direction > 0.0 ? Verdict::kBetter : Verdict::kWorse;
+  const bool lower_better = LowerIsBetter(m.metric);
+  const double improvement = lower_better ? -paired_direction : paired_direction;
+  if (m.p_value < options.alpha && improvement != 0.0) {
+    m.verdict = improvement > 0.0 ? Verdict::kBetter : Verdict::kWorse;
   } else {
     m.verdict = Verdict::kNoChange;
   }
-  m.fails_gate = m.verdict == Verdict::kWorse && (m.base_value - m.new_value) > options.max_drop;
+  const double loss = lower_better ? m.new_value - m.base_value : m.base_value - m.new_value;
+  m.fails_gate = m.verdict == Verdict::kWorse && loss > options.max_drop;
 }
 
 RowComparison CompareRow(const MetricRow& base, const MetricRow& neu, const LoadedRun& base_run,
@@ -214,6 +223,11 @@ std::tuple<std::string, std::string, std::string, std::string> Group(const RowKe
 
 }  // namespace
 
+bool LowerIsBetter(const std::string& metric) {
+  return util::EndsWith(metric, "failure_rate") || util::EndsWith(metric, "error_rate") ||
+         metric.find("loss") != std::string::npos;
+}
+
 const char* VerdictName(Verdict v) {
   switch (v) {
     case Verdict::kBetter: return "better";
@@ -288,7 +302,8 @@ CompareReport CompareRuns(const LoadedRun& base, const LoadedRun& new_run, const
   for (const auto& row : report.rows) {
     for (const auto& m : row.metrics) {
       if (!m.fails_gate) continue;
-      report.failures.push_back(row.new_key.Label() + ": " + m.metric + " dropped from " +
+      report.failures.push_back(row.new_key.Label() + ": " + m.metric +
+                                (LowerIsBetter(m.metric) ? " rose from " : " dropped from ") +
                                 util::FormatNumber(m.base_value) + " to " + util::FormatNumber(m.new_value) +
                                 " (p=" + html::Fixed(m.p_value, 4) + ", " + m.test + ")");
     }

@@ -5,6 +5,7 @@
 // Tests, in order of preference:
 //   accuracy           McNemar's exact test on the first sample's correctness (stats.h)
 //   maj@k/pass@k/avg@k paired bootstrap (fixed seed) of per-problem scores recomputed from samples.jsonl
+//   rerank@k           (rerank@k needs the samples' "scores")
 //   anything else, or  unpaired z-test on the reported values and their *_stderr, labelled as such
 //   samples missing
 // Rows pair on (task, variant, method, model, seed); when a (task, variant, method, model) has a single
@@ -23,13 +24,18 @@ namespace reports {
 
 struct CompareOptions {
   double alpha = 0.05;           // significance level of every test
-  double max_drop = 0.0;         // a significant drop larger than this (absolute) fails the gate
+  double max_drop = 0.0;         // a significant drop (or, for lower-is-better metrics, rise) larger than
+                                 // this absolute amount fails the gate
   int bootstrap_iterations = 10000;
   uint64_t bootstrap_seed = 20240117;  // fixed so that the gate is reproducible
   size_t max_flipped_listed = 500;     // per row pair, in JSON and HTML
 };
 
 enum class Verdict { kBetter, kWorse, kNoChange };
+
+// Metrics where a rise is a regression: "*failure_rate", "*error_rate", anything with "loss".
+// Every other metric (accuracy, maj@k, pass@k, avg@k, rerank@k) is higher-is-better.
+bool LowerIsBetter(const std::string& metric);
 const char* VerdictName(Verdict v);  // "better", "worse", "no significant change"
 
 struct MetricComparison {

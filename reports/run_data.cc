@@ -190,6 +190,17 @@ SampleRecord ParseSample(const Json& value, const Location& where) {
       }
     }
   }
+  if (auto it = value.find("scores"); it != value.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      throw InputError(At(samples_path, line, "scores"), "expected an array, got " + util::JsonTypeName(*it));
+    }
+    for (const auto& e : *it) {
+      if (!e.is_number()) {
+        throw InputError(At(samples_path, line, "scores"), "expected numbers, found " + util::JsonTypeName(e));
+      }
+      s.scores.push_back(e.get<double>());
+    }
+  }
   const Json& correct = util::RequireField(value, "correct", where);
   if (!correct.is_array() || correct.empty()) {
     throw InputError(At(samples_path, line, "correct"), "expected a non-empty array of booleans");

@@ -49,6 +49,7 @@ struct SampleRecord {
   std::vector<std::optional<std::string>> extracted;  // nullopt = extraction failed
   std::vector<std::string> rules;
   std::vector<bool> correct;                           // the first entry is what "accuracy" uses
+  std::vector<double> scores;                          // optional reranker scores, one per completion
   long line = 0;                                       // 1-based line in samples.jsonl
 };
 

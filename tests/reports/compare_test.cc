@@ -155,6 +155,52 @@ TEST(CompareApi, MissingMetricsFieldIsAnInputError) {
   }
 }
 
+// Writes a one-row run with `n` problems into dir: 2 completions each, reranker scores, and the given
+// extraction_failure_rate with a stderr so that the unpaired test applies to it.
+std::string WriteRun(const std::string& dir, int n, bool rerank_right, double failure_rate) {
+  nlohmann::json results = {
+      {"schema_version", 1},
+      {"results",
+       {{{"task", "gsm8k"}, {"method", "sft"}, {"model", "nano"}, {"seed", 1}, {"n", n},
+         {"metrics",
+          {{"accuracy", 0.0}, {"rerank@2", rerank_right ? 1.0 : 0.0},
+           {"extraction_failure_rate", failure_rate}, {"extraction_failure_rate_stderr", 0.01}}}}}}};
+  std::vector<util::Json> samples;
+  for (int i = 0; i < n; ++i) {
+    // Sample 0 wrong, sample 1 right; the reranker prefers sample 1 only in the "right" run.
+    samples.push_back({{"task", "gsm8k"}, {"method", "sft"}, {"model", "nano"}, {"seed", 1},
+                       {"id", std::to_string(i)}, {"completions", {"a", "b"}}, {"extracted", {"1", "2"}},
+                       {"correct", {false, true}},
+                       {"scores", rerank_right ? std::vector<double>{0.1, 0.9} : std::vector<double>{0.9, 0.1}}});
+  }
+  util::WriteFileAtomic(dir + "/results.json", results.dump());
+  util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(samples));
+  return dir + "/results.json";
+}
+
+TEST(CompareApi, RerankUsesScoresAndFailureRateIsLowerBetter) {
+  const std::string base = WriteRun(reports_test::OutputDir("compare_rerank_base"), 30, true, 0.05);
+  const std::string worse = WriteRun(reports_test::OutputDir("compare_rerank_new"), 30, false, 0.20);
+  auto r = reports::CompareFiles(base, worse, {});
+  const auto* rerank = FindMetric(r, "gsm8k/sft/nano/seed1", "rerank@2");
+  ASSERT_NE(rerank, nullptr);
+  EXPECT_EQ(rerank->test, "paired-bootstrap");
+  EXPECT_EQ(rerank->verdict, reports::Verdict::kWorse);
+  const auto* failures = FindMetric(r, "gsm8k/sft/nano/seed1", "extraction_failure_rate");
+  ASSERT_NE(failures, nullptr);
+  EXPECT_EQ(failures->test, "unpaired-z");
+  EXPECT_EQ(failures->verdict, reports::Verdict::kWorse);  // 5% → 20% failed extractions is a regression
+  EXPECT_TRUE(failures->fails_gate);
+  bool named = false;
+  for (const auto& f : r.failures) named = named || f.find("extraction_failure_rate rose from") != std::string::npos;
+  EXPECT_TRUE(named);
+  // The reverse direction is an improvement on both.
+  auto back = reports::CompareFiles(worse, base, {});
+  EXPECT_FALSE(back.regression());
+  EXPECT_EQ(FindMetric(back, "gsm8k/sft/nano/seed1", "extraction_failure_rate")->verdict, reports::Verdict::kBetter);
+  EXPECT_EQ(FindMetric(back, "gsm8k/sft/nano/seed1", "rerank@2")->verdict, reports::Verdict::kBetter);
+}
+
 // ---- Through the binary ----
 
 std::string Compare(const std::string& args) { return std::string(HARNESS_BINARY) + " compare " + args; }
