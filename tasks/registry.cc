@@ -10,8 +10,8 @@ namespace tasks {
 
 const std::vector<const Task*>& AllTasks() {
   static const std::vector<const Task*> kTasks = {
-      &loaders::Gsm8kTask(),   &loaders::MathqaTask(), &loaders::SvampTask(),
-      &loaders::AgievalTask(), &loaders::GpqaTask(),   &loaders::AimeTask(),
+      &loaders::Gsm8kTask(),         &loaders::MathqaTask(), &loaders::SvampTask(),
+      &loaders::AgievalTask(),       &loaders::GpqaTask(),   &loaders::AimeTask(),
       &loaders::LivecodebenchTask(),
   };
   return kTasks;

@@ -1,4 +1,5 @@
-// Reading few_shot_prompts.csv (Python-repr cells, never eval'd) and laying out AGIEval's few-shot text.
+// Reading few_shot_prompts.csv (Python-repr cells, never eval'd) and laying out AGIEval's few-shot
+// text.
 #include "tasks/loaders/agieval_fewshot.h"
 
 #include <map>
@@ -16,7 +17,7 @@ namespace tasks::loaders {
 namespace {
 
 struct Demo {
-  nlohmann::json context;   // {passage, question, options, label, answer}
+  nlohmann::json context;  // {passage, question, options, label, answer}
   std::string explanation;
 };
 
@@ -25,7 +26,8 @@ using DemoTable = std::map<std::string, std::vector<Demo>>;
 
 bool IsChinese(const std::string& subset) {
   if (subset == "gaokao-english") return false;
-  return util::StartsWith(subset, "gaokao-") || subset == "logiqa-zh" || util::StartsWith(subset, "jec-qa");
+  return util::StartsWith(subset, "gaokao-") || subset == "logiqa-zh" ||
+         util::StartsWith(subset, "jec-qa");
 }
 
 bool IsCloze(const std::string& subset) { return subset == "math" || subset == "gaokao-mathcloze"; }
@@ -37,7 +39,8 @@ std::string LabelText(const nlohmann::json& label) {
   if (label.is_array()) {
     std::string out = "[";
     for (size_t i = 0; i < label.size(); ++i) {
-      out += (i ? ", '" : "'") + (label[i].is_string() ? label[i].get<std::string>() : label[i].dump()) + "'";
+      out += (i ? ", '" : "'") +
+             (label[i].is_string() ? label[i].get<std::string>() : label[i].dump()) + "'";
     }
     return out + "]";
   }
@@ -69,10 +72,12 @@ std::shared_ptr<const DemoTable> ParseFile(const std::string& path) {
       Demo demo;
       demo.context = ParsePythonLiteral(cell, util::Location{path, sample->line, subset});
       if (!demo.context.is_object()) {
-        throw util::InputError(util::Location{path, sample->line, subset}, "expected a dict literal");
+        throw util::InputError(util::Location{path, sample->line, subset},
+                               "expected a dict literal");
       }
       auto e = explanations.find(k);
-      if (e != explanations.end()) demo.explanation = util::ReplaceAll(e->second->cells[col], "\n\n", "\n");
+      if (e != explanations.end())
+        demo.explanation = util::ReplaceAll(e->second->cells[col], "\n\n", "\n");
       list.push_back(std::move(demo));
     }
   }
@@ -97,21 +102,26 @@ std::string JoinOptions(const std::vector<std::string>& options) {
 }
 
 // One problem's input block, numbered `n` (1-based).
-std::string ProblemInput(const std::string& subset, int n, const std::string& passage, const std::string& question,
-                         const std::vector<std::string>& options) {
+std::string ProblemInput(const std::string& subset, int n, const std::string& passage,
+                         const std::string& question, const std::vector<std::string>& options) {
   const std::string num = std::to_string(n);
-  if (IsCloze(subset)) return (IsChinese(subset) ? "问题 " : "Problem ") + num + ".   " + question + "\n";
+  if (IsCloze(subset))
+    return (IsChinese(subset) ? "问题 " : "Problem ") + num + ".   " + question + "\n";
   if (IsChinese(subset)) {
-    return "问题 " + num + ".   " + passage + " " + question + "\n" + "从以下选项中选择:    " + JoinOptions(options) + "\n";
+    return "问题 " + num + ".   " + passage + " " + question + "\n" +
+           "从以下选项中选择:    " + JoinOptions(options) + "\n";
   }
-  return "Problem " + num + ".   " + passage + " " + question + "\n" + "Choose from the following options:    " +
-         JoinOptions(options) + "\n";
+  return "Problem " + num + ".   " + passage + " " + question + "\n" +
+         "Choose from the following options:    " + JoinOptions(options) + "\n";
 }
 
-std::string ProblemOutput(const std::string& subset, int n, const std::string& explanation, const std::string& answer) {
+std::string ProblemOutput(const std::string& subset, int n, const std::string& explanation,
+                          const std::string& answer) {
   const std::string num = std::to_string(n);
-  if (IsChinese(subset)) return "问题 " + num + "的解析:   " + explanation + "\n" + "答案是 " + answer;
-  return "Explanation for Problem " + num + ":   " + explanation + "\n" + "The answer is therefore " + answer;
+  if (IsChinese(subset))
+    return "问题 " + num + "的解析:   " + explanation + "\n" + "答案是 " + answer;
+  return "Explanation for Problem " + num + ":   " + explanation + "\n" +
+         "The answer is therefore " + answer;
 }
 
 }  // namespace
@@ -122,7 +132,8 @@ std::string AgievalFewShotPrompt(const Record& record, const std::string& csv_pa
   std::shared_ptr<const DemoTable> table = CachedFile(csv_path);
   auto it = table->find(subset);
   if (it == table->end() || it->second.empty()) {
-    throw util::InputError(util::Location{csv_path, 1, subset}, "no few-shot demonstrations for this AGIEval subset");
+    throw util::InputError(util::Location{csv_path, 1, subset},
+                           "no few-shot demonstrations for this AGIEval subset");
   }
   std::string out;
   int n = 0;
@@ -131,18 +142,22 @@ std::string AgievalFewShotPrompt(const Record& record, const std::string& csv_pa
     std::vector<std::string> options;
     auto opts = demo.context.find("options");
     if (opts != demo.context.end() && opts->is_array()) {
-      for (const auto& o : *opts) options.push_back(o.is_string() ? o.get<std::string>() : o.dump());
+      for (const auto& o : *opts)
+        options.push_back(o.is_string() ? o.get<std::string>() : o.dump());
     }
     const std::string passage = skip_passage ? "" : Str(demo.context, "passage");
-    const std::string answer = IsCloze(subset) ? Str(demo.context, "answer")
-                                               : LabelText(demo.context.value("label", nlohmann::json()));
+    const std::string answer = IsCloze(subset)
+                                   ? Str(demo.context, "answer")
+                                   : LabelText(demo.context.value("label", nlohmann::json()));
     out += ProblemInput(subset, n, passage, Str(demo.context, "question"), options) +
            ProblemOutput(subset, n, demo.explanation, answer) + "\n";
   }
   // The record's own options get back their "(A)" prefixes, as in the data files.
   std::vector<std::string> options;
-  for (size_t i = 0; i < record.choices.size(); ++i) options.push_back("(" + LetterFor(i) + ")" + record.choices[i]);
-  return out + ProblemInput(subset, n + 1, skip_passage ? "" : record.passage, record.question, options);
+  for (size_t i = 0; i < record.choices.size(); ++i)
+    options.push_back("(" + LetterFor(i) + ")" + record.choices[i]);
+  return out +
+         ProblemInput(subset, n + 1, skip_passage ? "" : record.passage, record.question, options);
 }
 
 }  // namespace tasks::loaders

@@ -9,11 +9,15 @@ std::string ChoiceZeroShotCot(const std::string& passage, const std::string& que
                               const std::vector<std::string>& choices, bool multi) {
   std::string letters;
   for (size_t i = 0; i < choices.size(); ++i) letters += (i ? ", " : "") + LetterFor(i);
-  std::string out = "Answer the following multiple choice question. Think step by step, then finish with a line "
-                    "of the form \"The answer is (X)\" where X is one of " + letters + ".";
+  std::string out =
+      "Answer the following multiple choice question. Think step by step, then finish with a line "
+      "of the form \"The answer is (X)\" where X is one of " +
+      letters + ".";
   if (multi) {
-    out += " More than one option may be correct: list every correct letter, for example \"The answer is "
-           "(A)(C)\".";
+    out +=
+        " More than one option may be correct: list every correct letter, for example \"The answer "
+        "is "
+        "(A)(C)\".";
   }
   out += "\n\n";
   if (!passage.empty()) out += "Passage: " + passage + "\n\n";

@@ -8,8 +8,8 @@
 
 namespace tasks::loaders {
 
-// `multi`: more than one option may be correct (AGIEval multi-answer); the answer line then lists every
-// correct letter, "The answer is (A)(C)".
+// `multi`: more than one option may be correct (AGIEval multi-answer); the answer line then lists
+// every correct letter, "The answer is (A)(C)".
 std::string ChoiceZeroShotCot(const std::string& passage, const std::string& question,
                               const std::vector<std::string>& choices, bool multi);
 

@@ -12,7 +12,8 @@ std::vector<CsvRow> ParseCsvRows(const std::string& text, const std::string& pat
   if (bad != text.size()) {
     long line = 1;
     for (size_t i = 0; i < bad; ++i) line += text[i] == '\n';
-    throw util::InputError(util::Location{path, line, ""}, "invalid UTF-8 at byte " + std::to_string(bad));
+    throw util::InputError(util::Location{path, line, ""},
+                           "invalid UTF-8 at byte " + std::to_string(bad));
   }
   size_t i = 0;
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
@@ -50,7 +51,8 @@ std::vector<CsvRow> ParseCsvRows(const std::string& text, const std::string& pat
         }
         // After the closing quote only a separator or a line end may follow.
         if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-          throw util::InputError(util::Location{path, line, ""}, "unexpected text after a closing quote");
+          throw util::InputError(util::Location{path, line, ""},
+                                 "unexpected text after a closing quote");
         }
       } else {
         while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
@@ -88,8 +90,8 @@ CsvTable CsvTable::Parse(const std::string& text, const std::string& path) {
   for (size_t r = 1; r < rows.size(); ++r) {
     if (rows[r].cells.size() != table.header_.size()) {
       throw util::InputError(util::Location{path, rows[r].line, ""},
-                             "row has " + std::to_string(rows[r].cells.size()) + " cells, header has " +
-                                 std::to_string(table.header_.size()));
+                             "row has " + std::to_string(rows[r].cells.size()) +
+                                 " cells, header has " + std::to_string(table.header_.size()));
     }
     table.rows_.push_back(std::move(rows[r]));
   }

@@ -16,8 +16,8 @@ struct CsvRow {
 class CsvTable {
  public:
   // Parses `path`. Throws util::InputError (file, line) for invalid UTF-8, an unterminated quoted
-  // field, a stray quote inside an unquoted field, text after a closing quote, an empty file, and rows
-  // whose cell count differs from the header's.
+  // field, a stray quote inside an unquoted field, text after a closing quote, an empty file, and
+  // rows whose cell count differs from the header's.
   static CsvTable Read(const std::string& path);
   // Parses text already in memory; `path` only names it in errors.
   static CsvTable Parse(const std::string& text, const std::string& path);
@@ -26,7 +26,8 @@ class CsvTable {
   const std::vector<std::string>& header() const { return header_; }
   const std::vector<CsvRow>& rows() const { return rows_; }  // data rows, header excluded
 
-  // Index of the column named `name`; throws util::InputError (file, line 1, field = name) when absent.
+  // Index of the column named `name`; throws util::InputError (file, line 1, field = name) when
+  // absent.
   size_t Column(const std::string& name) const;
   // -1 when absent.
   long FindColumn(const std::string& name) const;

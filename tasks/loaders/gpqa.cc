@@ -1,16 +1,15 @@
-// GPQA (Rein et al., 2023): the dataset.zip CSVs gpqa_diamond.csv / gpqa_main.csv / gpqa_extended.csv,
-// RFC 4180 with multi-line quoted cells. Columns are read by name, never by position: Question,
-// Correct Answer, Incorrect Answer 1..3 (required), Record ID (the id; the 0-based row index when the
-// column is absent), Subdomain and High-level domain (kept in extra). The variant comes from the file
-// name (gpqa_diamond -> diamond).
-// The correct answer always sits in its own column, so options are shuffled: the permutation is
-// util::SeededPermutation(4, LoadOptions.shuffle_seed, question with whitespace collapsed), so a record
-// gets the same letters in every load, in every mirror (main/extended mirrors normalised whitespace),
-// and different ones under another seed. choice_order[i] = the original option shown at position i
-// (0 = the correct answer, 1..3 = Incorrect Answer 1..3); gold = the letter where 0 landed.
-// Question and option texts are trimmed. gold_solution: the reference "The answer is (C).".
-// GPQA asks that its questions never appear in plain text online: nothing here or in the tests
-// contains one.
+// GPQA (Rein et al., 2023): the dataset.zip CSVs gpqa_diamond.csv / gpqa_main.csv /
+// gpqa_extended.csv, RFC 4180 with multi-line quoted cells. Columns are read by name, never by
+// position: Question, Correct Answer, Incorrect Answer 1..3 (required), Record ID (the id; the
+// 0-based row index when the column is absent), Subdomain and High-level domain (kept in extra).
+// The variant comes from the file name (gpqa_diamond -> diamond). The correct answer always sits in
+// its own column, so options are shuffled: the permutation is util::SeededPermutation(4,
+// LoadOptions.shuffle_seed, question with whitespace collapsed), so a record gets the same letters
+// in every load, in every mirror (main/extended mirrors normalised whitespace), and different ones
+// under another seed. choice_order[i] = the original option shown at position i (0 = the correct
+// answer, 1..3 = Incorrect Answer 1..3); gold = the letter where 0 landed. Question and option
+// texts are trimmed. gold_solution: the reference "The answer is (C).". GPQA asks that its
+// questions never appear in plain text online: nothing here or in the tests contains one.
 #include "harness/util/hashing.h"
 #include "harness/util/text.h"
 #include "tasks/loaders/choice_prompts.h"
@@ -29,8 +28,10 @@ class Gpqa : public TaskBase {
   std::string version() const override { return "1"; }
   std::vector<std::string> variants() const override { return {"diamond", "main", "extended"}; }
   std::string description() const override {
-    return "GPQA dataset.zip CSVs gpqa_{diamond,main,extended}.csv, columns by name (Question, Correct Answer, "
-           "Incorrect Answer 1-3, Record ID, Subdomain, High-level domain); options shuffled with a seeded, "
+    return "GPQA dataset.zip CSVs gpqa_{diamond,main,extended}.csv, columns by name (Question, "
+           "Correct Answer, "
+           "Incorrect Answer 1-3, Record ID, Subdomain, High-level domain); options shuffled with "
+           "a seeded, "
            "content-hashed permutation";
   }
   std::vector<std::string> templates() const override {
@@ -45,14 +46,16 @@ class Gpqa : public TaskBase {
         if (stem.find(v) != std::string::npos) variant = v;
       }
       if (variant.empty()) {
-        throw util::InputError(util::Location{options.path, 0, "variant"},
-                               "cannot infer the GPQA variant from the file name; set it (diamond, main, extended)");
+        throw util::InputError(
+            util::Location{options.path, 0, "variant"},
+            "cannot infer the GPQA variant from the file name; set it (diamond, main, extended)");
       }
     }
     CheckVariant(variant, variants(), name(), options.path);
 
     const CsvTable table = CsvTable::Read(options.path);
-    if (table.rows().empty()) throw util::InputError(util::Location{options.path, 0, ""}, "file holds no records");
+    if (table.rows().empty())
+      throw util::InputError(util::Location{options.path, 0, ""}, "file holds no records");
     const char* kAnswerColumns[] = {"Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
                                     "Incorrect Answer 3"};
     const size_t question_col = table.Column("Question");
@@ -67,7 +70,8 @@ class Gpqa : public TaskBase {
       const CsvRow& row = table.rows()[row_index];
       auto cell = [&](size_t col, const char* field) {
         std::string text = util::Trim(row.cells[col]);
-        if (text.empty()) throw util::InputError(util::Location{options.path, row.line, field}, "empty cell");
+        if (text.empty())
+          throw util::InputError(util::Location{options.path, row.line, field}, "empty cell");
         return text;
       };
       Record r;
@@ -76,10 +80,12 @@ class Gpqa : public TaskBase {
       r.kind = AnswerKind::kChoice;
       r.source = options.path + ":" + std::to_string(row.line);
       r.question = cell(question_col, "Question");
-      r.id = id_col >= 0 ? cell(static_cast<size_t>(id_col), "Record ID") : std::to_string(row_index);
+      r.id =
+          id_col >= 0 ? cell(static_cast<size_t>(id_col), "Record ID") : std::to_string(row_index);
       std::vector<std::string> original;
       for (size_t k = 0; k < 4; ++k) original.push_back(cell(answer_cols[k], kAnswerColumns[k]));
-      r.choice_order = util::SeededPermutation(4, options.shuffle_seed, util::CollapseWhitespace(r.question));
+      r.choice_order =
+          util::SeededPermutation(4, options.shuffle_seed, util::CollapseWhitespace(r.question));
       for (size_t i = 0; i < 4; ++i) {
         r.choices.push_back(original[r.choice_order[i]]);
         if (r.choice_order[i] == 0) r.gold = LetterFor(i);
@@ -94,15 +100,19 @@ class Gpqa : public TaskBase {
 
  protected:
   AnswerKind main_kind() const override { return AnswerKind::kChoice; }
-  std::string Render(const Record& record, const std::string& template_name, const PromptOptions&) const override {
+  std::string Render(const Record& record, const std::string& template_name,
+                     const PromptOptions&) const override {
     if (template_name == "simple-evals-v1") {
       // openai/simple-evals common.py QUERY_TEMPLATE_MULTICHOICE (eval_anchors.md 2.4).
       std::string out =
-          "Answer the following multiple choice question. The last line of your response should be of the "
-          "following format: 'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. Think step by step "
+          "Answer the following multiple choice question. The last line of your response should be "
+          "of the "
+          "following format: 'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. Think "
+          "step by step "
           "before answering.\n\n" +
           record.question + "\n";
-      for (size_t i = 0; i < record.choices.size(); ++i) out += "\n" + LetterFor(i) + ") " + record.choices[i];
+      for (size_t i = 0; i < record.choices.size(); ++i)
+        out += "\n" + LetterFor(i) + ") " + record.choices[i];
       return out;
     }
     if (template_name == "lm-eval-cot-v1") {

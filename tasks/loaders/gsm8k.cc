@@ -1,11 +1,14 @@
 // GSM8K (Cobbe et al., 2021). Layouts, detected per file from the first record:
-//   official  openai/grade-school-math test.jsonl / train.jsonl / test_socratic.jsonl: {question, answer}
+//   official  openai/grade-school-math test.jsonl / train.jsonl / test_socratic.jsonl: {question,
+//   answer}
 //             where answer is the worked solution ending "#### N"; id = 0-based line index.
-//   qwen      Qwen2.5-Math evaluation/data/gsm8k/test.jsonl: the official record plus `idx` (id = idx).
-//   reft      mwp_ReFT gsm8k_test_set.json, a JSON array of {item_id, question, answer_value}; id = item_id.
+//   qwen      Qwen2.5-Math evaluation/data/gsm8k/test.jsonl: the official record plus `idx` (id =
+//   idx). reft      mwp_ReFT gsm8k_test_set.json, a JSON array of {item_id, question,
+//   answer_value}; id = item_id.
 // Gold = the number after the last "####", commas removed and canonicalised by NormalizeNumber
-// ("1,450,000" -> "1450000"). gold_solution = the official worked solution (its "#### N" is a marked
-// final answer); ReFT records carry none, so they get the reference completion "The answer is N.".
+// ("1,450,000" -> "1450000"). gold_solution = the official worked solution (its "#### N" is a
+// marked final answer); ReFT records carry none, so they get the reference completion "The answer
+// is N.".
 #include "harness/util/json_io.h"
 #include "harness/util/text.h"
 #include "tasks/loaders/families.h"
@@ -24,16 +27,22 @@ class Gsm8k : public TaskBase {
   std::string version() const override { return "1"; }
   std::vector<std::string> variants() const override { return {"main", "socratic"}; }
   std::string description() const override {
-    return "openai/grade-school-math test/train/test_socratic jsonl ({question, answer '... #### N'}); "
-           "Qwen2.5-Math gsm8k/test.jsonl (+idx); mwp_ReFT gsm8k_test_set.json ({item_id, question, "
+    return "openai/grade-school-math test/train/test_socratic jsonl ({question, answer '... #### "
+           "N'}); "
+           "Qwen2.5-Math gsm8k/test.jsonl (+idx); mwp_ReFT gsm8k_test_set.json ({item_id, "
+           "question, "
            "answer_value})";
   }
-  std::vector<std::string> templates() const override { return {"zeroshot-cot-v1", "fewshot-cot-8-v1"}; }
+  std::vector<std::string> templates() const override {
+    return {"zeroshot-cot-v1", "fewshot-cot-8-v1"};
+  }
 
   std::vector<Record> Load(const LoadOptions& options) const override {
     std::string variant = options.variant;
     if (variant.empty()) {
-      variant = util::ToLower(FileStem(options.path)).find("socratic") != std::string::npos ? "socratic" : "main";
+      variant = util::ToLower(FileStem(options.path)).find("socratic") != std::string::npos
+                    ? "socratic"
+                    : "main";
     }
     CheckVariant(variant, variants(), name(), options.path);
 

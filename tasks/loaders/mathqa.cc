@@ -1,20 +1,24 @@
 // MathQA (Amini et al., 2019): multiple choice with 5 options. Layouts, detected per file:
-//   original   ongzexuan/mathqa-evaluation test.json / challenge_test.json, a JSON array of the original
-//              7 fields {Problem, Rationale, options, correct, annotated_formula, linear_formula, category};
-//              test.json adds `processed_options` (kept in extra). A sibling "<name>_broken.txt"
-//              (test.json -> test_broken.txt, challenge_test.json -> challenge_broken.txt) lists 0-based
-//              indices of records the dataset marks broken; they load with Record::broken = true.
+//   original   ongzexuan/mathqa-evaluation test.json / challenge_test.json, a JSON array of the
+//   original
+//              7 fields {Problem, Rationale, options, correct, annotated_formula, linear_formula,
+//              category}; test.json adds `processed_options` (kept in extra). A sibling
+//              "<name>_broken.txt" (test.json -> test_broken.txt, challenge_test.json ->
+//              challenge_broken.txt) lists 0-based indices of records the dataset marks broken;
+//              they load with Record::broken = true.
 //   harness    math-evaluation-harness test.jsonl (1000-item subset): {problem, rationale, options,
 //              correct, annotated_formula, linear_formula, type}; 16 records store `options` as a
 //              Python-list string "['a ) 1', ...]", parsed as a literal (never eval'd).
-//   reft       mwp_ReFT mathqa_test_set.json {item_id, question (problem + "\n" + options), answer_value
-//              "a"} and mathqa-numeric_test_set.json {item_id, question, answer_value "38.0"} (kNumeric).
-// Letter case: the datasets write options and golds in lowercase ("a ) 38", correct "a"); records use
-// uppercase (gold "A", choices shown as "(A) 38"), the convention of every other MC task here.
+//   reft       mwp_ReFT mathqa_test_set.json {item_id, question (problem + "\n" + options),
+//   answer_value
+//              "a"} and mathqa-numeric_test_set.json {item_id, question, answer_value "38.0"}
+//              (kNumeric).
+// Letter case: the datasets write options and golds in lowercase ("a ) 38", correct "a"); records
+// use uppercase (gold "A", choices shown as "(A) 38"), the convention of every other MC task here.
 // Extraction accepts MathQA's lowercase "c )" style as well.
 // ids: item_id for ReFT files, else the 0-based index in the file.
-// gold_solution: the rationales end in free-form "answer : c" text that is not reliably marked, so every
-// record gets the reference "The answer is (C)." ("The answer is 38." for numeric records).
+// gold_solution: the rationales end in free-form "answer : c" text that is not reliably marked, so
+// every record gets the reference "The answer is (C)." ("The answer is 38." for numeric records).
 #include <re2/re2.h>
 
 #include <cctype>
@@ -74,8 +78,9 @@ std::vector<std::string> ParseOptions(const std::string& text, const util::Locat
       R"((?s)^\s*[aA]\s*\)(.*?),\s*[bB]\s*\)(.*?),\s*[cC]\s*\)(.*?),\s*[dD]\s*\)(.*?),\s*[eE]\s*\)(.*)$)");
   std::string a, b, c, d, e;
   if (!RE2::FullMatch(trimmed, kOptions, &a, &b, &c, &d, &e)) {
-    throw util::InputError(where, "expected 5 options \"a ) .. , b ) .. , c ) .. , d ) .. , e ) ..\", got '" +
-                                      trimmed + "'");
+    throw util::InputError(
+        where,
+        "expected 5 options \"a ) .. , b ) .. , c ) .. , d ) .. , e ) ..\", got '" + trimmed + "'");
   }
   for (const std::string* o : {&a, &b, &c, &d, &e}) options.push_back(CleanOption(*o));
   return options;
@@ -93,7 +98,8 @@ std::string GoldLetter(const std::string& correct, const util::Location& where) 
 std::set<long> BrokenIndices(const std::string& path, size_t record_count) {
   std::string stem = FileStem(path);
   if (util::EndsWith(stem, "_test")) stem = stem.substr(0, stem.size() - 5);
-  const std::string list = (std::filesystem::path(path).parent_path() / (stem + "_broken.txt")).string();
+  const std::string list =
+      (std::filesystem::path(path).parent_path() / (stem + "_broken.txt")).string();
   std::set<long> out;
   if (!util::FileExists(list)) return out;
   const std::vector<std::string> lines = util::Split(util::ReadFile(list), '\n');
@@ -104,8 +110,8 @@ std::set<long> BrokenIndices(const std::string& path, size_t record_count) {
     for (char ch : token) digits = digits && ch >= '0' && ch <= '9';
     if (!digits || token.size() > 9 || std::stol(token) >= static_cast<long>(record_count)) {
       throw util::InputError(util::Location{list, static_cast<long>(i + 1), ""},
-                             "expected a 0-based record index below " + std::to_string(record_count) + ", got '" +
-                                 token + "'");
+                             "expected a 0-based record index below " +
+                                 std::to_string(record_count) + ", got '" + token + "'");
     }
     out.insert(std::stol(token));
   }
@@ -123,8 +129,10 @@ class Mathqa : public TaskBase {
   std::vector<std::string> variants() const override { return {"test", "challenge", "numeric"}; }
   std::string description() const override {
     return "MathQA JSON arrays (Problem, Rationale, options 'a ) .. , b ) ..', correct; test.json "
-           "processed_options; *_broken.txt), math-evaluation-harness test.jsonl (renamed keys, list-style "
-           "options), mwp_ReFT mathqa_test_set.json (MCQ) and mathqa-numeric_test_set.json (numeric)";
+           "processed_options; *_broken.txt), math-evaluation-harness test.jsonl (renamed keys, "
+           "list-style "
+           "options), mwp_ReFT mathqa_test_set.json (MCQ) and mathqa-numeric_test_set.json "
+           "(numeric)";
   }
   std::vector<std::string> templates() const override { return {"zeroshot-cot-v1"}; }
 
@@ -134,23 +142,29 @@ class Mathqa : public TaskBase {
     const bool reft = IsReftLayout(first);
     bool numeric = false;
     if (reft) {
-      const std::string v = util::RequireScalarAsString(first, "answer_value", sources.front().where);
-      numeric = !(util::Trim(v).size() == 1 && std::isalpha(static_cast<unsigned char>(util::Trim(v)[0])));
+      const std::string v =
+          util::RequireScalarAsString(first, "answer_value", sources.front().where);
+      numeric = !(util::Trim(v).size() == 1 &&
+                  std::isalpha(static_cast<unsigned char>(util::Trim(v)[0])));
     }
     const bool original = first.contains("Problem");
     std::string variant = options.variant;
     if (variant.empty()) {
-      variant = numeric ? "numeric"
-                        : (util::ToLower(FileStem(options.path)).find("challenge") != std::string::npos ? "challenge"
-                                                                                                       : "test");
+      variant = numeric
+                    ? "numeric"
+                    : (util::ToLower(FileStem(options.path)).find("challenge") != std::string::npos
+                           ? "challenge"
+                           : "test");
     }
     CheckVariant(variant, variants(), name(), options.path);
     if ((variant == "numeric") != numeric) {
-      throw util::InputError(util::Location{options.path, 0, "variant"},
-                             numeric ? "this file holds numeric answers (mathqa-numeric); its variant is 'numeric'"
-                                     : "variant 'numeric' needs the ReFT mathqa-numeric file");
+      throw util::InputError(
+          util::Location{options.path, 0, "variant"},
+          numeric ? "this file holds numeric answers (mathqa-numeric); its variant is 'numeric'"
+                  : "variant 'numeric' needs the ReFT mathqa-numeric file");
     }
-    const std::set<long> broken = original ? BrokenIndices(options.path, sources.size()) : std::set<long>{};
+    const std::set<long> broken =
+        original ? BrokenIndices(options.path, sources.size()) : std::set<long>{};
 
     std::vector<Record> records;
     records.reserve(sources.size());
@@ -169,7 +183,8 @@ class Mathqa : public TaskBase {
         } else {
           const size_t nl = r.question.rfind('\n');
           if (nl == std::string::npos) {
-            throw util::InputError(At(s, "question"), "expected the options on the question's last line");
+            throw util::InputError(At(s, "question"),
+                                   "expected the options on the question's last line");
           }
           r.choices = ParseOptions(r.question.substr(nl + 1), At(s, "question"));
           r.question = util::Trim(r.question.substr(0, nl));
@@ -183,7 +198,8 @@ class Mathqa : public TaskBase {
         r.question = util::Trim(util::RequireString(s.value, problem, s.where));
         const nlohmann::json& opts = util::RequireField(s.value, "options", s.where);
         if (!opts.is_string()) {
-          throw util::InputError(At(s, "options"), "expected a string, got " + util::JsonTypeName(opts));
+          throw util::InputError(At(s, "options"),
+                                 "expected a string, got " + util::JsonTypeName(opts));
         }
         r.choices = ParseOptions(opts.get<std::string>(), At(s, "options"));
         r.kind = AnswerKind::kChoice;
@@ -192,7 +208,8 @@ class Mathqa : public TaskBase {
         KeepString(s, "annotated_formula", r, "annotated_formula");
         KeepString(s, "linear_formula", r, "linear_formula");
         KeepString(s, original ? "category" : "type", r, "category");
-        if (Has(s.value, "processed_options")) r.extra["processed_options"] = s.value["processed_options"];
+        if (Has(s.value, "processed_options"))
+          r.extra["processed_options"] = s.value["processed_options"];
       }
       if (r.kind == AnswerKind::kChoice) {
         for (int i = 0; i < 5; ++i) r.choice_order.push_back(i);
@@ -205,7 +222,8 @@ class Mathqa : public TaskBase {
 
  protected:
   AnswerKind main_kind() const override { return AnswerKind::kChoice; }
-  std::string Render(const Record& record, const std::string&, const PromptOptions&) const override {
+  std::string Render(const Record& record, const std::string&,
+                     const PromptOptions&) const override {
     if (record.kind == AnswerKind::kNumeric) return NumericZeroShotCot(record.question);
     return ChoiceZeroShotCot("", record.question, record.choices, false);
   }

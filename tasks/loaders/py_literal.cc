@@ -21,11 +21,13 @@ class Parser {
 
  private:
   [[noreturn]] void Fail(const std::string& what) const {
-    throw util::InputError(where_, "invalid Python literal at offset " + std::to_string(pos_) + ": " + what);
+    throw util::InputError(
+        where_, "invalid Python literal at offset " + std::to_string(pos_) + ": " + what);
   }
 
   void SkipSpace() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -43,7 +45,8 @@ class Parser {
     const std::string w(word);
     if (s_.compare(pos_, w.size(), w) != 0) return false;
     const size_t end = pos_ + w.size();
-    if (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) return false;
+    if (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_'))
+      return false;
     pos_ = end;
     return true;
   }
@@ -60,7 +63,8 @@ class Parser {
     if (ConsumeWord("None")) return nullptr;
     if (ConsumeWord("True")) return true;
     if (ConsumeWord("False")) return false;
-    if (c == '-' || c == '+' || c == '.' || std::isdigit(static_cast<unsigned char>(c))) return ParseNumber();
+    if (c == '-' || c == '+' || c == '.' || std::isdigit(static_cast<unsigned char>(c)))
+      return ParseNumber();
     Fail(std::string("unsupported token starting with '") + c + "'");
   }
 
@@ -137,10 +141,14 @@ class Parser {
     for (int k = 0; k < digits; ++k) {
       const char h = s_[pos_++];
       value <<= 4;
-      if (h >= '0' && h <= '9') value |= h - '0';
-      else if (h >= 'a' && h <= 'f') value |= h - 'a' + 10;
-      else if (h >= 'A' && h <= 'F') value |= h - 'A' + 10;
-      else Fail("bad hex digit in escape");
+      if (h >= '0' && h <= '9')
+        value |= h - '0';
+      else if (h >= 'a' && h <= 'f')
+        value |= h - 'a' + 10;
+      else if (h >= 'A' && h <= 'F')
+        value |= h - 'A' + 10;
+      else
+        Fail("bad hex digit in escape");
     }
     return value;
   }
@@ -162,21 +170,50 @@ class Parser {
       if (pos_ >= s_.size()) Fail("unterminated escape");
       const char e = s_[pos_++];
       switch (e) {
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case '0': out += '\0'; break;
-        case '\n': break;  // escaped line break continues the literal
-        case 'x': AppendUtf8(out, ParseHex(2)); break;
-        case 'u': AppendUtf8(out, ParseHex(4)); break;
-        case 'U': AppendUtf8(out, ParseHex(8)); break;
+        case '\\':
+          out += '\\';
+          break;
+        case '\'':
+          out += '\'';
+          break;
+        case '"':
+          out += '"';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'a':
+          out += '\a';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case '0':
+          out += '\0';
+          break;
+        case '\n':
+          break;  // escaped line break continues the literal
+        case 'x':
+          AppendUtf8(out, ParseHex(2));
+          break;
+        case 'u':
+          AppendUtf8(out, ParseHex(4));
+          break;
+        case 'U':
+          AppendUtf8(out, ParseHex(8));
+          break;
         default:
           // Python keeps unknown escapes verbatim ("\d" stays backslash-d); so do we.
           out += '\\';
@@ -196,7 +233,8 @@ class Parser {
       } else if (c == '.' || c == 'e' || c == 'E') {
         is_float = true;
         ++pos_;
-        if ((c == 'e' || c == 'E') && pos_ < s_.size() && (s_[pos_] == '-' || s_[pos_] == '+')) ++pos_;
+        if ((c == 'e' || c == 'E') && pos_ < s_.size() && (s_[pos_] == '-' || s_[pos_] == '+'))
+          ++pos_;
       } else {
         break;
       }

@@ -1,11 +1,10 @@
-// A parser for Python literals (what repr() prints for dicts, lists, tuples, strings, numbers, None,
-// True, False) into JSON, so that data stored as Python reprs never has to be eval'd. Used for
-// MathQA's list-style `options` strings and AGIEval's few_shot_prompts.csv cells.
+// A parser for Python literals (what repr() prints for dicts, lists, tuples, strings, numbers,
+// None, True, False) into JSON, so that data stored as Python reprs never has to be eval'd. Used
+// for MathQA's list-style `options` strings and AGIEval's few_shot_prompts.csv cells.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "harness/util/error.h"
 

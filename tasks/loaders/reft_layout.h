@@ -10,11 +10,12 @@ namespace tasks::loaders {
 bool IsReftLayout(const nlohmann::json& first_record);
 
 // Fills id (item_id), question, and, when present, extra["answer_cot"] (the ReFT chain of thought,
-// kept for training; it ends "Therefore, the answer is <N>." which is not a marked answer we score).
-// Returns answer_value (string or number, as text) for the caller to canonicalise.
+// kept for training; it ends "Therefore, the answer is <N>." which is not a marked answer we
+// score). Returns answer_value (string or number, as text) for the caller to canonicalise.
 std::string ReadReftRecord(const SourceRecord& source, Record& record);
 
 // A numeric gold: NormalizeNumber(text), or util::InputError naming `field`.
-std::string CanonicalNumber(const std::string& text, const SourceRecord& source, const std::string& field);
+std::string CanonicalNumber(const std::string& text, const SourceRecord& source,
+                            const std::string& field);
 
 }  // namespace tasks::loaders

@@ -68,7 +68,8 @@ std::vector<SourceRecord> ReadRecords(const std::string& path) {
                            "invalid UTF-8 at byte " + std::to_string(bad));
   }
   const size_t first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) throw util::InputError(util::Location{path, 0, ""}, "file is empty");
+  if (first == std::string::npos)
+    throw util::InputError(util::Location{path, 0, ""}, "file is empty");
 
   std::vector<SourceRecord> records;
   if (text[first] == '[') {
@@ -116,8 +117,8 @@ util::Location At(const SourceRecord& record, const std::string& field) {
 
 void RequireObject(const SourceRecord& record) {
   if (!record.value.is_object()) {
-    throw util::InputError(record.where,
-                           "expected a JSON object per record, got " + util::JsonTypeName(record.value));
+    throw util::InputError(
+        record.where, "expected a JSON object per record, got " + util::JsonTypeName(record.value));
   }
 }
 

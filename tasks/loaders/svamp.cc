@@ -1,15 +1,18 @@
 // SVAMP (Patel et al., 2021). Layouts, detected per file from the first record:
-//   official  arkilpatel/SVAMP SVAMP.json: a JSON array of {ID, Body, Question, Equation, Answer, Type};
+//   official  arkilpatel/SVAMP SVAMP.json: a JSON array of {ID, Body, Question, Equation, Answer,
+//   Type};
 //             id = ID ("chal-1"), Answer is a float (all integral: 51.0 -> gold "51").
-//   qwen      Qwen2.5-Math evaluation/data/svamp/test.jsonl: the same fields plus `idx`. The dataset's own
+//   qwen      Qwen2.5-Math evaluation/data/svamp/test.jsonl: the same fields plus `idx`. The
+//   dataset's own
 //             ID is kept as the id (not idx), so both layouts give the same ids.
-//   reft      mwp_ReFT svamp_test_set.json / svamp_nl.json / svamp_python_sdp.json: {item_id, question,
+//   reft      mwp_ReFT svamp_test_set.json / svamp_nl.json / svamp_python_sdp.json: {item_id,
+//   question,
 //             answer_value "14.0"[, answer_cot]}; the question is already assembled; id = item_id.
-// Question assembly (official and qwen): Body, plus "." when it does not already end in '.', '?' or '!',
-// then " " + Question. This is Qwen2.5-Math's parse_question rule (it only tests for '.'; the extra '?'
-// and '!' avoid "?." and never change a SVAMP body, none of which ends in either). OpenCompass instead
-// joins Body + " " + Question without adding a period.
-// gold_solution: SVAMP has no worked solution, so every record gets "The answer is N.".
+// Question assembly (official and qwen): Body, plus "." when it does not already end in '.', '?' or
+// '!', then " " + Question. This is Qwen2.5-Math's parse_question rule (it only tests for '.'; the
+// extra '?' and '!' avoid "?." and never change a SVAMP body, none of which ends in either).
+// OpenCompass instead joins Body + " " + Question without adding a period. gold_solution: SVAMP has
+// no worked solution, so every record gets "The answer is N.".
 #include "harness/util/json_io.h"
 #include "harness/util/text.h"
 #include "tasks/loaders/families.h"
@@ -37,7 +40,9 @@ class Svamp : public TaskBase {
     return "arkilpatel/SVAMP SVAMP.json (JSON array; Body + Question, float Answer); Qwen2.5-Math "
            "svamp/test.jsonl; mwp_ReFT svamp_test_set.json / svamp_nl.json / svamp_python_sdp.json";
   }
-  std::vector<std::string> templates() const override { return {"zeroshot-cot-v1", "fewshot-cot-8-v1"}; }
+  std::vector<std::string> templates() const override {
+    return {"zeroshot-cot-v1", "fewshot-cot-8-v1"};
+  }
 
   std::vector<Record> Load(const LoadOptions& options) const override {
     const std::string variant = options.variant.empty() ? "main" : options.variant;
@@ -59,7 +64,8 @@ class Svamp : public TaskBase {
         r.question = AssembleQuestion(util::RequireString(s.value, "Body", s.where),
                                       util::RequireString(s.value, "Question", s.where));
         util::RequireNumber(s.value, "Answer", s.where);
-        r.gold = CanonicalNumber(util::RequireScalarAsString(s.value, "Answer", s.where), s, "Answer");
+        r.gold =
+            CanonicalNumber(util::RequireScalarAsString(s.value, "Answer", s.where), s, "Answer");
         if (auto eq = util::OptionalString(s.value, "Equation", s.where)) r.extra["equation"] = *eq;
         if (auto type = util::OptionalString(s.value, "Type", s.where)) r.extra["type"] = *type;
       }

@@ -42,8 +42,8 @@ std::string ResolveTemplate(const std::string& requested, const std::vector<std:
   throw util::InputError(util::Location{"", 0, "template"}, message + "; known templates: " + list);
 }
 
-void CheckVariant(const std::string& variant, const std::vector<std::string>& known, const std::string& task,
-                  const std::string& path) {
+void CheckVariant(const std::string& variant, const std::vector<std::string>& known,
+                  const std::string& task, const std::string& path) {
   for (const auto& k : known) {
     if (k == variant) return;
   }
@@ -74,6 +74,8 @@ std::string ReferenceChoice(const std::string& letters) {
   return out + ".";
 }
 
-std::string ReferenceBoxed(const std::string& gold) { return "The final answer is \\boxed{" + gold + "}."; }
+std::string ReferenceBoxed(const std::string& gold) {
+  return "The final answer is \\boxed{" + gold + "}.";
+}
 
 }  // namespace tasks::loaders

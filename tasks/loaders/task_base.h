@@ -17,7 +17,8 @@ class TaskBase : public Task {
   ExtractedAnswer Extract(const std::string& completion, const Record& record,
                           const std::string& preset) const override;
   bool IsCorrect(const ExtractedAnswer& answer, const Record& record) const override;
-  // Resolves the template name ("" = default, unknown = InputError with did-you-mean), then Render().
+  // Resolves the template name ("" = default, unknown = InputError with did-you-mean), then
+  // Render().
   std::string RenderPrompt(const Record& record, const PromptOptions& options) const override;
 
  protected:
@@ -31,8 +32,8 @@ std::string ResolveTemplate(const std::string& requested, const std::vector<std:
                             const std::string& task);
 
 // Checks an explicitly requested variant against the task's list (InputError with did-you-mean).
-void CheckVariant(const std::string& variant, const std::vector<std::string>& known, const std::string& task,
-                  const std::string& path);
+void CheckVariant(const std::string& variant, const std::vector<std::string>& known,
+                  const std::string& task, const std::string& path);
 
 // "A".."Z" for 0..25.
 std::string LetterFor(size_t index);
@@ -41,8 +42,9 @@ std::string ParenthesisedChoices(const std::vector<std::string>& choices);
 
 // Reference completions that the default extraction must read back as the gold (the "gold solution"
 // for records whose dataset carries no worked solution with a marked final answer).
-std::string ReferenceNumeric(const std::string& gold);      // "The answer is 18."
-std::string ReferenceChoice(const std::string& letters);    // "The answer is (B)." / "The answer is (A)(D)."
-std::string ReferenceBoxed(const std::string& gold);        // "The final answer is \\boxed{25}."
+std::string ReferenceNumeric(const std::string& gold);  // "The answer is 18."
+std::string ReferenceChoice(
+    const std::string& letters);  // "The answer is (B)." / "The answer is (A)(D)."
+std::string ReferenceBoxed(const std::string& gold);  // "The final answer is \\boxed{25}."
 
 }  // namespace tasks::loaders

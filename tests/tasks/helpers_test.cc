@@ -20,7 +20,8 @@ TEST(ReadRecords, JsonLinesSkipsBlankLinesAndKeepsLineNumbers) {
 }
 
 TEST(ReadRecords, JsonArrayRecordsCarryTheLineTheyStartOn) {
-  const std::string path = Scratch("src/a.json", "[\n  {\"x\": \"a ] , {\"},\n\n  {\"x\": [1, {\"y\": 2}]}\n]\n");
+  const std::string path =
+      Scratch("src/a.json", "[\n  {\"x\": \"a ] , {\"},\n\n  {\"x\": [1, {\"y\": 2}]}\n]\n");
   auto records = tasks::loaders::ReadRecords(path);
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].where.line, 2);
@@ -43,12 +44,14 @@ TEST(ReadRecords, Errors) {
   const std::string scalar = Scratch("src/scalar.jsonl", "{\"x\": 1}\n42\n");
   ExpectInputError([&] { tasks::loaders::ReadRecords(scalar); }, scalar, 2, "", "JSON object");
   const std::string empty_array = Scratch("src/empty_array.json", "[]");
-  ExpectInputError([&] { tasks::loaders::ReadRecords(empty_array); }, empty_array, 0, "", "no records");
+  ExpectInputError([&] { tasks::loaders::ReadRecords(empty_array); }, empty_array, 0, "",
+                   "no records");
 }
 
 TEST(Csv, QuotedCellsHoldCommasQuotesAndLineBreaks) {
   auto table = tasks::loaders::CsvTable::Parse(
-      "id,text,note\r\n1,\"a, b\",x\r\n2,\"line one\nline \"\"two\"\"\",\r\n3,plain,\"\"\n", "mem.csv");
+      "id,text,note\r\n1,\"a, b\",x\r\n2,\"line one\nline \"\"two\"\"\",\r\n3,plain,\"\"\n",
+      "mem.csv");
   ASSERT_EQ(table.rows().size(), 3u);
   EXPECT_EQ(table.rows()[0].cells[1], "a, b");
   EXPECT_EQ(table.rows()[1].cells[1], "line one\nline \"two\"");
@@ -72,11 +75,12 @@ TEST(Csv, Errors) {
                    "unterminated");
   ExpectInputError([] { CsvTable::Parse("a,b\n1,2,3\n", "m.csv"); }, "m.csv", 2, "", "3 cells");
   ExpectInputError([] { CsvTable::Parse("a,b\n1,x\"y\n", "m.csv"); }, "m.csv", 2, "", "quote");
-  ExpectInputError([] { CsvTable::Parse("a,b\n1,\"x\"y\n", "m.csv"); }, "m.csv", 2, "", "closing quote");
+  ExpectInputError([] { CsvTable::Parse("a,b\n1,\"x\"y\n", "m.csv"); }, "m.csv", 2, "",
+                   "closing quote");
   ExpectInputError([] { CsvTable::Parse("", "m.csv"); }, "m.csv", 0, "", "empty");
   ExpectInputError([] { CsvTable::Parse("a,b\n\xff,1\n", "m.csv"); }, "m.csv", 2, "", "UTF-8");
-  ExpectInputError([] { CsvTable::Parse("a,b\n1,2\n", "m.csv").Column("Question"); }, "m.csv", 1, "Question",
-                   "missing required column");
+  ExpectInputError([] { CsvTable::Parse("a,b\n1,2\n", "m.csv").Column("Question"); }, "m.csv", 1,
+                   "Question", "missing required column");
 }
 
 TEST(PythonLiteral, ReprsOfDictsListsAndStrings) {
@@ -98,9 +102,10 @@ TEST(PythonLiteral, ReprsOfDictsListsAndStrings) {
 
 TEST(PythonLiteral, NeverEvaluatesAnything) {
   const util::Location where{"f.csv", 3, "options"};
-  for (const char* text : {"__import__('os')", "['a', b]", "{1, 2}", "['a'", "'unterminated", "[1] x"}) {
-    ExpectInputError([&] { tasks::loaders::ParsePythonLiteral(text, where); }, "f.csv", 3, "options",
-                     "Python literal");
+  for (const char* text :
+       {"__import__('os')", "['a', b]", "{1, 2}", "['a'", "'unterminated", "[1] x"}) {
+    ExpectInputError([&] { tasks::loaders::ParsePythonLiteral(text, where); }, "f.csv", 3,
+                     "options", "Python literal");
   }
 }
 

@@ -1,5 +1,6 @@
 // LiveCodeBench loader on the project's own fixtures: the record layout the sandbox grader reads,
-// JSON-string tests, functional vs stdin problems, every filter, the QwQ prompt-only file, and bad input.
+// JSON-string tests, functional vs stdin problems, every filter, the QwQ prompt-only file, and bad
+// input.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -13,7 +14,8 @@ using tasks_test::ExpectInputError;
 using tasks_test::Fixture;
 using tasks_test::Scratch;
 
-std::vector<tasks::Record> LoadLcb(const nlohmann::json& filters, const std::string& path = Fixture("livecodebench/lcb.jsonl")) {
+std::vector<tasks::Record> LoadLcb(const nlohmann::json& filters,
+                                   const std::string& path = Fixture("livecodebench/lcb.jsonl")) {
   tasks::LoadOptions options;
   options.path = path;
   options.filters = filters;
@@ -29,8 +31,9 @@ std::vector<std::string> Ids(const std::vector<tasks::Record>& records) {
 TEST(LiveCodeBench, RecordLayoutForTheSandboxGrader) {
   auto records = LoadLcb(nlohmann::json::object());
   ASSERT_EQ(records.size(), 5u);
-  const std::set<std::string> keys = {"public_tests", "private_tests", "func_name", "platform", "difficulty",
-                                      "contest_date", "contest_id", "starter_code", "question_title"};
+  const std::set<std::string> keys = {"public_tests", "private_tests", "func_name",
+                                      "platform",     "difficulty",    "contest_date",
+                                      "contest_id",   "starter_code",  "question_title"};
   for (const auto& r : records) {
     std::set<std::string> got;
     for (auto it = r.extra.begin(); it != r.extra.end(); ++it) got.insert(it.key());
@@ -79,19 +82,23 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         FilterCase{R"({})", {"abc900_a", "9001", "1999_C", "abc311_c", "9002"}},
         FilterCase{R"({"release": "release_v1"})", {"abc900_a", "9001", "abc311_c", "9002"}},
-        FilterCase{R"({"release": "release_v2"})", {"abc900_a", "9001", "1999_C", "abc311_c", "9002"}},
+        FilterCase{R"({"release": "release_v2"})",
+                   {"abc900_a", "9001", "1999_C", "abc311_c", "9002"}},
         FilterCase{R"({"start_date": "2023-07-22"})", {"9001", "1999_C", "abc311_c", "9002"}},
         FilterCase{R"({"end_date": "2023-09-01"})", {"abc900_a", "9001", "abc311_c"}},
-        FilterCase{R"({"start_date": "2023-07-01", "end_date": "2023-12-31"})", {"9001", "abc311_c", "9002"}},
+        FilterCase{R"({"start_date": "2023-07-01", "end_date": "2023-12-31"})",
+                   {"9001", "abc311_c", "9002"}},
         FilterCase{R"({"platform": "leetcode"})", {"9001", "9002"}},
-        FilterCase{R"({"platform": ["atcoder", "codeforces"]})", {"abc900_a", "1999_C", "abc311_c"}},
+        FilterCase{R"({"platform": ["atcoder", "codeforces"]})",
+                   {"abc900_a", "1999_C", "abc311_c"}},
         FilterCase{R"({"difficulty": "easy"})", {"abc900_a", "9002"}},
         FilterCase{R"({"difficulty": ["medium", "hard"], "platform": "atcoder"})", {"abc311_c"}},
         // "errata" matches AtCoder ids and LeetCode title slugs (find-the-peaks is 9002).
         FilterCase{R"({"exclude": ["errata"]})", {"abc900_a", "9001", "1999_C"}},
         FilterCase{R"({"exclude": "errata"})", {"abc900_a", "9001", "1999_C"}},
         FilterCase{R"({"exclude": ["9001", "abc900_a"]})", {"1999_C", "abc311_c", "9002"}},
-        FilterCase{R"({"release": "release_v1", "exclude": ["errata"], "platform": "leetcode"})", {"9001"}}));
+        FilterCase{R"({"release": "release_v1", "exclude": ["errata"], "platform": "leetcode"})",
+                   {"9001"}}));
 
 TEST(LiveCodeBench, ReleaseSetsTheVariant) {
   auto records = LoadLcb(nlohmann::json::parse(R"({"release": "release_v1"})"));
@@ -112,21 +119,23 @@ void PrintTo(const BadFilter& c, std::ostream* os) { *os << tasks_test::Slug(c.f
 class LcbBadFilters : public ::testing::TestWithParam<BadFilter> {};
 
 TEST_P(LcbBadFilters, AreInputErrors) {
-  ExpectInputError([&] { LoadLcb(nlohmann::json::parse(GetParam().filters)); }, "", 0, GetParam().field,
-                   GetParam().needle);
+  ExpectInputError([&] { LoadLcb(nlohmann::json::parse(GetParam().filters)); }, "", 0,
+                   GetParam().field, GetParam().needle);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Bad, LcbBadFilters,
-    ::testing::Values(BadFilter{R"({"releas": "release_v1"})", "filters.releas", "unknown filter 'releas' (did you mean 'release'"},
-                      BadFilter{R"({"release": "release_v9"})", "filters.release", "did you mean 'release_v1'"},
-                      BadFilter{R"({"release": 1})", "filters.release", "expected a string"},
-                      BadFilter{R"({"start_date": "2023/01/01"})", "filters.start_date", "YYYY-MM-DD"},
-                      BadFilter{R"({"end_date": "2023-13-01"})", "filters.end_date", "YYYY-MM-DD"},
-                      BadFilter{R"({"platform": "topcoder"})", "filters.platform", "unknown platform"},
-                      BadFilter{R"({"difficulty": ["easy", 2]})", "filters.difficulty", "expected strings"},
-                      BadFilter{R"({"exclude": 5})", "filters.exclude", "list of strings"},
-                      BadFilter{R"(["release_v1"])", "filters", "expected an object"}));
+    ::testing::Values(
+        BadFilter{R"({"releas": "release_v1"})", "filters.releas",
+                  "unknown filter 'releas' (did you mean 'release'"},
+        BadFilter{R"({"release": "release_v9"})", "filters.release", "did you mean 'release_v1'"},
+        BadFilter{R"({"release": 1})", "filters.release", "expected a string"},
+        BadFilter{R"({"start_date": "2023/01/01"})", "filters.start_date", "YYYY-MM-DD"},
+        BadFilter{R"({"end_date": "2023-13-01"})", "filters.end_date", "YYYY-MM-DD"},
+        BadFilter{R"({"platform": "topcoder"})", "filters.platform", "unknown platform"},
+        BadFilter{R"({"difficulty": ["easy", 2]})", "filters.difficulty", "expected strings"},
+        BadFilter{R"({"exclude": 5})", "filters.exclude", "list of strings"},
+        BadFilter{R"(["release_v1"])", "filters", "expected an object"}));
 
 TEST(LiveCodeBench, PromptFollowsLcbStructure) {
   const tasks::Task& task = tasks::FindTask("livecodebench");
@@ -134,13 +143,15 @@ TEST(LiveCodeBench, PromptFollowsLcbStructure) {
   auto records = LoadLcb(nlohmann::json::object());
   const std::string stdin_prompt = task.RenderPrompt(records[0], {});
   EXPECT_EQ(stdin_prompt.rfind("You are an expert Python programmer.", 0), 0u);
-  EXPECT_NE(stdin_prompt.find("### Question:\nRead two integers A and B and print A+B.\n\n"), std::string::npos);
+  EXPECT_NE(stdin_prompt.find("### Question:\nRead two integers A and B and print A+B.\n\n"),
+            std::string::npos);
   EXPECT_NE(stdin_prompt.find("### Format: Read the inputs from stdin"), std::string::npos);
   EXPECT_NE(stdin_prompt.find("```python\n# YOUR CODE HERE\n```"), std::string::npos);
   const std::string end = "### Answer: (use the provided format with backticks)\n\n";
   EXPECT_EQ(stdin_prompt.substr(stdin_prompt.size() - end.size()), end);
   const std::string functional = task.RenderPrompt(records[1], {});
-  EXPECT_NE(functional.find("### Format: You will use the following starter code"), std::string::npos);
+  EXPECT_NE(functional.find("### Format: You will use the following starter code"),
+            std::string::npos);
   EXPECT_NE(functional.find("```python\nclass Solution:\n    def countEven"), std::string::npos);
   EXPECT_EQ(functional.find("YOUR CODE HERE"), std::string::npos);
   tasks::PromptOptions cot;
@@ -155,18 +166,25 @@ TEST(LiveCodeBench, QwqRenderedFileLoadsPromptsOnly) {
   EXPECT_EQ(records[0].variant, "release_v5");
   EXPECT_EQ(records[0].extra["public_tests"], nlohmann::json::array());
   EXPECT_EQ(records[0].extra["private_tests"], nlohmann::json::array());
-  EXPECT_EQ(tasks::FindTask("livecodebench").RenderPrompt(records[1], {}), "Question: Print hello.");
+  EXPECT_EQ(tasks::FindTask("livecodebench").RenderPrompt(records[1], {}),
+            "Question: Print hello.");
   EXPECT_EQ(Ids(LoadLcb(nlohmann::json::parse(R"({"start_date": "2024-01-01"})"),
                         Fixture("livecodebench/livecodebench_v5.jsonl"))),
             std::vector<std::string>{"abc950_b"});
 }
 
 std::string Problem(const std::string& overrides) {
-  nlohmann::json base = {{"question_title", "t"}, {"question_content", "c"}, {"platform", "atcoder"},
-                         {"question_id", "abc1_a"}, {"contest_id", "abc1"}, {"contest_date", "2023-06-01T00:00:00"},
-                         {"starter_code", ""}, {"difficulty", "easy"},
-                         {"public_test_cases", R"([{"input": "1", "output": "1", "testtype": "stdin"}])"},
-                         {"metadata", "{}"}};
+  nlohmann::json base = {
+      {"question_title", "t"},
+      {"question_content", "c"},
+      {"platform", "atcoder"},
+      {"question_id", "abc1_a"},
+      {"contest_id", "abc1"},
+      {"contest_date", "2023-06-01T00:00:00"},
+      {"starter_code", ""},
+      {"difficulty", "easy"},
+      {"public_test_cases", R"([{"input": "1", "output": "1", "testtype": "stdin"}])"},
+      {"metadata", "{}"}};
   nlohmann::json patch = nlohmann::json::parse(overrides);
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     if (it.value().is_null()) {
@@ -189,22 +207,29 @@ void PrintTo(const BadRecord& c, std::ostream* os) { *os << tasks_test::Slug(c.f
 class LcbBadRecords : public ::testing::TestWithParam<BadRecord> {};
 
 TEST_P(LcbBadRecords, NameFileLineAndField) {
-  const std::string path = Scratch("lcb_bad/p.jsonl", Problem("{}") + Problem(GetParam().overrides));
-  ExpectInputError([&] { LoadLcb(nlohmann::json::object(), path); }, path, 2, GetParam().field, GetParam().needle);
+  const std::string path =
+      Scratch("lcb_bad/p.jsonl", Problem("{}") + Problem(GetParam().overrides));
+  ExpectInputError([&] { LoadLcb(nlohmann::json::object(), path); }, path, 2, GetParam().field,
+                   GetParam().needle);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Bad, LcbBadRecords,
     ::testing::Values(
-        BadRecord{R"({"private_test_cases": "eJzLSM3JyVcozy/KSQEAGgQEXQ=="})", "private_test_cases", "never unpickles"},
-        BadRecord{R"({"public_test_cases": "[{\"input\": "})", "public_test_cases", "malformed JSON"},
-        BadRecord{R"({"public_test_cases": "{\"input\": \"1\"}"})", "public_test_cases", "list of tests"},
-        BadRecord{R"({"public_test_cases": "[{\"input\": \"1\", \"output\": \"1\", \"testtype\": \"file\"}]"})",
-                  "public_test_cases[0].testtype", "stdin"},
+        BadRecord{R"({"private_test_cases": "eJzLSM3JyVcozy/KSQEAGgQEXQ=="})", "private_test_cases",
+                  "never unpickles"},
+        BadRecord{R"({"public_test_cases": "[{\"input\": "})", "public_test_cases",
+                  "malformed JSON"},
+        BadRecord{R"({"public_test_cases": "{\"input\": \"1\"}"})", "public_test_cases",
+                  "list of tests"},
+        BadRecord{
+            R"({"public_test_cases": "[{\"input\": \"1\", \"output\": \"1\", \"testtype\": \"file\"}]"})",
+            "public_test_cases[0].testtype", "stdin"},
         BadRecord{R"({"public_test_cases": "[{\"input\": \"1\", \"testtype\": \"stdin\"}]"})",
                   "public_test_cases[0].output", "missing"},
-        BadRecord{R"({"public_test_cases": "[{\"input\": \"1\", \"output\": \"1\", \"testtype\": \"functional\"}]"})",
-                  "metadata.func_name", "function's name"},
+        BadRecord{
+            R"({"public_test_cases": "[{\"input\": \"1\", \"output\": \"1\", \"testtype\": \"functional\"}]"})",
+            "metadata.func_name", "function's name"},
         BadRecord{R"({"metadata": "[1]"})", "metadata", "expected an object"},
         BadRecord{R"({"question_id": null})", "question_id", "missing"},
         BadRecord{R"({"contest_date": "June 2023"})", "contest_date", "ISO date"},

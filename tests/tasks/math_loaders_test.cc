@@ -6,12 +6,12 @@
 
 namespace {
 
+using tasks_test::ErrorCase;
 using tasks_test::ExpectInputError;
 using tasks_test::Fixture;
+using tasks_test::GoldCase;
 using tasks_test::Load;
 using tasks_test::Scratch;
-using tasks_test::ErrorCase;
-using tasks_test::GoldCase;
 
 class LoaderGolds : public ::testing::TestWithParam<GoldCase> {};
 
@@ -48,7 +48,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Gsm8k, OfficialSolutionIsTheGoldSolution) {
   auto records = Load("gsm8k", Fixture("gsm8k/test.jsonl"));
-  EXPECT_EQ(records[1].gold_solution, "It makes 1,200 * 1.25 = $<<1200*1.25=1500>>1,500.\n#### 1,500");
+  EXPECT_EQ(records[1].gold_solution,
+            "It makes 1,200 * 1.25 = $<<1200*1.25=1500>>1,500.\n#### 1,500");
   EXPECT_EQ(records[1].kind, tasks::AnswerKind::kNumeric);
   EXPECT_EQ(records[2].source, Fixture("gsm8k/test.jsonl") + ":4");
   // ReFT records have no worked solution: a reference completion stands in.
@@ -59,9 +60,12 @@ TEST(Gsm8k, OfficialSolutionIsTheGoldSolution) {
 
 TEST(Svamp, QuestionAssemblyAddsAPeriodOnlyWhenMissing) {
   auto records = Load("svamp", Fixture("svamp/SVAMP.json"));
-  EXPECT_EQ(records[0].question, "A box holds 24 apples. 9 apples are taken out. How many apples are left in the box?");
-  EXPECT_EQ(records[1].question, "Each bag has 6 marbles. Ann has 7 bags. How many marbles does Ann have?");
-  EXPECT_EQ(records[2].question, "Is the shelf full? It holds 30 books and has 12. How many more books fit?");
+  EXPECT_EQ(records[0].question,
+            "A box holds 24 apples. 9 apples are taken out. How many apples are left in the box?");
+  EXPECT_EQ(records[1].question,
+            "Each bag has 6 marbles. Ann has 7 bags. How many marbles does Ann have?");
+  EXPECT_EQ(records[2].question,
+            "Is the shelf full? It holds 30 books and has 12. How many more books fit?");
   EXPECT_EQ(records[0].extra["equation"], "( 24.0 - 9.0 )");
   EXPECT_EQ(records[0].gold_solution, "The answer is 15.");
   auto reft = Load("svamp", Fixture("svamp/svamp_test_set.json"));
@@ -85,7 +89,9 @@ TEST(Aime, YearFromFileNameOrExplicitVariant) {
   ExpectInputError([&] { Load("aime", plain); }, plain, 0, "variant", "AIME year");
   EXPECT_EQ(Load("aime", plain, "2025")[0].variant, "2025");
   ExpectInputError([&] { Load("aime", plain, "2023"); }, plain, 0, "variant", "did you mean");
-  EXPECT_EQ(Load("aime", Scratch("aime/aime_2025_I.jsonl", "{\"problem\": \"p\", \"answer\": \"007\"}\n"))[0].gold,
+  EXPECT_EQ(Load("aime", Scratch("aime/aime_2025_I.jsonl",
+                                 "{\"problem\": \"p\", \"answer\": \"007\"}\n"))[0]
+                .gold,
             "7");
 }
 
@@ -110,7 +116,8 @@ TEST(Prompts, TemplatesAndDidYouMean) {
 
   auto aime = Load("aime", Fixture("aime/aime24.jsonl"));
   EXPECT_EQ(tasks::FindTask("aime").RenderPrompt(aime[0], {}),
-            aime[0].question + "\nPlease reason step by step, and put your final answer within \\boxed{}.");
+            aime[0].question +
+                "\nPlease reason step by step, and put your final answer within \\boxed{}.");
 }
 
 class LoaderErrors : public ::testing::TestWithParam<ErrorCase> {};
@@ -124,27 +131,35 @@ TEST_P(LoaderErrors, NameFileLineAndField) {
 INSTANTIATE_TEST_SUITE_P(
     Bad, LoaderErrors,
     ::testing::Values(
-        ErrorCase{"gsm8k", "missing.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"question\": \"q\"}\n",
-                  2, "answer", "missing required field"},
-        ErrorCase{"gsm8k", "nomarker.jsonl", "{\"question\": \"q\", \"answer\": \"it is 4\"}\n", 1, "answer", "####"},
-        ErrorCase{"gsm8k", "notnumber.jsonl", "{\"question\": \"q\", \"answer\": \"#### four\"}\n", 1, "answer",
-                  "expected a number"},
-        ErrorCase{"gsm8k", "type.jsonl", "{\"question\": 7, \"answer\": \"#### 1\"}\n", 1, "question",
-                  "expected a string"},
-        ErrorCase{"gsm8k", "malformed.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"question\": \n", 2,
-                  "", "malformed JSON"},
+        ErrorCase{"gsm8k", "missing.jsonl",
+                  "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"question\": \"q\"}\n", 2,
+                  "answer", "missing required field"},
+        ErrorCase{"gsm8k", "nomarker.jsonl", "{\"question\": \"q\", \"answer\": \"it is 4\"}\n", 1,
+                  "answer", "####"},
+        ErrorCase{"gsm8k", "notnumber.jsonl", "{\"question\": \"q\", \"answer\": \"#### four\"}\n",
+                  1, "answer", "expected a number"},
+        ErrorCase{"gsm8k", "type.jsonl", "{\"question\": 7, \"answer\": \"#### 1\"}\n", 1,
+                  "question", "expected a string"},
+        ErrorCase{"gsm8k", "malformed.jsonl",
+                  "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"question\": \n", 2, "",
+                  "malformed JSON"},
         ErrorCase{"gsm8k", "empty.jsonl", "", 0, "", "empty"},
-        ErrorCase{"gsm8k", "latin1.jsonl", "{\"question\": \"caf\xe9\", \"answer\": \"#### 1\"}\n", 1, "",
-                  "UTF-8"},
-        ErrorCase{"gsm8k", "reft.json", "[{\"item_id\": \"a\", \"question\": \"q\", \"answer_value\": \"1\"},\n"
-                  "{\"item_id\": \"b\", \"question\": \"q\", \"answer_value\": \"x\"}]", 2, "answer_value",
-                  "expected a number"},
-        ErrorCase{"svamp", "svamp.json", "[\n{\"ID\": \"c\", \"Body\": \"b\", \"Question\": \"q\", \"Answer\": \"5\"}\n]",
+        ErrorCase{"gsm8k", "latin1.jsonl", "{\"question\": \"caf\xe9\", \"answer\": \"#### 1\"}\n",
+                  1, "", "UTF-8"},
+        ErrorCase{"gsm8k", "reft.json",
+                  "[{\"item_id\": \"a\", \"question\": \"q\", \"answer_value\": \"1\"},\n"
+                  "{\"item_id\": \"b\", \"question\": \"q\", \"answer_value\": \"x\"}]",
+                  2, "answer_value", "expected a number"},
+        ErrorCase{"svamp", "svamp.json",
+                  "[\n{\"ID\": \"c\", \"Body\": \"b\", \"Question\": \"q\", \"Answer\": \"5\"}\n]",
                   2, "Answer", "expected a number"},
-        ErrorCase{"svamp", "svamp2.json", "[\n{\"ID\": \"c\", \"Body\": \"b\", \"Answer\": 5}\n]", 2, "Question",
-                  "missing"},
-        ErrorCase{"aime", "aime24.jsonl", "{\"prompt\": \"p\", \"answer\": 1000}\n", 1, "answer", "0..999"},
-        ErrorCase{"aime", "aime25.jsonl", "{\"prompt\": \"p\", \"answer\": \"1/2\"}\n", 1, "answer", "0..999"},
-        ErrorCase{"aime", "aime_24.jsonl", "{\"problem\": \"p\", \"answer\": [1]}\n", 1, "answer", "integer"}));
+        ErrorCase{"svamp", "svamp2.json", "[\n{\"ID\": \"c\", \"Body\": \"b\", \"Answer\": 5}\n]",
+                  2, "Question", "missing"},
+        ErrorCase{"aime", "aime24.jsonl", "{\"prompt\": \"p\", \"answer\": 1000}\n", 1, "answer",
+                  "0..999"},
+        ErrorCase{"aime", "aime25.jsonl", "{\"prompt\": \"p\", \"answer\": \"1/2\"}\n", 1, "answer",
+                  "0..999"},
+        ErrorCase{"aime", "aime_24.jsonl", "{\"problem\": \"p\", \"answer\": [1]}\n", 1, "answer",
+                  "integer"}));
 
 }  // namespace

@@ -4,9 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/tasks/task_test_util.h"
 
@@ -15,7 +14,8 @@ namespace {
 using tasks_test::ExpectInputError;
 using tasks_test::Fixture;
 
-const std::vector<std::string> kTaskNames = {"gsm8k", "mathqa", "svamp", "agieval", "gpqa", "aime", "livecodebench"};
+const std::vector<std::string> kTaskNames = {"gsm8k", "mathqa", "svamp",        "agieval",
+                                             "gpqa",  "aime",   "livecodebench"};
 
 TEST(Registry, EveryTaskOnceInDisplayOrder) {
   std::vector<std::string> names;
@@ -51,7 +51,9 @@ struct Roundtrip {
   const char* file;
 };
 
-void PrintTo(const Roundtrip& r, std::ostream* os) { *os << tasks_test::Slug(std::string(r.task) + ":" + r.file); }
+void PrintTo(const Roundtrip& r, std::ostream* os) {
+  *os << tasks_test::Slug(std::string(r.task) + ":" + r.file);
+}
 
 class GoldSolutions : public ::testing::TestWithParam<Roundtrip> {};
 
@@ -66,30 +68,33 @@ TEST_P(GoldSolutions, ScoreAsCorrectUnderTheDefaultPreset) {
     SCOPED_TRACE(r.id + ": " + r.gold_solution);
     const tasks::ExtractedAnswer answer = task.Extract(r.gold_solution, r, preset);
     EXPECT_TRUE(answer.valid);
-    EXPECT_TRUE(task.IsCorrect(answer, r)) << "extracted '" << answer.value << "' by " << answer.rule
-                                           << ", gold '" << r.gold << "'";
+    EXPECT_TRUE(task.IsCorrect(answer, r))
+        << "extracted '" << answer.value << "' by " << answer.rule << ", gold '" << r.gold << "'";
     EXPECT_FALSE(task.RenderPrompt(r, {}).empty());
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, GoldSolutions,
-    ::testing::Values(Roundtrip{"gsm8k", "gsm8k/test.jsonl"}, Roundtrip{"gsm8k", "gsm8k/test_socratic.jsonl"},
-                      Roundtrip{"gsm8k", "gsm8k/qwen_test.jsonl"}, Roundtrip{"gsm8k", "gsm8k/gsm8k_test_set.json"},
-                      Roundtrip{"svamp", "svamp/SVAMP.json"}, Roundtrip{"svamp", "svamp/qwen_test.jsonl"},
-                      Roundtrip{"svamp", "svamp/svamp_test_set.json"}, Roundtrip{"aime", "aime/aime24.jsonl"},
-                      Roundtrip{"aime", "aime/aime25.jsonl"}, Roundtrip{"aime", "aime/qwen2.5-math_aime24/test.jsonl"},
-                      Roundtrip{"mathqa", "mathqa/original/test.json"},
-                      Roundtrip{"mathqa", "mathqa/original/challenge_test.json"},
-                      Roundtrip{"mathqa", "mathqa/harness/test.jsonl"},
-                      Roundtrip{"mathqa", "mathqa/reft/mathqa_test_set.json"},
-                      Roundtrip{"mathqa", "mathqa/reft/mathqa-numeric_test_set.json"},
-                      Roundtrip{"agieval", "agieval/lsat-ar.jsonl"},
-                      Roundtrip{"agieval", "agieval/sat-en-without-passage.jsonl"},
-                      Roundtrip{"agieval", "agieval/gaokao-physics.jsonl"},
-                      Roundtrip{"agieval", "agieval/gaokao-mathqa.jsonl"},
-                      Roundtrip{"agieval", "agieval/jec-qa-kd.jsonl"}, Roundtrip{"agieval", "agieval/math.jsonl"},
-                      Roundtrip{"gpqa", "gpqa/gpqa_diamond.csv"}, Roundtrip{"gpqa", "gpqa/gpqa_main.csv"}));
+    ::testing::Values(
+        Roundtrip{"gsm8k", "gsm8k/test.jsonl"}, Roundtrip{"gsm8k", "gsm8k/test_socratic.jsonl"},
+        Roundtrip{"gsm8k", "gsm8k/qwen_test.jsonl"},
+        Roundtrip{"gsm8k", "gsm8k/gsm8k_test_set.json"}, Roundtrip{"svamp", "svamp/SVAMP.json"},
+        Roundtrip{"svamp", "svamp/qwen_test.jsonl"},
+        Roundtrip{"svamp", "svamp/svamp_test_set.json"}, Roundtrip{"aime", "aime/aime24.jsonl"},
+        Roundtrip{"aime", "aime/aime25.jsonl"},
+        Roundtrip{"aime", "aime/qwen2.5-math_aime24/test.jsonl"},
+        Roundtrip{"mathqa", "mathqa/original/test.json"},
+        Roundtrip{"mathqa", "mathqa/original/challenge_test.json"},
+        Roundtrip{"mathqa", "mathqa/harness/test.jsonl"},
+        Roundtrip{"mathqa", "mathqa/reft/mathqa_test_set.json"},
+        Roundtrip{"mathqa", "mathqa/reft/mathqa-numeric_test_set.json"},
+        Roundtrip{"agieval", "agieval/lsat-ar.jsonl"},
+        Roundtrip{"agieval", "agieval/sat-en-without-passage.jsonl"},
+        Roundtrip{"agieval", "agieval/gaokao-physics.jsonl"},
+        Roundtrip{"agieval", "agieval/gaokao-mathqa.jsonl"},
+        Roundtrip{"agieval", "agieval/jec-qa-kd.jsonl"}, Roundtrip{"agieval", "agieval/math.jsonl"},
+        Roundtrip{"gpqa", "gpqa/gpqa_diamond.csv"}, Roundtrip{"gpqa", "gpqa/gpqa_main.csv"}));
 
 struct AnswerFormat {
   const char* task;
@@ -117,34 +122,40 @@ TEST_P(TemplateAnswerFormats, DefaultPresetReadsTheRequestedFormat) {
   std::string tail = f.completion_tail;
   const size_t at = tail.find("{}");
   if (at != std::string::npos) tail.replace(at, 2, r.gold);
-  const std::string completion = "Some reasoning with numbers 3 and 4 and option (E) along the way.\n" + tail;
+  const std::string completion =
+      "Some reasoning with numbers 3 and 4 and option (E) along the way.\n" + tail;
   const tasks::ExtractedAnswer answer = task.Extract(completion, r, "default");
-  EXPECT_TRUE(task.IsCorrect(answer, r)) << completion << " -> '" << answer.value << "' by " << answer.rule;
+  EXPECT_TRUE(task.IsCorrect(answer, r))
+      << completion << " -> '" << answer.value << "' by " << answer.rule;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Templates, TemplateAnswerFormats,
-    ::testing::Values(AnswerFormat{"gsm8k", "gsm8k/test.jsonl", "zeroshot-cot-v1", "The answer is {}."},
-                      AnswerFormat{"gsm8k", "gsm8k/test.jsonl", "fewshot-cot-8-v1", "The answer is {}."},
-                      AnswerFormat{"svamp", "svamp/SVAMP.json", "fewshot-cot-8-v1", "The answer is {}."},
-                      AnswerFormat{"mathqa", "mathqa/original/test.json", "zeroshot-cot-v1", "The answer is ({})"},
-                      AnswerFormat{"agieval", "agieval/lsat-ar.jsonl", "zeroshot-cot-v1", "The answer is ({})"},
-                      AnswerFormat{"agieval", "agieval/gaokao-physics.jsonl", "fewshot-v1",
-                                   "问题 2的解析:   所以选它。\n答案是 {}"},
-                      AnswerFormat{"agieval", "agieval/math.jsonl", "zeroshot-cot-v1", "So we get \\boxed{{}}."},
-                      AnswerFormat{"gpqa", "gpqa/gpqa_diamond.csv", "zeroshot-cot-v1", "The answer is ({})"},
-                      AnswerFormat{"gpqa", "gpqa/gpqa_diamond.csv", "simple-evals-v1", "Answer: {}"},
-                      AnswerFormat{"gpqa", "gpqa/gpqa_diamond.csv", "lm-eval-cot-v1", "The answer is ({})."},
-                      AnswerFormat{"aime", "aime/aime24.jsonl", "zeroshot-cot-v1", "Hence \\boxed{{}}."}));
+    ::testing::Values(
+        AnswerFormat{"gsm8k", "gsm8k/test.jsonl", "zeroshot-cot-v1", "The answer is {}."},
+        AnswerFormat{"gsm8k", "gsm8k/test.jsonl", "fewshot-cot-8-v1", "The answer is {}."},
+        AnswerFormat{"svamp", "svamp/SVAMP.json", "fewshot-cot-8-v1", "The answer is {}."},
+        AnswerFormat{"mathqa", "mathqa/original/test.json", "zeroshot-cot-v1",
+                     "The answer is ({})"},
+        AnswerFormat{"agieval", "agieval/lsat-ar.jsonl", "zeroshot-cot-v1", "The answer is ({})"},
+        AnswerFormat{"agieval", "agieval/gaokao-physics.jsonl", "fewshot-v1",
+                     "问题 2的解析:   所以选它。\n答案是 {}"},
+        AnswerFormat{"agieval", "agieval/math.jsonl", "zeroshot-cot-v1", "So we get \\boxed{{}}."},
+        AnswerFormat{"gpqa", "gpqa/gpqa_diamond.csv", "zeroshot-cot-v1", "The answer is ({})"},
+        AnswerFormat{"gpqa", "gpqa/gpqa_diamond.csv", "simple-evals-v1", "Answer: {}"},
+        AnswerFormat{"gpqa", "gpqa/gpqa_diamond.csv", "lm-eval-cot-v1", "The answer is ({})."},
+        AnswerFormat{"aime", "aime/aime24.jsonl", "zeroshot-cot-v1", "Hence \\boxed{{}}."}));
 
 // AGIEval's own few-shot demonstrations end "The answer is therefore X" (its post_process reads
-// "answer is .*?([A-G])"); the default preset does not read that line yet (tasks/extract owns this).
+// "answer is .*?([A-G])"); the default preset does not read that line yet (tasks/extract owns
+// this).
 INSTANTIATE_TEST_SUITE_P(
     DISABLED_AgievalFewShotAnswerLine, TemplateAnswerFormats,
-    ::testing::Values(AnswerFormat{"agieval", "agieval/lsat-ar.jsonl", "fewshot-v1",
-                                   "Explanation for Problem 3:   So it is that one.\nThe answer is therefore {}"},
-                      AnswerFormat{"agieval", "agieval/math.jsonl", "fewshot-v1",
-                                   "Explanation for Problem 2:   Add.\nThe answer is therefore {}"}));
+    ::testing::Values(
+        AnswerFormat{"agieval", "agieval/lsat-ar.jsonl", "fewshot-v1",
+                     "Explanation for Problem 3:   So it is that one.\nThe answer is therefore {}"},
+        AnswerFormat{"agieval", "agieval/math.jsonl", "fewshot-v1",
+                     "Explanation for Problem 2:   Add.\nThe answer is therefore {}"}));
 
 std::string RunHarness(const std::string& args, int* status) {
   std::string out;

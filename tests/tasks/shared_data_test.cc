@@ -20,7 +20,7 @@ struct DataFile {
   const char* task;
   const char* path;  // relative to the shared data folder
   size_t records;
-  size_t broken;     // records the dataset itself marks broken
+  size_t broken;  // records the dataset itself marks broken
 };
 
 const std::vector<DataFile>& DataFiles() {
@@ -51,7 +51,7 @@ const std::vector<DataFile>& DataFiles() {
       {"agieval", "agieval/v1/gaokao-mathqa.jsonl", 351, 0},
       {"agieval", "agieval/v1/gaokao-physics.jsonl", 200, 0},
       {"agieval", "agieval/v1/jec-qa-ca.jsonl", 1000, 0},
-      {"agieval", "agieval/v1/jec-qa-kd.jsonl", 1000, 1}  /* empty label */,
+      {"agieval", "agieval/v1/jec-qa-kd.jsonl", 1000, 1} /* empty label */,
       {"agieval", "agieval/v1/logiqa-en.jsonl", 651, 0},
       {"agieval", "agieval/v1/logiqa-zh.jsonl", 651, 0},
       {"agieval", "agieval/v1/lsat-ar.jsonl", 230, 0},
@@ -78,13 +78,13 @@ const std::vector<DataFile>& DataFiles() {
 // Files under the data folder that are no task's data: documentation, licences, lists read by a
 // loader beside its data file, and Qwen2.5-Math sets of benchmarks this harness does not cover.
 bool NotTaskData(const std::string& relative) {
-  static const std::set<std::string> kOther = {"README.md", "SOURCES.md", "agieval/v1/LICENSE", "gpqa/license.txt",
-                                               "agieval/few_shot_prompts.csv",
-                                               "mathqa/ongzexuan_mathqa-evaluation/test_broken.txt",
-                                               "mathqa/ongzexuan_mathqa-evaluation/challenge_broken.txt",
-                                               "qwen2.5-math/amc23/test.jsonl", "qwen2.5-math/aqua/test.jsonl",
-                                               // not one of the three GPQA question sets (absent from some copies)
-                                               "gpqa/gpqa_experts.csv"};
+  static const std::set<std::string> kOther = {
+      "README.md", "SOURCES.md", "agieval/v1/LICENSE", "gpqa/license.txt",
+      "agieval/few_shot_prompts.csv", "mathqa/ongzexuan_mathqa-evaluation/test_broken.txt",
+      "mathqa/ongzexuan_mathqa-evaluation/challenge_broken.txt", "qwen2.5-math/amc23/test.jsonl",
+      "qwen2.5-math/aqua/test.jsonl",
+      // not one of the three GPQA question sets (absent from some copies)
+      "gpqa/gpqa_experts.csv"};
   return kOther.count(relative) > 0;
 }
 
@@ -101,7 +101,8 @@ TEST_F(SharedData, EveryFileBelongsToATaskOrIsKnownNotTo) {
   for (const auto& entry : fs::recursive_directory_iterator(kData)) {
     if (!entry.is_regular_file()) continue;
     const std::string relative = fs::relative(entry.path(), kData).string();
-    EXPECT_TRUE(mapped.count(relative) || NotTaskData(relative)) << "unmapped data file " << relative;
+    EXPECT_TRUE(mapped.count(relative) || NotTaskData(relative))
+        << "unmapped data file " << relative;
   }
 }
 
@@ -109,7 +110,8 @@ TEST_F(SharedData, EveryFileLoadsWithItsRecordCountAndGoldSolutionsScoreCorrect)
   size_t files = 0;
   for (const DataFile& f : DataFiles()) {
     const std::string path = kData + "/" + f.path;
-    if (!util::FileExists(path)) continue;  // listed in SOURCES.md but not in every copy of the folder
+    if (!util::FileExists(path))
+      continue;  // listed in SOURCES.md but not in every copy of the folder
     SCOPED_TRACE(f.path);
     ++files;
     const tasks::Task& task = tasks::FindTask(f.task);
@@ -128,8 +130,8 @@ TEST_F(SharedData, EveryFileLoadsWithItsRecordCountAndGoldSolutionsScoreCorrect)
       const tasks::ExtractedAnswer answer = task.Extract(r.gold_solution, r, "default");
       if (!task.IsCorrect(answer, r)) {
         if (++wrong <= 3) {
-          ADD_FAILURE() << r.source << " id " << r.id << ": gold '" << r.gold << "', extracted '" << answer.value
-                        << "' by " << answer.rule;
+          ADD_FAILURE() << r.source << " id " << r.id << ": gold '" << r.gold << "', extracted '"
+                        << answer.value << "' by " << answer.rule;
         }
       }
     }
@@ -160,11 +162,13 @@ TEST_F(SharedData, GoldQuirksFromTheDataReadme) {
     for (const auto& r : records) n += r.kind == tasks::AnswerKind::kChoiceSet;
     return n;
   };
-  EXPECT_EQ(count_sets(tasks_test::Load("agieval", kData + "/agieval/v1/gaokao-physics.jsonl")), 35u);
+  EXPECT_EQ(count_sets(tasks_test::Load("agieval", kData + "/agieval/v1/gaokao-physics.jsonl")),
+            35u);
   EXPECT_EQ(count_sets(tasks_test::Load("agieval", kData + "/agieval/v1/gaokao-mathqa.jsonl")), 7u);
   EXPECT_EQ(count_sets(tasks_test::Load("agieval", kData + "/agieval/v1/jec-qa-ca.jsonl")), 1000u);
 
-  // LiveCodeBench release_v1: 181 functional (func_name) and 219 stdin problems, all inside the v1 window.
+  // LiveCodeBench release_v1: 181 functional (func_name) and 219 stdin problems, all inside the v1
+  // window.
   tasks::LoadOptions options;
   options.path = kData + "/livecodebench/mavencoder/lcb.jsonl";
   options.filters = {{"release", "release_v1"}};
@@ -174,7 +178,8 @@ TEST_F(SharedData, GoldQuirksFromTheDataReadme) {
   EXPECT_EQ(lcb.size(), 400u);
   EXPECT_EQ(functional, 181u);
 
-  // AIME: Qwen's zero-padded answers and QwQ's integers agree for 2024, and the boxed instruction is gone.
+  // AIME: Qwen's zero-padded answers and QwQ's integers agree for 2024, and the boxed instruction
+  // is gone.
   auto qwq = tasks_test::Load("aime", kData + "/aime/qwq/aime24.jsonl");
   auto qwen = tasks_test::Load("aime", kData + "/aime/qwen2.5-math_aime24/test.jsonl");
   ASSERT_EQ(qwq.size(), qwen.size());
@@ -200,7 +205,8 @@ TEST_F(SharedData, AgievalFewShotPromptsForEverySubset) {
     const std::string prompt = task.RenderPrompt(records[0], options);
     const bool chinese = prompt.rfind("问题 1.", 0) == 0;
     EXPECT_TRUE(chinese || prompt.rfind("Problem 1.", 0) == 0) << prompt.substr(0, 80);
-    EXPECT_NE(prompt.find(chinese ? "问题 4." : "Problem 4."), std::string::npos);  // at least 3 demonstrations
+    EXPECT_NE(prompt.find(chinese ? "问题 4." : "Problem 4."),
+              std::string::npos);  // at least 3 demonstrations
     EXPECT_NE(prompt.find(records[0].question), std::string::npos);
   }
 }

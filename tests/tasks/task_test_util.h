@@ -22,7 +22,8 @@ inline std::string Fixture(const std::string& relative) {
 
 // Writes `text` to a fresh file named `name` under a per-process temp dir and returns its path.
 inline std::string Scratch(const std::string& name, const std::string& text) {
-  auto dir = std::filesystem::temp_directory_path() / ("harness_tasks_test_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("harness_tasks_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / std::filesystem::path(name).parent_path());
   const std::string path = (dir / name).string();
   std::ofstream(path, std::ios::binary) << text;
@@ -47,7 +48,8 @@ inline void ExpectInputError(const std::function<void()>& fn, const std::string&
     if (!file.empty()) EXPECT_EQ(e.where().file, file) << e.what();
     EXPECT_EQ(e.where().line, line) << e.what();
     EXPECT_EQ(e.where().field, field) << e.what();
-    if (!needle.empty()) EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    if (!needle.empty())
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   }
 }
 
@@ -76,8 +78,8 @@ struct ErrorCase {
 inline std::string Slug(const std::string& text) {
   std::string out;
   for (char c : text) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '_' || c == '.' || c == '/' || c == ':';
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '/' || c == ':';
     out += keep ? c : '_';
   }
   return out;
@@ -87,6 +89,8 @@ inline std::string Slug(const std::string& text) {
 inline void PrintTo(const GoldCase& c, std::ostream* os) {
   *os << Slug(std::string(c.task) + ":" + c.file + ":" + std::to_string(c.index));
 }
-inline void PrintTo(const ErrorCase& c, std::ostream* os) { *os << Slug(std::string(c.task) + ":" + c.name); }
+inline void PrintTo(const ErrorCase& c, std::ostream* os) {
+  *os << Slug(std::string(c.task) + ":" + c.name);
+}
 
 }  // namespace tasks_test
