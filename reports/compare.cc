@@ -95,6 +95,7 @@ std::optional<double> StderrOf(const MetricRow& row, const std::string& metric) 
 
 // `paired_direction` is the sign of new - base as the test saw it; for lower-is-better metrics a rise is worse.
 void Decide(MetricComparison& m, double paired_direction, const CompareOptions& options) {
+  m.direction = paired_direction;
   const bool lower_better = LowerIsBetter(m.metric);
   const double improvement = lower_better ? -paired_direction : paired_direction;
   if (m.p_value < options.alpha && improvement != 0.0) {
@@ -203,6 +204,7 @@ RowComparison CompareRow(const MetricRow& base, const MetricRow& neu, const Load
         m.note = "no samples and no stderr: not tested";
       }
     }
+    m.raw_p_value = m.p_value;
     out.metrics.push_back(std::move(m));
   }
   return out;
@@ -299,6 +301,25 @@ CompareReport CompareRuns(const LoadedRun& base, const LoadedRun& new_run, const
                      "no (task, method) rows in common with " + base.results_path + ": base has " +
                          RowList(base) + "; new has " + RowList(new_run));
   }
+  if (options.holm) {
+    // Holm (1979) step-down over every tested metric of the comparison: sort raw p ascending,
+    // adjusted p_(i) = max_{j<=i} min(1, (m - j + 1) p_(j)); verdicts are then re-decided on it.
+    std::vector<MetricComparison*> tested;
+    for (auto& row : report.rows) {
+      for (auto& m : row.metrics) {
+        if (m.test != "none") tested.push_back(&m);
+      }
+    }
+    std::stable_sort(tested.begin(), tested.end(),
+                     [](const MetricComparison* a, const MetricComparison* b) { return a->raw_p_value < b->raw_p_value; });
+    double running = 0.0;
+    const double count = static_cast<double>(tested.size());
+    for (size_t j = 0; j < tested.size(); ++j) {
+      running = std::max(running, std::min(1.0, (count - static_cast<double>(j)) * tested[j]->raw_p_value));
+      tested[j]->p_value = running;
+      Decide(*tested[j], tested[j]->direction, options);
+    }
+  }
   for (const auto& row : report.rows) {
     for (const auto& m : row.metrics) {
       if (!m.fails_gate) continue;
@@ -324,6 +345,7 @@ nlohmann::json CompareReportToJson(const CompareReport& report) {
       metrics.push_back({{"metric", m.metric}, {"base", m.base_value}, {"new", m.new_value}, {"delta", m.delta},
                          {"test", m.test}, {"paired_n", m.paired_n}, {"base_only_correct", m.base_only},
                          {"new_only_correct", m.new_only}, {"p_value", m.p_value},
+                         {"raw_p_value", m.raw_p_value},
                          {"verdict", VerdictName(m.verdict)}, {"fails_gate", m.fails_gate}, {"note", m.note}});
     }
     nlohmann::json flipped = nlohmann::json::array();
@@ -342,6 +364,7 @@ nlohmann::json CompareReportToJson(const CompareReport& report) {
           {"max_drop", report.options.max_drop},
           {"bootstrap_iterations", report.options.bootstrap_iterations},
           {"bootstrap_seed", report.options.bootstrap_seed},
+          {"holm", report.options.holm},
           {"regression", report.regression()},
           {"failures", report.failures},
           {"base_only_rows", report.base_only_rows},
@@ -352,7 +375,8 @@ nlohmann::json CompareReportToJson(const CompareReport& report) {
 std::string RenderCompareText(const CompareReport& report) {
   std::ostringstream out;
   out << "base: " << report.base_path << "\nnew:  " << report.new_path << "\nalpha " << report.options.alpha
-      << ", max drop " << report.options.max_drop << "\n\n";
+      << ", max drop " << report.options.max_drop
+      << (report.options.holm ? ", Holm-adjusted p-values over all tested metrics" : "") << "\n\n";
   for (const auto& r : report.rows) {
     out << r.new_key.Label() << "  (" << r.shared_samples << " shared samples, " << r.flipped_total << " flipped"
         << (r.note.empty() ? "" : "; " + r.note) << ")\n";
@@ -381,7 +405,8 @@ std::string RenderCompareHtml(const CompareReport& report) {
   out << html::PageStart("harness compare");
   out << "<h1>Run comparison</h1>\n<p class=\"meta\">base <code>" << Escape(report.base_path)
       << "</code><br>new <code>" << Escape(report.new_path) << "</code><br>alpha " << report.options.alpha
-      << ", max drop " << report.options.max_drop << ", bootstrap " << report.options.bootstrap_iterations
+      << ", max drop " << report.options.max_drop
+      << (report.options.holm ? ", Holm-adjusted p-values" : "") << ", bootstrap " << report.options.bootstrap_iterations
       << " resamples (seed " << report.options.bootstrap_seed << ")</p>\n";
   if (report.regression()) {
     out << "<p class=\"bad\" id=\"gate\">REGRESSION: " << report.failures.size()

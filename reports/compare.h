@@ -29,6 +29,9 @@ struct CompareOptions {
   int bootstrap_iterations = 10000;
   uint64_t bootstrap_seed = 20240117;  // fixed so that the gate is reproducible
   size_t max_flipped_listed = 500;     // per row pair, in JSON and HTML
+  // Holm–Bonferroni adjustment over every tested (row, metric) of the comparison, so that a nightly gate
+  // over many rows and metrics keeps its family-wise false-alarm rate at alpha.
+  bool holm = false;
 };
 
 enum class Verdict { kBetter, kWorse, kNoChange };
@@ -47,7 +50,9 @@ struct MetricComparison {
   long paired_n = 0;           // shared problems used by a paired test
   long base_only = 0;          // McNemar b: right in base, wrong in new
   long new_only = 0;           // McNemar c: wrong in base, right in new
-  double p_value = 1.0;
+  double p_value = 1.0;        // the p-value the verdict uses (Holm-adjusted when options.holm)
+  double raw_p_value = 1.0;    // the test's own p-value
+  double direction = 0.0;      // sign of new - base as the test saw it
   Verdict verdict = Verdict::kNoChange;
   bool fails_gate = false;     // worse and base - new > max_drop
   std::string note;

@@ -23,6 +23,7 @@ struct CompareArgs {
   double alpha = 0.05;
   double max_drop = 0.0;
   bool json = false;
+  bool holm = false;
   std::string html_out;
 };
 
@@ -30,6 +31,7 @@ int RunCompare(const CompareArgs& args) {
   reports::CompareOptions options;
   options.alpha = args.alpha;
   options.max_drop = args.max_drop;
+  options.holm = args.holm;
   const reports::CompareReport report = reports::CompareFiles(args.base, args.candidate, options);
   if (args.json) {
     std::cout << reports::CompareReportToJson(report).dump(2) << "\n";
@@ -60,6 +62,8 @@ void RegisterCompare(CLI::App& app, Action* selected) {
                   "Fail only when a significant drop exceeds this absolute amount (e.g. 0.02)")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the comparison as JSON");
+  cmd->add_flag("--holm", args->holm,
+                "Holm-adjust p-values over all tested rows and metrics (family-wise error rate at --alpha)");
   cmd->add_option("--html", args->html_out, "Also write an HTML diff listing the flipped samples");
   cmd->callback([selected, args] { *selected = [args] { return RunCompare(*args); }; });
 }

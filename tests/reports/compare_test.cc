@@ -84,6 +84,29 @@ TEST(CompareApi, MaxDropAboveTheDropPassesTheGate) {
   EXPECT_EQ(FindMetric(r, "gsm8k/sft/nano/seed1", "accuracy")->verdict, reports::Verdict::kWorse);
 }
 
+TEST(CompareApi, HolmAdjustsOverAllTestedMetrics) {
+  reports::CompareOptions options;
+  options.holm = true;
+  auto r = reports::CompareFiles(Fixture("base/results.json"), Fixture("regressed/results.json"), options);
+  const auto* acc = FindMetric(r, "gsm8k/sft/nano/seed1", "accuracy");
+  ASSERT_NE(acc, nullptr);
+  // 16 tested (row, metric) pairs; accuracy has the smallest raw p, so adjusted p = 16 · 2/2^15.
+  EXPECT_NEAR(acc->raw_p_value, 6.103515625e-05, 1e-15);
+  EXPECT_NEAR(acc->p_value, 16 * 6.103515625e-05, 1e-12);
+  EXPECT_EQ(acc->verdict, reports::Verdict::kWorse);
+  EXPECT_TRUE(r.regression());
+  // maj@4 (raw p ≈ 0.01) does not survive the adjustment; without Holm it fails the gate.
+  const auto* maj = FindMetric(r, "gsm8k/sft/nano/seed1", "maj@4");
+  ASSERT_NE(maj, nullptr);
+  EXPECT_LT(maj->raw_p_value, 0.05);
+  EXPECT_GE(maj->p_value, 0.05);
+  EXPECT_EQ(maj->verdict, reports::Verdict::kNoChange);
+  // Adjusted p-values never decrease along the raw order and never fall below the raw ones.
+  for (const auto& row : r.rows) {
+    for (const auto& m : row.metrics) EXPECT_GE(m.p_value, m.raw_p_value);
+  }
+}
+
 TEST(CompareApi, OneExtraCorrectIsNotSignificant) {
   auto r = reports::CompareFiles(Fixture("base/results.json"), Fixture("slightly_better/results.json"), {});
   EXPECT_FALSE(r.regression());
