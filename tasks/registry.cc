@@ -10,9 +10,13 @@ namespace tasks {
 
 const std::vector<const Task*>& AllTasks() {
   static const std::vector<const Task*> kTasks = {
-      &loaders::Gsm8kTask(),         &loaders::MathqaTask(), &loaders::SvampTask(),
-      &loaders::AgievalTask(),       &loaders::GpqaTask(),   &loaders::AimeTask(),
-      &loaders::LivecodebenchTask(),
+      &loaders::Gsm8kTask(),          // Cobbe et al., 2021
+      &loaders::MathqaTask(),         // Amini et al., 2019
+      &loaders::SvampTask(),          // Patel et al., 2021
+      &loaders::AgievalTask(),        // Zhong et al., 2023
+      &loaders::GpqaTask(),           // Rein et al., 2023
+      &loaders::AimeTask(),           // AIME 2024 / 2025
+      &loaders::LivecodebenchTask(),  // Jain et al., 2024
   };
   return kTasks;
 }
