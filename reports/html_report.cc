@@ -106,7 +106,16 @@ void RenderHeader(std::ostringstream& out, const std::vector<LoadedRun>& runs, c
          "<a href=\"#environment\">Environment</a></nav>\n";
 }
 
-void RenderResults(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
+std::string OrderingSummary(const std::vector<OrderingCheck>& checks) {
+  std::map<std::string, int> counts;
+  for (const auto& c : checks) counts[OrderingStatusName(c.status)]++;
+  std::string out = std::to_string(checks.size()) + " ordering claims: ";
+  for (const auto& [k, v] : counts) out += std::to_string(v) + " " + k + "; ";
+  return out;
+}
+
+void RenderResults(std::ostringstream& out, const std::vector<LoadedRun>& runs,
+                   const std::vector<OrderingCheck>& checks) {
   out << "<section id=\"results\"><h2>Results: method × task</h2>\n"
          "<p class=\"meta\">Percent of problems; the bracket is the row's 95% interval (Wilson for accuracy), or "
          "±1.96·SD/√m across m seeds or runs when several rows share a cell.</p>\n";
@@ -156,7 +165,12 @@ void RenderResults(std::ostringstream& out, const std::vector<LoadedRun>& runs) 
       out << "</tr>\n";
     }
     out << "</tbody></table></div>\n";
-    if (!first) out << "</details>\n";
+    if (!first) {
+      out << "</details>\n";
+    } else {
+      out << "<p class=\"meta\">Against the papers (<a href=\"#paper\">details</a>): " << Escape(OrderingSummary(checks))
+          << "</p>\n";
+    }
     first = false;
   }
   out << "</section>\n";
@@ -189,18 +203,14 @@ std::string HereText(const std::optional<MeasuredCell>& c, const std::string& me
          Escape(models) + (c->rows > 1 ? ", mean of " + std::to_string(c->rows) + " rows" : "") + ")</span>";
 }
 
-void RenderPaper(std::ostringstream& out, const std::vector<LoadedRun>& runs, const std::vector<PaperTable>& tables) {
+void RenderPaper(std::ostringstream& out, const std::vector<LoadedRun>& runs, const std::vector<PaperTable>& tables,
+                 const std::vector<OrderingCheck>& checks) {
   out << "<section id=\"paper\"><h2>Paper comparison</h2>\n<p class=\"note\">Scale differs: the papers' numbers "
          "come from 125M–34B models (each table says which), <b>this run used " +
              Escape(Models(runs)) +
              "</b>. Absolute values are not comparable; the check is whether the papers' <em>orderings</em> "
              "(method A beats method B on a task) hold here.</p>\n";
-  const auto checks = CheckOrderings(tables, Measure(runs));
-  std::map<std::string, int> counts;
-  for (const auto& c : checks) counts[OrderingStatusName(c.status)]++;
-  out << "<p class=\"meta\">" << checks.size() << " ordering claims: ";
-  for (const auto& [k, v] : counts) out << v << " " << k << "; ";
-  out << "</p>\n<div class=\"scroll\"><table id=\"orderings\"><thead><tr><th>claim</th><th>paper (scale, "
+  out << "<p class=\"meta\">" << Escape(OrderingSummary(checks)) << "</p>\n<div class=\"scroll\"><table id=\"orderings\"><thead><tr><th>claim</th><th>paper (scale, "
          "version)</th><th>here</th><th>status</th></tr></thead><tbody>\n";
   // Claims that can be judged first.
   std::vector<const OrderingCheck*> sorted;
@@ -447,8 +457,9 @@ std::string RenderHtmlReport(const std::vector<LoadedRun>& runs, const ReportOpt
   std::ostringstream out;
   out << html::PageStart(options.title);
   RenderHeader(out, runs, options);
-  RenderResults(out, runs);
-  RenderPaper(out, runs, tables);
+  const std::vector<OrderingCheck> checks = CheckOrderings(tables, Measure(runs));
+  RenderResults(out, runs, checks);
+  RenderPaper(out, runs, tables, checks);
   RenderTraining(out, runs);
   RenderTrends(out, options);
   RenderSamples(out, runs, options);
