@@ -24,6 +24,8 @@ void RegisterTokenizerCommand(CLI::App& app, Action* selected);
 void RegisterReportCommands(CLI::App& app, Action* selected);   // report, compare
 
 // Commands that need the model engine; registered only when built with LibTorch.
-void RegisterTorchCommands(CLI::App& app, Action* selected);    // init, generate, profile, train, eval, run
+void RegisterTorchCommands(CLI::App& app, Action* selected);    // init, generate, profile
+void RegisterTrainEvalCommands(CLI::App& app, Action* selected); // train, eval
+void RegisterRunCommand(CLI::App& app, Action* selected);        // run
 
 }  // namespace cli

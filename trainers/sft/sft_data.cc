@@ -8,10 +8,16 @@
 namespace trainers {
 
 std::string SyntheticFileName(const std::string& task, const std::string& split) {
-  std::string ext = ".jsonl";
-  if (task == "svamp" || task == "mathqa") ext = ".json";
-  if (task == "gpqa") ext = ".csv";
-  return task + "_" + split + ext;
+  // Loaders infer GPQA's and AIME's variant from the file name.
+  if (task == "gpqa") return "gpqa_main_" + split + ".csv";
+  if (task == "aime") return "aime24_" + split + ".jsonl";
+  if (task == "svamp" || task == "mathqa") return task + "_" + split + ".json";
+  return task + "_" + split + ".jsonl";
+}
+
+std::string SyntheticVariant(const std::string& task) {
+  // AGIEval's generator writes single-answer multiple choice, the layout of the English MC subsets.
+  return task == "agieval" ? "lsat-ar" : "";
 }
 
 std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std::string& split,
@@ -36,6 +42,7 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
   std::vector<tasks::synth::SynthItem> items = tasks::synth::GenerateItems(options);
   // The file is written so that what is trained on is inspectable and exactly what the loader reads.
   load.path = data_dir + "/" + SyntheticFileName(source.task, split);
+  load.variant = SyntheticVariant(source.task);
   if (!util::FileExists(load.path)) tasks::synth::WriteSynthetic(options, load.path);
   std::vector<tasks::Record> records = task.Load(load);
   if (records.size() != items.size()) {
@@ -50,6 +57,13 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
       for (const auto& s : items[i].solutions) {
         (*solutions)[i].push_back(s.text);
         if (solution_sources) (*solution_sources)[i].push_back(s.source);
+      }
+      // LiveCodeBench items carry a reference program instead: the completion is that program in a
+      // fenced block, which is what the grader extracts.
+      if (items[i].solutions.empty() && items[i].record.contains("reference_solution")) {
+        (*solutions)[i].push_back("```python\n" + items[i].record["reference_solution"].get<std::string>() +
+                                  "\n```");
+        if (solution_sources) (*solution_sources)[i].push_back("expert");
       }
     }
   }
@@ -68,7 +82,9 @@ std::vector<TextExample> BuildTextExamples(const DataSource& source, const std::
     if (r.broken) continue;
     std::string prompt = source.condition + task.RenderPrompt(r, prompt_options);
     // Generator styles carry their own solutions; otherwise learn the dataset's gold solution text.
-    if (!source.style.empty() && !solutions.empty() && !solutions[i].empty()) {
+    const bool generator_solution = !solutions.empty() && !solutions[i].empty() &&
+                                    (!source.style.empty() || r.gold_solution.empty());
+    if (generator_solution) {
       for (size_t s = 0; s < solutions[i].size(); ++s) {
         if (source.style != "mixed" && sources[i][s] != "expert") continue;
         out.push_back({prompt, solutions[i][s], source.weight, source.task + ":" + sources[i][s]});

@@ -29,6 +29,8 @@ struct TokenizedExample {
 // File name for a synthetic split, with the extension the task's loader reads ("gsm8k_train.jsonl",
 // "svamp_test.json", "gpqa_train.csv").
 std::string SyntheticFileName(const std::string& task, const std::string& split);
+// The variant a synthetic file is loaded as ("" = inferred from the file name).
+std::string SyntheticVariant(const std::string& task);
 
 // Writes (or reuses) the source's data under data_dir and loads it with the task's real loader.
 // For generator sources, the generator's solutions for `style` come back in `solutions` (one list per record).

@@ -189,11 +189,17 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
   const int pad_id = std::max(0, tok.pad_id());
 
   // 4. Resume from the last saved state, if any.
+  // The resume state (weights + optimizer + data position) is written to state.new/ and then swapped in
+  // for state/, so a kill at any moment leaves one complete state to resume from.
   const std::string state_dir = out_dir + "/state";
+  const std::string state_new = out_dir + "/state.new";
   const std::string metrics_path = out_dir + "/metrics.jsonl";
   int step = 0, epoch = 0, batch_index = 0;
-  if (HasTrainingState(state_dir)) {
-    TrainingState state = LoadTrainingState(state_dir, model, optimizer);
+  const std::string resume_dir = HasTrainingState(state_dir) ? state_dir
+                                 : HasTrainingState(state_new) ? state_new : std::string();
+  if (!resume_dir.empty()) {
+    LoadModelWeights(model, resume_dir + "/model.safetensors");
+    TrainingState state = LoadTrainingState(resume_dir, model, optimizer);
     step = static_cast<int>(state.step);
     epoch = state.data_position.value("epoch", 0);
     batch_index = state.data_position.value("batch_index", 0);
@@ -207,7 +213,12 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
     TrainingState state;
     state.step = at_step;
     state.data_position = {{"epoch", epoch}, {"batch_index", batch_index}};
-    SaveTrainingState(state_dir, model, optimizer, state);
+    std::filesystem::remove_all(state_new);
+    util::MakeDirs(state_new);
+    SaveModelWeights(model, state_new + "/model.safetensors");
+    SaveTrainingState(state_new, model, optimizer, state);
+    std::filesystem::remove_all(state_dir);
+    std::filesystem::rename(state_new, state_dir);
   };
 
   // 5. The loop.

@@ -1,0 +1,96 @@
+#include "trainers/eval/evaluate.h"
+
+#include <chrono>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "harness/util/error.h"
+#include "harness/util/hashing.h"
+#include "trainers/generation/engine.h"
+#include "trainers/model/llama.h"
+#include "trainers/tokenizer/tokenizer.h"
+
+namespace trainers {
+
+EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const tasks::Task& task,
+                         const std::vector<tasks::Record>& records, const EvalOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  if (options.k < 1) throw util::InputError(util::Location{"", 0, "k"}, "must be >= 1");
+  if (options.temperature == 0 && options.k > 1) {
+    throw util::InputError(util::Location{"", 0, "k"}, "greedy decoding (temperature 0) gives k identical samples; "
+                                                       "use k=1 or a temperature > 0");
+  }
+  tasks::PromptOptions prompt_options;
+  prompt_options.template_name = options.template_name.empty() ? task.templates().front() : options.template_name;
+  const int max_positions = model->config().max_position_embeddings;
+
+  std::vector<GenerateRequest> requests;
+  std::vector<std::string> prompts;
+  EvalOutput out;
+  for (size_t i = 0; i < records.size(); ++i) {
+    prompts.push_back(task.RenderPrompt(records[i], prompt_options));
+    GenerateRequest request;
+    if (tok.bos_id() >= 0) request.prompt.push_back(tok.bos_id());
+    for (int id : tok.Encode(prompts.back())) request.prompt.push_back(id);
+    // Keep the most recent context when a prompt would not fit (real benchmarks on tiny models).
+    const int budget = max_positions - options.max_new_tokens;
+    if (budget < 8) throw std::runtime_error("max_new_tokens leaves no room for the prompt");
+    if (static_cast<int>(request.prompt.size()) > budget) {
+      request.prompt.erase(request.prompt.begin(), request.prompt.end() - budget);
+    }
+    request.n = options.k;
+    request.max_new_tokens = options.max_new_tokens;
+    request.sampling.temperature = options.temperature;
+    request.sampling.top_p = options.top_p;
+    request.sampling.top_k = options.top_k;
+    request.seed = util::Fnv1a64(records[i].id, options.seed);
+    if (tok.eos_id() >= 0) request.stop_token_ids.push_back(tok.eos_id());
+    out.prompt_tokens += static_cast<long long>(request.prompt.size());
+    requests.push_back(std::move(request));
+  }
+
+  EngineOptions engine_options;
+  engine_options.max_batch = options.max_batch;
+  Engine engine(model, [&tok](const std::vector<int>& ids, bool skip) { return tok.Decode(ids, skip); },
+                engine_options);
+  auto start = Clock::now();
+  std::vector<GenerateResult> results;
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    results = engine.Generate(requests);
+  }
+  out.generate_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  std::vector<scoring::Prediction> predictions;
+  for (size_t i = 0; i < records.size(); ++i) {
+    scoring::Prediction p;
+    p.id = records[i].id;
+    p.file = "<generated>";
+    p.line = static_cast<long>(i) + 1;
+    for (const auto& c : results[i].completions) {
+      p.completions.push_back(c.text);
+      for (uint8_t g : c.generated) out.generated_tokens += g;
+    }
+    predictions.push_back(std::move(p));
+  }
+  scoring::ScoreOptions score_options;
+  score_options.preset = options.preset;
+  score_options.k = options.k;
+  score_options.allow_missing = false;
+  score_options.code_block = options.code_block;
+  score_options.code_grader = options.code_grader;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < records.size(); ++i) index[records[i].id] = i;
+  start = Clock::now();
+  out.scored = scoring::Score(task, records, predictions, score_options,
+                              [&](const tasks::Record& r) { return prompts[index[r.id]]; });
+  out.score_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.generated_tokens_per_second = out.generate_seconds > 0 ? out.generated_tokens / out.generate_seconds : 0;
+  out.scored_completions_per_second =
+      out.score_seconds > 0 ? records.size() * options.k / out.score_seconds : 0;
+  return out;
+}
+
+}  // namespace trainers

@@ -1,0 +1,50 @@
+// Evaluation of a built-in model: render the task's prompts, generate with the engine, and score with the
+// same scoring code as `harness score` (LiveCodeBench through the caller's sandbox grader).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/scoring/scoring.h"
+#include "tasks/record.h"
+#include "tasks/task.h"
+
+namespace tokenizer {
+class Tokenizer;
+}
+
+namespace trainers {
+
+class LlamaForCausalLM;
+
+struct EvalOptions {
+  std::string template_name;       // "" = task default
+  std::string preset;              // "" = task default
+  int k = 1;                       // samples per problem
+  double temperature = 0.0;        // 0 = greedy (then k must be 1)
+  double top_p = 1.0;
+  int top_k = 0;
+  int max_new_tokens = 256;
+  uint64_t seed = 1;               // per-request seeds derive from it and the record index
+  int max_batch = 64;
+  scoring::CodeGrader code_grader; // required for code tasks
+  std::string code_block = "last";
+};
+
+struct EvalOutput {
+  scoring::ScoredSet scored;
+  long long prompt_tokens = 0;
+  long long generated_tokens = 0;
+  double generate_seconds = 0;
+  double score_seconds = 0;
+  double generated_tokens_per_second = 0;
+  double scored_completions_per_second = 0;
+};
+
+EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const tasks::Task& task,
+                         const std::vector<tasks::Record>& records, const EvalOptions& options);
+
+}  // namespace trainers
