@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 #include <torch/nn/functional/activation.h>
 
@@ -70,12 +71,38 @@ void KvCache::SelectRows(const std::vector<int64_t>& rows) {
 // ---------------------------------------------------------------------------------------------
 // Modules
 
+at::Tensor FusedWeight::Get(const std::vector<at::Tensor>& parts, double first_scale) {
+  auto build = [&] {
+    std::vector<at::Tensor> scaled(parts);
+    if (first_scale != 1.0) scaled[0] = scaled[0] * first_scale;
+    return at::cat(scaled, 0);
+  };
+  if (at::GradMode::is_enabled()) return build();
+  const bool inference = c10::InferenceMode::is_enabled();
+  bool fresh = fused_.defined() && inference_ == inference && versions_.size() == parts.size();
+  for (size_t i = 0; fresh && i < parts.size(); ++i) {
+    fresh = versions_[i] == parts[i]._version() && storages_[i] == parts[i].data_ptr();
+  }
+  if (!fresh) {
+    fused_ = build();
+    inference_ = inference;
+    versions_.clear();
+    storages_.clear();
+    for (const auto& p : parts) {
+      versions_.push_back(p._version());
+      storages_.push_back(p.data_ptr());
+    }
+  }
+  return fused_;
+}
+
 RmsNormImpl::RmsNormImpl(int64_t dim, double eps_in) : eps(eps_in) {
   weight = register_parameter("weight", at::ones({dim}));
 }
 
 at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
   // HF LlamaRMSNorm: statistics in fp32, scale applied after casting back to the input dtype.
+  if (x.scalar_type() == at::kFloat) return weight * (x * at::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps));
   auto xf = x.to(at::kFloat);
   auto normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * normed.to(x.scalar_type());
@@ -94,15 +121,17 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& ctx, int64_t layer) {
   const int64_t B = x.size(0), T = x.size(1), G = num_heads / num_kv_heads;
-  auto q = q_proj->forward(x).view({B, T, num_heads, head_dim});
-  auto k = k_proj->forward(x).view({B, T, num_kv_heads, head_dim});
-  auto v = v_proj->forward(x).view({B, T, num_kv_heads, head_dim});
-  // Rotary embedding (HF rotate-half); the 1/sqrt(d) scale is folded into q.
+  // One GEMM for q, k and v; the 1/sqrt(d) scale rides in the q rows (RoPE is linear, so scaling
+  // before or after the rotation is the same).
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  q = ApplyRotary(q, ctx.cos, ctx.sin) * scale;
-  k = ApplyRotary(k, ctx.cos, ctx.sin);
-  k = k.transpose(1, 2);  // [B, Hkv, T, D]
-  v = v.transpose(1, 2);
+  auto w = qkv_.Get({q_proj->weight, k_proj->weight, v_proj->weight}, scale);
+  auto qkv = at::linear(x, w);
+  const int64_t qk_heads = num_heads + num_kv_heads;
+  // Rotary embedding (HF rotate-half) on q and k together.
+  auto qk = ApplyRotary(qkv.narrow(-1, 0, qk_heads * head_dim).view({B, T, qk_heads, head_dim}), ctx.cos, ctx.sin);
+  auto q = qk.narrow(2, 0, num_heads);
+  auto k = qk.narrow(2, num_heads, num_kv_heads).transpose(1, 2);  // [B, Hkv, T, D]
+  auto v = qkv.narrow(-1, qk_heads * head_dim, num_kv_heads * head_dim).view({B, T, num_kv_heads, head_dim}).transpose(1, 2);
   if (ctx.cache != nullptr) {
     auto& kc = ctx.cache->keys[layer];
     auto& vc = ctx.cache->values[layer];
@@ -122,7 +151,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& c
   // Group the query heads that share a key/value head: [B, Hkv, G*T, D]; no copy of k/v.
   auto qg = q.view({B, T, num_kv_heads, G, head_dim}).permute({0, 2, 3, 1, 4}).reshape({B, num_kv_heads, G * T, head_dim});
   auto scores = at::matmul(qg, k.transpose(2, 3)).view({B, num_kv_heads, G, T, S});
-  scores = scores + ctx.mask;
+  scores.add_(ctx.mask);
   at::Tensor probs = x.scalar_type() == at::kFloat
                          ? at::softmax(scores, -1)
                          : at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
@@ -141,7 +170,9 @@ MlpImpl::MlpImpl(const ModelConfig& c) {
 }
 
 at::Tensor MlpImpl::forward(const at::Tensor& x) {
-  return down_proj->forward(at::silu(gate_proj->forward(x)) * up_proj->forward(x));
+  auto gu = at::linear(x, gate_up_.Get({gate_proj->weight, up_proj->weight}, 1.0));
+  const int64_t inter = gate_proj->weight.size(0);
+  return down_proj->forward(at::silu(gu.narrow(-1, 0, inter)) * gu.narrow(-1, inter, inter));
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c) {

@@ -39,6 +39,20 @@ struct KvCache {
   void SelectRows(const std::vector<int64_t>& rows);
 };
 
+// Several projection weights concatenated along the output dimension so one GEMM replaces several
+// (q/k/v, gate/up). With autograd on, the concatenation is rebuilt every call so gradients reach
+// the HF-named parameters; with it off (generation), it is cached and rebuilt only when a weight
+// changes (version counter or storage), e.g. after an optimizer step or a checkpoint load.
+struct FusedWeight {
+  at::Tensor Get(const std::vector<at::Tensor>& parts, double first_scale);
+
+ private:
+  at::Tensor fused_;
+  std::vector<int64_t> versions_;
+  std::vector<const void*> storages_;
+  bool inference_ = false;
+};
+
 struct RmsNormImpl : torch::nn::Module {
   RmsNormImpl(int64_t dim, double eps);
   at::Tensor forward(const at::Tensor& x);
@@ -64,6 +78,7 @@ struct AttentionImpl : torch::nn::Module {
   at::Tensor forward(const at::Tensor& x, const AttentionContext& ctx, int64_t layer);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   int64_t num_heads, num_kv_heads, head_dim;
+  FusedWeight qkv_;  // [q * 1/sqrt(d); k; v]: the attention scale folded into the query rows
 };
 TORCH_MODULE(Attention);
 
@@ -71,6 +86,7 @@ struct MlpImpl : torch::nn::Module {
   explicit MlpImpl(const ModelConfig& config);
   at::Tensor forward(const at::Tensor& x);
   torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  FusedWeight gate_up_;
 };
 TORCH_MODULE(Mlp);
 

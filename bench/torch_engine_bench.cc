@@ -1,0 +1,64 @@
+// Model engine throughput on the nano preset: decode with the KV cache against full recomputation
+// (the baseline, same run), and one training step. The Python comparison is `harness profile` vs
+// `scripts/reference_model.py bench` (README performance section).
+#include <benchmark/benchmark.h>
+
+#include <ATen/ATen.h>
+#include <torch/optim/adamw.h>
+
+#include "trainers/build_info.h"
+#include "trainers/generation/engine.h"
+#include "trainers/model/config.h"
+#include "trainers/model/llama.h"
+
+namespace {
+
+trainers::LlamaForCausalLM& Nano() {
+  static trainers::LlamaForCausalLM model =
+      trainers::BuildModel(trainers::PresetConfig("nano", 267), trainers::RuntimeConfig{"cpu", "float32", 0}, 1);
+  return model;
+}
+
+std::vector<trainers::GenerateRequest> Requests(int batch, int prompt_len, int new_tokens) {
+  std::vector<trainers::GenerateRequest> out(batch);
+  for (int b = 0; b < batch; ++b) {
+    for (int t = 0; t < prompt_len; ++t) out[b].prompt.push_back((b * 31 + t * 7) % 256);
+    out[b].max_new_tokens = new_tokens;
+    out[b].sampling.temperature = 0;
+  }
+  return out;
+}
+
+void BM_Generate(benchmark::State& state, bool cache) {
+  trainers::Engine engine(Nano(), nullptr, trainers::EngineOptions{cache, 64});
+  const auto requests = Requests(static_cast<int>(state.range(0)), 64, 32);
+  for (auto _ : state) benchmark::DoNotOptimize(engine.Generate(requests));
+  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 32 * state.iterations(),
+                                                  benchmark::Counter::kIsRate);
+  state.counters["threads"] = trainers::GetTorchBuildInfo().intra_op_threads;
+}
+BENCHMARK_CAPTURE(BM_Generate, kv_cache, true)->Arg(16)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Generate, recompute_baseline, false)->Arg(16)->Unit(benchmark::kMillisecond);
+
+void BM_TrainStep(benchmark::State& state) {
+  auto& model = Nano();
+  model->train();
+  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4));
+  const int64_t batch = 8, seq = 128, vocab = model->config().vocab_size;
+  auto ids = at::randint(0, vocab, {batch, seq + 1}, at::kLong);
+  for (auto _ : state) {
+    auto logits = model->Forward(ids.narrow(1, 0, seq));
+    auto loss = at::cross_entropy_loss(logits.reshape({-1, vocab}), ids.narrow(1, 1, seq).reshape({-1}));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+  }
+  model->eval();
+  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(batch * seq * state.iterations()),
+                                                  benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_TrainStep)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
