@@ -174,12 +174,27 @@ def greedy(model, prompts, new_tokens, use_cache):
     return out
 
 
+def set_openblas_threads(n):
+    """Sizes OpenBLAS's own pool like `harness` does (trainers/build_info.cc), so both sides run the
+    same kernels on the same number of threads. Returns the pool size, or -1 without OpenBLAS."""
+    import ctypes
+    for name in ("libopenblas.so.0", "libblas.so.3"):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_set_num_threads(n)
+            return lib.openblas_get_num_threads()
+        except (OSError, AttributeError):
+            continue
+    return -1
+
+
 def bench(args):
     torch.set_num_threads(args.threads)
+    openblas_threads = set_openblas_threads(args.threads)
     model = load(args.checkpoint)
     V = model.cfg["vocab_size"]
     gen = torch.Generator().manual_seed(0)
-    result = {"threads": torch.get_num_threads(), "torch": torch.__version__, "batch": args.batch,
+    result = {"threads": torch.get_num_threads(), "openblas_threads": openblas_threads, "torch": torch.__version__, "batch": args.batch,
               "seq": args.seq, "new": args.new}
     # Training: forward + cross-entropy + backward + AdamW.
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)

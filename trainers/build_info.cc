@@ -1,5 +1,7 @@
 #include "trainers/build_info.h"
 
+#include <dlfcn.h>
+
 #include <thread>
 
 #include <ATen/Parallel.h>
@@ -22,6 +24,12 @@ TorchBuildInfo GetTorchBuildInfo() {
 int SetTorchThreads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
+  // Debian's LibTorch calls OpenBLAS, whose pthread pool is sized separately (by default to all
+  // cores) and oversubscribes the CPU next to torch's own threads: on 2 busy cores, 1 torch thread
+  // with OpenBLAS at its default ran prefill 1.7x slower than with OpenBLAS at 1. Keep them equal.
+  // Looked up at run time because the symbol exists only when OpenBLAS is the BLAS in use.
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
   return at::get_num_threads();
 }
 

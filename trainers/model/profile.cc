@@ -1,6 +1,7 @@
 // harness profile: timed training steps, prefill, decode, GEMM peak and MFU.
 #include "trainers/model/profile.h"
 
+#include <dlfcn.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -28,6 +29,13 @@ double CpuNow() {
   struct timespec ts {};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// OpenBLAS's own pool size (-1 when OpenBLAS is not the BLAS in this process).
+int OpenBlasThreads() {
+  using GetThreads = int (*)();
+  auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : -1;
 }
 
 double PeakRssMb() {
@@ -71,6 +79,7 @@ nlohmann::json ProfileModel(LlamaForCausalLM& model, const ProfileOptions& o) {
       {"dtype", DtypeName(options.dtype().toScalarType())},
       {"torch_version", info.torch_version},
       {"intra_op_threads", info.intra_op_threads},
+      {"openblas_threads", OpenBlasThreads()},
       {"batch", o.batch}, {"seq", o.seq}, {"new_tokens", o.new_tokens},
       {"train_batch", o.train_batch}, {"train_steps", o.train_steps},
   };
