@@ -26,7 +26,8 @@ const RE2& HashMarker() {
 }
 // "The answer is", "the correct answer is", "final answer is" (with an optional colon).
 const RE2& AnswerIsMarker() {
-  static const RE2& re = Compile(R"((?i)\banswer\s+is\b\s*:?)");
+  // AGIEval's own few-shot answers read "The answer is therefore B".
+  static const RE2& re = Compile(R"((?i)\banswer\s+is\b(?:\s+therefore\b)?\s*:?)");
   return re;
 }
 const RE2& FinalAnswerIsMarker() {

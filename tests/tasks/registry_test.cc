@@ -150,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(
 // "answer is .*?([A-G])"); the default preset does not read that line yet (tasks/extract owns
 // this).
 INSTANTIATE_TEST_SUITE_P(
-    DISABLED_AgievalFewShotAnswerLine, TemplateAnswerFormats,
+    AgievalFewShotAnswerLine, TemplateAnswerFormats,
     ::testing::Values(
         AnswerFormat{"agieval", "agieval/lsat-ar.jsonl", "fewshot-v1",
                      "Explanation for Problem 3:   So it is that one.\nThe answer is therefore {}"},

@@ -125,8 +125,10 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
     sft_json["train"] = json::array();
     for (const auto& t : config.tasks) {
       if (t.train_n > 0) {
+        // Natural-language chain of thought (ReFT's N-CoT) teaches reasoning; LiveCodeBench items carry
+        // a reference program instead.
         sft_json["train"].push_back({{"task", t.task}, {"synthetic_n", t.train_n}, {"synthetic_seed", seed},
-                                     {"steps", t.steps}});
+                                     {"steps", t.steps}, {"style", t.task == "livecodebench" ? "" : "ncot"}});
       }
     }
     SftConfig sft_config = SftConfigFromJson(sft_json, "config.sft");

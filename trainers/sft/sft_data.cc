@@ -26,11 +26,13 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
                                              std::vector<std::vector<std::string>>* solution_sources) {
   const tasks::Task& task = tasks::FindTask(source.task);
   tasks::LoadOptions load;
-  load.shuffle_seed = source.synthetic_seed;
   if (!source.file.empty()) {
     load.path = source.file;
+    load.shuffle_seed = source.synthetic_seed;
     return task.Load(load);
   }
+  // Generator solutions name GPQA's letters under the loader's default shuffle (seed 0).
+  load.shuffle_seed = 0;
   tasks::synth::SynthOptions options;
   options.task = source.task;
   options.split = split;
