@@ -26,18 +26,10 @@ scoring::CodeGrader MakeCodeGrader(const CodeGradingFlags& flags, nlohmann::json
   limits.memory_bytes = static_cast<size_t>(flags.memory_mb) << 20;
   limits.network_namespace = !flags.no_network_namespace;
   sandbox::Layers layers = sandbox::ActiveLayers(limits);
-  *environment = {{"rlimits", layers.rlimits},
-                  {"unprivileged_uid", layers.unprivileged_uid},
-                  {"pid_namespace", layers.pid_namespace},
-                  {"network_namespace", layers.network_namespace},
-                  {"mount_namespace", layers.mount_namespace},
-                  {"seccomp", layers.seccomp},
-                  {"process_group_kill", layers.process_group_kill},
-                  {"scrubbed_environment", layers.scrubbed_environment},
-                  {"warnings", layers.warnings},
-                  {"cpu_seconds_limit", limits.cpu_seconds},
-                  {"wall_seconds_limit", limits.wall_seconds},
-                  {"memory_bytes_limit", limits.memory_bytes}};
+  *environment = sandbox::LayersToJson(layers);
+  (*environment)["cpu_seconds_limit"] = limits.cpu_seconds;
+  (*environment)["wall_seconds_limit"] = limits.wall_seconds;
+  (*environment)["memory_bytes_limit"] = limits.memory_bytes;
   for (const auto& w : layers.warnings) std::cerr << "sandbox warning: " << w << "\n";
   int workers = flags.workers > 0 ? flags.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return [limits, workers](const std::vector<std::pair<const tasks::Record*, std::string>>& jobs) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli/command.h"
+#include "harness/sandbox/grader.h"
 #include "harness/sandbox/sandbox.h"
 #include "harness/util/error.h"
 #include "harness/util/files.h"
@@ -27,17 +28,7 @@ struct SandboxOptions {
   bool as_json = false;
 };
 
-nlohmann::json LayersJson(const sandbox::Layers& layers) {
-  return {{"rlimits", layers.rlimits},
-          {"unprivileged_uid", layers.unprivileged_uid},
-          {"pid_namespace", layers.pid_namespace},
-          {"network_namespace", layers.network_namespace},
-          {"mount_namespace", layers.mount_namespace},
-          {"seccomp", layers.seccomp},
-          {"process_group_kill", layers.process_group_kill},
-          {"scrubbed_environment", layers.scrubbed_environment},
-          {"warnings", layers.warnings}};
-}
+nlohmann::json LayersJson(const sandbox::Layers& layers) { return sandbox::LayersToJson(layers); }
 
 int RunSandbox(const SandboxOptions& options) {
   if (options.timeout <= 0) throw util::InputError(util::Location{"", 0, "--timeout"}, "must be > 0");

@@ -258,4 +258,16 @@ std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Reco
   return results;
 }
 
+nlohmann::json LayersToJson(const Layers& layers) {
+  return {{"rlimits", layers.rlimits},
+          {"unprivileged_uid", layers.unprivileged_uid},
+          {"pid_namespace", layers.pid_namespace},
+          {"network_namespace", layers.network_namespace},
+          {"mount_namespace", layers.mount_namespace},
+          {"seccomp", layers.seccomp},
+          {"process_group_kill", layers.process_group_kill},
+          {"scrubbed_environment", layers.scrubbed_environment},
+          {"warnings", layers.warnings}};
+}
+
 }  // namespace sandbox

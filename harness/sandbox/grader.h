@@ -70,4 +70,7 @@ bool PythonJsonEqual(const nlohmann::json& a, const nlohmann::json& b);
 // LiveCodeBench's import prelude (testing_util.import_string), prepended to every solution.
 const std::string& LiveCodeBenchPrelude();
 
+// The active isolation layers and their warnings, as recorded in results.json and printed by the CLI.
+nlohmann::json LayersToJson(const Layers& layers);
+
 }  // namespace sandbox

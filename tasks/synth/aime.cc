@@ -15,19 +15,6 @@ namespace {
 
 std::string N(double v) { return Num(v); }
 
-Operand Lit(double v, const std::string& name) {
-  Operand o;
-  o.literal = v;
-  o.name = name;
-  return o;
-}
-
-Operand Ref(int step) {
-  Operand o;
-  o.ref = step;
-  return o;
-}
-
 int Add(Derivation& d, char op, Operand lhs, Operand rhs, const std::string& lead,
         const std::string& var) {
   CalcStep s;

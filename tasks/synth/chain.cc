@@ -22,19 +22,6 @@ std::string PyName(std::string s) {
   return util::ToLower(s);
 }
 
-Operand Lit(double v, const std::string& name) {
-  Operand o;
-  o.literal = v;
-  o.name = name;
-  return o;
-}
-
-Operand Ref(int step) {
-  Operand o;
-  o.ref = step;
-  return o;
-}
-
 void AddStep(Chain& c, char op, Operand lhs, Operand rhs, const std::string& lead,
              const std::string& unit, const std::string& var) {
   CalcStep s;

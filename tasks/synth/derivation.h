@@ -18,6 +18,21 @@ struct Operand {
   std::string name;    // P-CoT variable name for a literal ("price"); "" = write the number inline
 };
 
+// Operand builders shared by every generator: a stated number (named in P-CoT when `name` is set),
+// or the result of an earlier step.
+inline Operand Lit(double v, const std::string& name) {
+  Operand o;
+  o.literal = v;
+  o.name = name;
+  return o;
+}
+
+inline Operand Ref(int step) {
+  Operand o;
+  o.ref = step;
+  return o;
+}
+
 struct CalcStep {
   // op is '+', '-', '*', '/', '%' (remainder of non-negative integers) for a calculation, or 0 for
   // a sentence with no arithmetic (a deduction).

@@ -57,19 +57,6 @@ struct Draft {
   std::string family;
 };
 
-Operand Lit(double v, const std::string& name) {
-  Operand o;
-  o.literal = v;
-  o.name = name;
-  return o;
-}
-
-Operand Ref(int step) {
-  Operand o;
-  o.ref = step;
-  return o;
-}
-
 void Step(Derivation& d, char op, Operand lhs, Operand rhs, const std::string& lead,
           const std::string& unit, const std::string& var) {
   CalcStep s;
