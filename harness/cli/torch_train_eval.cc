@@ -32,7 +32,37 @@ struct TrainFlags {
 int RunTrainSft(const TrainFlags& flags) {
   util::Json json = util::ReadJsonFile(flags.config);
   trainers::SftConfig config = trainers::SftConfigFromJson(json, flags.config);
-  trainers::SftRunResult r = trainers::RunSft(config, flags.out);
+  // Held-out evaluation every eval_every steps: greedy generation on each eval source's test split,
+  // scored by the task's own extractor; the callback returns the mean accuracy over sources.
+  std::vector<std::pair<const tasks::Task*, std::vector<tasks::Record>>> eval_sets;
+  for (const auto& source : config.eval) {
+    auto records = trainers::LoadSourceRecords(source, "test", flags.out + "/data");
+    if (static_cast<int>(records.size()) > config.eval_n) records.resize(config.eval_n);
+    eval_sets.emplace_back(&tasks::FindTask(source.task), std::move(records));
+  }
+  nlohmann::json sandbox_environment;
+  scoring::CodeGrader grader;
+  trainers::EvalCallback eval;
+  if (!eval_sets.empty()) {
+    eval = [&](trainers::LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step) {
+      double sum = 0;
+      for (const auto& [task, records] : eval_sets) {
+        trainers::EvalOptions options;
+        options.max_new_tokens = config.eval_max_new_tokens;
+        options.seed = config.seed;
+        if (records.front().kind == tasks::AnswerKind::kCode) {
+          if (!grader) grader = MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
+          options.code_grader = grader;
+        }
+        double accuracy = trainers::EvaluateModel(model, tok, *task, records, options)
+                              .scored.metrics["accuracy"].get<double>();
+        std::cerr << "eval step " << step << " " << task->name() << " accuracy " << accuracy << "\n";
+        sum += accuracy;
+      }
+      return sum / eval_sets.size();
+    };
+  }
+  trainers::SftRunResult r = trainers::RunSft(config, flags.out, eval);
   std::cerr << "trained " << r.steps << " steps, final loss " << r.final_loss << ", " << r.tokens_per_second
             << " tokens/s; checkpoint in " << r.checkpoint_dir << "\n";
   return kOk;

@@ -45,7 +45,7 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
   // The file is written so that what is trained on is inspectable and exactly what the loader reads.
   load.path = data_dir + "/" + SyntheticFileName(source.task, split);
   load.variant = SyntheticVariant(source.task);
-  if (!util::FileExists(load.path)) tasks::synth::WriteSynthetic(options, load.path);
+  tasks::synth::WriteSynthetic(options, load.path);  // deterministic: rewriting keeps it in step with the config
   std::vector<tasks::Record> records = task.Load(load);
   if (records.size() != items.size()) {
     throw std::runtime_error("synthetic " + source.task + " file " + load.path + " holds " +
