@@ -29,7 +29,7 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 m = doc["results"][0]["metrics"]
 train = [p for p in doc["profile"]["phases"] if p["name"].startswith("train:")][0]
-extra = "  ".join(f"{k} {v:.3f}" for k, v in m.items() if k.startswith("maj@"))
+extra = "  ".join(f"{k} {v:.3f}" for k, v in m.items() if k.startswith(("maj@", "pass@")) and isinstance(v, float))
 print(f"{sys.argv[2]:10s} greedy accuracy {m['accuracy']:.3f} (95% CI {m['accuracy_ci95'][0]:.3f}-{m['accuracy_ci95'][1]:.3f})  "
       f"{extra}  train {train['wall_seconds']:.0f}s  total {sys.argv[3]}s")
 PY
