@@ -71,10 +71,10 @@ class Profiler {
 
 void Progress(const std::string& line) { std::cerr << "[run] " << line << "\n" << std::flush; }
 
-json ReadJsonLinesOrEmpty(const std::string& path, std::vector<json>* rows) {
-  if (!util::FileExists(path)) return json();
+// Appends the rows of a jsonl file that may not exist yet (e.g. a metrics log).
+void AppendJsonLinesIfPresent(const std::string& path, std::vector<json>* rows) {
+  if (!util::FileExists(path)) return;
   for (auto& l : util::ReadJsonLines(path)) rows->push_back(std::move(l.value));
-  return json();
 }
 
 }  // namespace
@@ -154,7 +154,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       profiler.Add("train:sft:seed" + std::to_string(seed), std::chrono::duration<double>(Clock::now() - start).count(),
                    CpuSeconds() - cpu0, done.value("tokens_per_second", 0.0), "training tokens/s", skipped);
       std::vector<json> points;
-      ReadJsonLinesOrEmpty(sft_dir + "/metrics.jsonl", &points);
+      AppendJsonLinesIfPresent(sft_dir + "/metrics.jsonl", &points);
       training_logs.push_back({{"method", "sft"}, {"task", "all"}, {"seed", seed}, {"points", points}});
     }
     const tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(sft_dir + "/tokenizer.json");
@@ -250,7 +250,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           }
           if (mode == "sampled") existing->k = row.k;
           std::vector<json> samples;
-          ReadJsonLinesOrEmpty(dir + "/samples.jsonl", &samples);
+          AppendJsonLinesIfPresent(dir + "/samples.jsonl", &samples);
           if (mode == "greedy" || !config.eval.greedy) {
             for (auto& s : samples) all_samples.push_back(std::move(s));
           }
