@@ -21,6 +21,7 @@ struct TrainOptions {
   std::vector<std::string> jsonl_fields;
   std::vector<std::string> specials;
   int vocab_size = 0;
+  bool split_digits = false;
   std::string out;
 };
 
@@ -53,7 +54,8 @@ int RunTrain(const TrainOptions& opt) {
   size_t bytes = 0;
   for (const auto& t : texts) bytes += t.size();
   const auto start = std::chrono::steady_clock::now();
-  const tokenizer::Tokenizer tok = tokenizer::TrainBpe(texts, opt.vocab_size, specials);
+  const tokenizer::Tokenizer tok = tokenizer::TrainBpe(texts, opt.vocab_size, specials,
+                                                       tokenizer::BpeOptions{opt.split_digits});
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   tok.Save(opt.out);
@@ -111,6 +113,8 @@ void RegisterTokenizerCommand(CLI::App& app, Action* selected) {
                 "Special tokens, in id order (default: <|bos|> <|eos|> <|pad|> and the project's "
                 "condition, tool and hint markers)");
   t->add_option("--out", train->out, "Output tokenizer.json")->required();
+  t->add_flag("--split-digits", train->split_digits,
+              "Never merge digits: every digit is its own token (helps small models with arithmetic)");
   t->callback([selected, train] { *selected = [train] { return RunTrain(*train); }; });
 
   auto path = std::make_shared<std::string>();

@@ -25,6 +25,22 @@ TEST(TrainBpe, MergesMostFrequentPairFirst) {
   EXPECT_EQ(t.Encode("aaa"), (std::vector<int>{257, 1 + 'a'}));
 }
 
+TEST(TrainBpe, SplitDigitsKeepsEveryDigitItsOwnToken) {
+  const std::vector<std::string> corpus = {"x 12 12 12 120 ab12 ab12 1212 abab"};
+  const Tokenizer plain = TrainBpe(corpus, 1000, {});
+  EXPECT_LT(plain.Encode(" 1212").size(), 5u);  // without the option digits merge
+
+  const Tokenizer split = TrainBpe(corpus, 1000, {}, BpeOptions{/*split_digits=*/true});
+  for (int id = 256; id < split.vocab_size(); ++id) {
+    const std::string text = split.Decode({id}, false);
+    EXPECT_EQ(text.find_first_of("0123456789"), std::string::npos) << "merge " << id << " '" << text << "'";
+  }
+  // " 1212" is a space and four digit tokens; letters around digits still merge.
+  EXPECT_EQ(split.Encode(" 1212"), (std::vector<int>{' ', '1', '2', '1', '2'}));
+  EXPECT_EQ(split.Encode("abab").size(), 2u);  // "ab" merged ("abab" occurs once: no second merge)
+  EXPECT_EQ(split.Decode(split.Encode("ab12 1212 x"), false), "ab12 1212 x");
+}
+
 TEST(TrainBpe, BreaksTiesByBytes) {
   // Pairs (a,b), (Ġ,c), (c,d) all occur twice; ' ' sorts before 'a' and 'c'.
   const Tokenizer t = TrainBpe({"ab ab cd cd"}, 1000, {});

@@ -151,6 +151,12 @@ TEST_F(CrossCheckTest, ByteLevelMatchesHuggingFace) {
   Compare(Tokenizer::ByteLevel(DefaultSpecialTokens()), "bytelevel", CorpusTexts());
 }
 
+// Digit splitting needs no rule at encode time (no merge contains a digit), so HF reads it as is.
+TEST_F(CrossCheckTest, SplitDigitsMatchesHuggingFace) {
+  Compare(TrainBpe(CorpusTexts(), 900, DefaultSpecialTokens(), BpeOptions{true}), "split_digits",
+          CorpusTexts());
+}
+
 // Options a downloaded tokenizer.json may carry: ignore_merges (a pre-token found in the vocab is
 // taken whole, even when merges could not build it) and a non-special added token.
 TEST_F(CrossCheckTest, LoadedOptionsMatchHuggingFace) {

@@ -81,7 +81,8 @@ json DataSourceToJson(const DataSource& d) {
 }
 
 SftConfig SftConfigFromJson(const json& j, const std::string& source) {
-  RejectUnknownKeys(j, {"preset", "model_overrides", "init_checkpoint", "tokenizer_vocab", "train", "eval",
+  RejectUnknownKeys(j, {"preset", "model_overrides", "init_checkpoint", "tokenizer_vocab",
+                        "tokenizer_split_digits", "train", "eval",
                         "max_seq_len", "batch_size", "grad_accum", "max_steps", "max_minutes", "lr",
                         "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "grad_clip",
                         "eval_every", "eval_max_new_tokens", "eval_n", "log_every", "save_every", "seed",
@@ -95,6 +96,7 @@ SftConfig SftConfigFromJson(const json& j, const std::string& source) {
   }
   Read(j, "init_checkpoint", &c.init_checkpoint, source, "");
   Read(j, "tokenizer_vocab", &c.tokenizer_vocab, source, "");
+  Read(j, "tokenizer_split_digits", &c.tokenizer_split_digits, source, "");
   for (const char* list : {"train", "eval"}) {
     if (!j.contains(list)) continue;
     Require(j[list].is_array(), source, list, "expected an array of data sources");
@@ -145,7 +147,8 @@ json SftConfigToJson(const SftConfig& c) {
   for (const auto& d : c.train) train.push_back(DataSourceToJson(d));
   for (const auto& d : c.eval) eval.push_back(DataSourceToJson(d));
   return {{"preset", c.preset}, {"model_overrides", c.model_overrides}, {"init_checkpoint", c.init_checkpoint},
-          {"tokenizer_vocab", c.tokenizer_vocab}, {"train", train}, {"eval", eval},
+          {"tokenizer_vocab", c.tokenizer_vocab}, {"tokenizer_split_digits", c.tokenizer_split_digits},
+          {"train", train}, {"eval", eval},
           {"max_seq_len", c.max_seq_len}, {"batch_size", c.batch_size}, {"grad_accum", c.grad_accum},
           {"max_steps", c.max_steps}, {"max_minutes", c.max_minutes}, {"lr", c.lr},
           {"min_lr_ratio", c.min_lr_ratio}, {"warmup_steps", c.warmup_steps}, {"weight_decay", c.weight_decay},

@@ -30,6 +30,7 @@ struct SftConfig {
   nlohmann::json model_overrides = nlohmann::json::object();  // any ModelConfig field
   std::string init_checkpoint;                 // start from this HF-layout dir instead of random init
   int tokenizer_vocab = 1024;                  // BPE vocab trained on the training texts (0 = byte-level)
+  bool tokenizer_split_digits = true;          // BPE never merges digits: one token per digit (arithmetic)
   // > Data
   std::vector<DataSource> train;
   std::vector<DataSource> eval;                // held-out splits evaluated every eval_every steps

@@ -159,7 +159,8 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
     if (config.tokenizer_vocab == 0) return tokenizer::Tokenizer::ByteLevel(specials);
     std::vector<std::string> corpus;
     for (const auto& t : texts) corpus.push_back(t.prompt + t.completion);
-    return tokenizer::TrainBpe(corpus, config.tokenizer_vocab, specials);
+    return tokenizer::TrainBpe(corpus, config.tokenizer_vocab, specials,
+                               tokenizer::BpeOptions{config.tokenizer_split_digits});
   }();
   tok.Save(tokenizer_path);
   TokenizedSet data = TokenizeExamples(texts, tok, config.max_seq_len);

@@ -67,10 +67,12 @@ void CountWords(std::string_view text, const std::vector<std::string>& specials,
   flush(text.size());
 }
 
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+
 }  // namespace
 
 Tokenizer TrainBpe(const std::vector<std::string>& texts, int vocab_size,
-                   const std::vector<std::string>& special_tokens) {
+                   const std::vector<std::string>& special_tokens, const BpeOptions& options) {
   const int num_special = static_cast<int>(special_tokens.size());
   if (vocab_size < num_special + 256) {
     throw util::InputError(util::Location{"", 0, "vocab_size"},
@@ -109,14 +111,29 @@ Tokenizer TrainBpe(const std::vector<std::string>& texts, int vocab_size,
   std::vector<std::vector<int>> words;
   std::vector<int64_t> freq;
   words.reserve(sorted.size());
-  for (const auto& [word, count] : sorted) {
-    if (word.size() < 2) continue;  // a single byte has no pair
+  const auto add_word = [&](std::string_view word, int64_t count) {
+    if (word.size() < 2) return;  // a single byte has no pair
     std::vector<int> symbols(word.size());
     for (size_t i = 0; i < word.size(); ++i) {
       symbols[i] = num_special + static_cast<unsigned char>(word[i]);
     }
     words.push_back(std::move(symbols));
     freq.push_back(count);
+  };
+  for (const auto& [word, count] : sorted) {
+    if (!options.split_digits) {
+      add_word(word, count);
+      continue;
+    }
+    // Digits never take part in a merge: train on the digit-free runs only. Encoding needs no
+    // special rule, since no merge in the result contains a digit.
+    size_t run = 0;
+    for (size_t i = 0; i <= word.size(); ++i) {
+      if (i == word.size() || IsAsciiDigit(word[i])) {
+        add_word(word.substr(run, i - run), count);
+        run = i + 1;
+      }
+    }
   }
 
   std::unordered_map<uint64_t, int64_t> pair_count;

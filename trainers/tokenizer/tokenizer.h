@@ -88,12 +88,19 @@ struct Tokenizer::Parts {
   bool ignore_merges = false;               // HF option: a pre-token found in vocab is taken whole
 };
 
+struct BpeOptions {
+  // No merge contains an ASCII digit, so every digit is its own token. Small models learn
+  // arithmetic far more easily when a number is spelled digit by digit rather than in the
+  // corpus's frequent multi-digit chunks (the reason LLaMA's tokenizer splits digits).
+  bool split_digits = false;
+};
+
 // BPE training on a corpus: byte-level, GPT-2 pre-tokenization, merges picked by highest pair
 // count with ties broken by the smallest (left bytes, right bytes), compared bytewise, so the result
 // is deterministic. Ids: special tokens first (in the order given), then the 256 byte tokens, then
 // one token per merge until `vocab_size` is reached (or no pair occurs twice).
 Tokenizer TrainBpe(const std::vector<std::string>& texts, int vocab_size,
-                   const std::vector<std::string>& special_tokens);
+                   const std::vector<std::string>& special_tokens, const BpeOptions& options = {});
 
 // The project's default special tokens: bos, eos, pad, then condition, tool and hint markers.
 std::vector<std::string> DefaultSpecialTokens();
