@@ -108,7 +108,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         synth.n = t.test_n;
         synth.seed = seed;
         synth.steps = t.steps;
-        const std::string key = StepKey({{"synth", t.task}, {"n", t.test_n}, {"seed", seed}, {"steps", t.steps}});
+        synth.max_value = t.max_value;
+        const std::string key = StepKey({{"synth", t.task}, {"n", t.test_n}, {"seed", seed}, {"steps", t.steps},
+                                              {"max_value", t.max_value}});
         load.path = out_dir + "/data/" + key + "_" + SyntheticFileName(t.task, "test");
         load.variant = SyntheticVariant(t.task);
         if (!util::FileExists(load.path)) tasks::synth::WriteSynthetic(synth, load.path);
@@ -128,7 +130,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         // Natural-language chain of thought (ReFT's N-CoT) teaches reasoning; LiveCodeBench items carry
         // a reference program instead.
         sft_json["train"].push_back({{"task", t.task}, {"synthetic_n", t.train_n}, {"synthetic_seed", seed},
-                                     {"steps", t.steps}, {"style", t.task == "livecodebench" ? "" : "ncot"}});
+                                     {"steps", t.steps}, {"max_value", t.max_value}, {"style", t.task == "livecodebench" ? "" : "ncot"}});
       }
     }
     SftConfig sft_config = SftConfigFromJson(sft_json, "config.sft");

@@ -17,6 +17,7 @@ struct ExperimentTask {
   std::string test_file;      // evaluate on this file instead (e.g. ../shared/data/gsm8k/test.jsonl)
   int test_limit = 0;         // evaluate only the first N records of the test set (0 = all)
   int steps = 0;              // synthetic difficulty (0 = task default)
+  int max_value = 0;          // synthetic number scale (0 = task default)
 };
 
 struct ExperimentEval {

@@ -54,7 +54,7 @@ void Require(bool ok, const std::string& source, const std::string& key, const s
 }  // namespace
 
 DataSource DataSourceFromJson(const json& j, const std::string& source, const std::string& path) {
-  RejectUnknownKeys(j, {"task", "file", "synthetic_n", "synthetic_seed", "style", "steps", "weight",
+  RejectUnknownKeys(j, {"task", "file", "synthetic_n", "synthetic_seed", "style", "steps", "max_value", "weight",
                         "condition", "template"},
                     source, path);
   DataSource d;
@@ -64,6 +64,7 @@ DataSource DataSourceFromJson(const json& j, const std::string& source, const st
   Read(j, "synthetic_seed", &d.synthetic_seed, source, path);
   Read(j, "style", &d.style, source, path);
   Read(j, "steps", &d.steps, source, path);
+  Read(j, "max_value", &d.max_value, source, path);
   Read(j, "weight", &d.weight, source, path);
   Read(j, "condition", &d.condition, source, path);
   Read(j, "template", &d.template_name, source, path);
@@ -76,7 +77,7 @@ DataSource DataSourceFromJson(const json& j, const std::string& source, const st
 
 json DataSourceToJson(const DataSource& d) {
   return {{"task", d.task}, {"file", d.file}, {"synthetic_n", d.synthetic_n},
-          {"synthetic_seed", d.synthetic_seed}, {"style", d.style}, {"steps", d.steps},
+          {"synthetic_seed", d.synthetic_seed}, {"style", d.style}, {"steps", d.steps}, {"max_value", d.max_value},
           {"weight", d.weight}, {"condition", d.condition}, {"template", d.template_name}};
 }
 

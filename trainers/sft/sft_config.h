@@ -19,6 +19,7 @@ struct DataSource {
   uint64_t synthetic_seed = 1;
   std::string style;               // generator style: "" | ncot | pcot | mixed | tool
   int steps = 0;                   // generator difficulty (0 = task default)
+  int max_value = 0;               // generator number scale (0 = task default)
   double weight = 1.0;             // per-example loss weight (C-RLFT source reward)
   std::string condition;           // condition prefix token, e.g. "<|gpt4|>" ("" = none)
   std::string template_name;       // prompt template ("" = task default)

@@ -40,6 +40,7 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
   options.seed = source.synthetic_seed;
   options.style = source.style;
   options.steps = source.steps;
+  options.max_value = source.max_value;
   tasks::synth::ValidateOptions(options);
   std::vector<tasks::synth::SynthItem> items = tasks::synth::GenerateItems(options);
   // The file is written so that what is trained on is inspectable and exactly what the loader reads.
