@@ -10,6 +10,7 @@ OUT="${OUT:-results/learning-check}"
 STEPS="${STEPS:-1200}"
 TRAIN_N="${TRAIN_N:-6000}"
 MAX_VALUE="${MAX_VALUE:-0}"
+TEMPLATE="${TEMPLATE:-}"
 mkdir -p "$OUT"
 families=("$@")
 [ ${#families[@]} -eq 0 ] && families=(gsm8k mathqa agieval gpqa)
@@ -18,7 +19,7 @@ for task in "${families[@]}"; do
   [ "$task" = livecodebench ] && style=""
   cat > "$OUT/$task.json" <<JSON
 {"name": "learning-$task", "seeds": [1], "threads": 1, "methods": ["sft"],
- "tasks": [{"task": "$task", "train_n": $TRAIN_N, "test_n": 200, "steps": 2, "max_value": $MAX_VALUE}],
+ "tasks": [{"task": "$task", "train_n": $TRAIN_N, "test_n": 200, "steps": 2, "max_value": $MAX_VALUE, "template": "$TEMPLATE"}],
  "sft": {"preset": "nano", "tokenizer_vocab": 1024, "batch_size": 16, "max_steps": $STEPS, "warmup_steps": 50,
          "lr": 0.003, "log_every": 100, "save_every": 200},
  "eval": {"greedy": true, "k": $([ "$task" = gsm8k ] && echo 8 || echo 0), "temperature": 0.7, "max_new_tokens": 200}}

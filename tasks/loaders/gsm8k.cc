@@ -34,7 +34,7 @@ class Gsm8k : public TaskBase {
            "answer_value})";
   }
   std::vector<std::string> templates() const override {
-    return {"zeroshot-cot-v1", "fewshot-cot-8-v1"};
+    return {"zeroshot-cot-v1", "fewshot-cot-8-v1", "qa-v1"};
   }
 
   std::vector<Record> Load(const LoadOptions& options) const override {
@@ -80,6 +80,7 @@ class Gsm8k : public TaskBase {
   std::string Render(const Record& record, const std::string& template_name,
                      const PromptOptions&) const override {
     if (template_name == "fewshot-cot-8-v1") return WeiFewShotCot8(record.question);
+    if (template_name == "qa-v1") return NumericQuestionAnswer(record.question);
     return NumericZeroShotCot(record.question);
   }
 };

@@ -66,6 +66,10 @@ std::string NumericZeroShotCot(const std::string& question) {
          question + "\nAnswer: Let's think step by step.";
 }
 
+std::string NumericQuestionAnswer(const std::string& question) {
+  return "Question: " + question + "\nAnswer:";
+}
+
 std::string WeiFewShotCot8(const std::string& question) {
   std::string out;
   for (const auto& e : kWeiExemplars) {

@@ -41,7 +41,7 @@ class Svamp : public TaskBase {
            "svamp/test.jsonl; mwp_ReFT svamp_test_set.json / svamp_nl.json / svamp_python_sdp.json";
   }
   std::vector<std::string> templates() const override {
-    return {"zeroshot-cot-v1", "fewshot-cot-8-v1"};
+    return {"zeroshot-cot-v1", "fewshot-cot-8-v1", "qa-v1"};
   }
 
   std::vector<Record> Load(const LoadOptions& options) const override {
@@ -80,6 +80,7 @@ class Svamp : public TaskBase {
   std::string Render(const Record& record, const std::string& template_name,
                      const PromptOptions&) const override {
     if (template_name == "fewshot-cot-8-v1") return WeiFewShotCot8(record.question);
+    if (template_name == "qa-v1") return NumericQuestionAnswer(record.question);
     return NumericZeroShotCot(record.question);
   }
 };

@@ -71,6 +71,7 @@ TEST(RunnerConfig, ErrorsNameTheKeyBeforeAnyWork) {
       {{{"tasks", {{{"task", "gsm9k"}, {"test_n", 3}}}}}, "tasks[0].task"},
       {{{"tasks", {{{"task", "gsm8k"}}}}}, "tasks[0].test_n"},
       {{{"tasks", {{{"task", "gsm8k"}, {"test_n", 3}, {"max_value", 5}}}}}, "tasks[0].max_value"},
+      {{{"tasks", {{{"task", "gsm8k"}, {"test_n", 3}, {"template", "qa-v2"}}}}}, "tasks[0].template"},
       {{{"eval", {{"k", 4}, {"temperature", 0.0}}}}, "eval.temperature"},
       {{{"sft", {{"lr", -1.0}}}}, "lr"},
       {{{"sft", {{"seed", 3}}}}, "sft.seed"},

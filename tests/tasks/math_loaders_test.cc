@@ -110,6 +110,8 @@ TEST(Prompts, TemplatesAndDidYouMean) {
   EXPECT_EQ(shots, 8u);
   EXPECT_EQ(few.rfind("Q: " + gsm[0].question + "\nA:"), few.size() - gsm[0].question.size() - 6);
   EXPECT_NE(few.find("There are 15 trees in the grove."), std::string::npos);
+  options.template_name = "qa-v1";
+  EXPECT_EQ(task.RenderPrompt(gsm[0], options), "Question: " + gsm[0].question + "\nAnswer:");
   options.template_name = "fewshot-cot8-v1";
   ExpectInputError([&] { task.RenderPrompt(gsm[0], options); }, "", 0, "template",
                    "did you mean 'fewshot-cot-8-v1'");

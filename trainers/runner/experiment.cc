@@ -130,7 +130,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         // Natural-language chain of thought (ReFT's N-CoT) teaches reasoning; LiveCodeBench items carry
         // a reference program instead.
         sft_json["train"].push_back({{"task", t.task}, {"synthetic_n", t.train_n}, {"synthetic_seed", seed},
-                                     {"steps", t.steps}, {"max_value", t.max_value}, {"style", t.task == "livecodebench" ? "" : "ncot"}});
+                                     {"steps", t.steps}, {"max_value", t.max_value}, {"template", t.template_name}, {"style", t.task == "livecodebench" ? "" : "ncot"}});
       }
     }
     SftConfig sft_config = SftConfigFromJson(sft_json, "config.sft");
@@ -181,6 +181,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         EvalOptions base_options;
         base_options.max_new_tokens = config.eval.max_new_tokens;
         base_options.seed = seed;
+        base_options.template_name = t.template_name;
         if (config.eval.greedy) modes.emplace_back("greedy", base_options);
         if (config.eval.k > 0) {
           EvalOptions sampled = base_options;
@@ -192,7 +193,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         for (auto& [mode, options] : modes) {
           const std::string key = StepKey({{"checkpoint", checkpoints.at(method)}, {"task", t.task},
                                            {"task_version", task.version()}, {"mode", mode},
-                                           {"records", records.size()}, {"test", t.test_file},
+                                           {"records", records.size()}, {"test", t.test_file}, {"template", t.template_name},
                                            {"eval", config_json["eval"]}, {"seed", seed}});
           const std::string dir = out_dir + "/eval/" + method + "-" + t.task + "-" + mode + "-" + key;
           const auto start = Clock::now();
@@ -233,7 +234,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           row.model = config.sft.value("preset", std::string("nano"));
           row.seed = seed;
           row.n = result["n"];
-          row.template_name = task.templates().front();
+          row.template_name = t.template_name.empty() ? task.templates().front() : t.template_name;
           row.extraction_preset = result["preset"];
           row.k = result["k"];
           // One row per (method, task, seed): greedy gives accuracy, the sampled run adds the @k metrics.

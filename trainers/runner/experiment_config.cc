@@ -97,7 +97,7 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
   for (size_t i = 0; i < j["tasks"].size(); ++i) {
     const std::string path = "tasks[" + std::to_string(i) + "].";
     const json& t = j["tasks"][i];
-    CheckKeys(t, {"task", "train_n", "test_n", "test_file", "test_limit", "steps", "max_value"}, source, path);
+    CheckKeys(t, {"task", "train_n", "test_n", "test_file", "test_limit", "steps", "max_value", "template"}, source, path);
     ExperimentTask task;
     Get(t, "task", &task.task, source, path);
     Get(t, "train_n", &task.train_n, source, path);
@@ -106,6 +106,7 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
     Get(t, "test_limit", &task.test_limit, source, path);
     Get(t, "steps", &task.steps, source, path);
     Get(t, "max_value", &task.max_value, source, path);
+    Get(t, "template", &task.template_name, source, path);
     if (task.task.empty()) Fail(source, path + "task", "missing required key");
     try {
       tasks::FindTask(task.task);
@@ -116,6 +117,15 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
     if (task.test_file.empty() && task.test_n == 0) Fail(source, path + "test_n", "give test_n > 0 or a test_file");
     if (!task.test_file.empty() && !util::FileExists(task.test_file)) {
       Fail(source, path + "test_file", "file not found: " + task.test_file);
+    }
+    if (!task.template_name.empty()) {
+      const auto known = tasks::FindTask(task.task).templates();
+      if (std::find(known.begin(), known.end(), task.template_name) == known.end()) {
+        std::string list;
+        for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
+        Fail(source, path + "template", "unknown template '" + task.template_name + "' for " + task.task +
+                                            " (known: " + list + ")");
+      }
     }
     if ((task.steps != 0 || task.max_value != 0)) {
       // The generator's own knob checks, run now so that a bad knob fails before any work starts.
@@ -167,7 +177,8 @@ json ExperimentConfigToJson(const ExperimentConfig& c) {
   json tasks = json::array();
   for (const auto& t : c.tasks) {
     tasks.push_back({{"task", t.task}, {"train_n", t.train_n}, {"test_n", t.test_n}, {"test_file", t.test_file},
-                     {"test_limit", t.test_limit}, {"steps", t.steps}, {"max_value", t.max_value}});
+                     {"test_limit", t.test_limit}, {"steps", t.steps}, {"max_value", t.max_value},
+                     {"template", t.template_name}});
   }
   return {{"name", c.name}, {"seeds", c.seeds}, {"threads", c.threads}, {"methods", c.methods},
           {"tasks", tasks}, {"sft", c.sft},

@@ -18,6 +18,7 @@ struct ExperimentTask {
   int test_limit = 0;         // evaluate only the first N records of the test set (0 = all)
   int steps = 0;              // synthetic difficulty (0 = task default)
   int max_value = 0;          // synthetic number scale (0 = task default)
+  std::string template_name;  // prompt template for training and evaluation ("" = task default)
 };
 
 struct ExperimentEval {
