@@ -122,7 +122,7 @@ class Agieval : public TaskBase {
            "str|list|joined, answer, "
            "other}); subset = file stem; few-shot from few_shot_prompts.csv";
   }
-  std::vector<std::string> templates() const override { return {"zeroshot-cot-v1", "fewshot-v1"}; }
+  std::vector<std::string> templates() const override { return {"zeroshot-cot-v1", "fewshot-v1", "qa-v1"}; }
 
   std::vector<Record> Load(const LoadOptions& options) const override {
     const std::string variant = options.variant.empty() ? FileStem(options.path) : options.variant;
@@ -186,6 +186,10 @@ class Agieval : public TaskBase {
             "template fewshot-v1 needs AGIEval's few_shot_prompts.csv (--few-shot-file)");
       }
       return AgievalFewShotPrompt(record, options.few_shot_file);
+    }
+    if (template_name == "qa-v1") {
+      if (record.kind == AnswerKind::kCloze) return "Question: " + record.question + "\nAnswer:";
+      return ChoiceQuestionAnswer(record.passage, record.question, record.choices);
     }
     if (record.kind == AnswerKind::kCloze) {
       return record.question +

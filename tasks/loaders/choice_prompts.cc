@@ -26,4 +26,10 @@ std::string ChoiceZeroShotCot(const std::string& passage, const std::string& que
   return out;
 }
 
+std::string ChoiceQuestionAnswer(const std::string& passage, const std::string& question,
+                                 const std::vector<std::string>& choices) {
+  std::string out = passage.empty() ? "" : "Passage: " + passage + "\n";
+  return out + "Question: " + question + "\nOptions:\n" + ParenthesisedChoices(choices) + "\nAnswer:";
+}
+
 }  // namespace tasks::loaders

@@ -13,4 +13,9 @@ namespace tasks::loaders {
 std::string ChoiceZeroShotCot(const std::string& passage, const std::string& question,
                               const std::vector<std::string>& choices, bool multi);
 
+// "Question: {question}\nOptions:\n(A) ..\nAnswer:" (passage first when there is one): no instruction,
+// the shortest layout, for small models fine-tuned on the task's own solutions.
+std::string ChoiceQuestionAnswer(const std::string& passage, const std::string& question,
+                                 const std::vector<std::string>& choices);
+
 }  // namespace tasks::loaders

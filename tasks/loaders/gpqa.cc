@@ -35,7 +35,7 @@ class Gpqa : public TaskBase {
            "content-hashed permutation";
   }
   std::vector<std::string> templates() const override {
-    return {"zeroshot-cot-v1", "simple-evals-v1", "lm-eval-cot-v1"};
+    return {"zeroshot-cot-v1", "simple-evals-v1", "lm-eval-cot-v1", "qa-v1"};
   }
 
   std::vector<Record> Load(const LoadOptions& options) const override {
@@ -120,6 +120,7 @@ class Gpqa : public TaskBase {
       return "What is the correct answer to this question:" + record.question + "\nChoices:\n" +
              ParenthesisedChoices(record.choices) + "\nLet's think step by step: ";
     }
+    if (template_name == "qa-v1") return ChoiceQuestionAnswer("", record.question, record.choices);
     return ChoiceZeroShotCot("", record.question, record.choices, false);
   }
 };

@@ -134,7 +134,7 @@ class Mathqa : public TaskBase {
            "options), mwp_ReFT mathqa_test_set.json (MCQ) and mathqa-numeric_test_set.json "
            "(numeric)";
   }
-  std::vector<std::string> templates() const override { return {"zeroshot-cot-v1"}; }
+  std::vector<std::string> templates() const override { return {"zeroshot-cot-v1", "qa-v1"}; }
 
   std::vector<Record> Load(const LoadOptions& options) const override {
     const std::vector<SourceRecord> sources = ReadRecords(options.path);
@@ -222,8 +222,12 @@ class Mathqa : public TaskBase {
 
  protected:
   AnswerKind main_kind() const override { return AnswerKind::kChoice; }
-  std::string Render(const Record& record, const std::string&,
+  std::string Render(const Record& record, const std::string& template_name,
                      const PromptOptions&) const override {
+    if (template_name == "qa-v1") {
+      return record.kind == AnswerKind::kNumeric ? NumericQuestionAnswer(record.question)
+                                                 : ChoiceQuestionAnswer("", record.question, record.choices);
+    }
     if (record.kind == AnswerKind::kNumeric) return NumericZeroShotCot(record.question);
     return ChoiceZeroShotCot("", record.question, record.choices, false);
   }

@@ -46,6 +46,29 @@ TEST(Registry, EveryTaskDescribesItselfAndHasAZeroShotTemplate) {
   }
 }
 
+// qa-v1: the instruction-free layout every family but AIME and LiveCodeBench offers, for small
+// models fine-tuned on the tasks' own solutions.
+TEST(Registry, QaTemplateIsQuestionOptionsAnswer) {
+  tasks::Record numeric;
+  numeric.question = "Ann has 3 pens. How many?";
+  tasks::PromptOptions options;
+  options.template_name = "qa-v1";
+  for (const char* name : {"gsm8k", "svamp"}) {
+    EXPECT_EQ(tasks::FindTask(name).RenderPrompt(numeric, options), "Question: Ann has 3 pens. How many?\nAnswer:");
+  }
+  tasks::Record choice = numeric;
+  choice.kind = tasks::AnswerKind::kChoice;
+  choice.choices = {"3", "4"};
+  for (const char* name : {"mathqa", "agieval", "gpqa"}) {
+    EXPECT_EQ(tasks::FindTask(name).RenderPrompt(choice, options),
+              "Question: Ann has 3 pens. How many?\nOptions:\n(A) 3\n(B) 4\nAnswer:")
+        << name;
+  }
+  choice.passage = "Pens are blue.";
+  EXPECT_EQ(tasks::FindTask("agieval").RenderPrompt(choice, options),
+            "Passage: Pens are blue.\nQuestion: Ann has 3 pens. How many?\nOptions:\n(A) 3\n(B) 4\nAnswer:");
+}
+
 struct Roundtrip {
   const char* task;
   const char* file;
