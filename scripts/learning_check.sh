@@ -11,6 +11,7 @@ STEPS="${STEPS:-1200}"
 TRAIN_N="${TRAIN_N:-6000}"
 MAX_VALUE="${MAX_VALUE:-0}"
 TEMPLATE="${TEMPLATE:-}"
+THREADS="${THREADS:-2}"
 mkdir -p "$OUT"
 families=("$@")
 [ ${#families[@]} -eq 0 ] && families=(gsm8k mathqa agieval gpqa)
@@ -18,7 +19,7 @@ for task in "${families[@]}"; do
   style=ncot
   [ "$task" = livecodebench ] && style=""
   cat > "$OUT/$task.json" <<JSON
-{"name": "learning-$task", "seeds": [1], "threads": 1, "methods": ["sft"],
+{"name": "learning-$task", "seeds": [1], "threads": $THREADS, "methods": ["sft"],
  "tasks": [{"task": "$task", "train_n": $TRAIN_N, "test_n": 200, "steps": 2, "max_value": $MAX_VALUE, "template": "$TEMPLATE"}],
  "sft": {"preset": "nano", "tokenizer_vocab": 1024, "batch_size": 16, "max_steps": $STEPS, "warmup_steps": 50,
          "lr": 0.003, "log_every": 100, "save_every": 200},

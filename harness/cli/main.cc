@@ -4,10 +4,12 @@
 #include <iostream>
 
 #include "harness/cli/command.h"
+#include "harness/cli/openmp_env.h"
 #include "harness/cli/registry_list.h"
 #include "harness/util/error.h"
 
 int main(int argc, char** argv) {
+  cli::EnsurePassiveOpenMpWait(argv);
   CLI::App app{"harness: reproduce and evaluate reasoning fine-tuning methods (SFT, C-RLFT, ReFT, START, WSRL)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(HARNESS_VERSION) + " (" + HARNESS_GIT_COMMIT + ")");

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -269,6 +270,8 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   environment["torch_threads"] = info.intra_op_threads;
   environment["torch_interop_threads"] = info.inter_op_threads;
   environment["torch_parallel_info"] = info.parallel_info;
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");  // harness sets PASSIVE (harness/cli/openmp_env.h)
+  environment["omp_wait_policy"] = wait_policy ? wait_policy : "";
   if (!sandbox_layers.is_null()) environment["sandbox"] = sandbox_layers;
   json doc = reports::MakeResultsDocument(config_json, rows, environment);
   const double wall = std::chrono::duration<double>(Clock::now() - run_start).count();
