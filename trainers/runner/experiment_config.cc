@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "harness/util/config_json.h"
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/json_io.h"
@@ -18,36 +19,14 @@ namespace {
 using nlohmann::json;
 
 void Fail(const std::string& source, const std::string& key, const std::string& message) {
-  throw util::InputError(util::Location{source, 0, key}, message);
-}
-
-void CheckKeys(const json& j, const std::vector<std::string>& known, const std::string& source,
-               const std::string& path) {
-  if (!j.is_object()) Fail(source, path.empty() ? "(top level)" : path, "expected an object");
-  for (const auto& [key, value] : j.items()) {
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    std::string hint = util::ClosestMatch(key, known);
-    Fail(source, path + key, "unknown key" + (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
-  }
-}
-
-template <typename T>
-void Get(const json& j, const std::string& key, T* out, const std::string& source, const std::string& path) {
-  auto it = j.find(key);
-  if (it == j.end()) return;
-  bool ok;
-  if constexpr (std::is_same_v<T, std::string>) ok = it->is_string();
-  else if constexpr (std::is_same_v<T, bool>) ok = it->is_boolean();
-  else if constexpr (std::is_integral_v<T>) ok = it->is_number_integer();
-  else ok = it->is_number();
-  if (!ok) Fail(source, path + key, "wrong type: " + it->dump());
-  *out = it->get<T>();
+  util::ConfigError(source, key, message);
 }
 
 }  // namespace
 
 const std::vector<std::string>& KnownMethods() {
-  static const std::vector<std::string> kMethods = {"base", "sft", "crlft", "reft", "start", "wsrl"};
+  static const std::vector<std::string> kMethods = {"base", "sft",   "crlft",
+                                                    "reft", "start", "wsrl"};
   return kMethods;
 }
 
@@ -57,12 +36,14 @@ const std::vector<std::string>& ImplementedMethods() {
 }
 
 ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& source) {
-  CheckKeys(j, {"name", "seeds", "threads", "methods", "tasks", "sft", "eval"}, source, "");
+  util::RejectUnknownKeys(j, {"name", "seeds", "threads", "methods", "tasks", "sft", "eval"},
+                          source, "");
   ExperimentConfig c;
-  Get(j, "name", &c.name, source, "");
-  Get(j, "threads", &c.threads, source, "");
+  util::ReadOptional(j, "name", &c.name, source, "");
+  util::ReadOptional(j, "threads", &c.threads, source, "");
   if (j.contains("seeds")) {
-    if (!j["seeds"].is_array() || j["seeds"].empty()) Fail(source, "seeds", "expected a non-empty array of integers");
+    if (!j["seeds"].is_array() || j["seeds"].empty())
+      Fail(source, "seeds", "expected a non-empty array of integers");
     c.seeds.clear();
     for (const auto& s : j["seeds"]) {
       if (!s.is_number_unsigned() && !(s.is_number_integer() && s.get<long long>() >= 0)) {
@@ -72,7 +53,8 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
     }
   }
   if (j.contains("methods")) {
-    if (!j["methods"].is_array() || j["methods"].empty()) Fail(source, "methods", "expected a non-empty array");
+    if (!j["methods"].is_array() || j["methods"].empty())
+      Fail(source, "methods", "expected a non-empty array");
     c.methods.clear();
     for (const auto& m : j["methods"]) {
       if (!m.is_string()) Fail(source, "methods", "expected strings, got " + m.dump());
@@ -80,13 +62,16 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
       const auto& known = KnownMethods();
       if (std::find(known.begin(), known.end(), name) == known.end()) {
         std::string hint = util::ClosestMatch(name, known);
-        Fail(source, "methods", "unknown method '" + name + "'" +
-                                    (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
+        Fail(source, "methods",
+             "unknown method '" + name + "'" +
+                 (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
       }
       const auto& done = ImplementedMethods();
       if (std::find(done.begin(), done.end(), name) == done.end()) {
-        Fail(source, "methods", "method '" + name + "' is not implemented in this version of the harness "
-                                "(available: base, sft)");
+        Fail(source, "methods",
+             "method '" + name +
+                 "' is not implemented in this version of the harness "
+                 "(available: base, sft)");
       }
       c.methods.push_back(name);
     }
@@ -97,24 +82,29 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
   for (size_t i = 0; i < j["tasks"].size(); ++i) {
     const std::string path = "tasks[" + std::to_string(i) + "].";
     const json& t = j["tasks"][i];
-    CheckKeys(t, {"task", "train_n", "test_n", "test_file", "test_limit", "steps", "max_value", "template"}, source, path);
+    util::RejectUnknownKeys(
+        t,
+        {"task", "train_n", "test_n", "test_file", "test_limit", "steps", "max_value", "template"},
+        source, path);
     ExperimentTask task;
-    Get(t, "task", &task.task, source, path);
-    Get(t, "train_n", &task.train_n, source, path);
-    Get(t, "test_n", &task.test_n, source, path);
-    Get(t, "test_file", &task.test_file, source, path);
-    Get(t, "test_limit", &task.test_limit, source, path);
-    Get(t, "steps", &task.steps, source, path);
-    Get(t, "max_value", &task.max_value, source, path);
-    Get(t, "template", &task.template_name, source, path);
+    util::ReadOptional(t, "task", &task.task, source, path);
+    util::ReadOptional(t, "train_n", &task.train_n, source, path);
+    util::ReadOptional(t, "test_n", &task.test_n, source, path);
+    util::ReadOptional(t, "test_file", &task.test_file, source, path);
+    util::ReadOptional(t, "test_limit", &task.test_limit, source, path);
+    util::ReadOptional(t, "steps", &task.steps, source, path);
+    util::ReadOptional(t, "max_value", &task.max_value, source, path);
+    util::ReadOptional(t, "template", &task.template_name, source, path);
     if (task.task.empty()) Fail(source, path + "task", "missing required key");
     try {
       tasks::FindTask(task.task);
     } catch (const util::InputError& e) {
       Fail(source, path + "task", e.detail());
     }
-    if (task.train_n < 0 || task.test_n < 0 || task.test_limit < 0) Fail(source, path + "test_n", "counts must be >= 0");
-    if (task.test_file.empty() && task.test_n == 0) Fail(source, path + "test_n", "give test_n > 0 or a test_file");
+    if (task.train_n < 0 || task.test_n < 0 || task.test_limit < 0)
+      Fail(source, path + "test_n", "counts must be >= 0");
+    if (task.test_file.empty() && task.test_n == 0)
+      Fail(source, path + "test_n", "give test_n > 0 or a test_file");
     if (!task.test_file.empty() && !util::FileExists(task.test_file)) {
       Fail(source, path + "test_file", "file not found: " + task.test_file);
     }
@@ -123,8 +113,9 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
       if (std::find(known.begin(), known.end(), task.template_name) == known.end()) {
         std::string list;
         for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
-        Fail(source, path + "template", "unknown template '" + task.template_name + "' for " + task.task +
-                                            " (known: " + list + ")");
+        Fail(source, path + "template",
+             "unknown template '" + task.template_name + "' for " + task.task + " (known: " + list +
+                 ")");
       }
     }
     if ((task.steps != 0 || task.max_value != 0)) {
@@ -144,29 +135,36 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
   if (j.contains("sft")) {
     if (!j["sft"].is_object()) Fail(source, "sft", "expected an object");
     for (const char* reserved : {"train", "eval", "seed", "threads"}) {
-      if (j["sft"].contains(reserved)) Fail(source, std::string("sft.") + reserved, "set by the runner; remove it");
+      if (j["sft"].contains(reserved))
+        Fail(source, std::string("sft.") + reserved, "set by the runner; remove it");
     }
     c.sft = j["sft"];
   }
   if (j.contains("eval")) {
     const json& e = j["eval"];
-    CheckKeys(e, {"greedy", "k", "temperature", "top_p", "max_new_tokens", "sandbox_timeout"}, source, "eval.");
-    Get(e, "greedy", &c.eval.greedy, source, "eval.");
-    Get(e, "k", &c.eval.k, source, "eval.");
-    Get(e, "temperature", &c.eval.temperature, source, "eval.");
-    Get(e, "top_p", &c.eval.top_p, source, "eval.");
-    Get(e, "max_new_tokens", &c.eval.max_new_tokens, source, "eval.");
-    Get(e, "sandbox_timeout", &c.eval.sandbox_timeout, source, "eval.");
+    util::RejectUnknownKeys(
+        e, {"greedy", "k", "temperature", "top_p", "max_new_tokens", "sandbox_timeout"}, source,
+        "eval.");
+    util::ReadOptional(e, "greedy", &c.eval.greedy, source, "eval.");
+    util::ReadOptional(e, "k", &c.eval.k, source, "eval.");
+    util::ReadOptional(e, "temperature", &c.eval.temperature, source, "eval.");
+    util::ReadOptional(e, "top_p", &c.eval.top_p, source, "eval.");
+    util::ReadOptional(e, "max_new_tokens", &c.eval.max_new_tokens, source, "eval.");
+    util::ReadOptional(e, "sandbox_timeout", &c.eval.sandbox_timeout, source, "eval.");
     if (c.eval.k < 0) Fail(source, "eval.k", "must be >= 0");
-    if (c.eval.k > 1 && c.eval.temperature <= 0) Fail(source, "eval.temperature", "k > 1 needs a temperature > 0");
-    if (!c.eval.greedy && c.eval.k == 0) Fail(source, "eval.k", "nothing to evaluate: greedy is false and k is 0");
+    if (c.eval.k > 1 && c.eval.temperature <= 0)
+      Fail(source, "eval.temperature", "k > 1 needs a temperature > 0");
+    if (!c.eval.greedy && c.eval.k == 0)
+      Fail(source, "eval.k", "nothing to evaluate: greedy is false and k is 0");
     if (c.eval.max_new_tokens < 1) Fail(source, "eval.max_new_tokens", "must be >= 1");
   }
-  // Validate the SFT part now, with a placeholder training source, so its errors surface before any work.
+  // Validate the SFT part now, with a placeholder training source, so its errors surface before any
+  // work.
   json sft = c.sft;
   sft["train"] = json::array({{{"task", c.tasks[0].task}, {"synthetic_n", 1}}});
   SftConfigFromJson(sft, source + " (sft)");
-  const bool trains = std::any_of(c.tasks.begin(), c.tasks.end(), [](const auto& t) { return t.train_n > 0; });
+  const bool trains =
+      std::any_of(c.tasks.begin(), c.tasks.end(), [](const auto& t) { return t.train_n > 0; });
   if (!trains && std::find(c.methods.begin(), c.methods.end(), "sft") != c.methods.end()) {
     Fail(source, "tasks", "method sft needs at least one task with train_n > 0");
   }
@@ -176,15 +174,28 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
 json ExperimentConfigToJson(const ExperimentConfig& c) {
   json tasks = json::array();
   for (const auto& t : c.tasks) {
-    tasks.push_back({{"task", t.task}, {"train_n", t.train_n}, {"test_n", t.test_n}, {"test_file", t.test_file},
-                     {"test_limit", t.test_limit}, {"steps", t.steps}, {"max_value", t.max_value},
+    tasks.push_back({{"task", t.task},
+                     {"train_n", t.train_n},
+                     {"test_n", t.test_n},
+                     {"test_file", t.test_file},
+                     {"test_limit", t.test_limit},
+                     {"steps", t.steps},
+                     {"max_value", t.max_value},
                      {"template", t.template_name}});
   }
-  return {{"name", c.name}, {"seeds", c.seeds}, {"threads", c.threads}, {"methods", c.methods},
-          {"tasks", tasks}, {"sft", c.sft},
-          {"eval", {{"greedy", c.eval.greedy}, {"k", c.eval.k}, {"temperature", c.eval.temperature},
-                    {"top_p", c.eval.top_p}, {"max_new_tokens", c.eval.max_new_tokens},
-                    {"sandbox_timeout", c.eval.sandbox_timeout}}}};
+  return {{"name", c.name},
+          {"seeds", c.seeds},
+          {"threads", c.threads},
+          {"methods", c.methods},
+          {"tasks", tasks},
+          {"sft", c.sft},
+          {"eval",
+           {{"greedy", c.eval.greedy},
+            {"k", c.eval.k},
+            {"temperature", c.eval.temperature},
+            {"top_p", c.eval.top_p},
+            {"max_new_tokens", c.eval.max_new_tokens},
+            {"sandbox_timeout", c.eval.sandbox_timeout}}}};
 }
 
 }  // namespace trainers
