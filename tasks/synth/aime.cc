@@ -17,13 +17,7 @@ std::string N(double v) { return Num(v); }
 
 int Add(Derivation& d, char op, Operand lhs, Operand rhs, const std::string& lead,
         const std::string& var) {
-  CalcStep s;
-  s.op = op;
-  s.lhs = lhs;
-  s.rhs = rhs;
-  s.lead = lead;
-  s.var = var;
-  d.steps.push_back(s);
+  d.steps.push_back(Calc(op, lhs, rhs, lead, "", var));
   return static_cast<int>(d.steps.size()) - 1;
 }
 

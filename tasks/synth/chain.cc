@@ -24,16 +24,9 @@ std::string PyName(std::string s) {
 
 void AddStep(Chain& c, char op, Operand lhs, Operand rhs, const std::string& lead,
              const std::string& unit, const std::string& var) {
-  CalcStep s;
-  s.op = op;
-  s.lhs = lhs;
-  s.rhs = rhs;
-  s.lead = lead;
-  s.unit = unit;
-  s.var = var;
   if (lhs.ref < 0) c.literals.push_back(lhs.literal);
   if (rhs.ref < 0) c.literals.push_back(rhs.literal);
-  c.derivation.steps.push_back(s);
+  c.derivation.steps.push_back(Calc(op, lhs, rhs, lead, unit, var));
   c.ops.push_back(op);
 }
 

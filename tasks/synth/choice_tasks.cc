@@ -168,19 +168,6 @@ const std::vector<Dimension>& Dimensions() {
 
 std::string Singular(const std::string& plural) { return plural.substr(0, plural.size() - 1); }
 
-Operand LitOp(double v, const std::string& name) {
-  Operand o;
-  o.literal = v;
-  o.name = name;
-  return o;
-}
-
-Operand RefOp(int step) {
-  Operand o;
-  o.ref = step;
-  return o;
-}
-
 // "A crate holds 6 boxes. Each box weighs 3 kilograms. What is the total weight of the crate in
 // grams?"
 McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_value) {
@@ -214,29 +201,21 @@ McDraft UnitConversion(util::SplitMix64& rng, int steps, int n_options, int max_
   double value = measure;
   std::vector<double> multipliers = counts;
   for (size_t i = 0; i < multipliers.size(); ++i) {
-    CalcStep s;
-    s.op = '*';
-    s.lhs = prev >= 0 ? RefOp(prev) : LitOp(measure, "measure");
-    s.rhs = LitOp(multipliers[multipliers.size() - 1 - i], "count");
-    value *= s.rhs.literal;
-    s.lead = "One " + Singular(dim.containers[c0 + nesting - 1 - static_cast<int>(i)]) + " " +
-             dim.measure_verb;
-    s.unit = unit;
-    s.var = "total";
-    d.derivation.steps.push_back(s);
+    const double count = multipliers[multipliers.size() - 1 - i];
+    value *= count;
+    d.derivation.steps.push_back(
+        Calc('*', prev >= 0 ? Ref(prev) : Lit(measure, "measure"), Lit(count, "count"),
+             "One " + Singular(dim.containers[c0 + nesting - 1 - static_cast<int>(i)]) + " " +
+                 dim.measure_verb,
+             unit, "total"));
     prev = static_cast<int>(d.derivation.steps.size()) - 1;
   }
   for (int k = 0; k < conversions; ++k) {
     const Conversion& conv = dim.conversions[first_unit + k];
-    CalcStep s;
-    s.op = '*';
-    s.lhs = prev >= 0 ? RefOp(prev) : LitOp(measure, "measure");
-    s.rhs = LitOp(conv.factor, "");
     value *= conv.factor;
-    s.lead = std::string("In ") + conv.to + " that is";
-    s.unit = conv.to;
-    s.var = conv.to;
-    d.derivation.steps.push_back(s);
+    d.derivation.steps.push_back(Calc('*', prev >= 0 ? Ref(prev) : Lit(measure, "measure"),
+                                      Lit(conv.factor, ""),
+                                      std::string("In ") + conv.to + " that is", conv.to, conv.to));
     prev = static_cast<int>(d.derivation.steps.size()) - 1;
   }
   // Conversion slips rather than off-by-a-few values (43000000003 mg would give itself away): one

@@ -46,6 +46,19 @@ struct CalcStep {
   bool heavy = false;  // tool style: compute this step with the Python tool
 };
 
+// A calculation step: `lead` lhs op rhs = result `unit`; `var` names the result in P-CoT programs.
+inline CalcStep Calc(char op, Operand lhs, Operand rhs, const std::string& lead,
+                     const std::string& unit, const std::string& var) {
+  CalcStep s;
+  s.op = op;
+  s.lhs = lhs;
+  s.rhs = rhs;
+  s.lead = lead;
+  s.unit = unit;
+  s.var = var;
+  return s;
+}
+
 // Multiple-choice problems map the computed result to an option; the letters are the shown ones.
 struct ChoiceMap {
   std::vector<std::string> letters;  // "A".."E"

@@ -59,14 +59,7 @@ struct Draft {
 
 void Step(Derivation& d, char op, Operand lhs, Operand rhs, const std::string& lead,
           const std::string& unit, const std::string& var) {
-  CalcStep s;
-  s.op = op;
-  s.lhs = lhs;
-  s.rhs = rhs;
-  s.lead = lead;
-  s.unit = unit;
-  s.var = var;
-  d.steps.push_back(s);
+  d.steps.push_back(Calc(op, lhs, rhs, lead, unit, var));
 }
 
 // Any number of steps: the word-problem chain, with formulas derived from its steps.
