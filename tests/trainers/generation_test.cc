@@ -10,6 +10,7 @@
 #include "harness/util/hashing.h"
 #include "trainers/generation/engine.h"
 #include "trainers/generation/sampling.h"
+#include "trainers/model/decode_kernels.h"
 #include "trainers/model/llama.h"
 
 namespace trainers {
@@ -128,6 +129,77 @@ TEST(Engine, CachedAndUncachedSamplingAgree) {
       }
     }
   }
+}
+
+// The decode kernels against a double-precision triple loop, on shapes that are and are not
+// multiples of the 4-row tile and of the panel width (64 or 32 columns), with and without accumulation.
+TEST(DecodeKernels, MatMulPackedMatchesNaive) {
+  util::SplitMix64 rng(3);
+  auto uniform = [&] { return static_cast<float>(rng.Uniform() * 2 - 1); };
+  for (int64_t m : {1, 3, 4, 5, 16}) {
+    for (int64_t k : {1, 7, 64}) {
+      for (int64_t n : {1, 31, 32, 33, 64, 70, 130}) {
+        for (bool accumulate : {false, true}) {
+          std::vector<float> a(m * k), b(k * n), c(m * n);
+          for (auto& v : a) v = uniform();
+          for (auto& v : b) v = uniform();
+          for (auto& v : c) v = uniform();
+          std::vector<float> before = c;
+          const std::vector<float> packed = kernels::PackPanels(b.data(), k, n);
+          kernels::MatMulPacked(a.data(), k, m, k, packed.data(), n, c.data(), n, accumulate);
+          for (int64_t r = 0; r < m; ++r) {
+            for (int64_t j = 0; j < n; ++j) {
+              double want = accumulate ? before[r * n + j] : 0.0;
+              for (int64_t i = 0; i < k; ++i) want += static_cast<double>(a[r * k + i]) * b[i * n + j];
+              ASSERT_NEAR(c[r * n + j], want, 1e-4) << "m=" << m << " k=" << k << " n=" << n << " r=" << r << " j=" << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(DecodeKernels, AttendOneIsSoftmaxWeightedValues) {
+  const float q[2] = {1.0f, -0.5f};
+  const float kv[3 * 4] = {0.2f, 0.1f, 9, 9, -0.3f, 0.4f, 9, 9, 0.5f, -1.0f, 9, 9};  // stride 4, d 2
+  const float values[3 * 4] = {1, 2, 0, 0, 3, 4, 0, 0, 5, 6, 0, 0};
+  float scores[3], out[2];
+  kernels::AttendOne(q, kv, values, 3, 2, 4, scores, out);
+  double w[3], z = 0;
+  for (int s = 0; s < 3; ++s) z += w[s] = std::exp(q[0] * kv[4 * s] + q[1] * kv[4 * s + 1]);
+  EXPECT_NEAR(out[0], (w[0] * 1 + w[1] * 3 + w[2] * 5) / z, 1e-6);
+  EXPECT_NEAR(out[1], (w[0] * 2 + w[1] * 4 + w[2] * 6) / z, 1e-6);
+}
+
+// The CPU decode kernels (engine default) against the LibTorch path for every decode step: ragged
+// prompts, GQA, n samples fanned out, sampling, and a hook whose multi-token chunk goes through
+// LibTorch between kernel steps (both paths share one cache layout).
+TEST(Engine, CpuDecodeKernelsMatchTheLibTorchPath) {
+  auto model = TinyModel();
+  Engine fast(model, Decode), slow(model, Decode, EngineOptions{true, 64, /*cpu_decode_kernels=*/false});
+  auto base = slow.Generate({Request({5, 6, 7}, 10, 0.0, 0)})[0].completions[0];
+  const int marker = base.token_ids[2];
+  StopHook hook = [&](const StopEvent& e) -> std::optional<std::vector<int>> {
+    if (e.completion->token_ids.size() > 20) return std::nullopt;
+    return std::vector<int>{30, 31, 32};
+  };
+  std::vector<GenerateRequest> reqs = {Request({5, 6, 7}, 24, 0.0, 0), Request({3, 4, 5, 6, 7, 8, 9, 10}, 24, 0.9, 5, 3),
+                                       Request({11}, 24, 1.0, 6)};
+  reqs[0].stop_token_ids = {marker};
+  auto a = fast.Generate(reqs, hook), b = slow.Generate(reqs, hook);
+  for (size_t r = 0; r < reqs.size(); ++r) {
+    ASSERT_EQ(a[r].completions.size(), b[r].completions.size());
+    for (size_t k = 0; k < a[r].completions.size(); ++k) {
+      EXPECT_EQ(a[r].completions[k].token_ids, b[r].completions[k].token_ids) << r << "/" << k;
+      ASSERT_EQ(a[r].completions[k].logprobs.size(), b[r].completions[k].logprobs.size());
+      for (size_t t = 0; t < a[r].completions[k].logprobs.size(); ++t) {
+        EXPECT_NEAR(a[r].completions[k].logprobs[t], b[r].completions[k].logprobs[t], 1e-4);
+      }
+    }
+  }
+  EXPECT_GT(std::count(a[0].completions[0].generated.begin(), a[0].completions[0].generated.end(), 0), 0)
+      << "the hook never fired: the mixed path was not exercised";
 }
 
 TEST(Engine, StopTokensStopStringsAndLength) {

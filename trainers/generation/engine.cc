@@ -9,6 +9,7 @@
 
 #include "harness/util/error.h"
 #include "harness/util/hashing.h"
+#include "trainers/model/cpu_decoder.h"
 
 namespace trainers {
 namespace {
@@ -43,11 +44,19 @@ at::Tensor ToTensor(const std::vector<std::vector<int>>& rows, int64_t width, bo
 
 class CachedRunner : public StepRunner {
  public:
-  CachedRunner(LlamaForCausalLM& model, int64_t batch, int64_t capacity)
-      : model_(model), cache_(KvCache::Allocate(model->config(), batch, capacity, model->options())) {}
+  CachedRunner(LlamaForCausalLM& model, int64_t batch, int64_t capacity, bool cpu_kernels)
+      : model_(model), cache_(KvCache::Allocate(model->config(), batch, capacity, model->options())) {
+    if (cpu_kernels && CpuDecoder::Supports(*model)) decoder_ = std::make_unique<CpuDecoder>(*model);
+  }
 
   at::Tensor Step(const std::vector<std::vector<int>>& chunks) override {
     const int64_t B = static_cast<int64_t>(chunks.size());
+    if (decoder_ && std::all_of(chunks.begin(), chunks.end(), [](const auto& c) { return c.size() == 1; })) {
+      std::vector<int> ids;
+      ids.reserve(B);
+      for (const auto& c : chunks) ids.push_back(c[0]);
+      return decoder_->Step(ids, &cache_);
+    }
     int64_t width = 0;
     std::vector<int64_t> num_new(B);
     for (int64_t b = 0; b < B; ++b) {
@@ -74,6 +83,7 @@ class CachedRunner : public StepRunner {
  private:
   LlamaForCausalLM& model_;
   KvCache cache_;
+  std::unique_ptr<CpuDecoder> decoder_;  // one-token decode steps on the CPU (fp32)
 };
 
 // Recomputes every sequence from scratch each step (left-padded, attention mask): the reference
@@ -172,7 +182,8 @@ std::vector<GenerateResult> Engine::Generate(const std::vector<GenerateRequest>&
     capacity = std::min<int64_t>(capacity, config.max_position_embeddings);
     std::unique_ptr<StepRunner> runner;
     if (options_.use_kv_cache) {
-      runner = std::make_unique<CachedRunner>(model_, static_cast<int64_t>(prompts.size()), capacity);
+      runner = std::make_unique<CachedRunner>(model_, static_cast<int64_t>(prompts.size()), capacity,
+                                              options_.cpu_decode_kernels);
     } else {
       runner = std::make_unique<UncachedRunner>(model_);
     }

@@ -75,6 +75,9 @@ using DecodeFn = std::function<std::string(const std::vector<int>&, bool skip_sp
 struct EngineOptions {
   bool use_kv_cache = true;  // false: recompute the whole (left-padded) sequence every step (tests)
   int max_batch = 64;        // sequences decoded together; more are processed in waves
+  // One-token decode steps of fp32 CPU models run on trainers/model/decode_kernels (CpuDecoder)
+  // instead of LibTorch ops; false keeps every step on the LibTorch path (tests compare the two).
+  bool cpu_decode_kernels = true;
 };
 
 class Engine {

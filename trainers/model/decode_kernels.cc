@@ -1,0 +1,251 @@
+#include "trainers/model/decode_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace trainers::kernels {
+namespace {
+
+// Register tile: up to kRows rows of `a` times 4 vectors of columns of `b` (64 columns with
+// AVX-512, 32 with AVX2), 16 accumulator registers. Each k step loads the tile's columns of b once
+// for all rows. GCC vector extensions keep the code generation predictable; the body is compiled
+// once per instruction set and chosen at run time (no -march=native: the binary runs on any x86-64).
+constexpr int64_t kRows = 4;
+using Vec8 = float __attribute__((vector_size(32)));
+using Vec16 = float __attribute__((vector_size(64)));
+
+// R rows x (4 vectors of V) columns.
+template <int64_t R, typename V>
+inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda, int64_t k, const float* b,
+                                                    int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  constexpr int64_t kLanes = sizeof(V) / sizeof(float);
+  constexpr int64_t kVecs = 4;
+  V sum[R][kVecs];
+  for (int64_t r = 0; r < R; ++r) {
+    for (int64_t v = 0; v < kVecs; ++v) {
+      if (accumulate) {
+        __builtin_memcpy(&sum[r][v], c + r * ldc + kLanes * v, sizeof(V));
+      } else {
+        sum[r][v] = V{};
+      }
+    }
+  }
+  for (int64_t kk = 0; kk < k; ++kk) {
+    V row[kVecs];
+    for (int64_t v = 0; v < kVecs; ++v) __builtin_memcpy(&row[v], b + kk * ldb + kLanes * v, sizeof(V));
+    for (int64_t r = 0; r < R; ++r) {
+      const float av = a[r * lda + kk];
+      for (int64_t v = 0; v < kVecs; ++v) sum[r][v] += av * row[v];
+    }
+  }
+  for (int64_t r = 0; r < R; ++r) {
+    for (int64_t v = 0; v < kVecs; ++v) __builtin_memcpy(c + r * ldc + kLanes * v, &sum[r][v], sizeof(V));
+  }
+}
+
+#define HARNESS_TILE_DISPATCH(V)                                          \
+  switch (rows) {                                                         \
+    case 4: TileBody<4, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
+    case 3: TileBody<3, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
+    case 2: TileBody<2, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
+    default: TileBody<1, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
+  }
+
+// 64 columns: 16 of the 32 AVX-512 registers accumulate.
+__attribute__((target("avx512f,avx512vl,fma"))) void TileAvx512(int64_t rows, const float* a, int64_t lda, int64_t k,
+                                                                 const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                                 bool accumulate) {
+  HARNESS_TILE_DISPATCH(Vec16)
+}
+
+// 32 columns: 16 AVX2 registers accumulate (the compiler spills a little).
+__attribute__((target("avx2,fma"))) void TileAvx2(int64_t rows, const float* a, int64_t lda, int64_t k,
+                                                   const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                   bool accumulate) {
+  HARNESS_TILE_DISPATCH(Vec8)
+}
+
+void TileGeneric(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
+                 int64_t ldc, bool accumulate) {
+  HARNESS_TILE_DISPATCH(Vec8)
+}
+#undef HARNESS_TILE_DISPATCH
+
+using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, bool);
+struct TileKernel {
+  TileFn fn;
+  int64_t cols;  // columns per tile
+};
+
+TileKernel PickTile() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
+    return {TileAvx512, 64};
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {TileAvx2, 32};
+  return {TileGeneric, 32};
+}
+
+// The last columns (fewer than a tile), any number of rows: plain loops.
+void EdgeColumns(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, int64_t ldb, int64_t cols,
+                 float* c, int64_t ldc, bool accumulate) {
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t j = 0; j < cols; ++j) {
+      float s = accumulate ? c[r * ldc + j] : 0.0f;
+      for (int64_t kk = 0; kk < k; ++kk) s += a[r * lda + kk] * b[kk * ldb + j];
+      c[r * ldc + j] = s;
+    }
+  }
+}
+
+}  // namespace
+
+int64_t PanelWidth() { return PickTile().cols; }
+
+std::vector<float> PackPanels(const float* b, int64_t k, int64_t n) {
+  const int64_t width = PanelWidth();
+  std::vector<float> packed(k * n);
+  float* out = packed.data();
+  for (int64_t j0 = 0; j0 < n; j0 += width) {
+    const int64_t w = std::min(width, n - j0);
+    for (int64_t kk = 0; kk < k; ++kk, out += w) std::copy_n(b + kk * n + j0, w, out);
+  }
+  return packed;
+}
+
+void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n, float* c,
+                  int64_t ldc, bool accumulate) {
+  static const TileKernel tile = PickTile();
+  const int64_t full = n / tile.cols * tile.cols;
+  // Panel by panel ([k, tile columns], contiguous): it stays in cache while every row block reads it.
+  for (int64_t j0 = 0; j0 < full; j0 += tile.cols) {
+    const float* panel = packed + j0 * k;
+    for (int64_t r0 = 0; r0 < m; r0 += kRows) {
+      tile.fn(std::min(kRows, m - r0), a + r0 * lda, lda, k, panel, tile.cols, c + r0 * ldc + j0, ldc, accumulate);
+    }
+  }
+  if (full < n) EdgeColumns(a, lda, m, k, packed + full * k, n - full, n - full, c + full, ldc, accumulate);
+}
+
+void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out) {
+  float sum_sq = 0;
+  for (int64_t i = 0; i < n; ++i) sum_sq += x[i] * x[i];
+  const float inv = 1.0f / std::sqrt(sum_sq / static_cast<float>(n) + eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
+}
+
+void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_half) {
+  const int64_t h = d / 2;
+  for (int64_t i = 0; i < h; ++i) {
+    const float x1 = x[i], x2 = x[i + h];
+    x[i] = x1 * cos_half[i] - x2 * sin_half[i];
+    x[i + h] = x2 * cos_half[i] + x1 * sin_half[i];
+  }
+}
+
+namespace {
+
+// d % 8 == 0: dot products and the weighted sum of values in 8-float vectors.
+inline __attribute__((always_inline)) void AttendBody(const float* q, const float* keys, const float* values,
+                                                      int64_t len, int64_t d, int64_t stride, float* scores,
+                                                      float* out) {
+  const int64_t nv = d / 8;
+  float best = -INFINITY;
+  for (int64_t s = 0; s < len; ++s) {
+    const float* key = keys + s * stride;
+    Vec8 acc{};
+    for (int64_t v = 0; v < nv; ++v) {
+      Vec8 qv, kv;
+      __builtin_memcpy(&qv, q + 8 * v, sizeof(Vec8));
+      __builtin_memcpy(&kv, key + 8 * v, sizeof(Vec8));
+      acc += qv * kv;
+    }
+    // Pairwise (tree) sum of the 8 lanes: three dependent adds instead of eight.
+    const float h0 = acc[0] + acc[4], h1 = acc[1] + acc[5], h2 = acc[2] + acc[6], h3 = acc[3] + acc[7];
+    const float dot = (h0 + h2) + (h1 + h3);
+    scores[s] = dot;
+    best = std::max(best, dot);
+  }
+  float total = 0;
+  for (int64_t s = 0; s < len; ++s) {
+    scores[s] = std::exp(scores[s] - best);
+    total += scores[s];
+  }
+  const float inv = 1.0f / total;
+  for (int64_t v = 0; v < nv; ++v) {
+    Vec8 acc{};
+    for (int64_t s = 0; s < len; ++s) {
+      Vec8 vv;
+      __builtin_memcpy(&vv, values + s * stride + 8 * v, sizeof(Vec8));
+      acc += scores[s] * vv;
+    }
+    acc *= inv;
+    __builtin_memcpy(out + 8 * v, &acc, sizeof(Vec8));
+  }
+}
+
+__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, const float* keys,
+                                                                   const float* values, int64_t len, int64_t d,
+                                                                   int64_t stride, float* scores, float* out) {
+  AttendBody(q, keys, values, len, d, stride, scores, out);
+}
+
+__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, const float* keys, const float* values,
+                                                     int64_t len, int64_t d, int64_t stride, float* scores,
+                                                     float* out) {
+  AttendBody(q, keys, values, len, d, stride, scores, out);
+}
+
+void AttendGeneric(const float* q, const float* keys, const float* values, int64_t len, int64_t d, int64_t stride,
+                   float* scores, float* out) {
+  if (d % 8 == 0) {
+    AttendBody(q, keys, values, len, d, stride, scores, out);
+    return;
+  }
+  float best = -INFINITY;
+  for (int64_t s = 0; s < len; ++s) {
+    const float* key = keys + s * stride;
+    float dot = 0;
+    for (int64_t i = 0; i < d; ++i) dot += q[i] * key[i];
+    scores[s] = dot;
+    best = std::max(best, dot);
+  }
+  float total = 0;
+  for (int64_t s = 0; s < len; ++s) {
+    scores[s] = std::exp(scores[s] - best);
+    total += scores[s];
+  }
+  const float inv = 1.0f / total;
+  std::fill(out, out + d, 0.0f);
+  for (int64_t s = 0; s < len; ++s) {
+    const float p = scores[s] * inv;
+    const float* value = values + s * stride;
+    for (int64_t i = 0; i < d; ++i) out[i] += p * value[i];
+  }
+}
+
+using AttendFn = void (*)(const float*, const float*, const float*, int64_t, int64_t, int64_t, float*, float*);
+
+AttendFn PickAttend() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
+    return AttendAvx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return AttendAvx2;
+  return AttendGeneric;
+}
+
+}  // namespace
+
+void AttendOne(const float* q, const float* keys, const float* values, int64_t len, int64_t d, int64_t stride,
+               float* scores, float* out) {
+  static const AttendFn attend = PickAttend();
+  (d % 8 == 0 ? attend : AttendGeneric)(q, keys, values, len, d, stride, scores, out);
+}
+
+void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+}  // namespace trainers::kernels

@@ -1,0 +1,39 @@
+// Plain-C++ fp32 kernels for one decode step on the CPU (no LibTorch): a GEMM for a few rows
+// against a pre-transposed weight, RMSNorm, rotary embedding, single-query attention over a KV
+// cache row, and SwiGLU. Why they exist: at decode a step multiplies only batch-many rows (16) by
+// each weight, where OpenBLAS spends as long re-packing the weight on every call as multiplying,
+// and each LibTorch op adds dispatch and allocation costs comparable to the arithmetic itself.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace trainers::kernels {
+
+// Weights for MatMulPacked: b [k, n] row-major (a weight stored transposed, [in, out]) cut into
+// column panels of PanelWidth() columns (the last one narrower), each [k, width] contiguous, so the
+// kernel streams memory in order instead of striding across rows of b.
+int64_t PanelWidth();
+std::vector<float> PackPanels(const float* b, int64_t k, int64_t n);
+
+// c[m, n] (+)= sum_k a[m, k] * b[k, n], b given packed by PackPanels; a and c row-major with leading
+// dimensions lda and ldc. Fast when m is small (a decode batch).
+void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n, float* c,
+                  int64_t ldc, bool accumulate);
+
+// out[n] = weight[n] * x[n] / sqrt(mean(x^2) + eps) (HF LlamaRMSNorm in fp32).
+void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out);
+
+// HF rotate-half rotary embedding of one head vector x[d] in place; cos/sin hold d/2 angles' values
+// (the halves share them).
+void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_half);
+
+// One query q[d] (already scaled by 1/sqrt(d)) attending to `len` cached keys/values, each d
+// contiguous floats apart by `stride`; scores[len] is scratch. out[d] = softmax(q.k) @ v.
+void AttendOne(const float* q, const float* keys, const float* values, int64_t len, int64_t d, int64_t stride,
+               float* scores, float* out);
+
+// out[i] = silu(gate[i]) * up[i] for i < n.
+void SiluMul(const float* gate, const float* up, int64_t n, float* out);
+
+}  // namespace trainers::kernels
