@@ -160,16 +160,36 @@ TEST(DecodeKernels, MatMulPackedMatchesNaive) {
   }
 }
 
-TEST(DecodeKernels, AttendOneIsSoftmaxWeightedValues) {
-  const float q[2] = {1.0f, -0.5f};
-  const float kv[3 * 4] = {0.2f, 0.1f, 9, 9, -0.3f, 0.4f, 9, 9, 0.5f, -1.0f, 9, 9};  // stride 4, d 2
-  const float values[3 * 4] = {1, 2, 0, 0, 3, 4, 0, 0, 5, 6, 0, 0};
-  float scores[3], out[2];
-  kernels::AttendOne(q, kv, values, 3, 2, 4, scores, out);
-  double w[3], z = 0;
-  for (int s = 0; s < 3; ++s) z += w[s] = std::exp(q[0] * kv[4 * s] + q[1] * kv[4 * s + 1]);
-  EXPECT_NEAR(out[0], (w[0] * 1 + w[1] * 3 + w[2] * 5) / z, 1e-6);
-  EXPECT_NEAR(out[1], (w[0] * 2 + w[1] * 4 + w[2] * 6) / z, 1e-6);
+// Grouped attention (vector and scalar paths) against a double-precision softmax: head sizes that
+// are and are not multiples of 8, 1 to 3 query heads per key/value head, strided cache rows.
+TEST(DecodeKernels, AttendGroupIsSoftmaxWeightedValues) {
+  util::SplitMix64 rng(5);
+  auto uniform = [&] { return static_cast<float>(rng.Uniform() * 2 - 1); };
+  for (int64_t d : {6, 8, 32}) {
+    for (int64_t groups : {1, 2, 3}) {
+      const int64_t len = 7, stride = d + 3;
+      std::vector<float> q(groups * d), keys(len * stride), values(len * stride), scores(groups * len);
+      std::vector<float> out(groups * d);
+      for (auto& v : q) v = uniform();
+      for (auto& v : keys) v = uniform();
+      for (auto& v : values) v = uniform();
+      kernels::AttendGroup(q.data(), groups, keys.data(), values.data(), len, d, stride, scores.data(), out.data());
+      for (int64_t g = 0; g < groups; ++g) {
+        std::vector<double> w(len);
+        double z = 0;
+        for (int64_t s = 0; s < len; ++s) {
+          double dot = 0;
+          for (int64_t i = 0; i < d; ++i) dot += static_cast<double>(q[g * d + i]) * keys[s * stride + i];
+          z += w[s] = std::exp(dot);
+        }
+        for (int64_t i = 0; i < d; ++i) {
+          double want = 0;
+          for (int64_t s = 0; s < len; ++s) want += w[s] / z * values[s * stride + i];
+          EXPECT_NEAR(out[g * d + i], want, 1e-5) << "d=" << d << " groups=" << groups << " g=" << g << " i=" << i;
+        }
+      }
+    }
+  }
 }
 
 // The CPU decode kernels (engine default) against the LibTorch path for every decode step: ragged

@@ -100,12 +100,10 @@ at::Tensor CpuDecoder::Step(const std::vector<int>& ids, KvCache* cache) {
         const int64_t base = ((b * nkv + kv) * capacity) * D;
         std::copy_n(row + (nh + kv) * D, D, key_cache + base + slot * D);
         std::copy_n(row + (nh + nkv + kv) * D, D, value_cache + base + slot * D);
-        for (int64_t g = 0; g < G; ++g) {
-          float* q = row + (kv * G + g) * D;
-          for (int64_t i = 0; i < D; ++i) q[i] *= scale;
-          kernels::AttendOne(q, key_cache + base, value_cache + base, slot + 1, D, D, scores_.data(),
-                             attn_.data() + (b * nh + kv * G + g) * D);
-        }
+        float* q = row + kv * G * D;  // the G query heads of this key/value head, consecutive
+        for (int64_t i = 0; i < G * D; ++i) q[i] *= scale;
+        kernels::AttendGroup(q, G, key_cache + base, value_cache + base, slot + 1, D, D, scores_.data(),
+                             attn_.data() + (b * nh + kv * G) * D);
       }
     }
     kernels::MatMulPacked(attn_.data(), nh * D, B, nh * D, layer.o.data(), H, x_.data(), H, /*accumulate=*/true);

@@ -146,8 +146,10 @@ void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_hal
 
 namespace {
 
-// d % 8 == 0: dot products and the weighted sum of values in 8-float vectors.
-inline __attribute__((always_inline)) void AttendBody(const float* q, const float* keys, const float* values,
+// One query head (d % 8 == 0): dot products and the weighted sum of values in 8-float vectors.
+// (Sharing each key/value load across a GQA group measured slower: with run-time head counts the
+// per-head accumulators no longer stay in registers.)
+inline __attribute__((always_inline)) void AttendHead(const float* q, const float* keys, const float* values,
                                                       int64_t len, int64_t d, int64_t stride, float* scores,
                                                       float* out) {
   const int64_t nv = d / 8;
@@ -176,56 +178,67 @@ inline __attribute__((always_inline)) void AttendBody(const float* q, const floa
   for (int64_t v = 0; v < nv; ++v) {
     Vec8 acc{};
     for (int64_t s = 0; s < len; ++s) {
-      Vec8 vv;
-      __builtin_memcpy(&vv, values + s * stride + 8 * v, sizeof(Vec8));
-      acc += scores[s] * vv;
+      Vec8 value;
+      __builtin_memcpy(&value, values + s * stride + 8 * v, sizeof(Vec8));
+      acc += scores[s] * value;
     }
     acc *= inv;
     __builtin_memcpy(out + 8 * v, &acc, sizeof(Vec8));
   }
 }
 
-__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, const float* keys,
+inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t groups, const float* keys,
+                                                      const float* values, int64_t len, int64_t d, int64_t stride,
+                                                      float* scores, float* out) {
+  for (int64_t g = 0; g < groups; ++g) AttendHead(q + g * d, keys, values, len, d, stride, scores, out + g * d);
+}
+
+__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, int64_t groups, const float* keys,
                                                                    const float* values, int64_t len, int64_t d,
                                                                    int64_t stride, float* scores, float* out) {
-  AttendBody(q, keys, values, len, d, stride, scores, out);
+  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
-__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, const float* keys, const float* values,
-                                                     int64_t len, int64_t d, int64_t stride, float* scores,
-                                                     float* out) {
-  AttendBody(q, keys, values, len, d, stride, scores, out);
+__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, int64_t groups, const float* keys,
+                                                     const float* values, int64_t len, int64_t d, int64_t stride,
+                                                     float* scores, float* out) {
+  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
-void AttendGeneric(const float* q, const float* keys, const float* values, int64_t len, int64_t d, int64_t stride,
-                   float* scores, float* out) {
-  if (d % 8 == 0) {
-    AttendBody(q, keys, values, len, d, stride, scores, out);
-    return;
-  }
-  float best = -INFINITY;
-  for (int64_t s = 0; s < len; ++s) {
-    const float* key = keys + s * stride;
-    float dot = 0;
-    for (int64_t i = 0; i < d; ++i) dot += q[i] * key[i];
-    scores[s] = dot;
-    best = std::max(best, dot);
-  }
-  float total = 0;
-  for (int64_t s = 0; s < len; ++s) {
-    scores[s] = std::exp(scores[s] - best);
-    total += scores[s];
-  }
-  const float inv = 1.0f / total;
-  std::fill(out, out + d, 0.0f);
-  for (int64_t s = 0; s < len; ++s) {
-    const float p = scores[s] * inv;
-    const float* value = values + s * stride;
-    for (int64_t i = 0; i < d; ++i) out[i] += p * value[i];
+void AttendVectorGeneric(const float* q, int64_t groups, const float* keys, const float* values, int64_t len,
+                         int64_t d, int64_t stride, float* scores, float* out) {
+  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
+}
+
+// Any d and group size: one head at a time in plain loops.
+void AttendScalar(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
+                  int64_t stride, float* scores, float* out) {
+  for (int64_t g = 0; g < groups; ++g, q += d, out += d) {
+    float best = -INFINITY;
+    for (int64_t s = 0; s < len; ++s) {
+      const float* key = keys + s * stride;
+      float dot = 0;
+      for (int64_t i = 0; i < d; ++i) dot += q[i] * key[i];
+      scores[s] = dot;
+      best = std::max(best, dot);
+    }
+    float total = 0;
+    for (int64_t s = 0; s < len; ++s) {
+      scores[s] = std::exp(scores[s] - best);
+      total += scores[s];
+    }
+    const float inv = 1.0f / total;
+    std::fill(out, out + d, 0.0f);
+    for (int64_t s = 0; s < len; ++s) {
+      const float p = scores[s] * inv;
+      const float* value = values + s * stride;
+      for (int64_t i = 0; i < d; ++i) out[i] += p * value[i];
+    }
   }
 }
 
-using AttendFn = void (*)(const float*, const float*, const float*, int64_t, int64_t, int64_t, float*, float*);
+using AttendFn = void (*)(const float*, int64_t, const float*, const float*, int64_t, int64_t, int64_t, float*,
+                          float*);
 
 AttendFn PickAttend() {
   __builtin_cpu_init();
@@ -233,15 +246,15 @@ AttendFn PickAttend() {
     return AttendAvx512;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return AttendAvx2;
-  return AttendGeneric;
+  return AttendVectorGeneric;
 }
 
 }  // namespace
 
-void AttendOne(const float* q, const float* keys, const float* values, int64_t len, int64_t d, int64_t stride,
-               float* scores, float* out) {
+void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
+                 int64_t stride, float* scores, float* out) {
   static const AttendFn attend = PickAttend();
-  (d % 8 == 0 ? attend : AttendGeneric)(q, keys, values, len, d, stride, scores, out);
+  (d % 8 == 0 ? attend : AttendScalar)(q, groups, keys, values, len, d, stride, scores, out);
 }
 
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {

@@ -28,10 +28,11 @@ void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* o
 // (the halves share them).
 void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_half);
 
-// One query q[d] (already scaled by 1/sqrt(d)) attending to `len` cached keys/values, each d
-// contiguous floats apart by `stride`; scores[len] is scratch. out[d] = softmax(q.k) @ v.
-void AttendOne(const float* q, const float* keys, const float* values, int64_t len, int64_t d, int64_t stride,
-               float* scores, float* out);
+// `groups` query heads q[groups][d] (already scaled by 1/sqrt(d)) that share one key/value head,
+// attending to `len` cached keys/values, each d contiguous floats apart by `stride`;
+// scores[len] is scratch. out[g][d] = softmax(q[g] . k) @ v.
+void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
+                 int64_t stride, float* scores, float* out);
 
 // out[i] = silu(gate[i]) * up[i] for i < n.
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
