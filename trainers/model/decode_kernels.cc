@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "trainers/model/vec_math.h"
+
 namespace trainers::kernels {
 namespace {
 
@@ -12,8 +14,6 @@ namespace {
 // for all rows. GCC vector extensions keep the code generation predictable; the body is compiled
 // once per instruction set and chosen at run time (no -march=native: the binary runs on any x86-64).
 constexpr int64_t kRows = 4;
-using Vec8 = float __attribute__((vector_size(32)));
-using Vec16 = float __attribute__((vector_size(64)));
 
 // R rows x (4 vectors of V) columns.
 template <int64_t R, typename V>
@@ -146,70 +146,6 @@ void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_hal
 
 namespace {
 
-// One query head (d % 8 == 0): dot products and the weighted sum of values in 8-float vectors.
-// (Sharing each key/value load across a GQA group measured slower: with run-time head counts the
-// per-head accumulators no longer stay in registers.)
-inline __attribute__((always_inline)) void AttendHead(const float* q, const float* keys, const float* values,
-                                                      int64_t len, int64_t d, int64_t stride, float* scores,
-                                                      float* out) {
-  const int64_t nv = d / 8;
-  float best = -INFINITY;
-  for (int64_t s = 0; s < len; ++s) {
-    const float* key = keys + s * stride;
-    Vec8 acc{};
-    for (int64_t v = 0; v < nv; ++v) {
-      Vec8 qv, kv;
-      __builtin_memcpy(&qv, q + 8 * v, sizeof(Vec8));
-      __builtin_memcpy(&kv, key + 8 * v, sizeof(Vec8));
-      acc += qv * kv;
-    }
-    // Pairwise (tree) sum of the 8 lanes: three dependent adds instead of eight.
-    const float h0 = acc[0] + acc[4], h1 = acc[1] + acc[5], h2 = acc[2] + acc[6], h3 = acc[3] + acc[7];
-    const float dot = (h0 + h2) + (h1 + h3);
-    scores[s] = dot;
-    best = std::max(best, dot);
-  }
-  float total = 0;
-  for (int64_t s = 0; s < len; ++s) {
-    scores[s] = std::exp(scores[s] - best);
-    total += scores[s];
-  }
-  const float inv = 1.0f / total;
-  for (int64_t v = 0; v < nv; ++v) {
-    Vec8 acc{};
-    for (int64_t s = 0; s < len; ++s) {
-      Vec8 value;
-      __builtin_memcpy(&value, values + s * stride + 8 * v, sizeof(Vec8));
-      acc += scores[s] * value;
-    }
-    acc *= inv;
-    __builtin_memcpy(out + 8 * v, &acc, sizeof(Vec8));
-  }
-}
-
-inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t groups, const float* keys,
-                                                      const float* values, int64_t len, int64_t d, int64_t stride,
-                                                      float* scores, float* out) {
-  for (int64_t g = 0; g < groups; ++g) AttendHead(q + g * d, keys, values, len, d, stride, scores, out + g * d);
-}
-
-__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, int64_t groups, const float* keys,
-                                                                   const float* values, int64_t len, int64_t d,
-                                                                   int64_t stride, float* scores, float* out) {
-  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
-}
-
-__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, int64_t groups, const float* keys,
-                                                     const float* values, int64_t len, int64_t d, int64_t stride,
-                                                     float* scores, float* out) {
-  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
-}
-
-void AttendVectorGeneric(const float* q, int64_t groups, const float* keys, const float* values, int64_t len,
-                         int64_t d, int64_t stride, float* scores, float* out) {
-  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
-}
-
 // Any d and group size: one head at a time in plain loops.
 void AttendScalar(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
                   int64_t stride, float* scores, float* out) {
@@ -235,6 +171,87 @@ void AttendScalar(const float* q, int64_t groups, const float* keys, const float
       for (int64_t i = 0; i < d; ++i) out[i] += p * value[i];
     }
   }
+}
+
+// One query head, d = 8 * NV (NV known at compile time so q and the output accumulators stay in
+// registers). Scores eight keys at a time, summed lane-wise by one transpose tree (Sum8x8), and
+// exponentiated eight at a time (Exp8). (Sharing each key/value load across a GQA group measured
+// slower: with run-time head counts the per-head accumulators no longer stay in registers.)
+template <int NV>
+inline __attribute__((always_inline)) void AttendHead(const float* q, const float* keys, const float* values,
+                                                      int64_t len, int64_t stride, float* scores, float* out) {
+  Vec8 qv[NV];
+  for (int v = 0; v < NV; ++v) qv[v] = Load8(q + 8 * v);
+  Vec8 best8 = Vec8{} - INFINITY;
+  int64_t s = 0;
+  for (; s + 8 <= len; s += 8) {
+    Vec8 acc[8];
+    for (int j = 0; j < 8; ++j) {
+      const float* key = keys + (s + j) * stride;
+      acc[j] = qv[0] * Load8(key);
+      for (int v = 1; v < NV; ++v) acc[j] += qv[v] * Load8(key + 8 * v);
+    }
+    const Vec8 dots = Sum8x8(acc);
+    Store8(scores + s, dots);
+    best8 = Max8(best8, dots);
+  }
+  float best = MaxLanes8(best8);
+  for (; s < len; ++s) {
+    const float* key = keys + s * stride;
+    Vec8 acc = qv[0] * Load8(key);
+    for (int v = 1; v < NV; ++v) acc += qv[v] * Load8(key + 8 * v);
+    scores[s] = Sum8(acc);
+    best = std::max(best, scores[s]);
+  }
+  Vec8 total8{};
+  s = 0;
+  for (; s + 8 <= len; s += 8) {
+    const Vec8 e = Exp8(Load8(scores + s) - best);
+    Store8(scores + s, e);
+    total8 += e;
+  }
+  float total = Sum8(total8);
+  for (; s < len; ++s) total += scores[s] = std::exp(scores[s] - best);
+  Vec8 acc[NV] = {};
+  for (s = 0; s < len; ++s) {
+    const float p = scores[s];
+    const float* value = values + s * stride;
+    for (int v = 0; v < NV; ++v) acc[v] += p * Load8(value + 8 * v);
+  }
+  const float inv = 1.0f / total;
+  for (int v = 0; v < NV; ++v) Store8(out + 8 * v, acc[v] * inv);
+}
+
+inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t groups, const float* keys,
+                                                      const float* values, int64_t len, int64_t d, int64_t stride,
+                                                      float* scores, float* out) {
+  for (int64_t g = 0; g < groups; ++g, q += d, out += d) {
+    switch (d) {
+      case 8: AttendHead<1>(q, keys, values, len, stride, scores, out); break;
+      case 16: AttendHead<2>(q, keys, values, len, stride, scores, out); break;
+      case 32: AttendHead<4>(q, keys, values, len, stride, scores, out); break;
+      case 64: AttendHead<8>(q, keys, values, len, stride, scores, out); break;
+      case 128: AttendHead<16>(q, keys, values, len, stride, scores, out); break;
+      default: AttendScalar(q, 1, keys, values, len, d, stride, scores, out); break;
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, int64_t groups, const float* keys,
+                                                                   const float* values, int64_t len, int64_t d,
+                                                                   int64_t stride, float* scores, float* out) {
+  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
+}
+
+__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, int64_t groups, const float* keys,
+                                                     const float* values, int64_t len, int64_t d, int64_t stride,
+                                                     float* scores, float* out) {
+  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
+}
+
+void AttendVectorGeneric(const float* q, int64_t groups, const float* keys, const float* values, int64_t len,
+                         int64_t d, int64_t stride, float* scores, float* out) {
+  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
 using AttendFn = void (*)(const float*, int64_t, const float*, const float*, int64_t, int64_t, int64_t, float*,
