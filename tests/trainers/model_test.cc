@@ -16,6 +16,7 @@
 #include "trainers/generation/engine.h"
 #include "trainers/model/config.h"
 #include "trainers/model/llama.h"
+#include "trainers/model/train_ops.h"
 
 namespace trainers {
 namespace {
@@ -271,6 +272,96 @@ TEST(Golden, GreedyMatchesReferenceTokenForToken) {
 
 // ---------------------------------------------------------------------------------------------
 // Safetensors and checkpoints
+
+// ---------------------------------------------------------------------------------------------
+// Fused CPU training ops (train_ops.h) against the LibTorch expressions they replace: outputs and
+// gradients on random inputs, widths that are and are not multiples of the 8-float vector.
+
+// Forward values and the gradients of `inputs` for upstream gradient `up`.
+std::vector<at::Tensor> ValueAndGrads(const at::Tensor& out, const at::Tensor& up, std::vector<at::Tensor> inputs) {
+  for (auto& t : inputs) t.mutable_grad() = at::Tensor();
+  out.backward(up);
+  std::vector<at::Tensor> result{out.detach()};
+  for (auto& t : inputs) result.push_back(t.grad().clone());
+  return result;
+}
+
+void ExpectAllClose(const std::vector<at::Tensor>& got, const std::vector<at::Tensor>& want, double tol,
+                    const std::string& what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double err = (got[i] - want[i]).abs().max().item<double>();
+    EXPECT_LT(err, tol) << what << " tensor " << i << " (0 = output, then input gradients)";
+  }
+}
+
+TEST(FusedOps, RmsNormMatchesLibTorch) {
+  at::manual_seed(1);
+  for (int64_t n : {20, 32, 37}) {
+    auto x = at::randn({3, 5, n}).requires_grad_(true);
+    auto w = (at::randn({n}) * 0.5 + 1).requires_grad_(true);
+    auto up = at::randn({3, 5, n});
+    auto want = ValueAndGrads(w * (x * at::rsqrt(x.pow(2).mean(-1, true) + 1e-5)), up, {x, w});
+    auto got = ValueAndGrads(FusedRmsNorm(x, w, 1e-5), up, {x, w});
+    ExpectAllClose(got, want, 2e-5, "n=" + std::to_string(n));
+  }
+}
+
+TEST(FusedOps, SwiGluMatchesLibTorch) {
+  at::manual_seed(2);
+  for (int64_t inter : {13, 16, 40}) {
+    auto gu = (at::randn({4, 3, 2 * inter}) * 6).requires_grad_(true);  // reaches the exp clamps
+    auto up = at::randn({4, 3, inter});
+    auto want = ValueAndGrads(at::silu(gu.narrow(-1, 0, inter)) * gu.narrow(-1, inter, inter), up, {gu});
+    auto got = ValueAndGrads(FusedSwiGlu(gu), up, {gu});
+    ExpectAllClose(got, want, 2e-5, "inter=" + std::to_string(inter));
+  }
+}
+
+// The LibTorch path of AttentionImpl::forward without a cache, written out with repeated KV heads.
+at::Tensor ReferenceAttention(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
+                              const at::Tensor& valid, int64_t nh, int64_t nkv) {
+  const int64_t B = qkv.size(0), T = qkv.size(1), D = qkv.size(2) / (nh + 2 * nkv);
+  auto c = cos.unsqueeze(2), s = sin.unsqueeze(2);
+  auto q = ApplyRotary(qkv.narrow(-1, 0, nh * D).view({B, T, nh, D}), c, s).transpose(1, 2);
+  auto k = ApplyRotary(qkv.narrow(-1, nh * D, nkv * D).view({B, T, nkv, D}), c, s).transpose(1, 2);
+  auto v = qkv.narrow(-1, (nh + nkv) * D, nkv * D).view({B, T, nkv, D}).transpose(1, 2);
+  k = k.repeat_interleave(nh / nkv, 1);
+  v = v.repeat_interleave(nh / nkv, 1);
+  auto allowed = at::ones({T, T}, at::kBool).tril().view({1, 1, T, T});
+  if (valid.defined()) allowed = allowed & valid.to(at::kBool).view({B, 1, 1, T});
+  auto scores = at::matmul(q, k.transpose(2, 3)) + at::zeros(allowed.sizes()).masked_fill(allowed.logical_not(), -1e30);
+  return at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({B, T, nh * D});
+}
+
+TEST(FusedOps, CausalAttentionMatchesLibTorch) {
+  at::manual_seed(3);
+  struct Shape { int64_t nh, nkv, d; };
+  for (Shape shape : {Shape{4, 2, 8}, Shape{6, 2, 6}, Shape{3, 3, 10}, Shape{8, 4, 32}}) {
+    for (int64_t T : {1, 5, 11}) {
+      const int64_t B = 3, width = (shape.nh + 2 * shape.nkv) * shape.d;
+      // Key masks: none; ragged left padding; right padding with one row fully padded (its
+      // queries attend uniformly to every key, as the finite additive mask makes them).
+      auto left = at::ones({B, T}, at::kLong), right = at::ones({B, T}, at::kLong);
+      left[0].narrow(0, 0, T / 2).zero_();
+      left[2].narrow(0, 0, T - 1).zero_();
+      right[1].narrow(0, (T + 1) / 2, T / 2).zero_();
+      right[2].zero_();
+      for (const at::Tensor& mask : {at::Tensor(), left, right}) {
+        auto positions = at::randint(0, 40, {B, T}, at::kLong);
+        auto [cos, sin] = RotaryCosSin(positions, shape.d, 10000.0);
+        auto qkv = at::randn({B, T, width}).requires_grad_(true);
+        auto up = at::randn({B, T, shape.nh * shape.d});
+        auto want = ValueAndGrads(ReferenceAttention(qkv, cos, sin, mask, shape.nh, shape.nkv), up, {qkv});
+        auto got = ValueAndGrads(FusedCausalAttention(qkv, cos, sin, mask, shape.nh, shape.nkv), up, {qkv});
+        ExpectAllClose(got, want, 2e-5,
+                       "nh=" + std::to_string(shape.nh) + " nkv=" + std::to_string(shape.nkv) + " d=" +
+                           std::to_string(shape.d) + " T=" + std::to_string(T) +
+                           " mask=" + (mask.defined() ? (mask.equal(left) ? "left" : "right") : "none"));
+      }
+    }
+  }
+}
 
 TEST(Safetensors, RoundTripsDtypesAndMetadata) {
   std::vector<std::pair<std::string, at::Tensor>> tensors = {

@@ -13,6 +13,7 @@
 
 #include "harness/util/error.h"
 #include "trainers/build_info.h"
+#include "trainers/model/train_ops.h"
 
 namespace trainers {
 namespace {
@@ -101,6 +102,7 @@ RmsNormImpl::RmsNormImpl(int64_t dim, double eps_in) : eps(eps_in) {
 }
 
 at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
+  if (FusedOpsApply(x)) return FusedRmsNorm(x, weight, eps);
   // HF LlamaRMSNorm: statistics in fp32, scale applied after casting back to the input dtype.
   if (x.scalar_type() == at::kFloat) return weight * (x * at::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps));
   auto xf = x.to(at::kFloat);
@@ -126,6 +128,10 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& c
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   auto w = qkv_.Get({q_proj->weight, k_proj->weight, v_proj->weight}, scale);
   auto qkv = at::linear(x, w);
+  if (ctx.fused) {
+    return o_proj->forward(FusedCausalAttention(qkv, ctx.cos.squeeze(2), ctx.sin.squeeze(2), ctx.key_valid,
+                                                num_heads, num_kv_heads));
+  }
   const int64_t qk_heads = num_heads + num_kv_heads;
   // Rotary embedding (HF rotate-half) on q and k together.
   auto qk = ApplyRotary(qkv.narrow(-1, 0, qk_heads * head_dim).view({B, T, qk_heads, head_dim}), ctx.cos, ctx.sin);
@@ -172,6 +178,7 @@ MlpImpl::MlpImpl(const ModelConfig& c) {
 at::Tensor MlpImpl::forward(const at::Tensor& x) {
   auto gu = at::linear(x, gate_up_.Get({gate_proj->weight, up_proj->weight}, 1.0));
   const int64_t inter = gate_proj->weight.size(0);
+  if (FusedOpsApply(gu)) return down_proj->forward(FusedSwiGlu(gu));
   return down_proj->forward(at::silu(gu.narrow(-1, 0, inter)) * gu.narrow(-1, inter, inter));
 }
 
@@ -237,6 +244,20 @@ at::Tensor LlamaForCausalLMImpl::Hidden(const at::Tensor& input_ids, const at::T
               " exceeds max_position_embeddings ", config_.max_position_embeddings);
   const auto device = input_ids.device();
   auto idx = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device));
+  AttentionContext ctx;
+  if (FusedOpsApply(model->norm->weight)) {
+    // CPU fp32: causal attention with key padding in one fused op; no [B, T, T] mask.
+    ctx.fused = true;
+    at::Tensor positions = idx.view({1, T}).expand({B, T});
+    if (attention_mask.defined()) {
+      TORCH_CHECK(attention_mask.sizes() == input_ids.sizes(), "attention_mask shape ",
+                  attention_mask.sizes(), " != input_ids shape ", input_ids.sizes());
+      auto m = attention_mask.to(at::kLong);
+      positions = (m.cumsum(1) - 1).clamp_min(0);
+      ctx.key_valid = m.ne(0).to(at::kByte);
+    }
+    return Run(input_ids, positions, ctx);
+  }
   auto allowed = idx.view({1, 1, T}) <= idx.view({1, T, 1});  // [1, T(query), T(key)] causal
   at::Tensor positions;
   if (attention_mask.defined()) {
@@ -248,7 +269,6 @@ at::Tensor LlamaForCausalLMImpl::Hidden(const at::Tensor& input_ids, const at::T
   } else {
     positions = idx.view({1, T}).expand({B, T});
   }
-  AttentionContext ctx;
   ctx.mask = at::zeros(allowed.sizes(), options()).masked_fill(allowed.logical_not(), kMaskValue)
                  .view({allowed.size(0), 1, 1, T, T});
   return Run(input_ids, positions, ctx);

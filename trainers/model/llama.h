@@ -71,6 +71,10 @@ struct AttentionContext {
   int64_t key_len = 0;       // S: cache slots attended (cache path)
   bool uniform_start = false;  // every row starts at the same slot: write with a narrow copy
   int64_t start = 0;
+  // Full-sequence CPU fp32 forward (no cache): FusedCausalAttention (train_ops.h) instead of the
+  // additive mask, which is then not built; key_valid [B, T] (undefined: no padding).
+  bool fused = false;
+  at::Tensor key_valid;
 };
 
 struct AttentionImpl : torch::nn::Module {

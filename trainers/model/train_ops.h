@@ -1,0 +1,31 @@
+// Fused CPU fp32 autograd ops for the Llama layer's non-GEMM parts (loops in train_kernels.h): one
+// node per RMSNorm, per attention core (RoPE + causal masked softmax attention) and per SwiGLU,
+// instead of the 5-15 LibTorch ops (and their backward graphs) each is otherwise. The LibTorch
+// expressions in llama.cc stay the definition and run everywhere else (CUDA, bf16, KV-cache
+// chunks); FusedOpsApply() says when these may be used.
+#pragma once
+
+#include <cstdint>
+
+#include <ATen/core/Tensor.h>
+
+namespace trainers {
+
+// True for a CPU float32 tensor: the only case the fused ops implement.
+bool FusedOpsApply(const at::Tensor& x);
+
+// HF LlamaRMSNorm in fp32: weight * (x * rsqrt(mean(x^2, -1) + eps)).
+at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// silu(gu[..., :I]) * gu[..., I:] for gu [..., 2I].
+at::Tensor FusedSwiGlu(const at::Tensor& gu);
+
+// Causal grouped-query attention straight from the fused projection qkv [B, T, (nh + 2 nkv) D]
+// (queries already scaled by 1/sqrt(D)): rotary embedding with cos/sin [B, T, D], query t attends
+// to keys s <= t with key_valid[b, s] (uint8 [B, T]; undefined: every key valid). A query with no
+// allowed key attends uniformly to all T keys, as the LibTorch path's finite mask gives.
+// Returns [B, T, nh D], heads side by side (the o_proj input).
+at::Tensor FusedCausalAttention(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
+                                const at::Tensor& key_valid, int64_t num_heads, int64_t num_kv_heads);
+
+}  // namespace trainers
