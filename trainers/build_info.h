@@ -12,11 +12,13 @@ struct TorchBuildInfo {
   bool cuda_available = false;
   int cuda_device_count = 0;
   std::string parallel_info;   // at::get_parallel_info(): OpenMP / MKL / BLAS threading details
+  std::string malloc_tuning;   // glibc malloc settings applied by SetTorchThreads ("default" if none)
 };
 
 TorchBuildInfo GetTorchBuildInfo();
 
-// Sets torch's intra-op pool size; 0 = number of cores. Returns the count now in effect.
+// Sets torch's intra-op pool size; 0 = number of cores. Returns the count now in effect. The
+// first call also tunes glibc malloc to keep freed memory (see build_info.cc).
 int SetTorchThreads(int threads);
 
 }  // namespace trainers

@@ -80,6 +80,7 @@ nlohmann::json ProfileModel(LlamaForCausalLM& model, const ProfileOptions& o) {
       {"torch_version", info.torch_version},
       {"intra_op_threads", info.intra_op_threads},
       {"openblas_threads", OpenBlasThreads()},
+      {"malloc_tuning", info.malloc_tuning},
       {"batch", o.batch}, {"seq", o.seq}, {"new_tokens", o.new_tokens},
       {"train_batch", o.train_batch}, {"train_steps", o.train_steps},
   };
