@@ -3,8 +3,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
+#include <thread>
 #include <tuple>
 
 #include "harness/util/error.h"
@@ -47,16 +50,30 @@ struct StmtFinalizer {
 using Db = std::unique_ptr<sqlite3, DbCloser>;
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
+// Another connection held a lock and SQLite gave up without waiting. The busy timeout covers most
+// contention, but SQLite returns SQLITE_BUSY at once where waiting could deadlock, and while another
+// process is switching a new database to WAL; AppendRun retries its whole transaction on this.
+class Busy : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+bool IsBusy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+
 [[noreturn]] void Fail(const std::string& path, sqlite3* db, const std::string& what) {
-  throw InputError(Location{path, 0, ""}, what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  const std::string message = what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+  if (db != nullptr && IsBusy(sqlite3_extended_errcode(db))) throw Busy(Location{path, 0, ""}, message);
+  throw InputError(Location{path, 0, ""}, message);
 }
 
 void Exec(const std::string& path, sqlite3* db, const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = std::string("history database: ") + (err ? err : "unknown error");
     sqlite3_free(err);
-    throw InputError(Location{path, 0, ""}, std::string("history database: ") + msg);
+    if (IsBusy(rc)) throw Busy(Location{path, 0, ""}, msg);
+    throw InputError(Location{path, 0, ""}, msg);
   }
 }
 
@@ -125,16 +142,11 @@ void EnsureSchema(const std::string& path, sqlite3* db) {
 
 std::string RunIdOf(const nlohmann::json& results) { return util::Sha256Hex(results.dump()).substr(0, 16); }
 
-std::string AppendRun(const std::string& db_path, const nlohmann::json& results, const std::string& source) {
-  const LoadedRun run = ParseResults(results, source);
-  if (run.schema_version != kResultsSchemaVersion) {
-    throw InputError(Location{source, 0, "schema_version"},
-                     "cannot append results of schema version " + std::to_string(run.schema_version));
-  }
-  const std::string run_id = RunIdOf(results);
-  const std::string config_hash =
-      util::Sha256Hex(results.contains("config") ? results["config"].dump() : "null").substr(0, 16);
+namespace {
 
+// One attempt at the append transaction; throws Busy when SQLite would not wait for a lock.
+void AppendOnce(const std::string& db_path, const LoadedRun& run, const nlohmann::json& results,
+                const std::string& run_id, const std::string& config_hash) {
   Db db = Open(db_path, /*create=*/true);
   // IMMEDIATE takes the write lock up front, so two writers never both read-then-upgrade and deadlock;
   // the busy timeout makes the second one wait instead of failing with SQLITE_BUSY.
@@ -177,7 +189,32 @@ std::string AppendRun(const std::string& db_path, const nlohmann::json& results,
     sqlite3_exec(db.get(), "ROLLBACK;", nullptr, nullptr, nullptr);
     throw;
   }
-  return run_id;
+}
+
+}  // namespace
+
+std::string AppendRun(const std::string& db_path, const nlohmann::json& results, const std::string& source) {
+  const LoadedRun run = ParseResults(results, source);
+  if (run.schema_version != kResultsSchemaVersion) {
+    throw InputError(Location{source, 0, "schema_version"},
+                     "cannot append results of schema version " + std::to_string(run.schema_version));
+  }
+  const std::string run_id = RunIdOf(results);
+  const std::string config_hash =
+      util::Sha256Hex(results.contains("config") ? results["config"].dump() : "null").substr(0, 16);
+
+  // The transaction rolled back, so trying again is safe; give up after the same 30 s the busy
+  // timeout allows one lock wait.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (int attempt = 0;; ++attempt) {
+    try {
+      AppendOnce(db_path, run, results, run_id, config_hash);
+      return run_id;
+    } catch (const Busy&) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * std::min(attempt, 20)));
+    }
+  }
 }
 
 long CountRuns(const std::string& db_path) {

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <atomic>
 #include <thread>
@@ -102,7 +103,8 @@ TEST(History, ConcurrentProcessesLoseNothing) {
       for (int i = 0; i < kPerProcess; ++i) {
         try {
           reports::AppendRun(db, RunDoc(1000 * (p + 1) + i, 0.02 * i));
-        } catch (...) {
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "process %d append %d: %s\n", p, i, e.what());
           code = 1;
         }
       }
