@@ -9,6 +9,7 @@
 #include "trainers/build_info.h"
 #include "trainers/generation/engine.h"
 #include "trainers/model/config.h"
+#include "trainers/model/decode_kernels.h"
 #include "trainers/model/llama.h"
 
 namespace {
@@ -83,6 +84,22 @@ void BM_MicroTrainParts(benchmark::State& state) {
                                                   benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_MicroTrainParts)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// The decode GEMM (kernels::MatMulPacked) at a decode batch of 16 rows on micro's shapes
+// (k x n: qkv 256x512, gate/up 256x2048, down 1024x256), in GFLOP/s to set against the GEMM peak
+// `harness profile` reports.
+void BM_DecodeMatMul(benchmark::State& state) {
+  const int64_t m = 16, k = state.range(0), n = state.range(1);
+  std::vector<float> a(m * k, 0.5f), b(k * n, 0.25f), c(m * n);
+  const auto packed = trainers::kernels::PackPanels(b.data(), k, n);
+  for (auto _ : state) {
+    trainers::kernels::MatMulPacked(a.data(), k, m, k, packed.data(), n, c.data(), n, /*accumulate=*/false);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeMatMul)->Args({256, 512})->Args({256, 2048})->Args({1024, 256})->MeasureProcessCPUTime();
 
 }  // namespace
 

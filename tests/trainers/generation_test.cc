@@ -161,6 +161,29 @@ TEST(DecodeKernels, MatMulPackedMatchesNaive) {
   }
 }
 
+// Packing straight from [out, in] row blocks gives the panels of their concatenation transposed.
+TEST(DecodeKernels, PackPanelsFromRowsMatchesTransposedPack) {
+  const int64_t k = 37;
+  const int64_t counts[] = {5, 70, 3};  // 78 output rows: one full 64-column panel (AVX-512) and a partial one
+  std::vector<std::vector<float>> parts;
+  std::vector<std::pair<const float*, int64_t>> blocks;
+  float next = 0;
+  for (int64_t count : counts) {
+    parts.emplace_back(count * k);
+    for (auto& v : parts.back()) v = next++;
+  }
+  for (size_t i = 0; i < parts.size(); ++i) blocks.emplace_back(parts[i].data(), counts[i]);
+  const int64_t n = 78;
+  std::vector<float> transposed(k * n);  // b [k, n]: b[kk][j] = row j of the stacked weight, element kk
+  int64_t j = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    for (int64_t r = 0; r < counts[i]; ++r, ++j) {
+      for (int64_t kk = 0; kk < k; ++kk) transposed[kk * n + j] = parts[i][r * k + kk];
+    }
+  }
+  EXPECT_EQ(kernels::PackPanelsFromRows(blocks, k), kernels::PackPanels(transposed.data(), k, n));
+}
+
 // The vectorised exp against libm's: relative error within a few ulp over the range softmax and
 // SiLU feed it, exact 0 below -87 and saturation above 88.
 TEST(DecodeKernels, Exp8MatchesExpf) {

@@ -6,16 +6,21 @@
 #include <ATen/ATen.h>
 
 #include "trainers/model/decode_kernels.h"
+#include "trainers/model/train_kernels.h"
 
 namespace trainers {
 namespace {
 
-// Weights [out, in] (several stacked along out) -> [in, out] packed for kernels::MatMulPacked.
+// Weights [out, in] (several stacked along out) -> [in, out] packed for kernels::MatMulPacked, in
+// one pass (packing runs once per Generate wave, so it counts against every wave's decode time).
 std::vector<float> Packed(const std::vector<at::Tensor>& parts) {
-  std::vector<at::Tensor> detached;
-  for (const auto& p : parts) detached.push_back(p.detach());
-  const at::Tensor t = at::cat(detached, 0).t().contiguous();
-  return kernels::PackPanels(t.data_ptr<float>(), t.size(0), t.size(1));
+  std::vector<at::Tensor> kept;  // contiguous views (copies only if a weight is not contiguous)
+  std::vector<std::pair<const float*, int64_t>> blocks;
+  for (const auto& p : parts) {
+    kept.push_back(p.detach().contiguous());
+    blocks.emplace_back(kept.back().data_ptr<float>(), kept.back().size(0));
+  }
+  return kernels::PackPanelsFromRows(blocks, parts[0].size(1));
 }
 
 }  // namespace
@@ -113,9 +118,7 @@ at::Tensor CpuDecoder::Step(const std::vector<int>& ids, KvCache* cache) {
       kernels::RmsNorm(x_.data() + b * H, H, layer.post_norm.data_ptr<float>(), eps, h_.data() + b * H);
     }
     kernels::MatMulPacked(h_.data(), H, B, H, layer.gate_up.data(), 2 * I, gu_.data(), 2 * I, /*accumulate=*/false);
-    for (int64_t b = 0; b < B; ++b) {
-      kernels::SiluMul(gu_.data() + b * 2 * I, gu_.data() + b * 2 * I + I, I, act_.data() + b * I);
-    }
+    kernels::SwiGluForward(gu_.data(), B, I, act_.data());
     kernels::MatMulPacked(act_.data(), I, B, I, layer.down.data(), H, x_.data(), H, /*accumulate=*/true);
   }
 

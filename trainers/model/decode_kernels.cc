@@ -114,6 +114,28 @@ std::vector<float> PackPanels(const float* b, int64_t k, int64_t n) {
   return packed;
 }
 
+std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, int64_t>>& blocks, int64_t k) {
+  std::vector<const float*> rows;  // row j of the [n, k] weight = column j of b
+  for (const auto& [data, count] : blocks) {
+    for (int64_t r = 0; r < count; ++r) rows.push_back(data + r * k);
+  }
+  const int64_t n = static_cast<int64_t>(rows.size()), width = PanelWidth();
+  std::vector<float> packed(k * n);
+  for (int64_t j0 = 0; j0 < n; j0 += width) {
+    const int64_t w = std::min(width, n - j0);
+    float* panel = packed.data() + j0 * k;
+    // 16 values of k per source row at a time, so the panel lines being written stay in L1.
+    for (int64_t k0 = 0; k0 < k; k0 += 16) {
+      const int64_t k1 = std::min(k, k0 + 16);
+      for (int64_t jj = 0; jj < w; ++jj) {
+        const float* src = rows[j0 + jj];
+        for (int64_t kk = k0; kk < k1; ++kk) panel[kk * w + jj] = src[kk];
+      }
+    }
+  }
+  return packed;
+}
+
 void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n, float* c,
                   int64_t ldc, bool accumulate) {
   static const TileKernel tile = PickTile();
@@ -212,14 +234,23 @@ inline __attribute__((always_inline)) void AttendHead(const float* q, const floa
   }
   float total = Sum8(total8);
   for (; s < len; ++s) total += scores[s] = std::exp(scores[s] - best);
-  Vec8 acc[NV] = {};
-  for (s = 0; s < len; ++s) {
-    const float p = scores[s];
+  // Two keys per iteration into two accumulator sets: with one set, each accumulator's chain of
+  // dependent FMAs (latency 4) limits the loop to one key per 4 cycles when NV is small.
+  Vec8 acc[2][NV] = {};
+  for (s = 0; s + 2 <= len; s += 2) {
+    const float p0 = scores[s], p1 = scores[s + 1];
     const float* value = values + s * stride;
-    for (int v = 0; v < NV; ++v) acc[v] += p * Load8(value + 8 * v);
+    for (int v = 0; v < NV; ++v) {
+      acc[0][v] += p0 * Load8(value + 8 * v);
+      acc[1][v] += p1 * Load8(value + stride + 8 * v);
+    }
+  }
+  if (s < len) {
+    const float p = scores[s];
+    for (int v = 0; v < NV; ++v) acc[0][v] += p * Load8(values + s * stride + 8 * v);
   }
   const float inv = 1.0f / total;
-  for (int v = 0; v < NV; ++v) Store8(out + 8 * v, acc[v] * inv);
+  for (int v = 0; v < NV; ++v) Store8(out + 8 * v, (acc[0][v] + acc[1][v]) * inv);
 }
 
 inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t groups, const float* keys,
@@ -272,10 +303,6 @@ void AttendGroup(const float* q, int64_t groups, const float* keys, const float*
                  int64_t stride, float* scores, float* out) {
   static const AttendFn attend = PickAttend();
   (d % 8 == 0 ? attend : AttendScalar)(q, groups, keys, values, len, d, stride, scores, out);
-}
-
-void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 }  // namespace trainers::kernels

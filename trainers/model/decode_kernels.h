@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace trainers::kernels {
@@ -15,6 +16,10 @@ namespace trainers::kernels {
 // kernel streams memory in order instead of striding across rows of b.
 int64_t PanelWidth();
 std::vector<float> PackPanels(const float* b, int64_t k, int64_t n);
+// The same packed b straight from weights stored [out, in] (nn.Linear's layout), given as blocks of
+// rows (pointer, row count, each row k floats) stacked along out, e.g. q, k and v: b is their
+// concatenation transposed, without building that copy first.
+std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, int64_t>>& blocks, int64_t k);
 
 // c[m, n] (+)= sum_k a[m, k] * b[k, n], b given packed by PackPanels; a and c row-major with leading
 // dimensions lda and ldc. Fast when m is small (a decode batch).
@@ -33,8 +38,5 @@ void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_hal
 // scores[len] is scratch. out[g][d] = softmax(q[g] . k) @ v.
 void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
                  int64_t stride, float* scores, float* out);
-
-// out[i] = silu(gate[i]) * up[i] for i < n.
-void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 
 }  // namespace trainers::kernels
