@@ -1,18 +1,18 @@
 // Sampling distributions, stop handling, hooks, per-request seeds and n samples of the engine.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <ATen/ATen.h>
-#include <gtest/gtest.h>
 
 #include "harness/util/error.h"
 #include "harness/util/hashing.h"
 #include "trainers/generation/engine.h"
 #include "trainers/generation/sampling.h"
 #include "trainers/model/decode_kernels.h"
-#include "trainers/model/vec_math.h"
 #include "trainers/model/llama.h"
+#include "trainers/model/vec_math.h"
 
 namespace trainers {
 namespace {
@@ -37,7 +37,8 @@ std::vector<double> Expected(const std::vector<float>& logits, const SamplingPar
   const size_t V = logits.size();
   std::vector<size_t> order(V);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return logits[a] > logits[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return logits[a] > logits[b]; });
   std::vector<double> probs(V);
   double z = 0;
   for (size_t i = 0; i < V; ++i) z += std::exp(logits[i] / p.temperature);
@@ -57,7 +58,8 @@ std::vector<double> Expected(const std::vector<float>& logits, const SamplingPar
 
 TEST(Sampling, EmpiricalDistributionMatchesTruncatedSoftmax) {
   const std::vector<float> logits = {1.0f, 2.5f, 0.3f, 2.0f, -1.0f, 1.7f, 0.0f, 3.0f};
-  const SamplingParams cases[] = {{1.0, 0, 1.0}, {0.7, 0, 1.0}, {1.0, 3, 1.0}, {1.0, 0, 0.8}, {1.5, 4, 0.9}, {1.0, 1, 1.0}};
+  const SamplingParams cases[] = {{1.0, 0, 1.0}, {0.7, 0, 1.0}, {1.0, 3, 1.0},
+                                  {1.0, 0, 0.8}, {1.5, 4, 0.9}, {1.0, 1, 1.0}};
   const int64_t N = 40000, V = static_cast<int64_t>(logits.size());
   auto batch = at::tensor(logits).view({1, V}).expand({N, V}).contiguous();
   for (const auto& p : cases) {
@@ -70,7 +72,8 @@ TEST(Sampling, EmpiricalDistributionMatchesTruncatedSoftmax) {
     auto dist = TruncatedDistribution(at::tensor(logits), p);
     for (int64_t v = 0; v < V; ++v) {
       // 40k draws: binomial standard error <= 0.0025.
-      EXPECT_NEAR(counts[v].item<double>(), expected[v], 0.012) << "T=" << p.temperature << " k=" << p.top_k << " p=" << p.top_p << " v=" << v;
+      EXPECT_NEAR(counts[v].item<double>(), expected[v], 0.012)
+          << "T=" << p.temperature << " k=" << p.top_k << " p=" << p.top_p << " v=" << v;
       EXPECT_NEAR(dist[v].item<double>(), expected[v], 1e-5);
     }
     // Log-probabilities: log-softmax at the temperature, before truncation.
@@ -88,7 +91,8 @@ TEST(Sampling, GreedyRowsTakeArgmaxNextToSampledRows) {
   EXPECT_EQ(out.tokens[1].item<int64_t>(), 2);  // top-1 of row 1
 }
 
-GenerateRequest Request(std::vector<int> prompt, int max_new, double temperature, uint64_t seed, int n = 1) {
+GenerateRequest Request(std::vector<int> prompt, int max_new, double temperature, uint64_t seed,
+                        int n = 1) {
   GenerateRequest r;
   r.prompt = std::move(prompt);
   r.max_new_tokens = max_new;
@@ -101,8 +105,8 @@ GenerateRequest Request(std::vector<int> prompt, int max_new, double temperature
 TEST(Engine, SamplesDoNotDependOnBatchComposition) {
   Engine engine(TinyModel());
   auto alone = engine.Generate({Request({3, 4, 5}, 12, 1.0, 42, 2)});
-  auto mixed = engine.Generate({Request({9, 9, 9, 9, 9, 1}, 5, 0.8, 1, 3), Request({3, 4, 5}, 12, 1.0, 42, 2),
-                                Request({7}, 20, 0.0, 0)});
+  auto mixed = engine.Generate({Request({9, 9, 9, 9, 9, 1}, 5, 0.8, 1, 3),
+                                Request({3, 4, 5}, 12, 1.0, 42, 2), Request({7}, 20, 0.0, 0)});
   for (int k = 0; k < 2; ++k) {
     EXPECT_EQ(alone[0].completions[k].token_ids, mixed[1].completions[k].token_ids) << k;
     EXPECT_EQ(alone[0].completions[k].token_ids.size(), 12u);
@@ -118,7 +122,8 @@ TEST(Engine, SamplesDoNotDependOnBatchComposition) {
 TEST(Engine, CachedAndUncachedSamplingAgree) {
   auto model = TinyModel();
   Engine cached(model), uncached(model, nullptr, EngineOptions{false, 64});
-  std::vector<GenerateRequest> reqs = {Request({3, 4, 5, 6, 7, 8}, 10, 0.9, 5, 2), Request({11}, 10, 1.0, 6)};
+  std::vector<GenerateRequest> reqs = {Request({3, 4, 5, 6, 7, 8}, 10, 0.9, 5, 2),
+                                       Request({11}, 10, 1.0, 6)};
   reqs[0].sampling.top_p = 0.9;
   reqs[1].sampling.top_k = 5;
   auto a = cached.Generate(reqs), b = uncached.Generate(reqs);
@@ -132,39 +137,52 @@ TEST(Engine, CachedAndUncachedSamplingAgree) {
   }
 }
 
-// The decode kernels against a double-precision triple loop, on shapes that are and are not
-// multiples of the 4-row tile and of the panel width (64 or 32 columns), with and without accumulation.
+// The decode kernels against a double-precision triple loop, for every tile kernel this CPU runs
+// (AVX-512 4 x 64, AVX2 6 x 16, generic 4 x 8), on shapes that are and are not multiples of the row
+// tile and of the panel width, with and without accumulation.
 TEST(DecodeKernels, MatMulPackedMatchesNaive) {
   util::SplitMix64 rng(3);
   auto uniform = [&] { return static_cast<float>(rng.Uniform() * 2 - 1); };
-  for (int64_t m : {1, 3, 4, 5, 16}) {
-    for (int64_t k : {1, 7, 64}) {
-      for (int64_t n : {1, 31, 32, 33, 64, 70, 130}) {
-        for (bool accumulate : {false, true}) {
-          std::vector<float> a(m * k), b(k * n), c(m * n);
-          for (auto& v : a) v = uniform();
-          for (auto& v : b) v = uniform();
-          for (auto& v : c) v = uniform();
-          std::vector<float> before = c;
-          const std::vector<float> packed = kernels::PackPanels(b.data(), k, n);
-          kernels::MatMulPacked(a.data(), k, m, k, packed.data(), n, c.data(), n, accumulate);
-          for (int64_t r = 0; r < m; ++r) {
-            for (int64_t j = 0; j < n; ++j) {
-              double want = accumulate ? before[r * n + j] : 0.0;
-              for (int64_t i = 0; i < k; ++i) want += static_cast<double>(a[r * k + i]) * b[i * n + j];
-              ASSERT_NEAR(c[r * n + j], want, 1e-4) << "m=" << m << " k=" << k << " n=" << n << " r=" << r << " j=" << j;
+  int tested = 0;
+  for (const char* isa : {"generic", "avx2", "avx512"}) {
+    if (!kernels::UseTileForTesting(isa)) continue;
+    ++tested;
+    SCOPED_TRACE(isa);
+    for (int64_t m : {1, 3, 4, 5, 6, 7, 12, 13, 16}) {
+      for (int64_t k : {1, 7, 64}) {
+        for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 70, 130}) {
+          for (bool accumulate : {false, true}) {
+            std::vector<float> a(m * k), b(k * n), c(m * n);
+            for (auto& v : a) v = uniform();
+            for (auto& v : b) v = uniform();
+            for (auto& v : c) v = uniform();
+            std::vector<float> before = c;
+            const std::vector<float> packed = kernels::PackPanels(b.data(), k, n);
+            kernels::MatMulPacked(a.data(), k, m, k, packed.data(), n, c.data(), n, accumulate);
+            for (int64_t r = 0; r < m; ++r) {
+              for (int64_t j = 0; j < n; ++j) {
+                double want = accumulate ? before[r * n + j] : 0.0;
+                for (int64_t i = 0; i < k; ++i)
+                  want += static_cast<double>(a[r * k + i]) * b[i * n + j];
+                ASSERT_NEAR(c[r * n + j], want, 1e-4)
+                    << "m=" << m << " k=" << k << " n=" << n << " r=" << r << " j=" << j;
+              }
             }
           }
         }
       }
     }
   }
+  kernels::UseTileForTesting("avx512") || kernels::UseTileForTesting("avx2") ||
+      kernels::UseTileForTesting("generic");
+  EXPECT_GE(tested, 1);
 }
 
 // Packing straight from [out, in] row blocks gives the panels of their concatenation transposed.
 TEST(DecodeKernels, PackPanelsFromRowsMatchesTransposedPack) {
   const int64_t k = 37;
-  const int64_t counts[] = {5, 70, 3};  // 78 output rows: one full 64-column panel (AVX-512) and a partial one
+  const int64_t counts[] = {
+      5, 70, 3};  // 78 output rows: one full 64-column panel (AVX-512) and a partial one
   std::vector<std::vector<float>> parts;
   std::vector<std::pair<const float*, int64_t>> blocks;
   float next = 0;
@@ -174,7 +192,8 @@ TEST(DecodeKernels, PackPanelsFromRowsMatchesTransposedPack) {
   }
   for (size_t i = 0; i < parts.size(); ++i) blocks.emplace_back(parts[i].data(), counts[i]);
   const int64_t n = 78;
-  std::vector<float> transposed(k * n);  // b [k, n]: b[kk][j] = row j of the stacked weight, element kk
+  std::vector<float> transposed(k *
+                                n);  // b [k, n]: b[kk][j] = row j of the stacked weight, element kk
   int64_t j = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     for (int64_t r = 0; r < counts[i]; ++r, ++j) {
@@ -247,14 +266,16 @@ TEST(DecodeKernels, AttendGroupIsSoftmaxWeightedValues) {
 // LibTorch between kernel steps (both paths share one cache layout).
 TEST(Engine, CpuDecodeKernelsMatchTheLibTorchPath) {
   auto model = TinyModel();
-  Engine fast(model, Decode), slow(model, Decode, EngineOptions{true, 64, /*cpu_decode_kernels=*/false});
+  Engine fast(model, Decode),
+      slow(model, Decode, EngineOptions{true, 64, /*cpu_decode_kernels=*/false});
   auto base = slow.Generate({Request({5, 6, 7}, 10, 0.0, 0)})[0].completions[0];
   const int marker = base.token_ids[2];
   StopHook hook = [&](const StopEvent& e) -> std::optional<std::vector<int>> {
     if (e.completion->token_ids.size() > 20) return std::nullopt;
     return std::vector<int>{30, 31, 32};
   };
-  std::vector<GenerateRequest> reqs = {Request({5, 6, 7}, 24, 0.0, 0), Request({3, 4, 5, 6, 7, 8, 9, 10}, 24, 0.9, 5, 3),
+  std::vector<GenerateRequest> reqs = {Request({5, 6, 7}, 24, 0.0, 0),
+                                       Request({3, 4, 5, 6, 7, 8, 9, 10}, 24, 0.9, 5, 3),
                                        Request({11}, 24, 1.0, 6)};
   reqs[0].stop_token_ids = {marker};
   auto a = fast.Generate(reqs, hook), b = slow.Generate(reqs, hook);
@@ -268,7 +289,8 @@ TEST(Engine, CpuDecodeKernelsMatchTheLibTorchPath) {
       }
     }
   }
-  EXPECT_GT(std::count(a[0].completions[0].generated.begin(), a[0].completions[0].generated.end(), 0), 0)
+  EXPECT_GT(
+      std::count(a[0].completions[0].generated.begin(), a[0].completions[0].generated.end(), 0), 0)
       << "the hook never fired: the mixed path was not exercised";
 }
 
@@ -281,12 +303,14 @@ TEST(Engine, StopTokensStopStringsAndLength) {
 
   // Stop token: the first occurrence of the 5th generated token ends the sequence, token kept.
   const int stop_tok = base.token_ids[4];
-  const size_t first = std::find(base.token_ids.begin(), base.token_ids.end(), stop_tok) - base.token_ids.begin();
+  const size_t first =
+      std::find(base.token_ids.begin(), base.token_ids.end(), stop_tok) - base.token_ids.begin();
   auto r = Request({1, 2, 3}, 30, 0.0, 0);
   r.stop_token_ids = {stop_tok};
   auto c = engine.Generate({r})[0].completions[0];
   EXPECT_EQ(c.finish_reason, "stop");
-  EXPECT_EQ(c.token_ids, std::vector<int>(base.token_ids.begin(), base.token_ids.begin() + first + 1));
+  EXPECT_EQ(c.token_ids,
+            std::vector<int>(base.token_ids.begin(), base.token_ids.begin() + first + 1));
   EXPECT_EQ(c.logprobs.size(), c.token_ids.size());
 
   // Stop string spanning two tokens: text is cut before it.
@@ -323,7 +347,8 @@ TEST(Engine, HookAppendsTokensAndContinuesWithoutRecomputing) {
   };
   auto r = Request({5, 6, 7}, 10, 0.0, 0);
   r.stop_token_ids = {marker};
-  const size_t first = std::find(base.token_ids.begin(), base.token_ids.end(), marker) - base.token_ids.begin();
+  const size_t first =
+      std::find(base.token_ids.begin(), base.token_ids.end(), marker) - base.token_ids.begin();
   auto hooked = engine.Generate({r, Request({1, 2}, 6, 0.0, 0)}, hook)[0].completions[0];
   // Prefix up to the marker, then the appended tokens marked as not generated.
   ASSERT_GE(hooked.token_ids.size(), first + 1 + tool_output.size());
@@ -338,11 +363,14 @@ TEST(Engine, HookAppendsTokensAndContinuesWithoutRecomputing) {
   EXPECT_LE(generated, 10);
   // The continuation equals a fresh greedy run on prompt + everything up to the tool output.
   std::vector<int> prompt = {5, 6, 7};
-  prompt.insert(prompt.end(), hooked.token_ids.begin(), hooked.token_ids.begin() + first + 1 + tool_output.size());
+  prompt.insert(prompt.end(), hooked.token_ids.begin(),
+                hooked.token_ids.begin() + first + 1 + tool_output.size());
   const size_t rest = hooked.token_ids.size() - (first + 1 + tool_output.size());
   if (rest > 0) {
-    auto fresh = engine.Generate({Request(prompt, static_cast<int>(rest), 0.0, 0)})[0].completions[0];
-    EXPECT_EQ(std::vector<int>(hooked.token_ids.end() - rest, hooked.token_ids.end()), fresh.token_ids);
+    auto fresh =
+        engine.Generate({Request(prompt, static_cast<int>(rest), 0.0, 0)})[0].completions[0];
+    EXPECT_EQ(std::vector<int>(hooked.token_ids.end() - rest, hooked.token_ids.end()),
+              fresh.token_ids);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "trainers/model/vec_math.h"
@@ -9,21 +10,21 @@
 namespace trainers::kernels {
 namespace {
 
-// Register tile: up to kRows rows of `a` times 4 vectors of columns of `b` (64 columns with
-// AVX-512, 32 with AVX2), 16 accumulator registers. Each k step loads the tile's columns of b once
-// for all rows. GCC vector extensions keep the code generation predictable; the body is compiled
-// once per instruction set and chosen at run time (no -march=native: the binary runs on any x86-64).
-constexpr int64_t kRows = 4;
-
-// R rows x (4 vectors of V) columns.
-template <int64_t R, typename V>
-inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda, int64_t k, const float* b,
-                                                    int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+// Register tile: up to `rows` rows of `a` times NV vectors of columns of `b`; each k step loads the
+// tile's columns of b once for all rows and broadcasts one value of a per row. Shapes per
+// instruction set, chosen so accumulators + b vectors + one broadcast fit the register file without
+// spilling inside the k loop: AVX-512 4 x 64 (16 of 32 zmm accumulate), AVX2 6 x 16 (12 of 16 ymm,
+// the shape BLIS uses on Haswell), generic 4 x 8. GCC vector extensions keep the code generation
+// predictable; each body is compiled once per instruction set and chosen at run time (no
+// -march=native: the binary runs on any x86-64).
+template <int64_t R, int64_t NV, typename V>
+inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda, int64_t k,
+                                                    const float* b, int64_t ldb, float* c,
+                                                    int64_t ldc, bool accumulate) {
   constexpr int64_t kLanes = sizeof(V) / sizeof(float);
-  constexpr int64_t kVecs = 4;
-  V sum[R][kVecs];
+  V sum[R][NV];
   for (int64_t r = 0; r < R; ++r) {
-    for (int64_t v = 0; v < kVecs; ++v) {
+    for (int64_t v = 0; v < NV; ++v) {
       if (accumulate) {
         __builtin_memcpy(&sum[r][v], c + r * ldc + kLanes * v, sizeof(V));
       } else {
@@ -32,64 +33,97 @@ inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda,
     }
   }
   for (int64_t kk = 0; kk < k; ++kk) {
-    V row[kVecs];
-    for (int64_t v = 0; v < kVecs; ++v) __builtin_memcpy(&row[v], b + kk * ldb + kLanes * v, sizeof(V));
+    V row[NV];
+    for (int64_t v = 0; v < NV; ++v)
+      __builtin_memcpy(&row[v], b + kk * ldb + kLanes * v, sizeof(V));
     for (int64_t r = 0; r < R; ++r) {
       const float av = a[r * lda + kk];
-      for (int64_t v = 0; v < kVecs; ++v) sum[r][v] += av * row[v];
+      for (int64_t v = 0; v < NV; ++v) sum[r][v] += av * row[v];
     }
   }
   for (int64_t r = 0; r < R; ++r) {
-    for (int64_t v = 0; v < kVecs; ++v) __builtin_memcpy(c + r * ldc + kLanes * v, &sum[r][v], sizeof(V));
+    for (int64_t v = 0; v < NV; ++v)
+      __builtin_memcpy(c + r * ldc + kLanes * v, &sum[r][v], sizeof(V));
   }
 }
 
-#define HARNESS_TILE_DISPATCH(V)                                          \
-  switch (rows) {                                                         \
-    case 4: TileBody<4, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
-    case 3: TileBody<3, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
-    case 2: TileBody<2, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
-    default: TileBody<1, V>(a, lda, k, b, ldb, c, ldc, accumulate); break; \
+#define HARNESS_TILE_CASE(R, NV, V)                            \
+  case R:                                                      \
+    TileBody<R, NV, V>(a, lda, k, b, ldb, c, ldc, accumulate); \
+    break;
+
+__attribute__((target("avx512f,avx512vl,fma"))) void TileAvx512(int64_t rows, const float* a,
+                                                                int64_t lda, int64_t k,
+                                                                const float* b, int64_t ldb,
+                                                                float* c, int64_t ldc,
+                                                                bool accumulate) {
+  switch (rows) {
+    HARNESS_TILE_CASE(4, 4, Vec16)
+    HARNESS_TILE_CASE(3, 4, Vec16)
+    HARNESS_TILE_CASE(2, 4, Vec16)
+    default:
+      TileBody<1, 4, Vec16>(a, lda, k, b, ldb, c, ldc, accumulate);
+      break;
   }
-
-// 64 columns: 16 of the 32 AVX-512 registers accumulate.
-__attribute__((target("avx512f,avx512vl,fma"))) void TileAvx512(int64_t rows, const float* a, int64_t lda, int64_t k,
-                                                                 const float* b, int64_t ldb, float* c, int64_t ldc,
-                                                                 bool accumulate) {
-  HARNESS_TILE_DISPATCH(Vec16)
 }
 
-// 32 columns: 16 AVX2 registers accumulate (the compiler spills a little).
-__attribute__((target("avx2,fma"))) void TileAvx2(int64_t rows, const float* a, int64_t lda, int64_t k,
-                                                   const float* b, int64_t ldb, float* c, int64_t ldc,
-                                                   bool accumulate) {
-  HARNESS_TILE_DISPATCH(Vec8)
+__attribute__((target("avx2,fma"))) void TileAvx2(int64_t rows, const float* a, int64_t lda,
+                                                  int64_t k, const float* b, int64_t ldb, float* c,
+                                                  int64_t ldc, bool accumulate) {
+  switch (rows) {
+    HARNESS_TILE_CASE(6, 2, Vec8)
+    HARNESS_TILE_CASE(5, 2, Vec8)
+    HARNESS_TILE_CASE(4, 2, Vec8)
+    HARNESS_TILE_CASE(3, 2, Vec8)
+    HARNESS_TILE_CASE(2, 2, Vec8)
+    default:
+      TileBody<1, 2, Vec8>(a, lda, k, b, ldb, c, ldc, accumulate);
+      break;
+  }
 }
 
-void TileGeneric(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
-                 int64_t ldc, bool accumulate) {
-  HARNESS_TILE_DISPATCH(Vec8)
+void TileGeneric(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb,
+                 float* c, int64_t ldc, bool accumulate) {
+  switch (rows) {
+    HARNESS_TILE_CASE(4, 1, Vec8)
+    HARNESS_TILE_CASE(3, 1, Vec8)
+    HARNESS_TILE_CASE(2, 1, Vec8)
+    default:
+      TileBody<1, 1, Vec8>(a, lda, k, b, ldb, c, ldc, accumulate);
+      break;
+  }
 }
-#undef HARNESS_TILE_DISPATCH
+#undef HARNESS_TILE_CASE
 
-using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, bool);
+using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
+                        int64_t, bool);
 struct TileKernel {
   TileFn fn;
-  int64_t cols;  // columns per tile
+  int64_t cols;  // columns per tile (the panel width)
+  int64_t rows;  // most rows per tile
 };
 
-TileKernel PickTile() {
+bool HasAvx512() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-    return {TileAvx512, 64};
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {TileAvx2, 32};
-  return {TileGeneric, 32};
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("fma");
+}
+bool HasAvx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+constexpr TileKernel kAvx512Tile{TileAvx512, 64, 4}, kAvx2Tile{TileAvx2, 16, 6},
+    kGenericTile{TileGeneric, 8, 4};
+
+TileKernel& ActiveTile() {
+  static TileKernel tile = HasAvx512() ? kAvx512Tile : HasAvx2() ? kAvx2Tile : kGenericTile;
+  return tile;
 }
 
 // The last columns (fewer than a tile), any number of rows: plain loops.
-void EdgeColumns(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, int64_t ldb, int64_t cols,
-                 float* c, int64_t ldc, bool accumulate) {
+void EdgeColumns(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, int64_t ldb,
+                 int64_t cols, float* c, int64_t ldc, bool accumulate) {
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t j = 0; j < cols; ++j) {
       float s = accumulate ? c[r * ldc + j] : 0.0f;
@@ -101,7 +135,20 @@ void EdgeColumns(const float* a, int64_t lda, int64_t m, int64_t k, const float*
 
 }  // namespace
 
-int64_t PanelWidth() { return PickTile().cols; }
+int64_t PanelWidth() { return ActiveTile().cols; }
+
+bool UseTileForTesting(const std::string& isa) {
+  if (isa == "avx512" && HasAvx512()) {
+    ActiveTile() = kAvx512Tile;
+  } else if (isa == "avx2" && HasAvx2()) {
+    ActiveTile() = kAvx2Tile;
+  } else if (isa == "generic") {
+    ActiveTile() = kGenericTile;
+  } else {
+    return false;
+  }
+  return true;
+}
 
 std::vector<float> PackPanels(const float* b, int64_t k, int64_t n) {
   const int64_t width = PanelWidth();
@@ -114,7 +161,8 @@ std::vector<float> PackPanels(const float* b, int64_t k, int64_t n) {
   return packed;
 }
 
-std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, int64_t>>& blocks, int64_t k) {
+std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, int64_t>>& blocks,
+                                      int64_t k) {
   std::vector<const float*> rows;  // row j of the [n, k] weight = column j of b
   for (const auto& [data, count] : blocks) {
     for (int64_t r = 0; r < count; ++r) rows.push_back(data + r * k);
@@ -136,18 +184,21 @@ std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, 
   return packed;
 }
 
-void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n, float* c,
-                  int64_t ldc, bool accumulate) {
-  static const TileKernel tile = PickTile();
+void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n,
+                  float* c, int64_t ldc, bool accumulate) {
+  const TileKernel tile = ActiveTile();
   const int64_t full = n / tile.cols * tile.cols;
-  // Panel by panel ([k, tile columns], contiguous): it stays in cache while every row block reads it.
+  // Panel by panel ([k, tile columns], contiguous): it stays in cache while every row block reads
+  // it.
   for (int64_t j0 = 0; j0 < full; j0 += tile.cols) {
     const float* panel = packed + j0 * k;
-    for (int64_t r0 = 0; r0 < m; r0 += kRows) {
-      tile.fn(std::min(kRows, m - r0), a + r0 * lda, lda, k, panel, tile.cols, c + r0 * ldc + j0, ldc, accumulate);
+    for (int64_t r0 = 0; r0 < m; r0 += tile.rows) {
+      tile.fn(std::min(tile.rows, m - r0), a + r0 * lda, lda, k, panel, tile.cols,
+              c + r0 * ldc + j0, ldc, accumulate);
     }
   }
-  if (full < n) EdgeColumns(a, lda, m, k, packed + full * k, n - full, n - full, c + full, ldc, accumulate);
+  if (full < n)
+    EdgeColumns(a, lda, m, k, packed + full * k, n - full, n - full, c + full, ldc, accumulate);
 }
 
 void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out) {
@@ -169,8 +220,8 @@ void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_hal
 namespace {
 
 // Any d and group size: one head at a time in plain loops.
-void AttendScalar(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
-                  int64_t stride, float* scores, float* out) {
+void AttendScalar(const float* q, int64_t groups, const float* keys, const float* values,
+                  int64_t len, int64_t d, int64_t stride, float* scores, float* out) {
   for (int64_t g = 0; g < groups; ++g, q += d, out += d) {
     float best = -INFINITY;
     for (int64_t s = 0; s < len; ++s) {
@@ -200,8 +251,9 @@ void AttendScalar(const float* q, int64_t groups, const float* keys, const float
 // exponentiated eight at a time (Exp8). (Sharing each key/value load across a GQA group measured
 // slower: with run-time head counts the per-head accumulators no longer stay in registers.)
 template <int NV>
-inline __attribute__((always_inline)) void AttendHead(const float* q, const float* keys, const float* values,
-                                                      int64_t len, int64_t stride, float* scores, float* out) {
+inline __attribute__((always_inline)) void AttendHead(const float* q, const float* keys,
+                                                      const float* values, int64_t len,
+                                                      int64_t stride, float* scores, float* out) {
   Vec8 qv[NV];
   for (int v = 0; v < NV; ++v) qv[v] = Load8(q + 8 * v);
   Vec8 best8 = Vec8{} - INFINITY;
@@ -253,44 +305,61 @@ inline __attribute__((always_inline)) void AttendHead(const float* q, const floa
   for (int v = 0; v < NV; ++v) Store8(out + 8 * v, (acc[0][v] + acc[1][v]) * inv);
 }
 
-inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t groups, const float* keys,
-                                                      const float* values, int64_t len, int64_t d, int64_t stride,
+inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t groups,
+                                                      const float* keys, const float* values,
+                                                      int64_t len, int64_t d, int64_t stride,
                                                       float* scores, float* out) {
   for (int64_t g = 0; g < groups; ++g, q += d, out += d) {
     switch (d) {
-      case 8: AttendHead<1>(q, keys, values, len, stride, scores, out); break;
-      case 16: AttendHead<2>(q, keys, values, len, stride, scores, out); break;
-      case 32: AttendHead<4>(q, keys, values, len, stride, scores, out); break;
-      case 64: AttendHead<8>(q, keys, values, len, stride, scores, out); break;
-      case 128: AttendHead<16>(q, keys, values, len, stride, scores, out); break;
-      default: AttendScalar(q, 1, keys, values, len, d, stride, scores, out); break;
+      case 8:
+        AttendHead<1>(q, keys, values, len, stride, scores, out);
+        break;
+      case 16:
+        AttendHead<2>(q, keys, values, len, stride, scores, out);
+        break;
+      case 32:
+        AttendHead<4>(q, keys, values, len, stride, scores, out);
+        break;
+      case 64:
+        AttendHead<8>(q, keys, values, len, stride, scores, out);
+        break;
+      case 128:
+        AttendHead<16>(q, keys, values, len, stride, scores, out);
+        break;
+      default:
+        AttendScalar(q, 1, keys, values, len, d, stride, scores, out);
+        break;
     }
   }
 }
 
-__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, int64_t groups, const float* keys,
-                                                                   const float* values, int64_t len, int64_t d,
-                                                                   int64_t stride, float* scores, float* out) {
+__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, int64_t groups,
+                                                                  const float* keys,
+                                                                  const float* values, int64_t len,
+                                                                  int64_t d, int64_t stride,
+                                                                  float* scores, float* out) {
   AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
-__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, int64_t groups, const float* keys,
-                                                     const float* values, int64_t len, int64_t d, int64_t stride,
-                                                     float* scores, float* out) {
+__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, int64_t groups,
+                                                    const float* keys, const float* values,
+                                                    int64_t len, int64_t d, int64_t stride,
+                                                    float* scores, float* out) {
   AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
-void AttendVectorGeneric(const float* q, int64_t groups, const float* keys, const float* values, int64_t len,
-                         int64_t d, int64_t stride, float* scores, float* out) {
+void AttendVectorGeneric(const float* q, int64_t groups, const float* keys, const float* values,
+                         int64_t len, int64_t d, int64_t stride, float* scores, float* out) {
   AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
-using AttendFn = void (*)(const float*, int64_t, const float*, const float*, int64_t, int64_t, int64_t, float*,
-                          float*);
+using AttendFn = void (*)(const float*, int64_t, const float*, const float*, int64_t, int64_t,
+                          int64_t, float*, float*);
 
 AttendFn PickAttend() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("fma")) {
     return AttendAvx512;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return AttendAvx2;
@@ -299,8 +368,8 @@ AttendFn PickAttend() {
 
 }  // namespace
 
-void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
-                 int64_t stride, float* scores, float* out) {
+void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values,
+                 int64_t len, int64_t d, int64_t stride, float* scores, float* out) {
   static const AttendFn attend = PickAttend();
   (d % 8 == 0 ? attend : AttendScalar)(q, groups, keys, values, len, d, stride, scores, out);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -15,16 +16,20 @@ namespace trainers::kernels {
 // column panels of PanelWidth() columns (the last one narrower), each [k, width] contiguous, so the
 // kernel streams memory in order instead of striding across rows of b.
 int64_t PanelWidth();
+// Tests: switch the tile kernel (and so PanelWidth) to "avx512", "avx2" or "generic"; false when
+// this CPU lacks the instruction set. Not thread-safe; pack again after switching.
+bool UseTileForTesting(const std::string& isa);
 std::vector<float> PackPanels(const float* b, int64_t k, int64_t n);
 // The same packed b straight from weights stored [out, in] (nn.Linear's layout), given as blocks of
 // rows (pointer, row count, each row k floats) stacked along out, e.g. q, k and v: b is their
 // concatenation transposed, without building that copy first.
-std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, int64_t>>& blocks, int64_t k);
+std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, int64_t>>& blocks,
+                                      int64_t k);
 
-// c[m, n] (+)= sum_k a[m, k] * b[k, n], b given packed by PackPanels; a and c row-major with leading
-// dimensions lda and ldc. Fast when m is small (a decode batch).
-void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n, float* c,
-                  int64_t ldc, bool accumulate);
+// c[m, n] (+)= sum_k a[m, k] * b[k, n], b given packed by PackPanels; a and c row-major with
+// leading dimensions lda and ldc. Fast when m is small (a decode batch).
+void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n,
+                  float* c, int64_t ldc, bool accumulate);
 
 // out[n] = weight[n] * x[n] / sqrt(mean(x^2) + eps) (HF LlamaRMSNorm in fp32).
 void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out);
@@ -36,7 +41,7 @@ void RotateHalf(float* x, int64_t d, const float* cos_half, const float* sin_hal
 // `groups` query heads q[groups][d] (already scaled by 1/sqrt(d)) that share one key/value head,
 // attending to `len` cached keys/values, each d contiguous floats apart by `stride`;
 // scores[len] is scratch. out[g][d] = softmax(q[g] . k) @ v.
-void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values, int64_t len, int64_t d,
-                 int64_t stride, float* scores, float* out);
+void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values,
+                 int64_t len, int64_t d, int64_t stride, float* scores, float* out);
 
 }  // namespace trainers::kernels
