@@ -52,11 +52,9 @@ inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda,
     TileBody<R, NV, V>(a, lda, k, b, ldb, c, ldc, accumulate); \
     break;
 
-__attribute__((target("avx512f,avx512vl,fma"))) void TileAvx512(int64_t rows, const float* a,
-                                                                int64_t lda, int64_t k,
-                                                                const float* b, int64_t ldb,
-                                                                float* c, int64_t ldc,
-                                                                bool accumulate) {
+HARNESS_TARGET_AVX512 void TileAvx512(int64_t rows, const float* a, int64_t lda, int64_t k,
+                                      const float* b, int64_t ldb, float* c, int64_t ldc,
+                                      bool accumulate) {
   switch (rows) {
     HARNESS_TILE_CASE(4, 4, Vec16)
     HARNESS_TILE_CASE(3, 4, Vec16)
@@ -67,9 +65,9 @@ __attribute__((target("avx512f,avx512vl,fma"))) void TileAvx512(int64_t rows, co
   }
 }
 
-__attribute__((target("avx2,fma"))) void TileAvx2(int64_t rows, const float* a, int64_t lda,
-                                                  int64_t k, const float* b, int64_t ldb, float* c,
-                                                  int64_t ldc, bool accumulate) {
+HARNESS_TARGET_AVX2 void TileAvx2(int64_t rows, const float* a, int64_t lda, int64_t k,
+                                  const float* b, int64_t ldb, float* c, int64_t ldc,
+                                  bool accumulate) {
   switch (rows) {
     HARNESS_TILE_CASE(6, 2, Vec8)
     HARNESS_TILE_CASE(5, 2, Vec8)
@@ -103,21 +101,11 @@ struct TileKernel {
   int64_t rows;  // most rows per tile
 };
 
-bool HasAvx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("fma");
-}
-bool HasAvx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
 constexpr TileKernel kAvx512Tile{TileAvx512, 64, 4}, kAvx2Tile{TileAvx2, 16, 6},
     kGenericTile{TileGeneric, 8, 4};
 
 TileKernel& ActiveTile() {
-  static TileKernel tile = HasAvx512() ? kAvx512Tile : HasAvx2() ? kAvx2Tile : kGenericTile;
+  static TileKernel tile = CpuHasAvx512() ? kAvx512Tile : CpuHasAvx2() ? kAvx2Tile : kGenericTile;
   return tile;
 }
 
@@ -138,9 +126,9 @@ void EdgeColumns(const float* a, int64_t lda, int64_t m, int64_t k, const float*
 int64_t PanelWidth() { return ActiveTile().cols; }
 
 bool UseTileForTesting(const std::string& isa) {
-  if (isa == "avx512" && HasAvx512()) {
+  if (isa == "avx512" && CpuHasAvx512()) {
     ActiveTile() = kAvx512Tile;
-  } else if (isa == "avx2" && HasAvx2()) {
+  } else if (isa == "avx2" && CpuHasAvx2()) {
     ActiveTile() = kAvx2Tile;
   } else if (isa == "generic") {
     ActiveTile() = kGenericTile;
@@ -333,18 +321,15 @@ inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t gr
   }
 }
 
-__attribute__((target("avx512f,avx512vl,fma"))) void AttendAvx512(const float* q, int64_t groups,
-                                                                  const float* keys,
-                                                                  const float* values, int64_t len,
-                                                                  int64_t d, int64_t stride,
-                                                                  float* scores, float* out) {
+HARNESS_TARGET_AVX512 void AttendAvx512(const float* q, int64_t groups, const float* keys,
+                                        const float* values, int64_t len, int64_t d, int64_t stride,
+                                        float* scores, float* out) {
   AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
-__attribute__((target("avx2,fma"))) void AttendAvx2(const float* q, int64_t groups,
-                                                    const float* keys, const float* values,
-                                                    int64_t len, int64_t d, int64_t stride,
-                                                    float* scores, float* out) {
+HARNESS_TARGET_AVX2 void AttendAvx2(const float* q, int64_t groups, const float* keys,
+                                    const float* values, int64_t len, int64_t d, int64_t stride,
+                                    float* scores, float* out) {
   AttendBody(q, groups, keys, values, len, d, stride, scores, out);
 }
 
@@ -357,12 +342,8 @@ using AttendFn = void (*)(const float*, int64_t, const float*, const float*, int
                           int64_t, float*, float*);
 
 AttendFn PickAttend() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("fma")) {
-    return AttendAvx512;
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return AttendAvx2;
+  if (CpuHasAvx512()) return AttendAvx512;
+  if (CpuHasAvx2()) return AttendAvx2;
   return AttendVectorGeneric;
 }
 

@@ -8,33 +8,34 @@
 namespace trainers::kernels {
 namespace {
 
-// Instruction-set level of this CPU, probed once: 2 AVX-512, 1 AVX2+FMA, 0 baseline x86-64.
+// Instruction-set level of this CPU, probed once: 2 AVX-512, 1 AVX2+FMA, 0 baseline (or not x86).
 int Level() {
-  static const int level = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
-      return 2;
-    }
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-  }();
+  static const int level = CpuHasAvx512() ? 2 : CpuHasAvx2() ? 1 : 0;
   return level;
 }
 
 // NAME##Body (always_inline) compiled three times, once per instruction set, and NAME##Any that
 // calls the one this CPU runs (no -march=native: the binary must run on any x86-64).
-#define HARNESS_VARIANTS(NAME, PARAMS, ARGS)                                                     \
-  __attribute__((target("avx512f,avx512vl,fma"))) void NAME##Avx512 PARAMS { NAME##Body ARGS; } \
-  __attribute__((target("avx2,fma"))) void NAME##Avx2 PARAMS { NAME##Body ARGS; }                \
-  void NAME##Generic PARAMS { NAME##Body ARGS; }                                                  \
-  void NAME##Any PARAMS {                                                                         \
-    switch (Level()) {                                                                            \
-      case 2: NAME##Avx512 ARGS; break;                                                           \
-      case 1: NAME##Avx2 ARGS; break;                                                             \
-      default: NAME##Generic ARGS; break;                                                         \
-    }                                                                                             \
+#define HARNESS_VARIANTS(NAME, PARAMS, ARGS)                          \
+  HARNESS_TARGET_AVX512 void NAME##Avx512 PARAMS { NAME##Body ARGS; } \
+  HARNESS_TARGET_AVX2 void NAME##Avx2 PARAMS { NAME##Body ARGS; }     \
+  void NAME##Generic PARAMS { NAME##Body ARGS; }                      \
+  void NAME##Any PARAMS {                                             \
+    switch (Level()) {                                                \
+      case 2:                                                         \
+        NAME##Avx512 ARGS;                                            \
+        break;                                                        \
+      case 1:                                                         \
+        NAME##Avx2 ARGS;                                              \
+        break;                                                        \
+      default:                                                        \
+        NAME##Generic ARGS;                                           \
+        break;                                                        \
+    }                                                                 \
   }
 
-// out = x rotated (HF rotate-half): out[i] = x[i] c[i] - x[i+h] s[i], out[i+h] = x[i+h] c[i+h] + x[i] s[i+h].
+// out = x rotated (HF rotate-half): out[i] = x[i] c[i] - x[i+h] s[i], out[i+h] = x[i+h] c[i+h] +
+// x[i] s[i+h].
 inline void Rotate(const float* x, const float* c, const float* s, int64_t d, float* out) {
   const int64_t h = d / 2;
   for (int64_t i = 0; i < h; ++i) {
@@ -86,12 +87,14 @@ HARNESS_INLINE void CausalSoftmaxBody(float* scores, int64_t B, int64_t nkv, int
   for (int64_t bk = 0; bk < B * nkv; ++bk) {
     const uint8_t* valid = key_valid == nullptr ? nullptr : key_valid + (bk / nkv) * T;
     for (int64_t g = 0; g < G; ++g) {
-      for (int64_t t = 0; t < T; ++t) SoftmaxRowBody(scores + ((bk * G + g) * T + t) * T, t + 1, T, valid);
+      for (int64_t t = 0; t < T; ++t)
+        SoftmaxRowBody(scores + ((bk * G + g) * T + t) * T, t + 1, T, valid);
     }
   }
 }
 HARNESS_VARIANTS(CausalSoftmax,
-                 (float* scores, int64_t B, int64_t nkv, int64_t G, int64_t T, const uint8_t* key_valid),
+                 (float* scores, int64_t B, int64_t nkv, int64_t G, int64_t T,
+                  const uint8_t* key_valid),
                  (scores, B, nkv, G, T, key_valid))
 
 HARNESS_INLINE void SoftmaxBackwardBody(const float* p, float* grad, int64_t rows, int64_t n) {
@@ -105,10 +108,11 @@ HARNESS_INLINE void SoftmaxBackwardBody(const float* p, float* grad, int64_t row
     for (; i < n; ++i) grad[i] = p[i] * (grad[i] - dot);
   }
 }
-HARNESS_VARIANTS(SoftmaxBackward, (const float* p, float* grad, int64_t rows, int64_t n), (p, grad, rows, n))
+HARNESS_VARIANTS(SoftmaxBackward, (const float* p, float* grad, int64_t rows, int64_t n),
+                 (p, grad, rows, n))
 
-HARNESS_INLINE void RmsNormForwardBody(const float* x, const float* w, int64_t rows, int64_t n, float eps, float* y,
-                                       float* inv) {
+HARNESS_INLINE void RmsNormForwardBody(const float* x, const float* w, int64_t rows, int64_t n,
+                                       float eps, float* y, float* inv) {
   for (int64_t r = 0; r < rows; ++r, x += n, y += n) {
     Vec8 sq8{};
     int64_t i = 0;
@@ -125,12 +129,14 @@ HARNESS_INLINE void RmsNormForwardBody(const float* x, const float* w, int64_t r
   }
 }
 HARNESS_VARIANTS(RmsNormForward,
-                 (const float* x, const float* w, int64_t rows, int64_t n, float eps, float* y, float* inv),
+                 (const float* x, const float* w, int64_t rows, int64_t n, float eps, float* y,
+                  float* inv),
                  (x, w, rows, n, eps, y, inv))
 
 // dx = k g - x k^3 mean(g x) with g = dy w, k = inv[r]; dw += dy x k.
-HARNESS_INLINE void RmsNormBackwardBody(const float* dy, const float* x, const float* w, const float* inv,
-                                        int64_t rows, int64_t n, float* dx, float* dw) {
+HARNESS_INLINE void RmsNormBackwardBody(const float* dy, const float* x, const float* w,
+                                        const float* inv, int64_t rows, int64_t n, float* dx,
+                                        float* dw) {
   for (int64_t r = 0; r < rows; ++r, dy += n, x += n, dx += n) {
     const float k = inv[r];
     Vec8 dot8{};
@@ -151,8 +157,8 @@ HARNESS_INLINE void RmsNormBackwardBody(const float* dy, const float* x, const f
   }
 }
 HARNESS_VARIANTS(RmsNormBackward,
-                 (const float* dy, const float* x, const float* w, const float* inv, int64_t rows, int64_t n,
-                  float* dx, float* dw),
+                 (const float* dy, const float* x, const float* w, const float* inv, int64_t rows,
+                  int64_t n, float* dx, float* dw),
                  (dy, x, w, inv, rows, n, dx, dw))
 
 HARNESS_INLINE void SwiGluForwardBody(const float* gu, int64_t rows, int64_t inter, float* out) {
@@ -166,11 +172,12 @@ HARNESS_INLINE void SwiGluForwardBody(const float* gu, int64_t rows, int64_t int
     for (; i < inter; ++i) out[i] = gu[i] / (1.0f + std::exp(-gu[i])) * up[i];
   }
 }
-HARNESS_VARIANTS(SwiGluForward, (const float* gu, int64_t rows, int64_t inter, float* out), (gu, rows, inter, out))
+HARNESS_VARIANTS(SwiGluForward, (const float* gu, int64_t rows, int64_t inter, float* out),
+                 (gu, rows, inter, out))
 
 // d gate = dout up sig (1 + g (1 - sig)), d up = dout g sig, with sig = sigmoid(gate).
-HARNESS_INLINE void SwiGluBackwardBody(const float* dout, const float* gu, int64_t rows, int64_t inter,
-                                       float* dgu) {
+HARNESS_INLINE void SwiGluBackwardBody(const float* dout, const float* gu, int64_t rows,
+                                       int64_t inter, float* dgu) {
   for (int64_t r = 0; r < rows; ++r, dout += inter, gu += 2 * inter, dgu += 2 * inter) {
     const float* up = gu + inter;
     int64_t i = 0;
@@ -187,15 +194,16 @@ HARNESS_INLINE void SwiGluBackwardBody(const float* dout, const float* gu, int64
     }
   }
 }
-HARNESS_VARIANTS(SwiGluBackward, (const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu),
+HARNESS_VARIANTS(SwiGluBackward,
+                 (const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu),
                  (dout, gu, rows, inter, dgu))
 
 #undef HARNESS_VARIANTS
 
 }  // namespace
 
-void AttentionGather(const float* qkv, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D, const float* cos,
-                     const float* sin, float* q, float* k, float* v) {
+void AttentionGather(const float* qkv, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D,
+                     const float* cos, const float* sin, float* q, float* k, float* v) {
   const int64_t G = nh / nkv, C = (nh + 2 * nkv) * D;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t < T; ++t) {
@@ -214,8 +222,9 @@ void AttentionGather(const float* qkv, int64_t B, int64_t T, int64_t nh, int64_t
   }
 }
 
-void AttentionScatterGrad(const float* dq, const float* dk, const float* dv, int64_t B, int64_t T, int64_t nh,
-                          int64_t nkv, int64_t D, const float* cos, const float* sin, float* dqkv) {
+void AttentionScatterGrad(const float* dq, const float* dk, const float* dv, int64_t B, int64_t T,
+                          int64_t nh, int64_t nkv, int64_t D, const float* cos, const float* sin,
+                          float* dqkv) {
   const int64_t G = nh / nkv, C = (nh + 2 * nkv) * D;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t < T; ++t) {
@@ -234,46 +243,54 @@ void AttentionScatterGrad(const float* dq, const float* dk, const float* dv, int
   }
 }
 
-void GroupHeads(const float* flat, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D, float* grouped) {
+void GroupHeads(const float* flat, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D,
+                float* grouped) {
   const int64_t G = nh / nkv;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t h = 0; h < nh; ++h) {
-        std::memcpy(grouped + (((b * nkv + h / G) * G + h % G) * T + t) * D, flat + ((b * T + t) * nh + h) * D,
-                    D * sizeof(float));
+        std::memcpy(grouped + (((b * nkv + h / G) * G + h % G) * T + t) * D,
+                    flat + ((b * T + t) * nh + h) * D, D * sizeof(float));
       }
     }
   }
 }
 
-void UngroupHeads(const float* grouped, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D, float* flat) {
+void UngroupHeads(const float* grouped, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D,
+                  float* flat) {
   const int64_t G = nh / nkv;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t h = 0; h < nh; ++h) {
-        std::memcpy(flat + ((b * T + t) * nh + h) * D, grouped + (((b * nkv + h / G) * G + h % G) * T + t) * D,
-                    D * sizeof(float));
+        std::memcpy(flat + ((b * T + t) * nh + h) * D,
+                    grouped + (((b * nkv + h / G) * G + h % G) * T + t) * D, D * sizeof(float));
       }
     }
   }
 }
 
-void CausalSoftmax(float* scores, int64_t B, int64_t nkv, int64_t G, int64_t T, const uint8_t* key_valid) {
+void CausalSoftmax(float* scores, int64_t B, int64_t nkv, int64_t G, int64_t T,
+                   const uint8_t* key_valid) {
   CausalSoftmaxAny(scores, B, nkv, G, T, key_valid);
 }
 
-void SoftmaxBackward(const float* p, float* grad, int64_t rows, int64_t n) { SoftmaxBackwardAny(p, grad, rows, n); }
+void SoftmaxBackward(const float* p, float* grad, int64_t rows, int64_t n) {
+  SoftmaxBackwardAny(p, grad, rows, n);
+}
 
-void RmsNormForward(const float* x, const float* w, int64_t rows, int64_t n, float eps, float* y, float* inv) {
+void RmsNormForward(const float* x, const float* w, int64_t rows, int64_t n, float eps, float* y,
+                    float* inv) {
   RmsNormForwardAny(x, w, rows, n, eps, y, inv);
 }
 
-void RmsNormBackward(const float* dy, const float* x, const float* w, const float* inv, int64_t rows, int64_t n,
-                     float* dx, float* dw) {
+void RmsNormBackward(const float* dy, const float* x, const float* w, const float* inv,
+                     int64_t rows, int64_t n, float* dx, float* dw) {
   RmsNormBackwardAny(dy, x, w, inv, rows, n, dx, dw);
 }
 
-void SwiGluForward(const float* gu, int64_t rows, int64_t inter, float* out) { SwiGluForwardAny(gu, rows, inter, out); }
+void SwiGluForward(const float* gu, int64_t rows, int64_t inter, float* out) {
+  SwiGluForwardAny(gu, rows, inter, out);
+}
 
 void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu) {
   SwiGluBackwardAny(dout, gu, rows, inter, dgu);

@@ -18,6 +18,27 @@ using IVec8 = int32_t __attribute__((vector_size(32)));
 
 #define HARNESS_INLINE inline __attribute__((always_inline))
 
+// The instruction-set clones exist on x86 only. Elsewhere (e.g. an aarch64 CUDA host) the "Avx512"
+// and "Avx2" variants compile as plain code and are never chosen, so the kernels build everywhere.
+#if defined(__x86_64__) || defined(__i386__)
+#define HARNESS_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+#define HARNESS_TARGET_AVX2 __attribute__((target("avx2,fma")))
+inline bool CpuHasAvx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("fma");
+}
+inline bool CpuHasAvx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
+#define HARNESS_TARGET_AVX512
+#define HARNESS_TARGET_AVX2
+inline bool CpuHasAvx512() { return false; }
+inline bool CpuHasAvx2() { return false; }
+#endif
+
 HARNESS_INLINE Vec8 Load8(const float* p) {
   Vec8 v;
   __builtin_memcpy(&v, p, sizeof(Vec8));
@@ -39,8 +60,8 @@ HARNESS_INLINE Vec8 Exp8(Vec8 x) {
   x = x < lo ? lo : x;
   const Vec8 t = x * 1.44269504088896341f + 0.5f;
   Vec8 n = __builtin_convertvector(__builtin_convertvector(t, IVec8), Vec8);  // truncation...
-  n = n > t ? n - 1.0f : n;                                                    // ...made floor
-  const Vec8 r = x - n * 0.693359375f + n * 2.12194440e-4f;                  // ln2 split in two
+  n = n > t ? n - 1.0f : n;                                                   // ...made floor
+  const Vec8 r = x - n * 0.693359375f + n * 2.12194440e-4f;                   // ln2 split in two
   Vec8 y = Vec8{} + 1.9875691500e-4f;
   y = y * r + 1.3981999507e-3f;
   y = y * r + 8.3334519073e-3f;
@@ -73,7 +94,8 @@ HARNESS_INLINE Vec8 Sum8x8(const Vec8 a[8]) {
     return __builtin_shufflevector(x, y, 0, 8, 2, 10, 4, 12, 6, 14) +
            __builtin_shufflevector(x, y, 1, 9, 3, 11, 5, 13, 7, 15);
   };
-  const Vec8 c01 = pair(a[0], a[1]), c23 = pair(a[2], a[3]), c45 = pair(a[4], a[5]), c67 = pair(a[6], a[7]);
+  const Vec8 c01 = pair(a[0], a[1]), c23 = pair(a[2], a[3]), c45 = pair(a[4], a[5]),
+             c67 = pair(a[6], a[7]);
   auto quad = [](Vec8 x, Vec8 y) {
     return __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13) +
            __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
