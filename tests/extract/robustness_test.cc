@@ -22,14 +22,18 @@ void ExtractWithEveryPreset(const std::string& text) {
     for (const auto& preset : tasks::extract::PresetsFor(record)) {
       tasks::ExtractedAnswer answer;
       ASSERT_NO_THROW(answer = tasks::extract::Extract(text, record, preset)) << preset;
-      if (!answer.valid) EXPECT_EQ(answer.rule, "none");
+      if (!answer.valid) {
+        EXPECT_EQ(answer.rule, "none");
+      }
       EXPECT_NO_THROW(tasks::extract::IsEquivalent(answer, record));
     }
   }
   for (const char* which : {"last", "first"}) {
     tasks::ExtractedAnswer code;
     ASSERT_NO_THROW(code = tasks::extract::ExtractCode(text, which));
-    if (!code.valid) EXPECT_EQ(code.rule, "none");
+    if (!code.valid) {
+      EXPECT_EQ(code.rule, "none");
+    }
   }
 }
 

@@ -304,7 +304,9 @@ TEST(SynthTest, EveryTaskStyleAndStepCountGenerates) {
           auto items = GenerateItems(Opt(task, split, 12, 40 + steps, style, steps));
           ASSERT_EQ(items.size(), 12u);
           for (const auto& item : items) {
-            if (steps > 0) EXPECT_EQ(item.steps, steps);
+            if (steps > 0) {
+              EXPECT_EQ(item.steps, steps);
+            }
             EXPECT_EQ(item.gold.empty(), task == "livecodebench");
             EXPECT_EQ(item.solutions.empty(), style.empty());
             for (const auto& sol : item.solutions) EXPECT_FALSE(sol.text.empty());

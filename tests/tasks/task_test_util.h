@@ -45,11 +45,14 @@ inline void ExpectInputError(const std::function<void()>& fn, const std::string&
     fn();
     ADD_FAILURE() << "expected util::InputError";
   } catch (const util::InputError& e) {
-    if (!file.empty()) EXPECT_EQ(e.where().file, file) << e.what();
+    if (!file.empty()) {
+      EXPECT_EQ(e.where().file, file) << e.what();
+    }
     EXPECT_EQ(e.where().line, line) << e.what();
     EXPECT_EQ(e.where().field, field) << e.what();
-    if (!needle.empty())
+    if (!needle.empty()) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
   }
 }
 

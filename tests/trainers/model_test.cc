@@ -189,8 +189,12 @@ TEST(KvCache, RaggedChunksMatchFullForward) {
     for (int64_t t = 0; t < nb; ++t) ids[1][t] = b[take_b[step][0] + t];
     auto hidden = model->ForwardCached(ids, {na, nb}, &cache);
     auto logits = model->Logits(hidden);
-    if (na > 0) EXPECT_TRUE(at::allclose(logits[0].narrow(0, 0, na), full_a.narrow(0, take_a[step][0], na), 1e-5, 1e-5));
-    if (nb > 0) EXPECT_TRUE(at::allclose(logits[1].narrow(0, 0, nb), full_b.narrow(0, take_b[step][0], nb), 1e-5, 1e-5));
+    if (na > 0) {
+      EXPECT_TRUE(at::allclose(logits[0].narrow(0, 0, na), full_a.narrow(0, take_a[step][0], na), 1e-5, 1e-5));
+    }
+    if (nb > 0) {
+      EXPECT_TRUE(at::allclose(logits[1].narrow(0, 0, nb), full_b.narrow(0, take_b[step][0], nb), 1e-5, 1e-5));
+    }
   }
   EXPECT_EQ(cache.lengths, (std::vector<int64_t>{7, 4}));
   EXPECT_GE(cache.capacity, 7);
