@@ -10,18 +10,32 @@
 namespace trainers::kernels {
 namespace {
 
-// Register tile: up to `rows` rows of `a` times NV vectors of columns of `b`; each k step loads the
-// tile's columns of b once for all rows and broadcasts one value of a per row. Shapes per
-// instruction set, chosen so accumulators + b vectors + one broadcast fit the register file without
-// spilling inside the k loop: AVX-512 4 x 64 (16 of 32 zmm accumulate), AVX2 6 x 16 (12 of 16 ymm,
-// the shape BLIS uses on Haswell), generic 4 x 8. GCC vector extensions keep the code generation
-// predictable; each body is compiled once per instruction set and chosen at run time (no
-// -march=native: the binary runs on any x86-64).
-template <int64_t R, int64_t NV, typename V>
+// Register tile: up to Shape::kRows rows of `a` times Shape::kVecs vectors of columns of `b`; each
+// k step loads the tile's columns of b once for all rows and broadcasts one value of a per row.
+// Shapes per instruction set, chosen so accumulators + b vectors + one broadcast fit the register
+// file without spilling inside the k loop: AVX-512 4 x 64 (16 of 32 zmm accumulate), AVX2 6 x 16
+// (12 of 16 ymm, the shape BLIS uses on Haswell), generic 4 x 8. GCC vector extensions keep the
+// code generation predictable; each body is compiled once per instruction set and chosen at run
+// time (no -march=native: the binary runs on any x86-64).
+struct Avx512Shape {
+  static constexpr int64_t kRows = 4, kVecs = 4;
+  using V = Vec16;
+};
+struct Avx2Shape {
+  static constexpr int64_t kRows = 6, kVecs = 2;
+  using V = Vec8;
+};
+struct GenericShape {
+  static constexpr int64_t kRows = 4, kVecs = 1;
+  using V = Vec8;
+};
+
+template <typename Shape, int64_t R>
 inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda, int64_t k,
                                                     const float* b, int64_t ldb, float* c,
                                                     int64_t ldc, bool accumulate) {
-  constexpr int64_t kLanes = sizeof(V) / sizeof(float);
+  using V = typename Shape::V;
+  constexpr int64_t kLanes = sizeof(V) / sizeof(float), NV = Shape::kVecs;
   V sum[R][NV];
   for (int64_t r = 0; r < R; ++r) {
     for (int64_t v = 0; v < NV; ++v) {
@@ -34,64 +48,51 @@ inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda,
   }
   for (int64_t kk = 0; kk < k; ++kk) {
     V row[NV];
-    for (int64_t v = 0; v < NV; ++v)
+    for (int64_t v = 0; v < NV; ++v) {
       __builtin_memcpy(&row[v], b + kk * ldb + kLanes * v, sizeof(V));
+    }
     for (int64_t r = 0; r < R; ++r) {
       const float av = a[r * lda + kk];
       for (int64_t v = 0; v < NV; ++v) sum[r][v] += av * row[v];
     }
   }
   for (int64_t r = 0; r < R; ++r) {
-    for (int64_t v = 0; v < NV; ++v)
+    for (int64_t v = 0; v < NV; ++v) {
       __builtin_memcpy(c + r * ldc + kLanes * v, &sum[r][v], sizeof(V));
+    }
   }
 }
 
-#define HARNESS_TILE_CASE(R, NV, V)                            \
-  case R:                                                      \
-    TileBody<R, NV, V>(a, lda, k, b, ldb, c, ldc, accumulate); \
-    break;
+// rows (1..R) at run time -> TileBody with that row count fixed at compile time.
+template <typename Shape, int64_t R = Shape::kRows>
+inline __attribute__((always_inline)) void TileRows(int64_t rows, const float* a, int64_t lda,
+                                                    int64_t k, const float* b, int64_t ldb,
+                                                    float* c, int64_t ldc, bool accumulate) {
+  if constexpr (R > 1) {
+    if (rows < R) {
+      TileRows<Shape, R - 1>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
+      return;
+    }
+  }
+  TileBody<Shape, R>(a, lda, k, b, ldb, c, ldc, accumulate);
+}
 
 HARNESS_TARGET_AVX512 void TileAvx512(int64_t rows, const float* a, int64_t lda, int64_t k,
                                       const float* b, int64_t ldb, float* c, int64_t ldc,
                                       bool accumulate) {
-  switch (rows) {
-    HARNESS_TILE_CASE(4, 4, Vec16)
-    HARNESS_TILE_CASE(3, 4, Vec16)
-    HARNESS_TILE_CASE(2, 4, Vec16)
-    default:
-      TileBody<1, 4, Vec16>(a, lda, k, b, ldb, c, ldc, accumulate);
-      break;
-  }
+  TileRows<Avx512Shape>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
 }
 
 HARNESS_TARGET_AVX2 void TileAvx2(int64_t rows, const float* a, int64_t lda, int64_t k,
                                   const float* b, int64_t ldb, float* c, int64_t ldc,
                                   bool accumulate) {
-  switch (rows) {
-    HARNESS_TILE_CASE(6, 2, Vec8)
-    HARNESS_TILE_CASE(5, 2, Vec8)
-    HARNESS_TILE_CASE(4, 2, Vec8)
-    HARNESS_TILE_CASE(3, 2, Vec8)
-    HARNESS_TILE_CASE(2, 2, Vec8)
-    default:
-      TileBody<1, 2, Vec8>(a, lda, k, b, ldb, c, ldc, accumulate);
-      break;
-  }
+  TileRows<Avx2Shape>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
 }
 
 void TileGeneric(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb,
                  float* c, int64_t ldc, bool accumulate) {
-  switch (rows) {
-    HARNESS_TILE_CASE(4, 1, Vec8)
-    HARNESS_TILE_CASE(3, 1, Vec8)
-    HARNESS_TILE_CASE(2, 1, Vec8)
-    default:
-      TileBody<1, 1, Vec8>(a, lda, k, b, ldb, c, ldc, accumulate);
-      break;
-  }
+  TileRows<GenericShape>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
 }
-#undef HARNESS_TILE_CASE
 
 using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
                         int64_t, bool);
@@ -101,8 +102,15 @@ struct TileKernel {
   int64_t rows;  // most rows per tile
 };
 
-constexpr TileKernel kAvx512Tile{TileAvx512, 64, 4}, kAvx2Tile{TileAvx2, 16, 6},
-    kGenericTile{TileGeneric, 8, 4};
+template <typename Shape>
+constexpr TileKernel MakeTile(TileFn fn) {
+  return {fn, Shape::kVecs * static_cast<int64_t>(sizeof(typename Shape::V) / sizeof(float)),
+          Shape::kRows};
+}
+
+constexpr TileKernel kAvx512Tile = MakeTile<Avx512Shape>(TileAvx512),
+                     kAvx2Tile = MakeTile<Avx2Shape>(TileAvx2),
+                     kGenericTile = MakeTile<GenericShape>(TileGeneric);
 
 TileKernel& ActiveTile() {
   static TileKernel tile = CpuHasAvx512() ? kAvx512Tile : CpuHasAvx2() ? kAvx2Tile : kGenericTile;
@@ -185,8 +193,9 @@ void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float
               c + r0 * ldc + j0, ldc, accumulate);
     }
   }
-  if (full < n)
+  if (full < n) {
     EdgeColumns(a, lda, m, k, packed + full * k, n - full, n - full, c + full, ldc, accumulate);
+  }
 }
 
 void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out) {
@@ -321,38 +330,16 @@ inline __attribute__((always_inline)) void AttendBody(const float* q, int64_t gr
   }
 }
 
-HARNESS_TARGET_AVX512 void AttendAvx512(const float* q, int64_t groups, const float* keys,
-                                        const float* values, int64_t len, int64_t d, int64_t stride,
-                                        float* scores, float* out) {
-  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
-}
-
-HARNESS_TARGET_AVX2 void AttendAvx2(const float* q, int64_t groups, const float* keys,
-                                    const float* values, int64_t len, int64_t d, int64_t stride,
-                                    float* scores, float* out) {
-  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
-}
-
-void AttendVectorGeneric(const float* q, int64_t groups, const float* keys, const float* values,
-                         int64_t len, int64_t d, int64_t stride, float* scores, float* out) {
-  AttendBody(q, groups, keys, values, len, d, stride, scores, out);
-}
-
-using AttendFn = void (*)(const float*, int64_t, const float*, const float*, int64_t, int64_t,
-                          int64_t, float*, float*);
-
-AttendFn PickAttend() {
-  if (CpuHasAvx512()) return AttendAvx512;
-  if (CpuHasAvx2()) return AttendAvx2;
-  return AttendVectorGeneric;
-}
+HARNESS_VARIANTS(Attend,
+                 (const float* q, int64_t groups, const float* keys, const float* values,
+                  int64_t len, int64_t d, int64_t stride, float* scores, float* out),
+                 (q, groups, keys, values, len, d, stride, scores, out))
 
 }  // namespace
 
 void AttendGroup(const float* q, int64_t groups, const float* keys, const float* values,
                  int64_t len, int64_t d, int64_t stride, float* scores, float* out) {
-  static const AttendFn attend = PickAttend();
-  (d % 8 == 0 ? attend : AttendScalar)(q, groups, keys, values, len, d, stride, scores, out);
+  (d % 8 == 0 ? AttendAny : AttendScalar)(q, groups, keys, values, len, d, stride, scores, out);
 }
 
 }  // namespace trainers::kernels

@@ -8,32 +8,6 @@
 namespace trainers::kernels {
 namespace {
 
-// Instruction-set level of this CPU, probed once: 2 AVX-512, 1 AVX2+FMA, 0 baseline (or not x86).
-int Level() {
-  static const int level = CpuHasAvx512() ? 2 : CpuHasAvx2() ? 1 : 0;
-  return level;
-}
-
-// NAME##Body (always_inline) compiled three times, once per instruction set, and NAME##Any that
-// calls the one this CPU runs (no -march=native: the binary must run on any x86-64).
-#define HARNESS_VARIANTS(NAME, PARAMS, ARGS)                          \
-  HARNESS_TARGET_AVX512 void NAME##Avx512 PARAMS { NAME##Body ARGS; } \
-  HARNESS_TARGET_AVX2 void NAME##Avx2 PARAMS { NAME##Body ARGS; }     \
-  void NAME##Generic PARAMS { NAME##Body ARGS; }                      \
-  void NAME##Any PARAMS {                                             \
-    switch (Level()) {                                                \
-      case 2:                                                         \
-        NAME##Avx512 ARGS;                                            \
-        break;                                                        \
-      case 1:                                                         \
-        NAME##Avx2 ARGS;                                              \
-        break;                                                        \
-      default:                                                        \
-        NAME##Generic ARGS;                                           \
-        break;                                                        \
-    }                                                                 \
-  }
-
 // out = x rotated (HF rotate-half): out[i] = x[i] c[i] - x[i+h] s[i], out[i+h] = x[i+h] c[i+h] +
 // x[i] s[i+h].
 inline void Rotate(const float* x, const float* c, const float* s, int64_t d, float* out) {
@@ -197,8 +171,6 @@ HARNESS_INLINE void SwiGluBackwardBody(const float* dout, const float* gu, int64
 HARNESS_VARIANTS(SwiGluBackward,
                  (const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu),
                  (dout, gu, rows, inter, dgu))
-
-#undef HARNESS_VARIANTS
 
 }  // namespace
 

@@ -39,6 +39,32 @@ inline bool CpuHasAvx512() { return false; }
 inline bool CpuHasAvx2() { return false; }
 #endif
 
+// Instruction-set level of this CPU, probed once: 2 AVX-512, 1 AVX2+FMA, 0 baseline (or not x86).
+inline int CpuLevel() {
+  static const int level = CpuHasAvx512() ? 2 : CpuHasAvx2() ? 1 : 0;
+  return level;
+}
+
+// NAME##Body (always_inline) compiled three times, once per instruction set, and NAME##Any that
+// calls the one this CPU runs (no -march=native: the binary must run on any x86-64).
+#define HARNESS_VARIANTS(NAME, PARAMS, ARGS)                          \
+  HARNESS_TARGET_AVX512 void NAME##Avx512 PARAMS { NAME##Body ARGS; } \
+  HARNESS_TARGET_AVX2 void NAME##Avx2 PARAMS { NAME##Body ARGS; }     \
+  void NAME##Generic PARAMS { NAME##Body ARGS; }                      \
+  void NAME##Any PARAMS {                                             \
+    switch (CpuLevel()) {                                             \
+      case 2:                                                         \
+        NAME##Avx512 ARGS;                                            \
+        break;                                                        \
+      case 1:                                                         \
+        NAME##Avx2 ARGS;                                              \
+        break;                                                        \
+      default:                                                        \
+        NAME##Generic ARGS;                                           \
+        break;                                                        \
+    }                                                                 \
+  }
+
 HARNESS_INLINE Vec8 Load8(const float* p) {
   Vec8 v;
   __builtin_memcpy(&v, p, sizeof(Vec8));
