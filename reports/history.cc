@@ -58,22 +58,24 @@ class Busy : public InputError {
   using InputError::InputError;
 };
 
-bool IsBusy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+// Busy for SQLite's busy and locked codes (extended or primary), InputError for any other.
+[[noreturn]] void ThrowDbError(const std::string& path, int rc, const std::string& message) {
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) throw Busy(Location{path, 0, ""}, message);
+  throw InputError(Location{path, 0, ""}, message);
+}
 
 [[noreturn]] void Fail(const std::string& path, sqlite3* db, const std::string& what) {
-  const std::string message = what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
-  if (db != nullptr && IsBusy(sqlite3_extended_errcode(db))) throw Busy(Location{path, 0, ""}, message);
-  throw InputError(Location{path, 0, ""}, message);
+  if (db == nullptr) ThrowDbError(path, SQLITE_NOMEM, what + ": out of memory");
+  ThrowDbError(path, sqlite3_extended_errcode(db), what + ": " + sqlite3_errmsg(db));
 }
 
 void Exec(const std::string& path, sqlite3* db, const char* sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    std::string msg = std::string("history database: ") + (err ? err : "unknown error");
+    const std::string msg = std::string("history database: ") + (err ? err : "unknown error");
     sqlite3_free(err);
-    if (IsBusy(rc)) throw Busy(Location{path, 0, ""}, msg);
-    throw InputError(Location{path, 0, ""}, msg);
+    ThrowDbError(path, rc, msg);
   }
 }
 

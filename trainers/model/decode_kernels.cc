@@ -112,8 +112,20 @@ constexpr TileKernel kAvx512Tile = MakeTile<Avx512Shape>(TileAvx512),
                      kAvx2Tile = MakeTile<Avx2Shape>(TileAvx2),
                      kGenericTile = MakeTile<GenericShape>(TileGeneric);
 
+// The widest tile this CPU runs.
+TileKernel BestTile() {
+  switch (CpuLevel()) {
+    case 2:
+      return kAvx512Tile;
+    case 1:
+      return kAvx2Tile;
+    default:
+      return kGenericTile;
+  }
+}
+
 TileKernel& ActiveTile() {
-  static TileKernel tile = CpuHasAvx512() ? kAvx512Tile : CpuHasAvx2() ? kAvx2Tile : kGenericTile;
+  static TileKernel tile = BestTile();
   return tile;
 }
 
@@ -140,6 +152,8 @@ bool UseTileForTesting(const std::string& isa) {
     ActiveTile() = kAvx2Tile;
   } else if (isa == "generic") {
     ActiveTile() = kGenericTile;
+  } else if (isa == "best") {
+    ActiveTile() = BestTile();
   } else {
     return false;
   }

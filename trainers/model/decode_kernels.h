@@ -16,8 +16,9 @@ namespace trainers::kernels {
 // column panels of PanelWidth() columns (the last one narrower), each [k, width] contiguous, so the
 // kernel streams memory in order instead of striding across rows of b.
 int64_t PanelWidth();
-// Tests: switch the tile kernel (and so PanelWidth) to "avx512", "avx2" or "generic"; false when
-// this CPU lacks the instruction set. Not thread-safe; pack again after switching.
+// Tests: switch the tile kernel (and so PanelWidth) to "avx512", "avx2" or "generic", or back to
+// "best" (the default: the widest this CPU runs); false when this CPU lacks the instruction set.
+// Not thread-safe; pack again after switching.
 bool UseTileForTesting(const std::string& isa);
 std::vector<float> PackPanels(const float* b, int64_t k, int64_t n);
 // The same packed b straight from weights stored [out, in] (nn.Linear's layout), given as blocks of

@@ -1,9 +1,9 @@
 // Plain-C++ fp32 loops (no LibTorch) behind the fused training ops of train_ops.h: the parts of a
-// Llama layer that are not GEMMs (the decode step, cpu_decoder.cc, uses SwiGluForward too).
-// Why they exist: as LibTorch graphs these are 5-15 small ops each
-// (RMSNorm, rotate-half RoPE, the additive causal mask and softmax, SiLU*up), each reading and writing
-// the whole activation, and their autograd backward adds as many again, plus zero-filled full-size
-// gradients for every narrow() of a fused projection. Here each is one or two passes.
+// Llama layer that are not GEMMs (the decode step, cpu_decoder.cc, uses SwiGluForward too). Why
+// they exist: as LibTorch graphs these are 5-15 small ops each (RMSNorm, rotate-half RoPE, the
+// additive causal mask and softmax, SiLU*up), each reading and writing the whole activation, and
+// their autograd backward adds as many again, plus zero-filled full-size gradients for every
+// narrow() of a fused projection. Here each is one or two passes.
 //
 // Layout names: B batch, T sequence, D head size, nh query heads, nkv key/value heads, G = nh/nkv;
 // qkv rows are [q heads | k heads | v heads] (the fused projection's output), each D wide.
