@@ -177,6 +177,49 @@ TEST(DecodeKernels, MatMulPackedMatchesNaive) {
   EXPECT_GE(tested, 1);
 }
 
+// The unpacked variant with padded leading dimensions, a read row-major (ak = 1) and transposed
+// (lda = 1), including n narrower than the AVX-512 tile (it falls back to a narrower tile).
+TEST(DecodeKernels, MatMulStridedMatchesNaive) {
+  util::SplitMix64 rng(4);
+  auto uniform = [&] { return static_cast<float>(rng.Uniform() * 2 - 1); };
+  for (const char* isa : {"generic", "avx2", "avx512"}) {
+    if (!kernels::UseTileForTesting(isa)) continue;
+    SCOPED_TRACE(isa);
+    for (bool transposed : {false, true}) {
+      for (int64_t m : {1, 5, 6, 13, 24}) {
+        for (int64_t k : {1, 9, 40}) {
+          for (int64_t n : {3, 8, 16, 32, 40, 70}) {
+            for (bool accumulate : {false, true}) {
+              // a is stored [m, k] with row stride k + 3, or [k, m] with row stride m + 2.
+              const int64_t lda = transposed ? 1 : k + 3, ak = transposed ? m + 2 : 1;
+              const int64_t ldb = n + 5, ldc = n + 1;
+              std::vector<float> a((transposed ? k * (m + 2) : m * (k + 3))), b(k * ldb), c(m * ldc);
+              for (auto& v : a) v = uniform();
+              for (auto& v : b) v = uniform();
+              for (auto& v : c) v = uniform();
+              const std::vector<float> before = c;
+              kernels::MatMulStrided(a.data(), lda, ak, m, k, b.data(), ldb, n, c.data(), ldc, accumulate);
+              for (int64_t r = 0; r < m; ++r) {
+                for (int64_t j = 0; j < ldc; ++j) {
+                  if (j >= n) {  // padding columns are left alone
+                    ASSERT_EQ(c[r * ldc + j], before[r * ldc + j]);
+                    continue;
+                  }
+                  double want = accumulate ? before[r * ldc + j] : 0.0;
+                  for (int64_t i = 0; i < k; ++i) want += static_cast<double>(a[r * lda + i * ak]) * b[i * ldb + j];
+                  ASSERT_NEAR(c[r * ldc + j], want, 1e-4) << "transposed=" << transposed << " m=" << m << " k=" << k
+                                                         << " n=" << n << " r=" << r << " j=" << j;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(kernels::UseTileForTesting("best"));
+}
+
 // Packing straight from [out, in] row blocks gives the panels of their concatenation transposed.
 TEST(DecodeKernels, PackPanelsFromRowsMatchesTransposedPack) {
   const int64_t k = 37;

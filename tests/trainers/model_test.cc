@@ -342,7 +342,8 @@ TEST(FusedOps, CausalAttentionMatchesLibTorch) {
   at::manual_seed(3);
   struct Shape { int64_t nh, nkv, d; };
   for (Shape shape : {Shape{4, 2, 8}, Shape{6, 2, 6}, Shape{3, 3, 10}, Shape{8, 4, 32}}) {
-    for (int64_t T : {1, 5, 11}) {
+    // T = 40: several 24-row strips of the causal products and a partial 16-column score tile.
+    for (int64_t T : {1, 5, 11, 40}) {
       const int64_t B = 3, width = (shape.nh + 2 * shape.nkv) * shape.d;
       // Key masks: none; ragged left padding; right padding with one row fully padded (its
       // queries attend uniformly to every key, as the finite additive mask makes them).

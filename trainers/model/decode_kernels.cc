@@ -31,7 +31,7 @@ struct GenericShape {
 };
 
 template <typename Shape, int64_t R>
-inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda, int64_t k,
+inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda, int64_t ak, int64_t k,
                                                     const float* b, int64_t ldb, float* c,
                                                     int64_t ldc, bool accumulate) {
   using V = typename Shape::V;
@@ -52,7 +52,7 @@ inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda,
       __builtin_memcpy(&row[v], b + kk * ldb + kLanes * v, sizeof(V));
     }
     for (int64_t r = 0; r < R; ++r) {
-      const float av = a[r * lda + kk];
+      const float av = a[r * lda + kk * ak];
       for (int64_t v = 0; v < NV; ++v) sum[r][v] += av * row[v];
     }
   }
@@ -66,36 +66,37 @@ inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda,
 // rows (1..R) at run time -> TileBody with that row count fixed at compile time.
 template <typename Shape, int64_t R = Shape::kRows>
 inline __attribute__((always_inline)) void TileRows(int64_t rows, const float* a, int64_t lda,
-                                                    int64_t k, const float* b, int64_t ldb,
-                                                    float* c, int64_t ldc, bool accumulate) {
+                                                    int64_t ak, int64_t k, const float* b,
+                                                    int64_t ldb, float* c, int64_t ldc,
+                                                    bool accumulate) {
   if constexpr (R > 1) {
     if (rows < R) {
-      TileRows<Shape, R - 1>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
+      TileRows<Shape, R - 1>(rows, a, lda, ak, k, b, ldb, c, ldc, accumulate);
       return;
     }
   }
-  TileBody<Shape, R>(a, lda, k, b, ldb, c, ldc, accumulate);
+  TileBody<Shape, R>(a, lda, ak, k, b, ldb, c, ldc, accumulate);
 }
 
-HARNESS_TARGET_AVX512 void TileAvx512(int64_t rows, const float* a, int64_t lda, int64_t k,
+HARNESS_TARGET_AVX512 void TileAvx512(int64_t rows, const float* a, int64_t lda, int64_t ak, int64_t k,
                                       const float* b, int64_t ldb, float* c, int64_t ldc,
                                       bool accumulate) {
-  TileRows<Avx512Shape>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
+  TileRows<Avx512Shape>(rows, a, lda, ak, k, b, ldb, c, ldc, accumulate);
 }
 
-HARNESS_TARGET_AVX2 void TileAvx2(int64_t rows, const float* a, int64_t lda, int64_t k,
+HARNESS_TARGET_AVX2 void TileAvx2(int64_t rows, const float* a, int64_t lda, int64_t ak, int64_t k,
                                   const float* b, int64_t ldb, float* c, int64_t ldc,
                                   bool accumulate) {
-  TileRows<Avx2Shape>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
+  TileRows<Avx2Shape>(rows, a, lda, ak, k, b, ldb, c, ldc, accumulate);
 }
 
-void TileGeneric(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb,
+void TileGeneric(int64_t rows, const float* a, int64_t lda, int64_t ak, int64_t k, const float* b, int64_t ldb,
                  float* c, int64_t ldc, bool accumulate) {
-  TileRows<GenericShape>(rows, a, lda, k, b, ldb, c, ldc, accumulate);
+  TileRows<GenericShape>(rows, a, lda, ak, k, b, ldb, c, ldc, accumulate);
 }
 
-using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
-                        int64_t, bool);
+using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, int64_t, const float*, int64_t,
+                        float*, int64_t, bool);
 struct TileKernel {
   TileFn fn;
   int64_t cols;  // columns per tile (the panel width)
@@ -130,12 +131,12 @@ TileKernel& ActiveTile() {
 }
 
 // The last columns (fewer than a tile), any number of rows: plain loops.
-void EdgeColumns(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, int64_t ldb,
-                 int64_t cols, float* c, int64_t ldc, bool accumulate) {
+void EdgeColumns(const float* a, int64_t lda, int64_t ak, int64_t m, int64_t k, const float* b,
+                 int64_t ldb, int64_t cols, float* c, int64_t ldc, bool accumulate) {
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t j = 0; j < cols; ++j) {
       float s = accumulate ? c[r * ldc + j] : 0.0f;
-      for (int64_t kk = 0; kk < k; ++kk) s += a[r * lda + kk] * b[kk * ldb + j];
+      for (int64_t kk = 0; kk < k; ++kk) s += a[r * lda + kk * ak] * b[kk * ldb + j];
       c[r * ldc + j] = s;
     }
   }
@@ -203,13 +204,30 @@ void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float
   for (int64_t j0 = 0; j0 < full; j0 += tile.cols) {
     const float* panel = packed + j0 * k;
     for (int64_t r0 = 0; r0 < m; r0 += tile.rows) {
-      tile.fn(std::min(tile.rows, m - r0), a + r0 * lda, lda, k, panel, tile.cols,
+      tile.fn(std::min(tile.rows, m - r0), a + r0 * lda, lda, 1, k, panel, tile.cols,
               c + r0 * ldc + j0, ldc, accumulate);
     }
   }
   if (full < n) {
-    EdgeColumns(a, lda, m, k, packed + full * k, n - full, n - full, c + full, ldc, accumulate);
+    EdgeColumns(a, lda, 1, m, k, packed + full * k, n - full, n - full, c + full, ldc, accumulate);
   }
+}
+
+void MatMulStrided(const float* a, int64_t lda, int64_t ak, int64_t m, int64_t k, const float* b,
+                   int64_t ldb, int64_t n, float* c, int64_t ldc, bool accumulate) {
+  // The active tile, or a narrower one when n is less than its width (AVX-512's 64 columns against
+  // a 32-wide head), so that narrow products still run in registers rather than in EdgeColumns.
+  TileKernel tile = ActiveTile();
+  if (tile.cols > n && tile.fn == kAvx512Tile.fn) tile = kAvx2Tile;
+  if (tile.cols > n) tile = kGenericTile;
+  const int64_t full = n / tile.cols * tile.cols;
+  for (int64_t j0 = 0; j0 < full; j0 += tile.cols) {
+    for (int64_t r0 = 0; r0 < m; r0 += tile.rows) {
+      tile.fn(std::min(tile.rows, m - r0), a + r0 * lda, lda, ak, k, b + j0, ldb, c + r0 * ldc + j0, ldc,
+              accumulate);
+    }
+  }
+  if (full < n) EdgeColumns(a, lda, ak, m, k, b + full, ldb, n - full, c + full, ldc, accumulate);
 }
 
 void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out) {

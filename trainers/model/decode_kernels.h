@@ -32,6 +32,12 @@ std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, 
 void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n,
                   float* c, int64_t ldc, bool accumulate);
 
+// The same tile kernel on unpacked operands, for the training attention's small products
+// (train_kernels.cc): c[m, n] (+)= sum_k a(i, kk) * b[kk, n] with a(i, kk) = a[i * lda + kk * ak]
+// (ak = 1: row-major; lda = 1: a transposed) and b row-major with row stride ldb.
+void MatMulStrided(const float* a, int64_t lda, int64_t ak, int64_t m, int64_t k, const float* b,
+                   int64_t ldb, int64_t n, float* c, int64_t ldc, bool accumulate);
+
 // out[n] = weight[n] * x[n] / sqrt(mean(x^2) + eps) (HF LlamaRMSNorm in fp32).
 void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out);
 

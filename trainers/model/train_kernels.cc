@@ -1,8 +1,11 @@
 #include "trainers/model/train_kernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
+#include "trainers/model/decode_kernels.h"
 #include "trainers/model/vec_math.h"
 
 namespace trainers::kernels {
@@ -39,8 +42,8 @@ HARNESS_INLINE void SoftmaxRowBody(float* row, int64_t limit, int64_t n, const u
   for (; s + 8 <= limit; s += 8) best8 = Max8(best8, Load8(row + s));
   float best = MaxLanes8(best8);
   for (; s < limit; ++s) best = row[s] > best ? row[s] : best;
-  if (best == -INFINITY) {  // nothing to attend to: uniform, as a finite additive mask gives
-    for (s = 0; s < n; ++s) row[s] = 1.0f / static_cast<float>(n);
+  if (best == -INFINITY) {  // nothing to attend to: PaddedQueryForward/Backward own this row
+    for (s = 0; s < n; ++s) row[s] = 0.0f;
     return;
   }
   Vec8 total8{};
@@ -60,9 +63,8 @@ HARNESS_INLINE void CausalSoftmaxBody(float* scores, int64_t B, int64_t nkv, int
                                       const uint8_t* key_valid) {
   for (int64_t bk = 0; bk < B * nkv; ++bk) {
     const uint8_t* valid = key_valid == nullptr ? nullptr : key_valid + (bk / nkv) * T;
-    for (int64_t g = 0; g < G; ++g) {
-      for (int64_t t = 0; t < T; ++t)
-        SoftmaxRowBody(scores + ((bk * G + g) * T + t) * T, t + 1, T, valid);
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t g = 0; g < G; ++g) SoftmaxRowBody(scores + ((bk * T + t) * G + g) * T, t + 1, T, valid);
     }
   }
 }
@@ -71,19 +73,25 @@ HARNESS_VARIANTS(CausalSoftmax,
                   const uint8_t* key_valid),
                  (scores, B, nkv, G, T, key_valid))
 
-HARNESS_INLINE void SoftmaxBackwardBody(const float* p, float* grad, int64_t rows, int64_t n) {
-  for (int64_t r = 0; r < rows; ++r, p += n, grad += n) {
+// Row (t, g) of each [T*G, T] block: entries [0, t] as the softmax backward, the rest set to 0
+// (they may hold anything: the blocked products never computed them).
+HARNESS_INLINE void CausalSoftmaxBackwardBody(const float* p, float* grad, int64_t BK, int64_t G, int64_t T) {
+  for (int64_t r = 0; r < BK * T * G; ++r) {
+    const float* pr = p + r * T;
+    float* gr = grad + r * T;
+    const int64_t limit = (r / G) % T + 1;
     Vec8 dot8{};
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) dot8 += Load8(p + i) * Load8(grad + i);
+    for (; i + 8 <= limit; i += 8) dot8 += Load8(pr + i) * Load8(gr + i);
     float dot = Sum8(dot8);
-    for (; i < n; ++i) dot += p[i] * grad[i];
-    for (i = 0; i + 8 <= n; i += 8) Store8(grad + i, Load8(p + i) * (Load8(grad + i) - dot));
-    for (; i < n; ++i) grad[i] = p[i] * (grad[i] - dot);
+    for (; i < limit; ++i) dot += pr[i] * gr[i];
+    for (i = 0; i + 8 <= limit; i += 8) Store8(gr + i, Load8(pr + i) * (Load8(gr + i) - dot));
+    for (; i < limit; ++i) gr[i] = pr[i] * (gr[i] - dot);
+    for (; i < T; ++i) gr[i] = 0.0f;
   }
 }
-HARNESS_VARIANTS(SoftmaxBackward, (const float* p, float* grad, int64_t rows, int64_t n),
-                 (p, grad, rows, n))
+HARNESS_VARIANTS(CausalSoftmaxBackward, (const float* p, float* grad, int64_t BK, int64_t G, int64_t T),
+                 (p, grad, BK, G, T))
 
 HARNESS_INLINE void RmsNormForwardBody(const float* x, const float* w, int64_t rows, int64_t n,
                                        float eps, float* y, float* inv) {
@@ -182,11 +190,9 @@ void AttentionGather(const float* qkv, int64_t B, int64_t T, int64_t nh, int64_t
       const float* row = qkv + (b * T + t) * C;
       const float* c = cos + (b * T + t) * D;
       const float* s = sin + (b * T + t) * D;
-      for (int64_t h = 0; h < nh; ++h) {
-        Rotate(row + h * D, c, s, D, q + (((b * nkv + h / G) * G + h % G) * T + t) * D);
-      }
       for (int64_t kv = 0; kv < nkv; ++kv) {
         const int64_t at = ((b * nkv + kv) * T + t) * D;
+        for (int64_t g = 0; g < G; ++g) Rotate(row + (kv * G + g) * D, c, s, D, q + at * G + g * D);
         Rotate(row + (nh + kv) * D, c, s, D, k + at);
         std::memcpy(v + at, row + (nh + nkv + kv) * D, D * sizeof(float));
       }
@@ -203,11 +209,9 @@ void AttentionScatterGrad(const float* dq, const float* dk, const float* dv, int
       float* row = dqkv + (b * T + t) * C;
       const float* c = cos + (b * T + t) * D;
       const float* s = sin + (b * T + t) * D;
-      for (int64_t h = 0; h < nh; ++h) {
-        RotateBack(dq + (((b * nkv + h / G) * G + h % G) * T + t) * D, c, s, D, row + h * D);
-      }
       for (int64_t kv = 0; kv < nkv; ++kv) {
         const int64_t at = ((b * nkv + kv) * T + t) * D;
+        for (int64_t g = 0; g < G; ++g) RotateBack(dq + at * G + g * D, c, s, D, row + (kv * G + g) * D);
         RotateBack(dk + at, c, s, D, row + (nh + kv) * D);
         std::memcpy(row + (nh + nkv + kv) * D, dv + at, D * sizeof(float));
       }
@@ -215,14 +219,16 @@ void AttentionScatterGrad(const float* dq, const float* dk, const float* dv, int
   }
 }
 
+// With rows ordered (t, g), one key/value head's G query heads at one position are a contiguous
+// run of G*D floats on both sides.
 void GroupHeads(const float* flat, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D,
                 float* grouped) {
-  const int64_t G = nh / nkv;
+  const int64_t GD = nh / nkv * D;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t < T; ++t) {
-      for (int64_t h = 0; h < nh; ++h) {
-        std::memcpy(grouped + (((b * nkv + h / G) * G + h % G) * T + t) * D,
-                    flat + ((b * T + t) * nh + h) * D, D * sizeof(float));
+      for (int64_t kv = 0; kv < nkv; ++kv) {
+        std::memcpy(grouped + ((b * nkv + kv) * T + t) * GD, flat + (b * T + t) * nh * D + kv * GD,
+                    GD * sizeof(float));
       }
     }
   }
@@ -230,12 +236,121 @@ void GroupHeads(const float* flat, int64_t B, int64_t T, int64_t nh, int64_t nkv
 
 void UngroupHeads(const float* grouped, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D,
                   float* flat) {
-  const int64_t G = nh / nkv;
+  const int64_t GD = nh / nkv * D;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t < T; ++t) {
-      for (int64_t h = 0; h < nh; ++h) {
-        std::memcpy(flat + ((b * T + t) * nh + h) * D,
-                    grouped + (((b * nkv + h / G) * G + h % G) * T + t) * D, D * sizeof(float));
+      for (int64_t kv = 0; kv < nkv; ++kv) {
+        std::memcpy(flat + (b * T + t) * nh * D + kv * GD, grouped + ((b * nkv + kv) * T + t) * GD,
+                    GD * sizeof(float));
+      }
+    }
+  }
+}
+
+// The causal products work on strips of kStripRows rows (whole tiles of 4 or 6 rows), each over only
+// the keys its last position reaches; score columns are computed in whole 16-wide tiles.
+constexpr int64_t kStripRows = 24, kColumnTile = 16;
+
+void CausalScores(const float* x, const float* y, int64_t BK, int64_t G, int64_t T, int64_t D, float* scores) {
+  std::vector<float> y_t(D * T);  // y[bk] transposed: the kernel reads rows of its right operand
+  const int64_t rows = T * G;
+  for (int64_t bk = 0; bk < BK; ++bk) {
+    const float* yb = y + bk * T * D;
+    for (int64_t s = 0; s < T; ++s) {
+      for (int64_t d = 0; d < D; ++d) y_t[d * T + s] = yb[s * D + d];
+    }
+    for (int64_t r0 = 0; r0 < rows; r0 += kStripRows) {
+      const int64_t r1 = std::min(rows, r0 + kStripRows);
+      const int64_t keys = std::min(T, ((r1 - 1) / G + 1 + kColumnTile - 1) / kColumnTile * kColumnTile);
+      MatMulStrided(x + (bk * rows + r0) * D, D, 1, r1 - r0, D, y_t.data(), T, keys, scores + (bk * rows + r0) * T,
+                    T, /*accumulate=*/false);
+    }
+  }
+}
+
+void CausalRowsTimes(const float* p, const float* y, int64_t BK, int64_t G, int64_t T, int64_t D, float* out) {
+  const int64_t rows = T * G;
+  for (int64_t bk = 0; bk < BK; ++bk) {
+    for (int64_t r0 = 0; r0 < rows; r0 += kStripRows) {
+      const int64_t r1 = std::min(rows, r0 + kStripRows);
+      MatMulStrided(p + (bk * rows + r0) * T, T, 1, r1 - r0, (r1 - 1) / G + 1, y + bk * T * D, D, D,
+                    out + (bk * rows + r0) * D, D, /*accumulate=*/false);
+    }
+  }
+}
+
+void CausalColumnsTimes(const float* p, const float* x, int64_t BK, int64_t G, int64_t T, int64_t D, float* out) {
+  const int64_t rows = T * G;
+  for (int64_t bk = 0; bk < BK; ++bk) {
+    for (int64_t s0 = 0; s0 < T; s0 += kStripRows) {
+      const int64_t s1 = std::min(T, s0 + kStripRows), r0 = s0 * G;  // rows before r0 are at positions < s0
+      MatMulStrided(p + (bk * rows + r0) * T + s0, 1, T, s1 - s0, rows - r0, x + (bk * rows + r0) * D, D, D,
+                    out + (bk * T + s0) * D, D, /*accumulate=*/false);
+    }
+  }
+}
+
+std::vector<int64_t> FirstValidKey(const uint8_t* key_valid, int64_t B, int64_t T) {
+  std::vector<int64_t> first(B, 0);
+  if (key_valid == nullptr) return first;
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t s = 0;
+    while (s < T && key_valid[b * T + s] == 0) ++s;
+    first[b] = s;
+  }
+  return first;
+}
+
+void PaddedQueryForward(const float* v, int64_t B, int64_t nkv, int64_t G, int64_t T, int64_t D,
+                        const std::vector<int64_t>& first_valid, float* out) {
+  std::vector<float> mean(D);
+  for (int64_t bk = 0; bk < B * nkv; ++bk) {
+    const int64_t positions = first_valid[bk / nkv];
+    if (positions == 0) continue;
+    std::fill(mean.begin(), mean.end(), 0.0f);
+    for (int64_t s = 0; s < T; ++s) {
+      for (int64_t d = 0; d < D; ++d) mean[d] += v[(bk * T + s) * D + d];
+    }
+    for (auto& m : mean) m /= static_cast<float>(T);
+    for (int64_t r = 0; r < positions * G; ++r) {
+      std::memcpy(out + (bk * T * G + r) * D, mean.data(), D * sizeof(float));
+    }
+  }
+}
+
+// Uniform probabilities p = 1/T: dP_s = dO.v_s, dS_s = (dP_s - mean(dP)) / T; then dq = sum_s dS_s k_s
+// (assigned: the blocked products left this row's dq at 0), dk_s += dS_s q, dv_s += dO / T.
+void PaddedQueryBackward(const float* q, const float* k, const float* v, const float* dout, int64_t B,
+                         int64_t nkv, int64_t G, int64_t T, int64_t D, const std::vector<int64_t>& first_valid,
+                         float* dq, float* dk, float* dv) {
+  std::vector<float> dp(T);
+  const float inv_t = 1.0f / static_cast<float>(T);
+  for (int64_t bk = 0; bk < B * nkv; ++bk) {
+    const int64_t positions = first_valid[bk / nkv];
+    const float* kb = k + bk * T * D;
+    const float* vb = v + bk * T * D;
+    float* dkb = dk + bk * T * D;
+    float* dvb = dv + bk * T * D;
+    for (int64_t r = bk * T * G; r < bk * T * G + positions * G; ++r) {
+      const float* dor = dout + r * D;
+      const float* qr = q + r * D;
+      float mean = 0;
+      for (int64_t s = 0; s < T; ++s) {
+        float dot = 0;
+        for (int64_t d = 0; d < D; ++d) dot += dor[d] * vb[s * D + d];
+        dp[s] = dot;
+        mean += dot;
+      }
+      mean *= inv_t;
+      float* dqr = dq + r * D;
+      std::fill(dqr, dqr + D, 0.0f);
+      for (int64_t s = 0; s < T; ++s) {
+        const float ds = (dp[s] - mean) * inv_t;
+        for (int64_t d = 0; d < D; ++d) {
+          dqr[d] += ds * kb[s * D + d];
+          dkb[s * D + d] += ds * qr[d];
+          dvb[s * D + d] += dor[d] * inv_t;
+        }
       }
     }
   }
@@ -246,8 +361,8 @@ void CausalSoftmax(float* scores, int64_t B, int64_t nkv, int64_t G, int64_t T,
   CausalSoftmaxAny(scores, B, nkv, G, T, key_valid);
 }
 
-void SoftmaxBackward(const float* p, float* grad, int64_t rows, int64_t n) {
-  SoftmaxBackwardAny(p, grad, rows, n);
+void CausalSoftmaxBackward(const float* p, float* grad, int64_t BK, int64_t G, int64_t T) {
+  CausalSoftmaxBackwardAny(p, grad, BK, G, T);
 }
 
 void RmsNormForward(const float* x, const float* w, int64_t rows, int64_t n, float eps, float* y,

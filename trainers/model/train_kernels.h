@@ -10,29 +10,54 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace trainers::kernels {
 
 // Attention operands from the fused projection output qkv [B, T, (nh + 2 nkv) D]: rotary embedding
 // (HF rotate-half; cos/sin [B, T, D] with the halves repeated, as RotaryCosSin makes them) applied to
 // q and k, and heads regrouped so that each key/value head's G query heads are one matrix:
-// q [B*nkv, G*T, D] (row g*T + t), k and v [B*nkv, T, D].
+// q [B*nkv, T*G, D] (row t*G + g: a run of query positions is a run of rows, which the causal
+// blocking in train_ops.cc relies on), k and v [B*nkv, T, D].
 void AttentionGather(const float* qkv, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D, const float* cos,
                      const float* sin, float* q, float* k, float* v);
 // The transpose of AttentionGather: gradients dq, dk, dv in the grouped layouts back to one
 // [B, T, (nh + 2 nkv) D] gradient of qkv (rotation applied transposed). Overwrites dqkv.
 void AttentionScatterGrad(const float* dq, const float* dk, const float* dv, int64_t B, int64_t T, int64_t nh,
                           int64_t nkv, int64_t D, const float* cos, const float* sin, float* dqkv);
-// Between [B, T, nh D] (heads side by side, the o_proj input) and [B*nkv, G*T, D] (grouped).
+// Between [B, T, nh D] (heads side by side, the o_proj input) and [B*nkv, T*G, D] (grouped).
 void GroupHeads(const float* flat, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D, float* grouped);
 void UngroupHeads(const float* grouped, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D, float* flat);
 
-// In place on scores [B*nkv, G*T, T] (row g*T + t is query t): softmax over the keys s <= t with
-// key_valid[b*T + s] != 0 (key_valid null: all valid), exactly 0 elsewhere. A row with no allowed
-// key becomes uniform over all T keys, which is what the LibTorch path's finite additive mask gives.
+// In place on scores [B*nkv, T*G, T] (row t*G + g is query t): softmax over the keys s <= t with
+// key_valid[b*T + s] != 0 (key_valid null: all valid), exactly 0 elsewhere; reads only entries
+// s <= t. A row with no allowed key (a query before its sequence's first valid key) is set to 0:
+// PaddedQuery* below give it its meaning.
 void CausalSoftmax(float* scores, int64_t B, int64_t nkv, int64_t G, int64_t T, const uint8_t* key_valid);
-// Softmax backward on `rows` rows of width n: grad <- p * (grad - sum(p * grad)), in place.
-void SoftmaxBackward(const float* p, float* grad, int64_t rows, int64_t n);
+// Softmax backward on the same rows: grad <- p * (grad - sum(p * grad)) over s <= t, reading only
+// those entries, and grad <- 0 for s > t.
+void CausalSoftmaxBackward(const float* p, float* grad, int64_t BK, int64_t G, int64_t T);
+
+// The attention's products, each over only what causality reaches, on the grouped layouts above
+// (BK = B*nkv blocks; x and p have T*G rows per block, y T rows; row t*G + g is position t):
+// scores[r, s] = x[r] . y[s] for s <= t, written at least that far (scores [BK, T*G, T]);
+// out[r] = sum over s <= t of p[r, s] y[s] (out [BK, T*G, D]; p must be 0 past each row's t);
+// out[s] = sum over rows r at positions >= s of p[r, s] x[r] (out [BK, T, D]; same condition).
+// Forward: scores = q k^T, o = P v. Backward: dP = dO v^T, dq = dS k, dk = dS^T q, dv = P^T dO.
+void CausalScores(const float* x, const float* y, int64_t BK, int64_t G, int64_t T, int64_t D, float* scores);
+void CausalRowsTimes(const float* p, const float* y, int64_t BK, int64_t G, int64_t T, int64_t D, float* out);
+void CausalColumnsTimes(const float* p, const float* x, int64_t BK, int64_t G, int64_t T, int64_t D, float* out);
+
+// Queries with no allowed key attend uniformly to all T keys, as the LibTorch path's finite
+// additive mask makes them. Those are the queries t < first_valid[b] (FirstValidKey: index of
+// each row's first valid key, T when none). Forward: their rows of out [B*nkv, T*G, D] become the
+// mean of v. Backward: their dq rows are written and their share added into dk and dv.
+std::vector<int64_t> FirstValidKey(const uint8_t* key_valid, int64_t B, int64_t T);
+void PaddedQueryForward(const float* v, int64_t B, int64_t nkv, int64_t G, int64_t T, int64_t D,
+                        const std::vector<int64_t>& first_valid, float* out);
+void PaddedQueryBackward(const float* q, const float* k, const float* v, const float* dout, int64_t B, int64_t nkv,
+                         int64_t G, int64_t T, int64_t D, const std::vector<int64_t>& first_valid, float* dq,
+                         float* dk, float* dv);
 
 // RMSNorm over rows of width n: y = w * (x * inv), inv[r] = 1/sqrt(mean(x^2) + eps) (saved for
 // the backward). Backward: dx overwritten; dw accumulated (+=) so rows can be summed into it.

@@ -1,4 +1,4 @@
-// Autograd nodes around the loops of train_kernels.cc; the attention's four GEMMs stay on at::bmm.
+// Autograd nodes around the loops of train_kernels.cc.
 #include "trainers/model/train_ops.h"
 
 #include <ATen/ATen.h>
@@ -65,18 +65,22 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
                             const at::Tensor& sin_in, const at::Tensor& key_valid, int64_t nh, int64_t nkv) {
     auto qkv = qkv_in.contiguous();
     auto cos = cos_in.contiguous(), sin = sin_in.contiguous();
-    const int64_t B = qkv.size(0), T = qkv.size(1), D = qkv.size(2) / (nh + 2 * nkv), G = nh / nkv;
+    const int64_t B = qkv.size(0), T = qkv.size(1), D = qkv.size(2) / (nh + 2 * nkv), G = nh / nkv, BK = B * nkv;
     const auto opts = qkv.options();
-    auto q = at::empty({B * nkv, G * T, D}, opts), k = at::empty({B * nkv, T, D}, opts), v = at::empty_like(k);
+    auto q = at::empty({BK, T * G, D}, opts), k = at::empty({BK, T, D}, opts), v = at::empty_like(k);
     kernels::AttentionGather(qkv.data_ptr<float>(), B, T, nh, nkv, D, cos.data_ptr<float>(), sin.data_ptr<float>(),
                              q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>());
-    auto probs = at::bmm(q, k.transpose(1, 2));  // [B*nkv, G*T, T]
+    auto probs = at::empty({BK, T * G, T}, opts);
+    kernels::CausalScores(q.data_ptr<float>(), k.data_ptr<float>(), BK, G, T, D, probs.data_ptr<float>());
     const uint8_t* valid = key_valid.numel() > 0 ? key_valid.data_ptr<uint8_t>() : nullptr;
     kernels::CausalSoftmax(probs.data_ptr<float>(), B, nkv, G, T, valid);
-    auto grouped = at::bmm(probs, v);  // [B*nkv, G*T, D]
+    auto grouped = at::empty_like(q);
+    kernels::CausalRowsTimes(probs.data_ptr<float>(), v.data_ptr<float>(), BK, G, T, D, grouped.data_ptr<float>());
+    kernels::PaddedQueryForward(v.data_ptr<float>(), B, nkv, G, T, D, kernels::FirstValidKey(valid, B, T),
+                                grouped.data_ptr<float>());
     auto out = at::empty({B, T, nh * D}, opts);
     kernels::UngroupHeads(grouped.data_ptr<float>(), B, T, nh, nkv, D, out.data_ptr<float>());
-    ctx->save_for_backward({q, k, v, probs, cos, sin});
+    ctx->save_for_backward({q, k, v, probs, cos, sin, key_valid});
     ctx->saved_data["nh"] = nh;
     ctx->saved_data["nkv"] = nkv;
     return out;
@@ -84,17 +88,24 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &cos = saved[4], &sin = saved[5];
+    const auto &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &cos = saved[4], &sin = saved[5],
+               &key_valid = saved[6];
     const int64_t nh = ctx->saved_data["nh"].toInt(), nkv = ctx->saved_data["nkv"].toInt();
-    const int64_t B = cos.size(0), T = cos.size(1), D = q.size(2), G = nh / nkv;
+    const int64_t B = cos.size(0), T = cos.size(1), D = q.size(2), G = nh / nkv, BK = B * nkv;
     auto dout = grads[0].contiguous();
     auto dgrouped = at::empty_like(q);
     kernels::GroupHeads(dout.data_ptr<float>(), B, T, nh, nkv, D, dgrouped.data_ptr<float>());
-    auto dv = at::bmm(probs.transpose(1, 2), dgrouped);  // [B*nkv, T, D]
-    auto dscores = at::bmm(dgrouped, v.transpose(1, 2));  // dP, then dS in place
-    kernels::SoftmaxBackward(probs.data_ptr<float>(), dscores.data_ptr<float>(), B * nkv * G * T, T);
-    auto dq = at::bmm(dscores, k);                    // [B*nkv, G*T, D]
-    auto dk = at::bmm(dscores.transpose(1, 2), q);    // [B*nkv, T, D]: sums over the G heads
+    auto dscores = at::empty_like(probs);  // dP, then dS in place
+    kernels::CausalScores(dgrouped.data_ptr<float>(), v.data_ptr<float>(), BK, G, T, D, dscores.data_ptr<float>());
+    kernels::CausalSoftmaxBackward(probs.data_ptr<float>(), dscores.data_ptr<float>(), BK, G, T);
+    auto dq = at::empty_like(q), dk = at::empty_like(k), dv = at::empty_like(v);
+    kernels::CausalRowsTimes(dscores.data_ptr<float>(), k.data_ptr<float>(), BK, G, T, D, dq.data_ptr<float>());
+    kernels::CausalColumnsTimes(dscores.data_ptr<float>(), q.data_ptr<float>(), BK, G, T, D, dk.data_ptr<float>());
+    kernels::CausalColumnsTimes(probs.data_ptr<float>(), dgrouped.data_ptr<float>(), BK, G, T, D, dv.data_ptr<float>());
+    const uint8_t* valid = key_valid.numel() > 0 ? key_valid.data_ptr<uint8_t>() : nullptr;
+    kernels::PaddedQueryBackward(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
+                                 dgrouped.data_ptr<float>(), B, nkv, G, T, D, kernels::FirstValidKey(valid, B, T),
+                                 dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>());
     auto dqkv = at::empty({B, T, (nh + 2 * nkv) * D}, q.options());
     kernels::AttentionScatterGrad(dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>(), B, T, nh, nkv, D,
                                   cos.data_ptr<float>(), sin.data_ptr<float>(), dqkv.data_ptr<float>());
