@@ -4,12 +4,12 @@
 #include <benchmark/benchmark.h>
 
 #include <ATen/ATen.h>
-#include <torch/optim/adamw.h>
 
 #include "trainers/build_info.h"
 #include "trainers/generation/engine.h"
 #include "trainers/model/config.h"
 #include "trainers/model/decode_kernels.h"
+#include "trainers/model/fused_adamw.h"
 #include "trainers/model/llama.h"
 
 namespace {
@@ -44,13 +44,13 @@ BENCHMARK_CAPTURE(BM_Generate, recompute_baseline, false)->Arg(16)->Unit(benchma
 void BM_TrainStep(benchmark::State& state) {
   auto& model = Nano();
   model->train();
-  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4));
+  trainers::FusedAdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4));
   const int64_t batch = 8, seq = 128, vocab = model->config().vocab_size;
   auto ids = at::randint(0, vocab, {batch, seq + 1}, at::kLong);
   for (auto _ : state) {
     auto logits = model->Forward(ids.narrow(1, 0, seq));
     auto loss = at::cross_entropy_loss(logits.reshape({-1, vocab}), ids.narrow(1, 1, seq).reshape({-1}));
-    optimizer.zero_grad();
+    optimizer.ClearGradients();
     loss.backward();
     optimizer.step();
   }
@@ -66,7 +66,7 @@ void BM_MicroTrainParts(benchmark::State& state) {
   static trainers::LlamaForCausalLM model =
       trainers::BuildModel(trainers::PresetConfig("micro", 267), trainers::RuntimeConfig{"cpu", "float32", 1}, 1);
   model->train();
-  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4));
+  trainers::FusedAdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4));
   const int64_t batch = 8, seq = 128, vocab = model->config().vocab_size;
   auto ids = at::randint(0, vocab, {batch, seq + 1}, at::kLong);
   const int64_t parts = state.range(0);
@@ -74,7 +74,7 @@ void BM_MicroTrainParts(benchmark::State& state) {
     auto logits = model->Forward(ids.narrow(1, 0, seq));
     auto loss = at::cross_entropy_loss(logits.reshape({-1, vocab}), ids.narrow(1, 1, seq).reshape({-1}));
     if (parts >= 1) {
-      optimizer.zero_grad();
+      optimizer.ClearGradients();
       loss.backward();
     }
     if (parts >= 2) optimizer.step();

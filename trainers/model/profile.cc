@@ -11,10 +11,10 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/optim/adamw.h>
 
 #include "trainers/build_info.h"
 #include "trainers/generation/engine.h"
+#include "trainers/model/fused_adamw.h"
 
 namespace trainers {
 namespace {
@@ -90,13 +90,13 @@ nlohmann::json ProfileModel(LlamaForCausalLM& model, const ProfileOptions& o) {
   // 1. Training: next-token cross-entropy, backward, AdamW.
   {
     model->train();
-    torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4));
+    FusedAdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-4));
     auto ids = at::randint(0, config.vocab_size, {o.train_batch, o.seq + 1}, gen, at::kLong).to(options.device());
     auto inputs = ids.narrow(1, 0, o.seq), targets = ids.narrow(1, 1, o.seq).reshape({-1});
     auto step = [&] {
       auto logits = model->Forward(inputs);
       auto loss = at::cross_entropy_loss(logits.reshape({-1, config.vocab_size}), targets);
-      optimizer.zero_grad();
+      optimizer.ClearGradients();
       loss.backward();
       optimizer.step();
       return loss.item<double>();

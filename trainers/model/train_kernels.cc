@@ -180,6 +180,29 @@ HARNESS_VARIANTS(SwiGluBackward,
                  (const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu),
                  (dout, gu, rows, inter, dgu))
 
+HARNESS_INLINE void AdamWUpdateBody(float* p, const float* g, float* m, float* v, int64_t n,
+                                    const AdamWScalars& s) {
+  const float one_minus_b1 = 1.0f - s.beta1, one_minus_b2 = 1.0f - s.beta2;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const Vec8 gv = Load8(g + i);
+    const Vec8 mv = s.beta1 * Load8(m + i) + one_minus_b1 * gv;
+    const Vec8 vv = s.beta2 * Load8(v + i) + one_minus_b2 * (gv * gv);
+    Store8(m + i, mv);
+    Store8(v + i, vv);
+    Vec8 root;
+    for (int l = 0; l < 8; ++l) root[l] = std::sqrt(vv[l]);  // vsqrtps under AVX
+    Store8(p + i, s.decay * Load8(p + i) - s.step_size * mv / (root * s.inv_sqrt_bc2 + s.eps));
+  }
+  for (; i < n; ++i) {
+    m[i] = s.beta1 * m[i] + one_minus_b1 * g[i];
+    v[i] = s.beta2 * v[i] + one_minus_b2 * (g[i] * g[i]);
+    p[i] = s.decay * p[i] - s.step_size * m[i] / (std::sqrt(v[i]) * s.inv_sqrt_bc2 + s.eps);
+  }
+}
+HARNESS_VARIANTS(AdamWUpdate, (float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s),
+                 (p, g, m, v, n, s))
+
 }  // namespace
 
 void AttentionGather(const float* qkv, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D,
@@ -381,6 +404,10 @@ void SwiGluForward(const float* gu, int64_t rows, int64_t inter, float* out) {
 
 void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu) {
   SwiGluBackwardAny(dout, gu, rows, inter, dgu);
+}
+
+void AdamWUpdate(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) {
+  AdamWUpdateAny(p, g, m, v, n, s);
 }
 
 }  // namespace trainers::kernels

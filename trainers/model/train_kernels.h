@@ -70,4 +70,13 @@ void RmsNormBackward(const float* dy, const float* x, const float* w, const floa
 void SwiGluForward(const float* gu, int64_t rows, int64_t inter, float* out);
 void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu);
 
+// One AdamW step (decoupled weight decay, as torch.optim.AdamW) over n fp32 values in one pass:
+// p *= decay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+// p -= step_size * m / (sqrt(v) * inv_sqrt_bc2 + eps), with decay = 1 - lr wd,
+// step_size = lr / (1 - b1^t) and inv_sqrt_bc2 = 1 / sqrt(1 - b2^t).
+struct AdamWScalars {
+  float decay, beta1, beta2, step_size, inv_sqrt_bc2, eps;
+};
+void AdamWUpdate(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s);
+
 }  // namespace trainers::kernels

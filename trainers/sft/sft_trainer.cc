@@ -19,6 +19,7 @@
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/checkpoint/training_state.h"
+#include "trainers/model/fused_adamw.h"
 #include "trainers/model/llama.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_loss.h"
@@ -100,7 +101,7 @@ Batch MakeBatch(const std::vector<TokenizedExample>& examples, const std::vector
 }
 
 // AdamW with weight decay on matrices only (norm gains and the value head bias are not decayed).
-torch::optim::AdamW MakeOptimizer(LlamaForCausalLM& model, const SftConfig& c) {
+FusedAdamW MakeOptimizer(LlamaForCausalLM& model, const SftConfig& c) {
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : model->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
   auto options = torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay);
@@ -109,7 +110,7 @@ torch::optim::AdamW MakeOptimizer(LlamaForCausalLM& model, const SftConfig& c) {
   auto no_decay_options = options;
   no_decay_options.weight_decay(0.0);
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_options));
-  return torch::optim::AdamW(groups, options);
+  return FusedAdamW(groups, options);
 }
 
 void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
@@ -186,7 +187,7 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
     model = BuildModel(model_config, runtime, config.seed);
   }
   const torch::Device device = model->options().device();
-  torch::optim::AdamW optimizer = MakeOptimizer(model, config);
+  FusedAdamW optimizer = MakeOptimizer(model, config);
   const int pad_id = std::max(0, tok.pad_id());
 
   // 4. Resume from the last saved state, if any.
@@ -249,7 +250,7 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
       const Batch& b = micro.back();
       denominator += (b.target.slice(1, 1).to(torch::kFloat) * b.weights.unsqueeze(1)).sum().item<double>();
     }
-    optimizer.zero_grad();
+    optimizer.ClearGradients();
     double step_loss = 0;
     for (const Batch& b : micro) {
       double unused = 0;

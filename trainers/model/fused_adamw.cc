@@ -1,0 +1,70 @@
+#include "trainers/model/fused_adamw.h"
+
+#include <cmath>
+
+#include <c10/util/string_utils.h>
+
+#include "trainers/model/train_kernels.h"
+
+namespace trainers {
+namespace {
+
+bool Fusable(const torch::Tensor& p, const torch::optim::AdamWOptions& options) {
+  const auto& g = p.grad();
+  return !options.amsgrad() && p.device().is_cpu() && p.scalar_type() == at::kFloat && p.is_contiguous() &&
+         (!g.defined() || (g.layout() == at::kStrided && g.scalar_type() == at::kFloat && g.is_contiguous()));
+}
+
+}  // namespace
+
+torch::Tensor FusedAdamW::step(LossClosure closure) {
+  for (auto& group : param_groups()) {
+    const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    for (const auto& p : group.params()) {
+      if (!Fusable(p, options)) return AdamW::step(std::move(closure));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss;
+  if (closure) {
+    at::AutoGradMode enable_grad(true);
+    loss = closure();
+  }
+  for (auto& group : param_groups()) {
+    const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    const auto [beta1, beta2] = options.betas();
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      // The state LibTorch's AdamW::step would create, under its key.
+      auto& slot = state()[c10::guts::to_string(p.unsafeGetTensorImpl())];
+      if (!slot) {
+        auto fresh = std::make_unique<torch::optim::AdamWParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(p, at::MemoryFormat::Preserve));
+        fresh->exp_avg_sq(torch::zeros_like(p, at::MemoryFormat::Preserve));
+        slot = std::move(fresh);
+      }
+      auto& s = static_cast<torch::optim::AdamWParamState&>(*slot);
+      s.step(s.step() + 1);
+      const double bias_correction1 = 1 - std::pow(beta1, s.step());
+      const double bias_correction2 = 1 - std::pow(beta2, s.step());
+      const kernels::AdamWScalars scalars{static_cast<float>(1 - options.lr() * options.weight_decay()),
+                                          static_cast<float>(beta1),
+                                          static_cast<float>(beta2),
+                                          static_cast<float>(options.lr() / bias_correction1),
+                                          static_cast<float>(1 / std::sqrt(bias_correction2)),
+                                          static_cast<float>(options.eps())};
+      kernels::AdamWUpdate(p.data_ptr<float>(), p.grad().data_ptr<float>(), s.exp_avg().data_ptr<float>(),
+                           s.exp_avg_sq().data_ptr<float>(), p.numel(), scalars);
+    }
+  }
+  return loss;
+}
+
+void FusedAdamW::ClearGradients() {
+  for (auto& group : param_groups()) {
+    for (auto& p : group.params()) p.mutable_grad().reset();
+  }
+}
+
+}  // namespace trainers
