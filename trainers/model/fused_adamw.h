@@ -1,6 +1,6 @@
 // AdamW whose step is one vectorised pass per parameter (kernels::AdamWUpdate) instead of LibTorch's
-// nine tensor ops, each a pass over the parameter, plus two temporaries: about 3% of a micro
-// training step. It is a torch::optim::AdamW (same options, same per-parameter state under the same
+// nine tensor ops, each a pass over the parameter, plus two temporaries (micro's 6.2M parameters:
+// 11 ms against 16 ms, README). It is a torch::optim::AdamW (same options, same per-parameter state under the same
 // keys), so the training state saves and restores it unchanged, and anything it does not implement
 // (a parameter off the CPU or not fp32, amsgrad) takes LibTorch's step.
 #pragma once

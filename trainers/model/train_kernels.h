@@ -3,7 +3,9 @@
 // they exist: as LibTorch graphs these are 5-15 small ops each (RMSNorm, rotate-half RoPE, the
 // additive causal mask and softmax, SiLU*up), each reading and writing the whole activation, and
 // their autograd backward adds as many again, plus zero-filled full-size gradients for every
-// narrow() of a fused projection. Here each is one or two passes.
+// narrow() of a fused projection. Here each is one or two passes. The attention's own products
+// are here too (on decode_kernels' register tile), so that they can skip the keys causality hides;
+// and the AdamW update, one pass instead of nine.
 //
 // Layout names: B batch, T sequence, D head size, nh query heads, nkv key/value heads, G = nh/nkv;
 // qkv rows are [q heads | k heads | v heads] (the fused projection's output), each D wide.
