@@ -74,7 +74,7 @@ HARNESS_VARIANTS(CausalSoftmax,
                  (scores, B, nkv, G, T, key_valid))
 
 // Row (t, g) of each [T*G, T] block: entries [0, t] as the softmax backward, the rest set to 0
-// (they may hold anything: the blocked products never computed them).
+// (they may hold anything: the causal products never computed them).
 HARNESS_INLINE void CausalSoftmaxBackwardBody(const float* p, float* grad, int64_t BK, int64_t G, int64_t T) {
   for (int64_t r = 0; r < BK * T * G; ++r) {
     const float* pr = p + r * T;

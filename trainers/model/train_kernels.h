@@ -19,8 +19,8 @@ namespace trainers::kernels {
 // Attention operands from the fused projection output qkv [B, T, (nh + 2 nkv) D]: rotary embedding
 // (HF rotate-half; cos/sin [B, T, D] with the halves repeated, as RotaryCosSin makes them) applied to
 // q and k, and heads regrouped so that each key/value head's G query heads are one matrix:
-// q [B*nkv, T*G, D] (row t*G + g: a run of query positions is a run of rows, which the causal
-// blocking in train_ops.cc relies on), k and v [B*nkv, T, D].
+// q [B*nkv, T*G, D] (row t*G + g: a run of query positions is a run of rows, which the strips of
+// the causal products below rely on), k and v [B*nkv, T, D].
 void AttentionGather(const float* qkv, int64_t B, int64_t T, int64_t nh, int64_t nkv, int64_t D, const float* cos,
                      const float* sin, float* q, float* k, float* v);
 // The transpose of AttentionGather: gradients dq, dk, dv in the grouped layouts back to one

@@ -1,6 +1,8 @@
 // Autograd nodes around the loops of train_kernels.cc.
 #include "trainers/model/train_ops.h"
 
+#include <vector>
+
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 
@@ -76,11 +78,12 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
     kernels::CausalSoftmax(probs.data_ptr<float>(), B, nkv, G, T, valid);
     auto grouped = at::empty_like(q);
     kernels::CausalRowsTimes(probs.data_ptr<float>(), v.data_ptr<float>(), BK, G, T, D, grouped.data_ptr<float>());
-    kernels::PaddedQueryForward(v.data_ptr<float>(), B, nkv, G, T, D, kernels::FirstValidKey(valid, B, T),
-                                grouped.data_ptr<float>());
+    const std::vector<int64_t> first_valid = kernels::FirstValidKey(valid, B, T);
+    kernels::PaddedQueryForward(v.data_ptr<float>(), B, nkv, G, T, D, first_valid, grouped.data_ptr<float>());
     auto out = at::empty({B, T, nh * D}, opts);
     kernels::UngroupHeads(grouped.data_ptr<float>(), B, T, nh, nkv, D, out.data_ptr<float>());
-    ctx->save_for_backward({q, k, v, probs, cos, sin, key_valid});
+    ctx->save_for_backward({q, k, v, probs, cos, sin});
+    ctx->saved_data["first_valid"] = first_valid;
     ctx->saved_data["nh"] = nh;
     ctx->saved_data["nkv"] = nkv;
     return out;
@@ -88,8 +91,7 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &cos = saved[4], &sin = saved[5],
-               &key_valid = saved[6];
+    const auto &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &cos = saved[4], &sin = saved[5];
     const int64_t nh = ctx->saved_data["nh"].toInt(), nkv = ctx->saved_data["nkv"].toInt();
     const int64_t B = cos.size(0), T = cos.size(1), D = q.size(2), G = nh / nkv, BK = B * nkv;
     auto dout = grads[0].contiguous();
@@ -102,10 +104,10 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
     kernels::CausalRowsTimes(dscores.data_ptr<float>(), k.data_ptr<float>(), BK, G, T, D, dq.data_ptr<float>());
     kernels::CausalColumnsTimes(dscores.data_ptr<float>(), q.data_ptr<float>(), BK, G, T, D, dk.data_ptr<float>());
     kernels::CausalColumnsTimes(probs.data_ptr<float>(), dgrouped.data_ptr<float>(), BK, G, T, D, dv.data_ptr<float>());
-    const uint8_t* valid = key_valid.numel() > 0 ? key_valid.data_ptr<uint8_t>() : nullptr;
     kernels::PaddedQueryBackward(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
-                                 dgrouped.data_ptr<float>(), B, nkv, G, T, D, kernels::FirstValidKey(valid, B, T),
-                                 dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>());
+                                 dgrouped.data_ptr<float>(), B, nkv, G, T, D,
+                                 ctx->saved_data["first_valid"].toIntVector(), dq.data_ptr<float>(),
+                                 dk.data_ptr<float>(), dv.data_ptr<float>());
     auto dqkv = at::empty({B, T, (nh + 2 * nkv) * D}, q.options());
     kernels::AttentionScatterGrad(dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>(), B, T, nh, nkv, D,
                                   cos.data_ptr<float>(), sin.data_ptr<float>(), dqkv.data_ptr<float>());
