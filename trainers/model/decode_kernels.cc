@@ -197,19 +197,12 @@ std::vector<float> PackPanelsFromRows(const std::vector<std::pair<const float*, 
 
 void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float* packed, int64_t n,
                   float* c, int64_t ldc, bool accumulate) {
-  const TileKernel tile = ActiveTile();
-  const int64_t full = n / tile.cols * tile.cols;
-  // Panel by panel ([k, tile columns], contiguous): it stays in cache while every row block reads
-  // it.
-  for (int64_t j0 = 0; j0 < full; j0 += tile.cols) {
-    const float* panel = packed + j0 * k;
-    for (int64_t r0 = 0; r0 < m; r0 += tile.rows) {
-      tile.fn(std::min(tile.rows, m - r0), a + r0 * lda, lda, 1, k, panel, tile.cols,
-              c + r0 * ldc + j0, ldc, accumulate);
-    }
-  }
-  if (full < n) {
-    EdgeColumns(a, lda, 1, m, k, packed + full * k, n - full, n - full, c + full, ldc, accumulate);
+  // Panel by panel ([k, width], contiguous): it stays in cache while every row block reads it. A
+  // panel is an unpacked matrix with row stride `width`; the last, narrower one runs on a narrower tile.
+  const int64_t width = PanelWidth();
+  for (int64_t j0 = 0; j0 < n; j0 += width) {
+    const int64_t w = std::min(width, n - j0);
+    MatMulStrided(a, lda, 1, m, k, packed + j0 * k, w, w, c + j0, ldc, accumulate);
   }
 }
 
