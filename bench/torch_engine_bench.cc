@@ -60,8 +60,10 @@ void BM_TrainStep(benchmark::State& state) {
 }
 BENCHMARK(BM_TrainStep)->Unit(benchmark::kMillisecond);
 
-// Where a micro training step's time goes (1 thread): Arg 0 forward + loss, 1 adds the backward,
-// 2 adds the AdamW step (the full step `harness profile` times).
+// Where a micro training step's time goes: first arg 0 forward + loss, 1 adds the backward, 2 adds
+// the AdamW step (the full step `harness profile` times); second arg the thread count (torch's and
+// OpenBLAS's). Time is wall time, the CPU column all threads' CPU time. At 2 threads run it with
+// OMP_WAIT_POLICY=PASSIVE, as `harness` runs itself (harness/cli/openmp_env.h).
 void BM_MicroTrainParts(benchmark::State& state) {
   static trainers::LlamaForCausalLM model =
       trainers::BuildModel(trainers::PresetConfig("micro", 267), trainers::RuntimeConfig{"cpu", "float32", 1}, 1);
@@ -70,6 +72,7 @@ void BM_MicroTrainParts(benchmark::State& state) {
   const int64_t batch = 8, seq = 128, vocab = model->config().vocab_size;
   auto ids = at::randint(0, vocab, {batch, seq + 1}, at::kLong);
   const int64_t parts = state.range(0);
+  trainers::SetTorchThreads(static_cast<int>(state.range(1)));
   for (auto _ : state) {
     auto logits = model->Forward(ids.narrow(1, 0, seq));
     auto loss = at::cross_entropy_loss(logits.reshape({-1, vocab}), ids.narrow(1, 1, seq).reshape({-1}));
@@ -83,7 +86,11 @@ void BM_MicroTrainParts(benchmark::State& state) {
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(batch * seq * state.iterations()),
                                                   benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_MicroTrainParts)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_MicroTrainParts)
+    ->ArgsProduct({{0, 1, 2}, {1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
 
 // The decode GEMM (kernels::MatMulPacked) at a decode batch of 16 rows on micro's shapes
 // (k x n: qkv 256x512, gate/up 256x2048, down 1024x256), in GFLOP/s to set against the GEMM peak

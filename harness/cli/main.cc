@@ -9,7 +9,7 @@
 #include "harness/util/error.h"
 
 int main(int argc, char** argv) {
-  cli::EnsurePassiveOpenMpWait(argv);
+  cli::EnsurePassiveThreadWaits(argv);
   CLI::App app{"harness: reproduce and evaluate reasoning fine-tuning methods (SFT, C-RLFT, ReFT, START, WSRL)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(HARNESS_VERSION) + " (" + HARNESS_GIT_COMMIT + ")");

@@ -535,6 +535,47 @@ TEST(FusedAdamW, MatchesLibTorchAdamW) {
   }
 }
 
+// The fused ops and FusedAdamW split their loops over the intra-op threads (by rows, by sequence,
+// by slices of 65,536 values); the splits must not change a single bit, and sizes here are past
+// every split point: 300 rows (several 64-row chunks, RMSNorm's weight-gradient partials among
+// them), 5 sequences with left padding, a 200,000-value parameter (several slices and a tail).
+TEST(FusedOps, ResultsDoNotDependOnThreadCount) {
+  const int threads_before = at::get_num_threads();
+  auto run = [](int threads) {
+    at::set_num_threads(threads);
+    at::manual_seed(9);
+    std::vector<at::Tensor> results;
+    auto x = at::randn({3, 100, 37}).requires_grad_(true);
+    auto w = (at::randn({37}) * 0.5 + 1).requires_grad_(true);
+    for (auto& t : ValueAndGrads(FusedRmsNorm(x, w, 1e-5), at::randn({3, 100, 37}), {x, w})) results.push_back(t);
+    auto gu = (at::randn({3, 100, 2 * 40}) * 6).requires_grad_(true);
+    for (auto& t : ValueAndGrads(FusedSwiGlu(gu), at::randn({3, 100, 40}), {gu})) results.push_back(t);
+    const int64_t B = 5, T = 30, nh = 4, nkv = 2, d = 8;
+    auto mask = at::ones({B, T}, at::kLong);
+    mask[1].narrow(0, 0, 7).zero_();
+    mask[4].narrow(0, 0, T - 2).zero_();
+    auto [cos, sin] = RotaryCosSin(at::arange(T, at::kLong).repeat({B, 1}), d, 10000.0);
+    auto qkv = at::randn({B, T, (nh + 2 * nkv) * d}).requires_grad_(true);
+    for (auto& t : ValueAndGrads(FusedCausalAttention(qkv, cos, sin, mask, nh, nkv), at::randn({B, T, nh * d}), {qkv})) {
+      results.push_back(t);
+    }
+    auto big = at::randn({200000}).requires_grad_(true), small = at::randn({3, 7}).requires_grad_(true);
+    FusedAdamW optimizer({big, small}, torch::optim::AdamWOptions(1e-2).weight_decay(0.1));
+    for (int step = 0; step < 3; ++step) {
+      big.mutable_grad() = at::randn({200000});
+      small.mutable_grad() = at::randn({3, 7});
+      optimizer.step();
+    }
+    results.push_back(big.detach().clone());
+    results.push_back(small.detach().clone());
+    return results;
+  };
+  const auto one = run(1), two = run(2);
+  at::set_num_threads(threads_before);
+  ASSERT_EQ(one.size(), two.size());
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(at::equal(one[i], two[i])) << "result " << i;
+}
+
 TEST(TrainingState, ResumeGivesBitIdenticalContinuation) {
   const std::string dir = TempDir("resume");
   auto opts = torch::optim::AdamWOptions(1e-2).weight_decay(0.1);

@@ -1,7 +1,10 @@
 #include "trainers/model/fused_adamw.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include <ATen/Parallel.h>
 #include <c10/util/string_utils.h>
 
 #include "trainers/model/train_kernels.h"
@@ -14,6 +17,18 @@ bool Fusable(const torch::Tensor& p, const torch::optim::AdamWOptions& options) 
   return !options.amsgrad() && p.device().is_cpu() && p.scalar_type() == at::kFloat && p.is_contiguous() &&
          (!g.defined() || (g.layout() == at::kStrided && g.scalar_type() == at::kFloat && g.is_contiguous()));
 }
+
+// One parameter's update, or a slice of one: the unit of work split over the intra-op threads.
+struct UpdateSlice {
+  float *p, *m, *v;
+  const float* g;
+  int64_t n;
+  kernels::AdamWScalars scalars;
+};
+
+// Elements per slice: large enough (256 KB of each array) that waking a thread is paid for, small
+// enough that micro's largest weight (gate/up, 524K values) still splits across 2 threads.
+constexpr int64_t kSliceElements = 1 << 16;
 
 }  // namespace
 
@@ -30,6 +45,10 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
     at::AutoGradMode enable_grad(true);
     loss = closure();
   }
+  // The scalars are per parameter (each has its own step count); the element-wise updates of all
+  // parameters then run as one parallel loop over slices, so that small parameters do not each pay
+  // for a parallel region.
+  std::vector<UpdateSlice> slices;
   for (auto& group : param_groups()) {
     const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
     const auto [beta1, beta2] = options.betas();
@@ -54,10 +73,19 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
                                           static_cast<float>(options.lr() / bias_correction1),
                                           static_cast<float>(1 / std::sqrt(bias_correction2)),
                                           static_cast<float>(options.eps())};
-      kernels::AdamWUpdate(p.data_ptr<float>(), p.grad().data_ptr<float>(), s.exp_avg().data_ptr<float>(),
-                           s.exp_avg_sq().data_ptr<float>(), p.numel(), scalars);
+      for (int64_t at = 0; at < p.numel(); at += kSliceElements) {
+        slices.push_back({p.data_ptr<float>() + at, s.exp_avg().data_ptr<float>() + at,
+                          s.exp_avg_sq().data_ptr<float>() + at, p.grad().data_ptr<float>() + at,
+                          std::min(kSliceElements, p.numel() - at), scalars});
+      }
     }
   }
+  at::parallel_for(0, static_cast<int64_t>(slices.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const UpdateSlice& u = slices[i];
+      kernels::AdamWUpdate(u.p, u.g, u.m, u.v, u.n, u.scalars);
+    }
+  });
   return loss;
 }
 

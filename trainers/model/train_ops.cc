@@ -1,9 +1,15 @@
-// Autograd nodes around the loops of train_kernels.cc.
+// Autograd nodes around the loops of train_kernels.cc. Each node splits its loops over the intra-op
+// threads (at::parallel_for) along a dimension whose parts are independent: rows for RMSNorm and
+// SwiGLU, sequences of the batch for attention. Without that, at 2 threads only the GEMMs ran on
+// both cores. Every split leaves each output element's arithmetic unchanged, except RMSNorm's weight
+// gradient, whose row sums go through fixed-size partials: results do not depend on the thread count.
 #include "trainers/model/train_ops.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
 #include "trainers/model/train_kernels.h"
@@ -14,6 +20,26 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// Rows per parallel chunk for the row-wise ops: a few hundred KB of activations, enough to dwarf
+// the cost of waking a thread. RMSNorm's weight-gradient partials use the same fixed size.
+constexpr int64_t kRowsPerChunk = 64;
+
+// Where sequence b starts in each of the attention's batch-major buffers (floats), so that a range
+// of sequences can be handed to the kernels as a smaller batch.
+struct BatchOffsets {
+  int64_t T, nh, nkv, D;
+  int64_t Qkv(int64_t b) const { return b * T * (nh + 2 * nkv) * D; }  // qkv, dqkv [B, T, (nh+2nkv) D]
+  int64_t Rotary(int64_t b) const { return b * T * D; }                // cos, sin [B, T, D]
+  int64_t Flat(int64_t b) const { return b * T * nh * D; }             // out, dout [B, T, nh D]
+  int64_t Grouped(int64_t b) const { return b * nkv * T * (nh / nkv) * D; }  // q [B*nkv, T*G, D]
+  int64_t KeyValue(int64_t b) const { return b * nkv * T * D; }        // k, v [B*nkv, T, D]
+  int64_t Scores(int64_t b) const { return b * nkv * T * (nh / nkv) * T; }  // [B*nkv, T*G, T]
+};
+
+std::vector<int64_t> Slice(const std::vector<int64_t>& v, int64_t begin, int64_t end) {
+  return std::vector<int64_t>(v.begin() + begin, v.begin() + end);
+}
+
 struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& weight, double eps) {
     auto x = x_in.contiguous();
@@ -21,8 +47,11 @@ struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
     const int64_t n = x.size(-1), rows = x.numel() / n;
     auto y = at::empty_like(x);
     auto inv = at::empty({rows}, x.options());
-    kernels::RmsNormForward(x.data_ptr<float>(), w.data_ptr<float>(), rows, n, static_cast<float>(eps),
-                            y.data_ptr<float>(), inv.data_ptr<float>());
+    const float *xp = x.data_ptr<float>(), *wp = w.data_ptr<float>();
+    float *yp = y.data_ptr<float>(), *invp = inv.data_ptr<float>();
+    at::parallel_for(0, rows, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
+      kernels::RmsNormForward(xp + r0 * n, wp, r1 - r0, n, static_cast<float>(eps), yp + r0 * n, invp + r0);
+    });
     ctx->save_for_backward({x, w, inv});
     return y;
   }
@@ -33,9 +62,25 @@ struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
     auto dy = grads[0].contiguous();
     const int64_t n = x.size(-1), rows = x.numel() / n;
     auto dx = at::empty_like(x);
+    // dw sums over every row: each chunk of kRowsPerChunk rows sums into its own partial, and the
+    // partials are added in chunk order, so the result is the same for any thread count.
+    const int64_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
+    auto partial = at::zeros({std::max<int64_t>(chunks, 1), n}, w.options());
+    const float *dyp = dy.data_ptr<float>(), *xp = x.data_ptr<float>(), *wp = w.data_ptr<float>();
+    const float* invp = inv.data_ptr<float>();
+    float *dxp = dx.data_ptr<float>(), *partialp = partial.data_ptr<float>();
+    at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t r0 = c * kRowsPerChunk, r1 = std::min(rows, r0 + kRowsPerChunk);
+        kernels::RmsNormBackward(dyp + r0 * n, xp + r0 * n, wp, invp + r0, r1 - r0, n, dxp + r0 * n,
+                                 partialp + c * n);
+      }
+    });
     auto dw = at::zeros_like(w);
-    kernels::RmsNormBackward(dy.data_ptr<float>(), x.data_ptr<float>(), w.data_ptr<float>(), inv.data_ptr<float>(),
-                             rows, n, dx.data_ptr<float>(), dw.data_ptr<float>());
+    float* dwp = dw.data_ptr<float>();
+    for (int64_t c = 0; c < chunks; ++c) {
+      for (int64_t i = 0; i < n; ++i) dwp[i] += partialp[c * n + i];
+    }
     return {dx, dw, at::Tensor()};
   }
 };
@@ -47,7 +92,11 @@ struct SwiGluFn : torch::autograd::Function<SwiGluFn> {
     auto sizes = gu.sizes().vec();
     sizes.back() = inter;
     auto out = at::empty(sizes, gu.options());
-    kernels::SwiGluForward(gu.data_ptr<float>(), rows, inter, out.data_ptr<float>());
+    const float* gup = gu.data_ptr<float>();
+    float* outp = out.data_ptr<float>();
+    at::parallel_for(0, rows, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
+      kernels::SwiGluForward(gup + r0 * 2 * inter, r1 - r0, inter, outp + r0 * inter);
+    });
     ctx->save_for_backward({gu});
     return out;
   }
@@ -57,7 +106,11 @@ struct SwiGluFn : torch::autograd::Function<SwiGluFn> {
     auto dout = grads[0].contiguous();
     const int64_t inter = gu.size(-1) / 2, rows = gu.numel() / gu.size(-1);
     auto dgu = at::empty_like(gu);
-    kernels::SwiGluBackward(dout.data_ptr<float>(), gu.data_ptr<float>(), rows, inter, dgu.data_ptr<float>());
+    const float *doutp = dout.data_ptr<float>(), *gup = gu.data_ptr<float>();
+    float* dgup = dgu.data_ptr<float>();
+    at::parallel_for(0, rows, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
+      kernels::SwiGluBackward(doutp + r0 * inter, gup + r0 * 2 * inter, r1 - r0, inter, dgup + r0 * 2 * inter);
+    });
     return {dgu};
   }
 };
@@ -70,18 +123,26 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
     const int64_t B = qkv.size(0), T = qkv.size(1), D = qkv.size(2) / (nh + 2 * nkv), G = nh / nkv, BK = B * nkv;
     const auto opts = qkv.options();
     auto q = at::empty({BK, T * G, D}, opts), k = at::empty({BK, T, D}, opts), v = at::empty_like(k);
-    kernels::AttentionGather(qkv.data_ptr<float>(), B, T, nh, nkv, D, cos.data_ptr<float>(), sin.data_ptr<float>(),
-                             q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>());
     auto probs = at::empty({BK, T * G, T}, opts);
-    kernels::CausalScores(q.data_ptr<float>(), k.data_ptr<float>(), BK, G, T, D, probs.data_ptr<float>());
-    const uint8_t* valid = key_valid.numel() > 0 ? key_valid.data_ptr<uint8_t>() : nullptr;
-    kernels::CausalSoftmax(probs.data_ptr<float>(), B, nkv, G, T, valid);
     auto grouped = at::empty_like(q);
-    kernels::CausalRowsTimes(probs.data_ptr<float>(), v.data_ptr<float>(), BK, G, T, D, grouped.data_ptr<float>());
-    const std::vector<int64_t> first_valid = kernels::FirstValidKey(valid, B, T);
-    kernels::PaddedQueryForward(v.data_ptr<float>(), B, nkv, G, T, D, first_valid, grouped.data_ptr<float>());
     auto out = at::empty({B, T, nh * D}, opts);
-    kernels::UngroupHeads(grouped.data_ptr<float>(), B, T, nh, nkv, D, out.data_ptr<float>());
+    const uint8_t* valid = key_valid.numel() > 0 ? key_valid.data_ptr<uint8_t>() : nullptr;
+    const std::vector<int64_t> first_valid = kernels::FirstValidKey(valid, B, T);
+    const BatchOffsets at_b{T, nh, nkv, D};
+    const float *qkvp = qkv.data_ptr<float>(), *cosp = cos.data_ptr<float>(), *sinp = sin.data_ptr<float>();
+    float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>();
+    float *probsp = probs.data_ptr<float>(), *groupedp = grouped.data_ptr<float>(), *outp = out.data_ptr<float>();
+    at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      const int64_t nb = b1 - b0, bk = nb * nkv;
+      const int64_t qo = at_b.Grouped(b0), ko = at_b.KeyValue(b0), po = at_b.Scores(b0);
+      kernels::AttentionGather(qkvp + at_b.Qkv(b0), nb, T, nh, nkv, D, cosp + at_b.Rotary(b0),
+                               sinp + at_b.Rotary(b0), qp + qo, kp + ko, vp + ko);
+      kernels::CausalScores(qp + qo, kp + ko, bk, G, T, D, probsp + po);
+      kernels::CausalSoftmax(probsp + po, nb, nkv, G, T, valid != nullptr ? valid + b0 * T : nullptr);
+      kernels::CausalRowsTimes(probsp + po, vp + ko, bk, G, T, D, groupedp + qo);
+      kernels::PaddedQueryForward(vp + ko, nb, nkv, G, T, D, Slice(first_valid, b0, b1), groupedp + qo);
+      kernels::UngroupHeads(groupedp + qo, nb, T, nh, nkv, D, outp + at_b.Flat(b0));
+    });
     ctx->save_for_backward({q, k, v, probs, cos, sin});
     ctx->saved_data["first_valid"] = first_valid;
     ctx->saved_data["nh"] = nh;
@@ -93,24 +154,34 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
     const auto saved = ctx->get_saved_variables();
     const auto &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &cos = saved[4], &sin = saved[5];
     const int64_t nh = ctx->saved_data["nh"].toInt(), nkv = ctx->saved_data["nkv"].toInt();
-    const int64_t B = cos.size(0), T = cos.size(1), D = q.size(2), G = nh / nkv, BK = B * nkv;
+    const int64_t B = cos.size(0), T = cos.size(1), D = q.size(2), G = nh / nkv;
     auto dout = grads[0].contiguous();
     auto dgrouped = at::empty_like(q);
-    kernels::GroupHeads(dout.data_ptr<float>(), B, T, nh, nkv, D, dgrouped.data_ptr<float>());
     auto dscores = at::empty_like(probs);  // dP, then dS in place
-    kernels::CausalScores(dgrouped.data_ptr<float>(), v.data_ptr<float>(), BK, G, T, D, dscores.data_ptr<float>());
-    kernels::CausalSoftmaxBackward(probs.data_ptr<float>(), dscores.data_ptr<float>(), BK, G, T);
     auto dq = at::empty_like(q), dk = at::empty_like(k), dv = at::empty_like(v);
-    kernels::CausalRowsTimes(dscores.data_ptr<float>(), k.data_ptr<float>(), BK, G, T, D, dq.data_ptr<float>());
-    kernels::CausalColumnsTimes(dscores.data_ptr<float>(), q.data_ptr<float>(), BK, G, T, D, dk.data_ptr<float>());
-    kernels::CausalColumnsTimes(probs.data_ptr<float>(), dgrouped.data_ptr<float>(), BK, G, T, D, dv.data_ptr<float>());
-    kernels::PaddedQueryBackward(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
-                                 dgrouped.data_ptr<float>(), B, nkv, G, T, D,
-                                 ctx->saved_data["first_valid"].toIntVector(), dq.data_ptr<float>(),
-                                 dk.data_ptr<float>(), dv.data_ptr<float>());
     auto dqkv = at::empty({B, T, (nh + 2 * nkv) * D}, q.options());
-    kernels::AttentionScatterGrad(dq.data_ptr<float>(), dk.data_ptr<float>(), dv.data_ptr<float>(), B, T, nh, nkv, D,
-                                  cos.data_ptr<float>(), sin.data_ptr<float>(), dqkv.data_ptr<float>());
+    const std::vector<int64_t> first_valid = ctx->saved_data["first_valid"].toIntVector();
+    const BatchOffsets at_b{T, nh, nkv, D};
+    const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>();
+    const float *probsp = probs.data_ptr<float>(), *cosp = cos.data_ptr<float>(), *sinp = sin.data_ptr<float>();
+    const float* doutp = dout.data_ptr<float>();
+    float *dgroupedp = dgrouped.data_ptr<float>(), *dscoresp = dscores.data_ptr<float>();
+    float *dqp = dq.data_ptr<float>(), *dkp = dk.data_ptr<float>(), *dvp = dv.data_ptr<float>();
+    float* dqkvp = dqkv.data_ptr<float>();
+    at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      const int64_t nb = b1 - b0, bk = nb * nkv;
+      const int64_t qo = at_b.Grouped(b0), ko = at_b.KeyValue(b0), po = at_b.Scores(b0);
+      kernels::GroupHeads(doutp + at_b.Flat(b0), nb, T, nh, nkv, D, dgroupedp + qo);
+      kernels::CausalScores(dgroupedp + qo, vp + ko, bk, G, T, D, dscoresp + po);
+      kernels::CausalSoftmaxBackward(probsp + po, dscoresp + po, bk, G, T);
+      kernels::CausalRowsTimes(dscoresp + po, kp + ko, bk, G, T, D, dqp + qo);
+      kernels::CausalColumnsTimes(dscoresp + po, qp + qo, bk, G, T, D, dkp + ko);
+      kernels::CausalColumnsTimes(probsp + po, dgroupedp + qo, bk, G, T, D, dvp + ko);
+      kernels::PaddedQueryBackward(qp + qo, kp + ko, vp + ko, dgroupedp + qo, nb, nkv, G, T, D,
+                                   Slice(first_valid, b0, b1), dqp + qo, dkp + ko, dvp + ko);
+      kernels::AttentionScatterGrad(dqp + qo, dkp + ko, dvp + ko, nb, T, nh, nkv, D, cosp + at_b.Rotary(b0),
+                                    sinp + at_b.Rotary(b0), dqkvp + at_b.Qkv(b0));
+    });
     return {dqkv, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
