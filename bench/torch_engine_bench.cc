@@ -63,7 +63,7 @@ BENCHMARK(BM_TrainStep)->Unit(benchmark::kMillisecond);
 // Where a micro training step's time goes: first arg 0 forward + loss, 1 adds the backward, 2 adds
 // the AdamW step (the full step `harness profile` times); second arg the thread count (torch's and
 // OpenBLAS's). Time is wall time, the CPU column all threads' CPU time. At 2 threads run it with
-// OMP_WAIT_POLICY=PASSIVE, as `harness` runs itself (harness/cli/openmp_env.h).
+// OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4, as `harness` runs itself (harness/cli/openmp_env.h).
 void BM_MicroTrainParts(benchmark::State& state) {
   static trainers::LlamaForCausalLM model =
       trainers::BuildModel(trainers::PresetConfig("micro", 267), trainers::RuntimeConfig{"cpu", "float32", 1}, 1);
