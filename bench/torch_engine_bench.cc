@@ -72,6 +72,7 @@ void BM_MicroTrainParts(benchmark::State& state) {
   const int64_t batch = 8, seq = 128, vocab = model->config().vocab_size;
   auto ids = at::randint(0, vocab, {batch, seq + 1}, at::kLong);
   const int64_t parts = state.range(0);
+  const int threads_before = at::get_num_threads();  // the nano benchmarks run at their own count
   trainers::SetTorchThreads(static_cast<int>(state.range(1)));
   for (auto _ : state) {
     auto logits = model->Forward(ids.narrow(1, 0, seq));
@@ -83,6 +84,7 @@ void BM_MicroTrainParts(benchmark::State& state) {
     if (parts >= 2) optimizer.step();
   }
   model->eval();
+  trainers::SetTorchThreads(threads_before);
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(batch * seq * state.iterations()),
                                                   benchmark::Counter::kIsRate);
 }

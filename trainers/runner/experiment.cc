@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -270,11 +271,12 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   environment["torch_threads"] = info.intra_op_threads;
   environment["torch_interop_threads"] = info.inter_op_threads;
   environment["torch_parallel_info"] = info.parallel_info;
-  // harness sets both where unset (harness/cli/openmp_env.h): PASSIVE and 4.
-  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  environment["omp_wait_policy"] = wait_policy ? wait_policy : "";
-  const char* openblas_timeout = std::getenv("OPENBLAS_THREAD_TIMEOUT");
-  environment["openblas_thread_timeout"] = openblas_timeout ? openblas_timeout : "";
+  // How idle threads wait; harness sets both where unset (harness/cli/openmp_env.h): PASSIVE and 4.
+  for (const auto& [key, variable] : {std::pair{"omp_wait_policy", "OMP_WAIT_POLICY"},
+                                      std::pair{"openblas_thread_timeout", "OPENBLAS_THREAD_TIMEOUT"}}) {
+    const char* value = std::getenv(variable);
+    environment[key] = value ? value : "";
+  }
   if (!sandbox_layers.is_null()) environment["sandbox"] = sandbox_layers;
   json doc = reports::MakeResultsDocument(config_json, rows, environment);
   const double wall = std::chrono::duration<double>(Clock::now() - run_start).count();
