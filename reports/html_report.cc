@@ -2,6 +2,7 @@
 // are truncated; the page carries no script and loads nothing.
 #include "reports/html_report.h"
 
+#include <cstdio>
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -195,6 +196,18 @@ MeasuredTable Measure(const std::vector<LoadedRun>& runs) {
   return out;
 }
 
+// Greedy per-problem correctness of every (task, method), for the paired tests of the orderings.
+PairedOutcomes Outcomes(const std::vector<LoadedRun>& runs) {
+  PairedOutcomes out;
+  for (const auto& r : runs) {
+    for (const auto& s : r.samples) {
+      if (s.correct.empty()) continue;
+      out[{s.key.task, s.key.method}][{s.key.seed, s.key.variant, s.id}] = s.correct.front();
+    }
+  }
+  return out;
+}
+
 std::string HereText(const std::optional<MeasuredCell>& c, const std::string& method) {
   if (!c) return "<span class=\"muted\">" + Escape(method) + " not run</span>";
   std::string models;
@@ -229,8 +242,15 @@ void RenderPaper(std::ostringstream& out, const std::vector<LoadedRun>& runs, co
     }
     out << "<br><span class=\"ci\">" << Escape(c->table) << ", " << Escape(c->paper_version) << ", arXiv "
         << Escape(c->arxiv) << (c->caveat.empty() ? "" : "; caveat: " + Escape(c->caveat)) << "</span></td><td>"
-        << HereText(c->here_better, c->better) << "<br>" << HereText(c->here_worse, c->worse) << "</td><td class=\""
-        << cls << "\">" << OrderingStatusName(c->status) << "</td></tr>\n";
+        << HereText(c->here_better, c->better) << "<br>" << HereText(c->here_worse, c->worse);
+    if (c->p_value) {
+      char test[160];
+      std::snprintf(test, sizeof test, "paired over %ld problems: %ld right only under %s, %ld only under %s; "
+                    "McNemar p = %.3g", c->pairs, c->better_only, c->better.c_str(), c->worse_only, c->worse.c_str(),
+                    *c->p_value);
+      out << "<br><span class=\"ci\">" << Escape(test) << "</span>";
+    }
+    out << "</td><td class=\"" << cls << "\">" << OrderingStatusName(c->status) << "</td></tr>\n";
   }
   out << "</tbody></table></div>\n<h3>Published tables</h3>\n";
   for (const auto& t : tables) {
@@ -457,7 +477,7 @@ std::string RenderHtmlReport(const std::vector<LoadedRun>& runs, const ReportOpt
   std::ostringstream out;
   out << html::PageStart(options.title);
   RenderHeader(out, runs, options);
-  const std::vector<OrderingCheck> checks = CheckOrderings(tables, Measure(runs));
+  const std::vector<OrderingCheck> checks = CheckOrderings(tables, Measure(runs), Outcomes(runs));
   RenderResults(out, runs, checks);
   RenderPaper(out, runs, tables, checks);
   RenderTraining(out, runs);

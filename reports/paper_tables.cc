@@ -1,6 +1,8 @@
 // Loading the paper tables and checking their method orderings against measured values.
 #include "reports/paper_tables.h"
 
+#include "reports/stats.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -54,6 +56,7 @@ const char* OrderingStatusName(OrderingStatus s) {
     case OrderingStatus::kDisagrees: return "disagrees";
     case OrderingStatus::kTied: return "tie here";
     case OrderingStatus::kNotRun: return "not run here";
+    case OrderingStatus::kNotSignificant: return "not significant";
   }
   return "?";
 }
@@ -169,11 +172,34 @@ std::optional<MeasuredCell> Lookup(const MeasuredTable& measured, const std::str
   return best;
 }
 
-void Judge(OrderingCheck& c, const MeasuredTable& measured, const std::string& metric) {
+// McNemar's exact test over the problems both methods were scored on, when there are any.
+bool JudgePaired(OrderingCheck& c, const PairedOutcomes& outcomes) {
+  if (c.task.empty()) return false;
+  const auto better = outcomes.find({c.task, c.better}), worse = outcomes.find({c.task, c.worse});
+  if (better == outcomes.end() || worse == outcomes.end()) return false;
+  for (const auto& [problem, right] : better->second) {
+    const auto other = worse->second.find(problem);
+    if (other == worse->second.end()) continue;
+    ++c.pairs;
+    c.better_only += right && !other->second;
+    c.worse_only += !right && other->second;
+  }
+  if (c.pairs == 0) return false;
+  c.p_value = stats::McNemarExactPValue(c.better_only, c.worse_only);
+  c.status = *c.p_value >= 0.05               ? OrderingStatus::kNotSignificant
+             : c.better_only > c.worse_only ? OrderingStatus::kAgrees
+                                            : OrderingStatus::kDisagrees;
+  return true;
+}
+
+void Judge(OrderingCheck& c, const MeasuredTable& measured, const std::string& metric,
+           const PairedOutcomes& outcomes) {
   c.here_better = Lookup(measured, c.task, c.better, metric);
   c.here_worse = Lookup(measured, c.task, c.worse, metric);
   if (!c.here_better || !c.here_worse) {
     c.status = OrderingStatus::kNotRun;
+  } else if (metric == "accuracy" && JudgePaired(c, outcomes)) {
+    // judged by the paired test
   } else if (c.here_better->value > c.here_worse->value) {
     c.status = OrderingStatus::kAgrees;
   } else if (c.here_better->value < c.here_worse->value) {
@@ -185,7 +211,8 @@ void Judge(OrderingCheck& c, const MeasuredTable& measured, const std::string& m
 
 }  // namespace
 
-std::vector<OrderingCheck> CheckOrderings(const std::vector<PaperTable>& tables, const MeasuredTable& measured) {
+std::vector<OrderingCheck> CheckOrderings(const std::vector<PaperTable>& tables, const MeasuredTable& measured,
+                                          const PairedOutcomes& outcomes) {
   std::vector<OrderingCheck> out;
   for (const auto& t : tables) {
     // Group by (harness task, harness metric, paper version); within a group, a setting is
@@ -234,7 +261,7 @@ std::vector<OrderingCheck> CheckOrderings(const std::vector<PaperTable>& tables,
           c.paper_settings = n;
           c.paper_agreeing = a_wins ? a_ahead : b_ahead;
           c.paper_evidence = a_wins ? evidence_a : evidence_b;
-          Judge(c, measured, metric);
+          Judge(c, measured, metric, outcomes);
           out.push_back(std::move(c));
         }
       }
@@ -251,7 +278,7 @@ std::vector<OrderingCheck> CheckOrderings(const std::vector<PaperTable>& tables,
       c.worse = o.worse;
       c.paper_evidence = o.statement;
       c.caveat = o.caveat;
-      Judge(c, measured, t.harness_metric);
+      Judge(c, measured, t.harness_metric, outcomes);
       out.push_back(std::move(c));
     }
   }

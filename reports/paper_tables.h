@@ -72,8 +72,11 @@ struct MeasuredCell {
 // Key: (task, method, metric prefix or name) → cell. Built by the report from results rows.
 using MeasuredTable = std::map<std::tuple<std::string, std::string, std::string>, MeasuredCell>;
 
-enum class OrderingStatus { kAgrees, kDisagrees, kTied, kNotRun };
-const char* OrderingStatusName(OrderingStatus s);  // "agrees", "disagrees", "tie here", "not run here"
+// kNotSignificant: both methods ran on the same problems and a paired test finds no difference at
+// p < 0.05 (agrees / disagrees then need p < 0.05; without per-problem data they compare means).
+enum class OrderingStatus { kAgrees, kDisagrees, kTied, kNotRun, kNotSignificant };
+// "agrees", "disagrees", "tie here", "not run here", "not significant"
+const char* OrderingStatusName(OrderingStatus s);
 
 struct OrderingCheck {
   std::string paper, table, paper_version, arxiv, source;
@@ -85,10 +88,22 @@ struct OrderingCheck {
   std::optional<MeasuredCell> here_better, here_worse;
   OrderingStatus status = OrderingStatus::kNotRun;
   std::string caveat;
+  // The paired test, when both methods have per-problem outcomes on the same (seed, variant, problem):
+  long pairs = 0;               // problems both were scored on
+  long better_only = 0;         // right under `better` only
+  long worse_only = 0;          // right under `worse` only
+  std::optional<double> p_value;  // McNemar's exact test
 };
+
+// Greedy per-problem correctness: (task, method) → (seed, variant, problem id) → correct.
+using PairedOutcomes =
+    std::map<std::pair<std::string, std::string>, std::map<std::tuple<long long, std::string, std::string>, bool>>;
 
 // For every paper table and every pair of harness methods that the paper compares on one harness task,
 // the paper's direction (majority over its settings) and whether the measured values agree.
-std::vector<OrderingCheck> CheckOrderings(const std::vector<PaperTable>& tables, const MeasuredTable& measured);
+// With `outcomes`, an ordering on one task is judged by McNemar's exact test over the problems both
+// methods were scored on (all seeds pooled): agrees / disagrees at p < 0.05, else not significant.
+std::vector<OrderingCheck> CheckOrderings(const std::vector<PaperTable>& tables, const MeasuredTable& measured,
+                                          const PairedOutcomes& outcomes = {});
 
 }  // namespace reports

@@ -7,15 +7,13 @@
 #include <fstream>
 #include <thread>
 
+#include "harness/util/build_version.h"
 #include "harness/util/error.h"
 #include "harness/util/json_io.h"
 #include "harness/util/text.h"
 
 #ifndef HARNESS_VERSION
 #define HARNESS_VERSION "0.1.0"
-#endif
-#ifndef HARNESS_GIT_COMMIT
-#define HARNESS_GIT_COMMIT "unknown"
 #endif
 
 namespace reports {
@@ -80,7 +78,7 @@ nlohmann::json MakeResultsDocument(const nlohmann::json& config, const std::vect
   nlohmann::json results = nlohmann::json::array();
   for (const auto& row : rows) results.push_back(ResultRowJson(row));
   return {{"schema_version", kResultsSchemaVersion},
-          {"harness", {{"version", HARNESS_VERSION}, {"git_commit", HARNESS_GIT_COMMIT}}},
+          {"harness", {{"version", HARNESS_VERSION}, {"git_commit", util::GitCommit()}, {"git_dirty", util::GitDirty()}}},
           {"created", UtcNow()},
           {"config", config},
           {"environment", environment},

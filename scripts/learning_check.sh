@@ -31,7 +31,7 @@ for task in "${families[@]}"; do
   cat > "$OUT/$task.json" <<JSON
 {"name": "learning-$task", "seeds": [1], "threads": $THREADS, "methods": ["sft"],
  "tasks": [{"task": "$task", "train_n": $TRAIN_N, "test_n": 200, "steps": 2, "max_value": $MAX_VALUE, "template": "$TEMPLATE"}],
- "sft": {"preset": "nano", "tokenizer_vocab": 1024, "batch_size": 16, "max_steps": $steps, "max_minutes": 5, "warmup_steps": 50,
+ "training": {"preset": "nano", "tokenizer_vocab": 1024, "batch_size": 16, "max_steps": $steps, "max_minutes": 5, "warmup_steps": 50,
          "lr": 0.003, "log_every": 100, "save_every": 200},
  "eval": {"greedy": true, "k": $([ "$task" = gsm8k ] && echo 8 || echo 0), "temperature": 0.7, "max_new_tokens": 200}}
 JSON

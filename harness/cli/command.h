@@ -25,7 +25,8 @@ void RegisterReportCommands(CLI::App& app, Action* selected);   // report, compa
 
 // Commands that need the model engine; registered only when built with LibTorch.
 void RegisterTorchCommands(CLI::App& app, Action* selected);    // init, generate, profile
-void RegisterTrainEvalCommands(CLI::App& app, Action* selected); // train, eval
+void RegisterMethodCommands(CLI::App& app, Action* selected);    // methods, train <method>
+void RegisterEvalCommand(CLI::App& app, Action* selected);       // eval
 void RegisterRunCommand(CLI::App& app, Action* selected);        // run
 
 }  // namespace cli

@@ -6,13 +6,14 @@
 #include "harness/cli/command.h"
 #include "harness/cli/openmp_env.h"
 #include "harness/cli/registry_list.h"
+#include "harness/util/build_version.h"
 #include "harness/util/error.h"
 
 int main(int argc, char** argv) {
   cli::EnsurePassiveThreadWaits(argv);
   CLI::App app{"harness: reproduce and evaluate reasoning fine-tuning methods (SFT, C-RLFT, ReFT, START, WSRL)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(HARNESS_VERSION) + " (" + HARNESS_GIT_COMMIT + ")");
+  app.set_version_flag("--version", std::string(HARNESS_VERSION) + " (" + util::GitCommit() + ")");
   cli::Action selected;
   cli::RegisterAllCommands(app, &selected);
   try {

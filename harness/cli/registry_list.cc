@@ -25,7 +25,8 @@ void RegisterAllCommands(CLI::App& app, Action* selected) {
 #endif
 #ifdef HARNESS_WITH_TORCH
   RegisterTorchCommands(app, selected);
-  RegisterTrainEvalCommands(app, selected);
+  RegisterMethodCommands(app, selected);
+  RegisterEvalCommand(app, selected);
   RegisterRunCommand(app, selected);
 #endif
 }

@@ -1,4 +1,4 @@
-// `harness train sft` and `harness eval`: the CLI glue between flags and the torch-side trainers.
+// `harness eval`: the CLI glue between flags and the torch-side evaluation of a checkpoint.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -24,50 +24,6 @@ namespace cli {
 
 namespace {
 
-struct TrainFlags {
-  std::string config;
-  std::string out;
-};
-
-int RunTrainSft(const TrainFlags& flags) {
-  util::Json json = util::ReadJsonFile(flags.config);
-  trainers::SftConfig config = trainers::SftConfigFromJson(json, flags.config);
-  // Held-out evaluation every eval_every steps: greedy generation on each eval source's test split,
-  // scored by the task's own extractor; the callback returns the mean accuracy over sources.
-  std::vector<std::pair<const tasks::Task*, std::vector<tasks::Record>>> eval_sets;
-  for (const auto& source : config.eval) {
-    auto records = trainers::LoadSourceRecords(source, "test", flags.out + "/data");
-    if (static_cast<int>(records.size()) > config.eval_n) records.resize(config.eval_n);
-    eval_sets.emplace_back(&tasks::FindTask(source.task), std::move(records));
-  }
-  nlohmann::json sandbox_environment;
-  scoring::CodeGrader grader;
-  trainers::EvalCallback eval;
-  if (!eval_sets.empty()) {
-    eval = [&](trainers::LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step) {
-      double sum = 0;
-      for (const auto& [task, records] : eval_sets) {
-        trainers::EvalOptions options;
-        options.max_new_tokens = config.eval_max_new_tokens;
-        options.seed = config.seed;
-        if (records.front().kind == tasks::AnswerKind::kCode) {
-          if (!grader) grader = MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
-          options.code_grader = grader;
-        }
-        double accuracy = trainers::EvaluateModel(model, tok, *task, records, options)
-                              .scored.metrics["accuracy"].get<double>();
-        std::cerr << "eval step " << step << " " << task->name() << " accuracy " << accuracy << "\n";
-        sum += accuracy;
-      }
-      return sum / eval_sets.size();
-    };
-  }
-  trainers::SftRunResult r = trainers::RunSft(config, flags.out, eval);
-  std::cerr << "trained " << r.steps << " steps, final loss " << r.final_loss << ", " << r.tokens_per_second
-            << " tokens/s; checkpoint in " << r.checkpoint_dir << "\n";
-  return kOk;
-}
-
 struct EvalFlags {
   std::string checkpoint;
   std::string task;
@@ -76,6 +32,7 @@ struct EvalFlags {
   uint64_t seed = 1;
   int steps = 0;
   std::string template_name;
+  std::string prefix;
   std::string preset;
   int k = 1;
   double temperature = 0.0;
@@ -119,6 +76,7 @@ int RunEval(const EvalFlags& flags) {
 
   trainers::EvalOptions options;
   options.template_name = flags.template_name;
+  options.prompt_prefix = flags.prefix;
   options.preset = flags.preset;
   options.k = flags.k;
   options.temperature = flags.temperature;
@@ -146,7 +104,8 @@ int RunEval(const EvalFlags& flags) {
                            {"data_sha256", util::Sha256File(load.path)}, {"synthetic", flags.synthetic},
                            {"seed", flags.seed}, {"k", flags.k}, {"temperature", flags.temperature},
                            {"top_p", flags.top_p}, {"max_new_tokens", flags.max_new_tokens},
-                           {"template", row.template_name}, {"extraction_preset", row.extraction_preset}};
+                           {"template", row.template_name}, {"prefix", flags.prefix},
+                           {"extraction_preset", row.extraction_preset}};
   nlohmann::json environment = reports::EnvironmentJson();
   auto info = trainers::GetTorchBuildInfo();
   environment["torch_version"] = info.torch_version;
@@ -178,16 +137,7 @@ int RunEval(const EvalFlags& flags) {
 
 }  // namespace
 
-void RegisterTrainEvalCommands(CLI::App& app, Action* selected) {
-  {
-    auto* train = app.add_subcommand("train", "Train a model with one of the methods");
-    train->require_subcommand(1);
-    auto flags = std::make_shared<TrainFlags>();
-    auto* sft = train->add_subcommand("sft", "Supervised fine-tuning (C-RLFT with source weights/conditions)");
-    sft->add_option("--config", flags->config, "SFT config JSON (see configs/sft_*.json)")->required();
-    sft->add_option("--out", flags->out, "Output directory (rerun into it to resume)")->required();
-    sft->callback([selected, flags] { *selected = [flags] { return RunTrainSft(*flags); }; });
-  }
+void RegisterEvalCommand(CLI::App& app, Action* selected) {
   {
     auto flags = std::make_shared<EvalFlags>();
     auto* cmd = app.add_subcommand("eval", "Generate with a checkpoint and score it on a task");
@@ -198,6 +148,8 @@ void RegisterTrainEvalCommands(CLI::App& app, Action* selected) {
     cmd->add_option("--seed", flags->seed, "Seed for synthetic data, option shuffles and sampling")->capture_default_str();
     cmd->add_option("--steps", flags->steps, "Synthetic difficulty (reasoning steps; 0 = task default)");
     cmd->add_option("--template", flags->template_name, "Prompt template");
+    cmd->add_option("--prefix", flags->prefix,
+                    "Text before every prompt: a method's inference condition, e.g. <|expert|> (C-RLFT)");
     cmd->add_option("--extract", flags->preset, "Extraction preset");
     cmd->add_option("--k", flags->k, "Samples per problem")->capture_default_str();
     cmd->add_option("--temperature", flags->temperature, "Sampling temperature (0 = greedy)")->capture_default_str();

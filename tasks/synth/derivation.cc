@@ -2,6 +2,8 @@
 // program, a tool-use trace and a GSM8K annotation of one problem always agree on every number.
 #include "tasks/synth/derivation.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -249,7 +251,20 @@ std::string RenderTool(const Derivation& d) {
   return Join(lines, "\n");
 }
 
-Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng) {
+std::vector<std::string> FlawKinds() {
+  return {"arithmetic_slip", "wrong_answer", "skipped_step", "sloppy_format"};
+}
+
+Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng,
+                          const std::vector<std::string>& allowed) {
+  auto allows = [&](const char* kind) {
+    return allowed.empty() || std::find(allowed.begin(), allowed.end(), kind) != allowed.end();
+  };
+  // With both kinds of a group allowed the choice is drawn; with one, it is taken without a draw.
+  auto choose = [&](const char* first, const char* second, uint64_t first_if_not, uint64_t out_of) {
+    if (allows(first) && allows(second)) return rng.Below(out_of) != first_if_not;
+    return allows(first);
+  };
   Solution out;
   out.source = "suboptimal";
   out.style = "ncot";
@@ -260,7 +275,7 @@ Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng
   }
   if (wrong) {
     // An arithmetic slip in one step, carried through the rest; a wrong final answer otherwise.
-    if (!calc.empty() && rng.Below(3) != 0) {
+    if (!calc.empty() && choose("arithmetic_slip", "wrong_answer", 0, 3)) {
       int slip = calc[rng.Below(calc.size())];
       double delta = static_cast<double>(1 + rng.Below(3)) * (rng.Below(2) == 0 ? 1 : -1);
       if (values[slip] + delta < 0) delta = -delta;
@@ -288,7 +303,7 @@ Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng
     return out;
   }
   out.correct = true;
-  if (d.steps.size() >= 2 && rng.Below(2) == 0) {
+  if (d.steps.size() >= 2 && !choose("sloppy_format", "skipped_step", 0, 2)) {
     // Skips one intermediate step's line (never the last one): right answer, incomplete reasoning.
     size_t skip = rng.Below(d.steps.size() - 1);
     std::vector<std::string> lines;

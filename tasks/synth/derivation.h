@@ -103,7 +103,14 @@ struct Solution {
 
 // Sub-optimal N-CoT variant. `wrong` picks a flaw that changes the final answer (arithmetic slip,
 // wrong final answer); otherwise the flaw keeps the answer right (skipped step, sloppy format).
-Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng);
+// Sub-optimal flaw kinds: wrong answers (arithmetic_slip, wrong_answer) and right answers with flawed
+// reasoning (skipped_step, sloppy_format).
+std::vector<std::string> FlawKinds();
+// `allowed` restricts the flaw kinds drawn (empty = all, with the original draws). A slip that leaves
+// the answer unchanged becomes a wrong final answer; a skipped step needs two steps, else the format is
+// sloppy instead.
+Solution RenderSuboptimal(const Derivation& d, bool wrong, util::SplitMix64& rng,
+                          const std::vector<std::string>& allowed = {});
 
 // Number formatting shared by all styles ("36", "2.5").
 std::string Num(double value);

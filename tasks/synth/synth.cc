@@ -3,6 +3,7 @@
 // serialises the records in the benchmark's published layout.
 #include "tasks/synth/synth.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -97,7 +98,7 @@ void RenderStyle(const SynthOptions& options, const internal::Candidate& c, Synt
     util::SplitMix64 rng(options.seed ^ util::Fnv1a64(item.key, 0x5eed));
     for (int i = 0; i < options.suboptimal; ++i) {
       bool wrong = rng.Uniform() < options.wrong_rate;
-      item.solutions.push_back(RenderSuboptimal(d, wrong, rng));
+      item.solutions.push_back(RenderSuboptimal(d, wrong, rng, options.flaws));
     }
   }
 }
@@ -190,6 +191,25 @@ void ValidateOptions(const SynthOptions& options) {
     throw util::InputError(
         util::Location{"", 0, "wrong_rate"},
         "wrong_rate must be within [0, 1], got " + util::FormatNumber(options.wrong_rate));
+  }
+  const std::vector<std::string> kinds = FlawKinds();
+  bool wrong_kind = options.flaws.empty(), right_kind = options.flaws.empty();
+  for (const auto& flaw : options.flaws) {
+    const auto at = std::find(kinds.begin(), kinds.end(), flaw);
+    if (at == kinds.end()) {
+      throw util::InputError(util::Location{"", 0, "flaws"},
+                             "unknown flaw kind '" + flaw +
+                                 "' (known: arithmetic_slip, wrong_answer, skipped_step, sloppy_format)");
+    }
+    (at - kinds.begin() < 2 ? wrong_kind : right_kind) = true;
+  }
+  if (options.wrong_rate > 0 && !wrong_kind) {
+    throw util::InputError(util::Location{"", 0, "flaws"},
+                           "wrong_rate > 0 needs a wrong-answer flaw kind (arithmetic_slip or wrong_answer)");
+  }
+  if (options.wrong_rate < 1 && !right_kind) {
+    throw util::InputError(util::Location{"", 0, "flaws"},
+                           "wrong_rate < 1 needs a right-answer flaw kind (skipped_step or sloppy_format)");
   }
 }
 

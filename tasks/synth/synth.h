@@ -46,6 +46,7 @@ struct SynthOptions {
   int max_value = 0;
   int suboptimal = 3;       // mixed: sub-optimal solutions per problem
   double wrong_rate = 0.5;  // mixed: probability that a sub-optimal solution's answer is wrong
+  std::vector<std::string> flaws;  // mixed: flaw kinds drawn (FlawKinds(); empty = all)
 };
 
 // One generated problem, before serialisation.

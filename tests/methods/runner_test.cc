@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "harness/util/error.h"
 #include "harness/util/json_io.h"
@@ -34,7 +35,7 @@ nlohmann::json TinyExperiment() {
           {"methods", {"base", "sft"}},
           {"tasks", {{{"task", "gsm8k"}, {"train_n", 60}, {"test_n", 6}, {"steps", 1}},
                      {{"task", "mathqa"}, {"train_n", 40}, {"test_n", 5}}}},
-          {"sft", {{"preset", "nano"},
+          {"training", {{"preset", "nano"},
                    {"model_overrides", {{"hidden_size", 32}, {"intermediate_size", 64}, {"num_hidden_layers", 2},
                                         {"num_attention_heads", 2}, {"num_key_value_heads", 1}}},
                    {"tokenizer_vocab", 320}, {"batch_size", 4}, {"max_steps", 150}, {"warmup_steps", 2},
@@ -63,21 +64,48 @@ int RunHarness(const std::vector<std::string>& args, pid_t* pid_out = nullptr, b
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-TEST(RunnerConfig, ErrorsNameTheKeyBeforeAnyWork) {
-  struct Case { nlohmann::json patch; std::string field; } cases[] = {
+struct BadCase {
+  nlohmann::json patch;
+  std::string field;
+};
+
+// One bad value per field: each is rejected before any work, naming the field.
+std::vector<BadCase> BadCases() {
+  return {
       {{{"methodz", {"sft"}}}, "methodz"},
       {{{"methods", {"reft"}}}, "methods"},
       {{{"methods", {"sfx"}}}, "methods"},
+      {{{"methods", nlohmann::json::array()}}, "methods"},
       {{{"tasks", {{{"task", "gsm9k"}, {"test_n", 3}}}}}, "tasks[0].task"},
       {{{"tasks", {{{"task", "gsm8k"}}}}}, "tasks[0].test_n"},
       {{{"tasks", {{{"task", "gsm8k"}, {"test_n", 3}, {"max_value", 5}}}}}, "tasks[0].max_value"},
       {{{"tasks", {{{"task", "gsm8k"}, {"test_n", 3}, {"template", "qa-v2"}}}}}, "tasks[0].template"},
+      {{{"tasks", {{{"task", "gsm8k"}, {"test_n", 3}, {"test_file", "/nonexistent.jsonl"}}}}}, "tasks[0].test_file"},
+      {{{"tasks", {{{"task", "gsm8k"}, {"test_n", -3}}}}}, "tasks[0].test_n"},
+      // methods ["base"] with nothing to train the tokenizer on (it used to fail after work was done).
+      {{{"methods", {"base"}}, {"tasks", {{{"task", "gsm8k"}, {"test_n", 3}}}}}, "tasks"},
       {{{"eval", {{"k", 4}, {"temperature", 0.0}}}}, "eval.temperature"},
-      {{{"sft", {{"lr", -1.0}}}}, "lr"},
-      {{{"sft", {{"seed", 3}}}}, "sft.seed"},
-      {{{"seeds", {-1}}}, "seeds"},
+      {{{"eval", {{"greedy", false}, {"k", 0}}}}, "eval.k"},
+      {{{"eval", {{"max_new_tokens", 0}}}}, "eval.max_new_tokens"},
+      {{{"training", {{"lr", -1.0}}}}, "training.lr"},
+      {{{"training", {{"seed", 3}}}}, "training.seed"},
+      {{{"training", {{"log_every", 0}}}}, "training.log_every"},
+      {{{"training", {{"eval_n", 0}}}}, "training.eval_n"},
+      {{{"training", {{"preset", "huge"}}}}, "training.preset"},
+      {{{"training", {{"warmup_steps", 150}}}}, "training.warmup_steps"},
+      {{{"sft", {{"lr", 0.01}}}}, "sft"},
+      {{{"crlft", {{"expert_share", 2.0}}}}, "crlft.expert_share"},
+      {{{"crlft", {{"flaws", {"typo"}}}}}, "crlft.flaws"},
+      {{{"crlft", {{"wrong_rate", 0.5}, {"flaws", {"sloppy_format"}}}}}, "crlft.flaws"},
+      {{{"crlft", {{"condition_form", "tokens"}}}}, "crlft.condition_form"},
+      {{{"crlft", {{"inference_condition", "gpt4"}}}}, "crlft.inference_condition"},
+      {{{"seeds", {-1}}}, "seeds[0]"},
+      {{{"seeds", nlohmann::json::array()}}, "seeds"},
   };
-  for (const auto& c : cases) {
+}
+
+TEST(RunnerConfig, ErrorsNameTheKeyBeforeAnyWork) {
+  for (const auto& c : BadCases()) {
     nlohmann::json j = TinyExperiment();
     j.update(c.patch);
     try {
@@ -85,7 +113,23 @@ TEST(RunnerConfig, ErrorsNameTheKeyBeforeAnyWork) {
       ADD_FAILURE() << c.patch;
     } catch (const util::InputError& e) {
       EXPECT_EQ(e.where().field, c.field) << e.what();
+      EXPECT_EQ(e.where().file, "exp.json") << e.what();
     }
+  }
+}
+
+// The same cases through the binary: exit 2 and nothing written.
+TEST(RunnerCli, EveryBadFieldExitsTwoBeforeAnyWork) {
+  auto dir = TempDir("bad_fields");
+  fs::create_directories(dir);
+  int i = 0;
+  for (const auto& c : BadCases()) {
+    nlohmann::json j = TinyExperiment();
+    j.update(c.patch);
+    const fs::path config = dir / ("bad" + std::to_string(i++) + ".json");
+    std::ofstream(config) << j.dump();
+    EXPECT_EQ(RunHarness({"run", config.string(), "--out", (dir / "out").string()}), 2) << c.patch;
+    EXPECT_FALSE(fs::exists(dir / "out")) << c.patch;
   }
 }
 
@@ -136,9 +180,79 @@ TEST(RunnerResume, KilledDuringTrainingThenRerunMatchesUninterrupted) {
   }
   EXPECT_TRUE(fs::exists(dir / "killed" / "report.html"));
   EXPECT_TRUE(fs::exists(dir / "killed" / "profile.json"));
-  // The samples are identical too (same completions, same extraction).
-  EXPECT_EQ(util::ReadJsonLines((dir / "straight" / "samples.jsonl").string()).size(),
-            util::ReadJsonLines((dir / "killed" / "samples.jsonl").string()).size());
+  // The samples are identical too: same prompts, completions, extraction and verdicts, line by line.
+  auto sa = util::ReadJsonLines((dir / "straight" / "samples.jsonl").string());
+  auto sb = util::ReadJsonLines((dir / "killed" / "samples.jsonl").string());
+  ASSERT_EQ(sa.size(), sb.size());
+  ASSERT_GT(sa.size(), 0u);
+  for (size_t i = 0; i < sa.size(); ++i) EXPECT_EQ(sa[i].value, sb[i].value) << "sample line " << i;
+}
+
+}  // namespace
+
+namespace {
+
+// The registry drives both `harness methods` and the runner: C-RLFT and its inference-condition arm train
+// once and are evaluated with their own conditions; the runner holds no method name.
+TEST(RunnerMethods, CrlftArmsShareTrainingAndCarryTheirConditions) {
+  auto dir = TempDir("crlft");
+  fs::create_directories(dir);
+  nlohmann::json j = TinyExperiment();
+  j["methods"] = {"crlft", "crlft-sub-condition"};
+  j["tasks"] = {{{"task", "gsm8k"}, {"train_n", 40}, {"test_n", 4}, {"steps", 1}}};
+  j["training"]["max_steps"] = 6;
+  j["crlft"] = {{"expert_share", 0.5}};
+  j["eval"] = {{"greedy", true}, {"k", 0}, {"max_new_tokens", 8}};
+  std::ofstream(dir / "exp.json") << j.dump(2);
+  ASSERT_EQ(RunHarness({"run", (dir / "exp.json").string(), "--out", (dir / "out").string()}), 0);
+  int crlft_dirs = 0, base_dirs = 0;
+  for (auto& e : fs::directory_iterator(dir / "out" / "train")) {
+    const std::string name = e.path().filename().string();
+    crlft_dirs += name.rfind("crlft-", 0) == 0;
+    base_dirs += name.rfind("base-", 0) == 0;
+  }
+  EXPECT_EQ(crlft_dirs, 1);  // (e) and (e') share one model
+  EXPECT_EQ(base_dirs, 1);   // both start from the base model, made once
+  auto samples = util::ReadJsonLines((dir / "out" / "samples.jsonl").string());
+  ASSERT_EQ(samples.size(), 8u);
+  for (const auto& s : samples) {
+    const std::string prefix = s.value["method"] == "crlft" ? "<|gpt4|>" : "<|gpt3|>";
+    EXPECT_EQ(s.value["prompt"].get<std::string>().rfind(prefix, 0), 0u) << s.value["prompt"];
+  }
+  auto results = util::ReadJsonFile((dir / "out" / "results.json").string());
+  EXPECT_EQ(results["results"].size(), 2u);
+  EXPECT_EQ(results["harness"]["git_commit"].get<std::string>().size(), 12u);
+  EXPECT_NE(results["harness"]["git_commit"], "unknown");
+}
+
+TEST(RunnerMethods, RunnerNamesNoMethod) {
+  for (const char* file : {"/trainers/runner/experiment.cc", "/trainers/runner/experiment_config.cc"}) {
+    std::ifstream in(std::string(HARNESS_SOURCE_DIR) + file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(text.empty()) << file;
+    for (const char* name : {"\"sft\"", "\"crlft", "\"reft\"", "\"start\"", "\"wsrl\""}) {
+      EXPECT_EQ(text.find(name), std::string::npos) << file << " names " << name;
+    }
+  }
+}
+
+TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
+  auto dir = TempDir("methods");
+  fs::create_directories(dir);
+  const std::string out = (dir / "methods.json").string();
+  const std::string command = std::string(HARNESS_BINARY) + " methods --json > " + out;
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto methods = util::ReadJsonFile(out);
+  std::vector<std::string> names;
+  for (const auto& m : methods) names.push_back(m["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"base", "sft", "crlft", "crlft-sft-all", "crlft-expert-only",
+                                             "crlft-weights-only", "crlft-condition-only", "crlft-sub-condition"}));
+  EXPECT_EQ(methods[2]["starts_from"], "base");
+  bool has_expert_share = false;
+  for (const auto& o : methods[2]["options"]) {
+    if (o["name"] == "expert_share") has_expert_share = o["default"] == 0.1 && o["type"] == "number";
+  }
+  EXPECT_TRUE(has_expert_share);
 }
 
 }  // namespace

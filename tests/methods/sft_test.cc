@@ -64,6 +64,12 @@ TEST(SftConfig, RejectsUnknownKeysAndImpossibleValues) {
       {{{"warmup_steps", 5000}}, "warmup_steps"},
       {{{"train", nlohmann::json::array()}}, "train"},
       {{{"train", {{{"task", "gsm8k"}}}}}, "train[0].synthetic_n"},
+      {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"style", "fancy"}}}}}, "train[0].style"},
+      {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"wrong_rate", 2.0}}}}}, "train[0].wrong_rate"},
+      {{{"log_every", 0}}, "log_every"},   // used to divide by zero
+      {{{"eval_n", 0}}, "eval_n"},         // used to read front() of an empty vector
+      {{{"preset", "nanoo"}}, "preset"},
+      {{{"tokenizer_vocab", 100}}, "tokenizer_vocab"},
   };
   for (const auto& c : cases) {
     nlohmann::json j = ok;
@@ -114,6 +120,36 @@ TEST(SftResume, InterruptedThenResumedEqualsUninterrupted) {
   // The loss went down on this tiny problem.
   auto log = util::ReadJsonLines((straight / "metrics.jsonl").string());
   EXPECT_LT(log.back().value["loss"].get<double>(), log.front().value["loss"].get<double>());
+}
+
+// Continued training from init_checkpoint uses the checkpoint's own tokenizer (it used to train a fresh
+// one, so the ids no longer matched the weights) and refuses one that lacks a needed special token.
+TEST(SftInit, ContinuedTrainingKeepsTheCheckpointsTokenizer) {
+  auto base = TempDir("init_base"), cont = TempDir("init_cont");
+  trainers::SftConfig config = TinyConfig();
+  config.max_steps = 3;
+  config.warmup_steps = 1;
+  const auto texts = trainers::BuildTrainingTexts(config, (base / "data").string());
+  trainers::SaveInitialModel(config, texts, {"<|expert|>"}, (base / "checkpoint").string());
+  config.init_checkpoint = (base / "checkpoint").string();
+  // Different training data: a fresh tokenizer trained on it would differ.
+  config.train[0].task = "svamp";
+  config.tokenizer_vocab = 400;
+  trainers::SftRunResult r = trainers::RunSft(config, cont.string());
+  EXPECT_EQ(r.steps, 3);
+  EXPECT_EQ(util::ReadJsonFile((cont / "tokenizer.json").string()),
+            util::ReadJsonFile((base / "checkpoint" / "tokenizer.json").string()));
+  EXPECT_EQ(util::ReadJsonFile((cont / "checkpoint" / "tokenizer.json").string()),
+            util::ReadJsonFile((base / "checkpoint" / "tokenizer.json").string()));
+  // A condition the checkpoint's tokenizer does not have: a clear input error.
+  config.train[0].condition = "<|cond-x|>";
+  try {
+    trainers::RunSft(config, TempDir("init_missing").string());
+    ADD_FAILURE() << "a missing special token was accepted";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().field, "init_checkpoint");
+    EXPECT_NE(std::string(e.what()).find("<|cond-x|>"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& to
   std::vector<std::string> prompts;
   EvalOutput out;
   for (size_t i = 0; i < records.size(); ++i) {
-    prompts.push_back(task.RenderPrompt(records[i], prompt_options));
+    prompts.push_back(options.prompt_prefix + task.RenderPrompt(records[i], prompt_options));
     GenerateRequest request;
     if (tok.bos_id() >= 0) request.prompt.push_back(tok.bos_id());
     for (int id : tok.Encode(prompts.back())) request.prompt.push_back(id);

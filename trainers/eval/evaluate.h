@@ -22,6 +22,7 @@ class LlamaForCausalLM;
 
 struct EvalOptions {
   std::string template_name;       // "" = task default
+  std::string prompt_prefix;       // prepended to every rendered prompt (a method's inference condition)
   std::string preset;              // "" = task default
   int k = 1;                       // samples per problem
   double temperature = 0.0;        // 0 = greedy (then k must be 1)

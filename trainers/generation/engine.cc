@@ -126,14 +126,8 @@ struct Sequence {
   std::vector<int> pending;   // tokens to push through the model next step
 };
 
-}  // namespace
-
-Engine::Engine(LlamaForCausalLM model, DecodeFn decode, EngineOptions options)
-    : model_(std::move(model)), decode_(std::move(decode)), options_(options) {}
-
-std::vector<GenerateResult> Engine::Generate(const std::vector<GenerateRequest>& requests,
-                                             const StopHook& hook) {
-  const ModelConfig& config = model_->config();
+// Checks every request; returns the longest stop string (how far back stop strings are searched).
+size_t ValidateRequests(const std::vector<GenerateRequest>& requests, const ModelConfig& config, bool can_decode) {
   size_t max_stop_len = 0;
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
@@ -151,12 +145,108 @@ std::vector<GenerateResult> Engine::Generate(const std::vector<GenerateRequest>&
         throw util::InputError(where, "prompt token id " + std::to_string(id) + " outside the vocabulary");
       }
     }
-    if (!r.stop_strings.empty() && !decode_) {
+    if (!r.stop_strings.empty() && !can_decode) {
       throw util::InputError(where, "stop strings need an engine with a decode function");
     }
-    for (const auto& s : r.stop_strings) max_stop_len = std::max(max_stop_len, s.size());
+    for (const auto& stop : r.stop_strings) max_stop_len = std::max(max_stop_len, stop.size());
   }
+  return max_stop_len;
+}
 
+// Whether the token just appended to the sequence completes a stop token or a stop string; fills the
+// event's stop fields and the completion's matched_stop.
+bool DetectStop(const GenerateRequest& req, Sequence& s, int tok, size_t max_stop_len, const DecodeFn& decode,
+                StopEvent* event) {
+  Completion& c = s.completion;
+  if (std::find(req.stop_token_ids.begin(), req.stop_token_ids.end(), tok) != req.stop_token_ids.end()) {
+    event->stop_token_id = tok;
+    c.matched_stop = decode ? decode({tok}, false) : std::string();
+    return true;
+  }
+  if (req.stop_strings.empty()) return false;
+  // Only text that this token completed can hold a new match: compare the window with and without it.
+  const size_t n = c.token_ids.size();
+  const size_t from = std::max(s.scan_from, n > max_stop_len ? n - max_stop_len : size_t{0});
+  std::vector<int> window(c.token_ids.begin() + from, c.token_ids.end());
+  const std::string text = decode(window, false);
+  window.pop_back();
+  const std::string before = decode(window, false);
+  for (const auto& stop : req.stop_strings) {
+    if (stop.empty()) continue;
+    const size_t start = before.size() >= stop.size() ? before.size() - stop.size() + 1 : 0;
+    if (text.find(stop, start) != std::string::npos) {
+      event->matched_stop = stop;
+      c.matched_stop = stop;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The hook's tokens for a stopped sequence, checked against the vocabulary; nullopt = finish it.
+std::optional<std::vector<int>> AskHook(const StopHook& hook, StopEvent event, const Sequence& s,
+                                        const GenerateRequest& req, const ModelConfig& config) {
+  event.request = s.request;
+  event.sample = s.sample;
+  event.prompt = &req.prompt;
+  event.completion = &s.completion;
+  std::optional<std::vector<int>> append = hook(event);
+  if (!append) return append;
+  for (int id : *append) {
+    if (id < 0 || id >= config.vocab_size) {
+      throw util::InputError(util::Location{"", 0, "hook"},
+                             "appended token id " + std::to_string(id) + " outside the vocabulary");
+    }
+  }
+  return append;
+}
+
+// Appends hook tokens after the stop token: they go through the model on the next step together with it.
+void AppendHookTokens(Sequence& s, int tok, const std::vector<int>& append) {
+  Completion& c = s.completion;
+  s.pending.assign(1, tok);
+  s.pending.insert(s.pending.end(), append.begin(), append.end());
+  for (int id : append) {
+    c.token_ids.push_back(id);
+    c.logprobs.push_back(0.0f);
+    c.generated.push_back(0);
+  }
+  s.length += static_cast<int64_t>(append.size());
+  s.scan_from = c.token_ids.size();
+  c.matched_stop.clear();
+}
+
+// Completion texts: decoded with special tokens skipped, cut before a matched stop string.
+void DecodeTexts(const std::vector<GenerateRequest>& requests, const DecodeFn& decode,
+                 std::vector<GenerateResult>* results) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    for (auto& c : (*results)[i].completions) {
+      c.text = decode(c.token_ids, /*skip_special=*/true);
+      const bool by_string = c.finish_reason == "stop" && !c.matched_stop.empty() &&
+                             std::find(requests[i].stop_strings.begin(), requests[i].stop_strings.end(),
+                                       c.matched_stop) != requests[i].stop_strings.end();
+      if (by_string) {
+        const size_t pos = c.text.rfind(c.matched_stop);
+        if (pos != std::string::npos) c.text.resize(pos);
+      }
+    }
+  }
+}
+
+// Keeps only the given rows of the runner's cache and of the logits.
+void KeepRows(StepRunner& runner, at::Tensor& logits, const std::vector<int64_t>& rows) {
+  runner.Select(rows);
+  logits = logits.index_select(0, at::tensor(rows, at::TensorOptions().dtype(at::kLong)).to(logits.device()));
+}
+
+}  // namespace
+
+Engine::Engine(LlamaForCausalLM model, DecodeFn decode, EngineOptions options)
+    : model_(std::move(model)), decode_(std::move(decode)), options_(options) {}
+
+std::vector<GenerateResult> Engine::Generate(const std::vector<GenerateRequest>& requests,
+                                             const StopHook& hook) {
+  const size_t max_stop_len = ValidateRequests(requests, model_->config(), static_cast<bool>(decode_));
   c10::InferenceMode inference_guard;
   model_->eval();
   std::vector<GenerateResult> results(requests.size());
@@ -171,194 +261,124 @@ std::vector<GenerateResult> Engine::Generate(const std::vector<GenerateRequest>&
       seqs += requests[end].n;
       ++end;
     }
-
-    // 1. Prefill each distinct prompt once.
-    std::vector<std::vector<int>> prompts;
-    int64_t capacity = 1;
-    for (size_t i = begin; i < end; ++i) {
-      prompts.push_back(requests[i].prompt);
-      capacity = std::max<int64_t>(capacity, requests[i].prompt.size() + requests[i].max_new_tokens + 1);
-    }
-    capacity = std::min<int64_t>(capacity, config.max_position_embeddings);
-    std::unique_ptr<StepRunner> runner;
-    if (options_.use_kv_cache) {
-      runner = std::make_unique<CachedRunner>(model_, static_cast<int64_t>(prompts.size()), capacity,
-                                              options_.cpu_decode_kernels);
-    } else {
-      runner = std::make_unique<UncachedRunner>(model_);
-    }
-    at::Tensor logits = runner->Step(prompts);
-
-    // 2. Fan out to samples.
-    std::vector<Sequence> live;
-    std::vector<int64_t> fanout;
-    for (size_t i = begin; i < end; ++i) {
-      for (int k = 0; k < requests[i].n; ++k) {
-        Sequence s;
-        s.request = static_cast<int>(i);
-        s.sample = k;
-        s.rng = util::SplitMix64(util::Fnv1a64("sample" + std::to_string(k), requests[i].seed));
-        s.length = static_cast<int64_t>(requests[i].prompt.size());
-        live.push_back(std::move(s));
-        fanout.push_back(static_cast<int64_t>(i - begin));
-      }
-    }
-    if (fanout.size() != prompts.size()) {
-      runner->Select(fanout);
-      logits = logits.index_select(0, at::tensor(fanout, at::TensorOptions().dtype(at::kLong)).to(logits.device()));
-    }
-
-    // 3. Decode until every sequence has finished.
-    auto finish = [&](Sequence& s, const char* reason) {
-      s.completion.finish_reason = reason;
-      results[s.request].completions[s.sample] = std::move(s.completion);
-    };
-    // Sequences asked for zero tokens finish before sampling.
-    {
-      std::vector<int64_t> keep;
-      std::vector<Sequence> next;
-      for (size_t b = 0; b < live.size(); ++b) {
-        if (requests[live[b].request].max_new_tokens == 0) {
-          finish(live[b], "length");
-        } else {
-          keep.push_back(static_cast<int64_t>(b));
-          next.push_back(std::move(live[b]));
-        }
-      }
-      if (next.size() != live.size() && !next.empty()) {
-        runner->Select(keep);
-        logits = logits.index_select(0, at::tensor(keep, at::TensorOptions().dtype(at::kLong)).to(logits.device()));
-      }
-      live = std::move(next);
-    }
-
-    while (!live.empty()) {
-      const size_t B = live.size();
-      std::vector<SamplingParams> params(B);
-      std::vector<double> uniforms(B, 0.0);
-      for (size_t b = 0; b < B; ++b) {
-        params[b] = requests[live[b].request].sampling;
-        if (params[b].temperature > 0) uniforms[b] = live[b].rng.Uniform();
-      }
-      SampledTokens sampled = SampleTokens(logits, params, uniforms);
-      auto tokens = sampled.tokens.to(at::kCPU);
-      auto logprobs = sampled.logprobs.to(at::kCPU);
-      auto tok_acc = tokens.accessor<int64_t, 1>();
-      auto lp_acc = logprobs.accessor<float, 1>();
-
-      std::vector<int64_t> keep;
-      std::vector<Sequence> next;
-      for (size_t b = 0; b < B; ++b) {
-        Sequence& s = live[b];
-        const GenerateRequest& req = requests[s.request];
-        const int tok = static_cast<int>(tok_acc[b]);
-        Completion& c = s.completion;
-        c.token_ids.push_back(tok);
-        c.logprobs.push_back(lp_acc[b]);
-        c.generated.push_back(1);
-        ++s.generated;
-        ++s.length;
-
-        // Stop token or a stop string completed by this token?
-        bool stopped = false;
-        StopEvent event;
-        if (std::find(req.stop_token_ids.begin(), req.stop_token_ids.end(), tok) != req.stop_token_ids.end()) {
-          stopped = true;
-          event.stop_token_id = tok;
-          c.matched_stop = decode_ ? decode_({tok}, false) : std::string();
-        } else if (!req.stop_strings.empty()) {
-          const size_t n = c.token_ids.size();
-          const size_t from = std::max(s.scan_from, n > max_stop_len ? n - max_stop_len : size_t{0});
-          std::vector<int> window(c.token_ids.begin() + from, c.token_ids.end());
-          const std::string text = decode_(window, false);
-          window.pop_back();
-          const std::string before = decode_(window, false);
-          for (const auto& stop : req.stop_strings) {
-            if (stop.empty()) continue;
-            const size_t start = before.size() >= stop.size() ? before.size() - stop.size() + 1 : 0;
-            if (text.find(stop, start) != std::string::npos) {
-              stopped = true;
-              event.matched_stop = stop;
-              c.matched_stop = stop;
-              break;
-            }
-          }
-        }
-
-        if (stopped && hook) {
-          event.request = s.request;
-          event.sample = s.sample;
-          event.prompt = &req.prompt;
-          event.completion = &c;
-          std::optional<std::vector<int>> append = hook(event);
-          if (append) {
-            for (int id : *append) {
-              if (id < 0 || id >= config.vocab_size) {
-                throw util::InputError(util::Location{"", 0, "hook"},
-                                       "appended token id " + std::to_string(id) + " outside the vocabulary");
-              }
-            }
-            const int64_t room = config.max_position_embeddings - s.length;
-            if (static_cast<int64_t>(append->size()) >= room) {
-              finish(s, "length");  // the appended text does not fit the context
-              continue;
-            }
-            s.pending.assign(1, tok);
-            s.pending.insert(s.pending.end(), append->begin(), append->end());
-            for (int id : *append) {
-              c.token_ids.push_back(id);
-              c.logprobs.push_back(0.0f);
-              c.generated.push_back(0);
-            }
-            s.length += static_cast<int64_t>(append->size());
-            s.scan_from = c.token_ids.size();
-            c.matched_stop.clear();
-            stopped = false;
-            if (s.generated >= req.max_new_tokens) {
-              finish(s, "length");
-              continue;
-            }
-            keep.push_back(static_cast<int64_t>(b));
-            next.push_back(std::move(s));
-            continue;
-          }
-        }
-        if (stopped) {
-          finish(s, "stop");
-        } else if (s.generated >= req.max_new_tokens || s.length >= config.max_position_embeddings) {
-          finish(s, "length");
-        } else {
-          s.pending.assign(1, tok);
-          keep.push_back(static_cast<int64_t>(b));
-          next.push_back(std::move(s));
-        }
-      }
-      if (next.empty()) break;
-      if (next.size() != B) runner->Select(keep);
-      live = std::move(next);
-      std::vector<std::vector<int>> chunks;
-      chunks.reserve(live.size());
-      for (auto& s : live) chunks.push_back(std::move(s.pending));
-      logits = runner->Step(chunks);
-    }
+    GenerateWave(requests, begin, end, hook, max_stop_len, &results);
     begin = end;
   }
+  if (decode_) DecodeTexts(requests, decode_, &results);
+  return results;
+}
 
-  if (decode_) {
-    for (size_t i = 0; i < requests.size(); ++i) {
-      for (auto& c : results[i].completions) {
-        c.text = decode_(c.token_ids, /*skip_special=*/true);
-        const bool by_string = c.finish_reason == "stop" && !c.matched_stop.empty() &&
-                               std::find(requests[i].stop_strings.begin(), requests[i].stop_strings.end(),
-                                         c.matched_stop) != requests[i].stop_strings.end();
-        if (by_string) {
-          const size_t pos = c.text.rfind(c.matched_stop);
-          if (pos != std::string::npos) c.text.resize(pos);
-        }
+void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t begin, size_t end,
+                          const StopHook& hook, size_t max_stop_len, std::vector<GenerateResult>* results) {
+  const ModelConfig& config = model_->config();
+  // 1. Prefill each distinct prompt once.
+  std::vector<std::vector<int>> prompts;
+  int64_t capacity = 1;
+  for (size_t i = begin; i < end; ++i) {
+    prompts.push_back(requests[i].prompt);
+    capacity = std::max<int64_t>(capacity, requests[i].prompt.size() + requests[i].max_new_tokens + 1);
+  }
+  capacity = std::min<int64_t>(capacity, config.max_position_embeddings);
+  std::unique_ptr<StepRunner> runner;
+  if (options_.use_kv_cache) {
+    runner = std::make_unique<CachedRunner>(model_, static_cast<int64_t>(prompts.size()), capacity,
+                                            options_.cpu_decode_kernels);
+  } else {
+    runner = std::make_unique<UncachedRunner>(model_);
+  }
+  at::Tensor logits = runner->Step(prompts);
+
+  // 2. Fan out to samples; sequences asked for zero tokens finish before sampling.
+  auto finish = [&](Sequence& s, const char* reason) {
+    s.completion.finish_reason = reason;
+    (*results)[s.request].completions[s.sample] = std::move(s.completion);
+  };
+  std::vector<Sequence> live;
+  std::vector<int64_t> fanout;
+  for (size_t i = begin; i < end; ++i) {
+    for (int k = 0; k < requests[i].n; ++k) {
+      Sequence s;
+      s.request = static_cast<int>(i);
+      s.sample = k;
+      s.rng = util::SplitMix64(util::Fnv1a64("sample" + std::to_string(k), requests[i].seed));
+      s.length = static_cast<int64_t>(requests[i].prompt.size());
+      if (requests[i].max_new_tokens == 0) {
+        finish(s, "length");
+        continue;
       }
+      live.push_back(std::move(s));
+      fanout.push_back(static_cast<int64_t>(i - begin));
     }
   }
-  return results;
+  if (live.empty()) return;
+  bool identity = fanout.size() == prompts.size();
+  for (size_t r = 0; identity && r < fanout.size(); ++r) identity = fanout[r] == static_cast<int64_t>(r);
+  if (!identity) KeepRows(*runner, logits, fanout);
+
+  // 3. Decode until every sequence has finished: sample, detect stops (a hook may append and continue),
+  //    drop finished sequences, push the next tokens through the model.
+  while (!live.empty()) {
+    const size_t B = live.size();
+    std::vector<SamplingParams> params(B);
+    std::vector<double> uniforms(B, 0.0);
+    for (size_t b = 0; b < B; ++b) {
+      params[b] = requests[live[b].request].sampling;
+      if (params[b].temperature > 0) uniforms[b] = live[b].rng.Uniform();
+    }
+    SampledTokens sampled = SampleTokens(logits, params, uniforms);
+    auto tokens = sampled.tokens.to(at::kCPU);
+    auto logprobs = sampled.logprobs.to(at::kCPU);
+    auto tok_acc = tokens.accessor<int64_t, 1>();
+    auto lp_acc = logprobs.accessor<float, 1>();
+
+    std::vector<int64_t> keep;
+    std::vector<Sequence> next;
+    for (size_t b = 0; b < B; ++b) {
+      Sequence& s = live[b];
+      const GenerateRequest& req = requests[s.request];
+      const int tok = static_cast<int>(tok_acc[b]);
+      s.completion.token_ids.push_back(tok);
+      s.completion.logprobs.push_back(lp_acc[b]);
+      s.completion.generated.push_back(1);
+      ++s.generated;
+      ++s.length;
+      StopEvent event;
+      bool stopped = DetectStop(req, s, tok, max_stop_len, decode_, &event);
+      if (stopped && hook) {
+        if (std::optional<std::vector<int>> append = AskHook(hook, event, s, req, config)) {
+          if (static_cast<int64_t>(append->size()) >= config.max_position_embeddings - s.length) {
+            finish(s, "length");  // the appended text does not fit the context
+            continue;
+          }
+          AppendHookTokens(s, tok, *append);
+          stopped = false;
+          if (s.generated >= req.max_new_tokens) {
+            finish(s, "length");
+            continue;
+          }
+          keep.push_back(static_cast<int64_t>(b));
+          next.push_back(std::move(s));
+          continue;
+        }
+      }
+      if (stopped) {
+        finish(s, "stop");
+      } else if (s.generated >= req.max_new_tokens || s.length >= config.max_position_embeddings) {
+        finish(s, "length");
+      } else {
+        s.pending.assign(1, tok);
+        keep.push_back(static_cast<int64_t>(b));
+        next.push_back(std::move(s));
+      }
+    }
+    if (next.empty()) break;
+    if (next.size() != B) runner->Select(keep);
+    live = std::move(next);
+    std::vector<std::vector<int>> chunks;
+    chunks.reserve(live.size());
+    for (auto& s : live) chunks.push_back(std::move(s.pending));
+    logits = runner->Step(chunks);
+  }
 }
 
 }  // namespace trainers

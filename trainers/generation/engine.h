@@ -92,6 +92,10 @@ class Engine {
   LlamaForCausalLM& model() { return model_; }
 
  private:
+  // One wave of requests [begin, end): prefill each prompt once, fan out to the samples, decode them all.
+  void GenerateWave(const std::vector<GenerateRequest>& requests, size_t begin, size_t end, const StopHook& hook,
+                    size_t max_stop_len, std::vector<GenerateResult>* results);
+
   LlamaForCausalLM model_;
   DecodeFn decode_;
   EngineOptions options_;

@@ -1,17 +1,24 @@
 // The experiment runner's main loop, top to bottom:
-//   for each seed: 1. train SFT on the synthetic train splits of every task (multi-task, one model)
-//                  2. initialise the untrained base model (same tokenizer and architecture, seed's init)
-//                  3. evaluate every method on every task: greedy (accuracy) and k samples (maj@k, pass@k)
+//   for each seed: 0. the test sets (synthetic test splits, or the given files)
+//                  1. the training settings: the config's training section + every task's train split
+//                  2. train every method once, parents first (the registry's dependency graph), each a
+//                     step keyed by its inputs and reused when done
+//                  3. evaluate every requested method on every task it trains on: greedy (accuracy) and
+//                     k samples (maj@k, pass@k, avg@k), with the method's inference condition
 //   then: merge rows into results.json / samples.jsonl, write profile.json and report.html.
+// The runner knows methods only through the registry (trainers/methods/registry.h).
 #include "trainers/runner/experiment.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <iostream>
 #include <utility>
 
@@ -28,6 +35,7 @@
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/eval/evaluate.h"
+#include "trainers/methods/registry.h"
 #include "trainers/model/llama.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_trainer.h"
@@ -79,6 +87,76 @@ void AppendJsonLinesIfPresent(const std::string& path, std::vector<json>* rows) 
   for (auto& l : util::ReadJsonLines(path)) rows->push_back(std::move(l.value));
 }
 
+// The methods to train, parents first: every requested method and the chain it starts from.
+std::vector<const Method*> TrainingOrder(const std::vector<std::string>& requested) {
+  std::vector<const Method*> order;
+  std::function<void(const Method&, int)> visit = [&](const Method& m, int depth) {
+    if (depth > 32) throw std::logic_error("method dependency cycle at " + m.name());
+    if (std::find(order.begin(), order.end(), &m) != order.end()) return;
+    if (!m.starts_from().empty()) visit(FindMethod(m.starts_from()), depth + 1);
+    order.push_back(&m);
+  };
+  for (const auto& name : requested) visit(FindMethod(name), 0);
+  return order;
+}
+
+// Test sets: synthetic test splits written once per (task, n, steps, seed), or the given files.
+std::map<std::string, std::vector<tasks::Record>> TestSets(const ExperimentConfig& config, uint64_t seed,
+                                                           const std::string& out_dir) {
+  std::map<std::string, std::vector<tasks::Record>> test_sets;
+  for (const auto& t : config.tasks) {
+    tasks::LoadOptions load;
+    load.shuffle_seed = seed;
+    if (!t.test_file.empty()) {
+      load.path = t.test_file;
+    } else {
+      tasks::synth::SynthOptions synth;
+      synth.task = t.task;
+      synth.split = "test";
+      synth.n = t.test_n;
+      synth.seed = seed;
+      synth.steps = t.steps;
+      synth.max_value = t.max_value;
+      const std::string key = StepKey({{"synth", t.task}, {"n", t.test_n}, {"seed", seed}, {"steps", t.steps},
+                                       {"max_value", t.max_value}});
+      load.path = out_dir + "/data/" + key + "_" + SyntheticFileName(t.task, "test");
+      load.variant = SyntheticVariant(t.task);
+      if (!util::FileExists(load.path)) tasks::synth::WriteSynthetic(synth, load.path);
+    }
+    auto records = tasks::FindTask(t.task).Load(load);
+    if (t.test_limit > 0 && static_cast<int>(records.size()) > t.test_limit) records.resize(t.test_limit);
+    test_sets[t.task] = std::move(records);
+  }
+  return test_sets;
+}
+
+// The settings every trainer of one seed gets: the training section, every task's synthetic train split
+// (natural-language chains of thought, ReFT's N-CoT; LiveCodeBench items carry a reference program).
+SftConfig RunSettings(const ExperimentConfig& config, uint64_t seed, int threads) {
+  SftConfig settings = config.training;
+  settings.seed = seed;
+  settings.threads = threads;
+  settings.train.clear();
+  for (const auto& t : config.tasks) {
+    if (t.train_n <= 0) continue;
+    DataSource source;
+    source.task = t.task;
+    source.synthetic_n = t.train_n;
+    source.synthetic_seed = seed;
+    source.steps = t.steps;
+    source.max_value = t.max_value;
+    source.template_name = t.template_name;
+    source.style = t.task == "livecodebench" ? "" : "ncot";
+    settings.train.push_back(source);
+  }
+  return settings;
+}
+
+struct TrainedStep {
+  std::string checkpoint;
+  std::string key;
+};
+
 }  // namespace
 
 ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::string& out_dir,
@@ -89,6 +167,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   const json config_json = ExperimentConfigToJson(config);
   util::WriteFileAtomic(out_dir + "/config.json", config_json.dump(2) + "\n");
   const int threads = SetTorchThreads(config.threads);
+  const std::vector<const Method*> order = TrainingOrder(config.methods);
+  const std::string model_name = config.training.init_checkpoint.empty() ? config.training.preset
+                                                                         : config.training.init_checkpoint;
   Profiler profiler;
   std::vector<reports::ResultRow> rows;
   std::vector<json> all_samples;
@@ -96,87 +177,72 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   json sandbox_layers;
 
   for (uint64_t seed : config.seeds) {
-    // 0. Test sets: synthetic test splits written once per (task, n, steps, seed), or the given files.
-    std::map<std::string, std::vector<tasks::Record>> test_sets;
-    for (const auto& t : config.tasks) {
-      tasks::LoadOptions load;
-      load.shuffle_seed = seed;
-      if (!t.test_file.empty()) {
-        load.path = t.test_file;
-      } else {
-        tasks::synth::SynthOptions synth;
-        synth.task = t.task;
-        synth.split = "test";
-        synth.n = t.test_n;
-        synth.seed = seed;
-        synth.steps = t.steps;
-        synth.max_value = t.max_value;
-        const std::string key = StepKey({{"synth", t.task}, {"n", t.test_n}, {"seed", seed}, {"steps", t.steps},
-                                              {"max_value", t.max_value}});
-        load.path = out_dir + "/data/" + key + "_" + SyntheticFileName(t.task, "test");
-        load.variant = SyntheticVariant(t.task);
-        if (!util::FileExists(load.path)) tasks::synth::WriteSynthetic(synth, load.path);
+    // 0. Test sets.
+    const std::map<std::string, std::vector<tasks::Record>> test_sets = TestSets(config, seed, out_dir);
+
+    // 1. Training settings, and every special token the run's methods need (the base tokenizer has them).
+    const SftConfig settings = RunSettings(config, seed, threads);
+    std::vector<std::string> specials;
+    for (const Method* m : order) {
+      for (const auto& token : m->SpecialTokens(MethodOptions(config, *m))) {
+        if (std::find(specials.begin(), specials.end(), token) == specials.end()) specials.push_back(token);
       }
-      auto records = tasks::FindTask(t.task).Load(load);
-      if (t.test_limit > 0 && static_cast<int>(records.size()) > t.test_limit) records.resize(t.test_limit);
-      test_sets[t.task] = std::move(records);
     }
 
-    // 1. SFT on every task's synthetic train split (also trains the tokenizer that base shares).
-    json sft_json = config.sft;
-    sft_json["seed"] = seed;
-    sft_json["threads"] = threads;
-    sft_json["train"] = json::array();
-    for (const auto& t : config.tasks) {
-      if (t.train_n > 0) {
-        // Natural-language chain of thought (ReFT's N-CoT) teaches reasoning; LiveCodeBench items carry
-        // a reference program instead.
-        sft_json["train"].push_back({{"task", t.task}, {"synthetic_n", t.train_n}, {"synthetic_seed", seed},
-                                     {"steps", t.steps}, {"max_value", t.max_value}, {"template", t.template_name}, {"style", t.task == "livecodebench" ? "" : "ncot"}});
+    // 2. Train each method once, parents first.
+    std::map<std::string, TrainedStep> trained;
+    for (const Method* m : order) {
+      const json options = MethodOptions(config, *m);
+      TrainRequest request;
+      request.settings = settings;
+      request.options = options;
+      request.special_tokens = specials;
+      std::string parent_key;
+      if (!m->starts_from().empty()) {
+        const TrainedStep& parent = trained.at(m->starts_from());
+        request.settings.init_checkpoint = parent.checkpoint;
+        parent_key = parent.key;
       }
-    }
-    SftConfig sft_config = SftConfigFromJson(sft_json, "config.sft");
-    const std::string sft_dir = out_dir + "/train/sft-" + StepKey(SftConfigToJson(sft_config));
-    const std::string sft_done = sft_dir + "/DONE.json";
-    {
+      const std::string key = StepKey({{"trainer", m->trainer()}, {"options", m->TrainingOptions(options)},
+                                       {"settings", SftConfigToJson(request.settings)}, {"specials", specials},
+                                       {"parent", parent_key}});
+      request.out_dir = out_dir + "/train/" + m->trainer() + "-" + key;
+      const std::string done_path = request.out_dir + "/DONE.json";
       const auto start = Clock::now();
       const double cpu0 = CpuSeconds();
-      bool skipped = util::FileExists(sft_done);
+      const bool skipped = util::FileExists(done_path);
+      const std::string label = m->trainer() + " (seed " + std::to_string(seed) + ")";
       if (!skipped) {
-        Progress("train sft (seed " + std::to_string(seed) + ") -> " + sft_dir);
-        SftRunResult r = RunSft(sft_config, sft_dir);
-        util::WriteFileAtomic(sft_done, json({{"steps", r.steps}, {"final_loss", r.final_loss},
-                                               {"tokens_per_second", r.tokens_per_second},
-                                               {"train_seconds", r.train_seconds}, {"examples", r.examples}})
-                                                .dump(2));
+        Progress("train " + label + " -> " + request.out_dir);
+        TrainOutput r = m->Train(request);
+        util::WriteFileAtomic(done_path, json({{"checkpoint", r.checkpoint_dir}, {"summary", r.summary}}).dump(2));
         outcome.steps_run++;
       } else {
-        Progress("train sft (seed " + std::to_string(seed) + "): done earlier, skipped");
+        Progress("train " + label + ": done earlier, skipped");
         outcome.steps_skipped++;
       }
-      json done = util::ReadJsonFile(sft_done);
-      profiler.Add("train:sft:seed" + std::to_string(seed), std::chrono::duration<double>(Clock::now() - start).count(),
-                   CpuSeconds() - cpu0, done.value("tokens_per_second", 0.0), "training tokens/s", skipped);
+      const json done = util::ReadJsonFile(done_path);
+      trained[m->name()] = {done["checkpoint"].get<std::string>(), key};
+      profiler.Add("train:" + m->trainer() + ":seed" + std::to_string(seed),
+                   std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
+                   done["summary"].value("tokens_per_second", 0.0), "training tokens/s", skipped);
       std::vector<json> points;
-      AppendJsonLinesIfPresent(sft_dir + "/metrics.jsonl", &points);
-      training_logs.push_back({{"method", "sft"}, {"task", "all"}, {"seed", seed}, {"points", points}});
+      AppendJsonLinesIfPresent(request.out_dir + "/metrics.jsonl", &points);
+      if (!points.empty()) {
+        training_logs.push_back({{"method", m->trainer()}, {"task", "all"}, {"seed", seed}, {"points", points}});
+      }
     }
-    const tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(sft_dir + "/tokenizer.json");
 
-    // 2. The untrained base model: SFT's architecture and tokenizer, the seed's initial weights.
-    const std::string base_dir = out_dir + "/train/base-" + StepKey({{"from", sft_dir}, {"seed", seed}});
-    if (!util::FileExists(base_dir + "/config.json")) {
-      ModelConfig model_config = ReadCheckpointConfig(sft_dir + "/checkpoint");
-      LlamaForCausalLM base = BuildModel(model_config, RuntimeConfig{"cpu", "float32", threads}, seed);
-      SaveCheckpoint(base_dir, base, tok.ToJson());
-      outcome.steps_run++;
-    }
-    std::map<std::string, std::string> checkpoints = {{"base", base_dir}, {"sft", sft_dir + "/checkpoint"}};
-
-    // 3. Evaluations: every method × task, greedy and sampled.
+    // 3. Evaluations: every requested method × every task it trains on, greedy and sampled.
     for (const auto& method : config.methods) {
-      LlamaForCausalLM model = LoadCheckpoint(checkpoints.at(method), RuntimeConfig{"cpu", "float32", threads});
+      const Method& m = FindMethod(method);
+      const json options = MethodOptions(config, m);
+      const EvalSpec spec = m.Evaluation(options);
+      const TrainedStep& step = trained.at(method);
+      const tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(step.checkpoint + "/tokenizer.json");
+      LlamaForCausalLM model = LoadCheckpoint(step.checkpoint, RuntimeConfig{"cpu", "float32", threads});
       for (const auto& t : config.tasks) {
+        if (!m.TrainsOn(t.task, options)) continue;
         const tasks::Task& task = tasks::FindTask(t.task);
         const auto& records = test_sets.at(t.task);
         std::vector<std::pair<std::string, EvalOptions>> modes;
@@ -184,6 +250,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         base_options.max_new_tokens = config.eval.max_new_tokens;
         base_options.seed = seed;
         base_options.template_name = t.template_name;
+        base_options.prompt_prefix = spec.prompt_prefix;
         if (config.eval.greedy) modes.emplace_back("greedy", base_options);
         if (config.eval.k > 0) {
           EvalOptions sampled = base_options;
@@ -192,25 +259,26 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           sampled.top_p = config.eval.top_p;
           modes.emplace_back("sampled", sampled);
         }
-        for (auto& [mode, options] : modes) {
-          const std::string key = StepKey({{"checkpoint", checkpoints.at(method)}, {"task", t.task},
-                                           {"task_version", task.version()}, {"mode", mode},
-                                           {"records", records.size()}, {"test", t.test_file}, {"template", t.template_name},
-                                           {"eval", config_json["eval"]}, {"seed", seed}});
+        for (auto& [mode, eval_options] : modes) {
+          const std::string key = StepKey({{"trained", step.key}, {"prompt_prefix", spec.prompt_prefix},
+                                           {"task", t.task}, {"task_version", task.version()}, {"mode", mode},
+                                           {"records", records.size()}, {"test", t.test_file},
+                                           {"template", t.template_name}, {"eval", config_json["eval"]},
+                                           {"seed", seed}});
           const std::string dir = out_dir + "/eval/" + method + "-" + t.task + "-" + mode + "-" + key;
           const auto start = Clock::now();
           const double cpu0 = CpuSeconds();
           bool skipped = util::FileExists(dir + "/result.json");
           if (!skipped) {
             Progress("eval " + method + " on " + t.task + " (" + mode + ", n=" + std::to_string(records.size()) +
-                     (options.k > 1 ? ", k=" + std::to_string(options.k) : "") + ")");
+                     (eval_options.k > 1 ? ", k=" + std::to_string(eval_options.k) : "") + ")");
             if (records.front().kind == tasks::AnswerKind::kCode) {
-              options.code_grader = code_grader(config.eval.sandbox_timeout, &sandbox_layers);
+              eval_options.code_grader = code_grader(config.eval.sandbox_timeout, &sandbox_layers);
             }
-            EvalOutput e = EvaluateModel(model, tok, task, records, options);
+            EvalOutput e = EvaluateModel(model, tok, task, records, eval_options);
             for (auto& s : e.scored.samples) {
               s["method"] = method;
-              s["model"] = config.sft.value("preset", std::string("nano"));
+              s["model"] = model_name;
               s["seed"] = seed;
               s["mode"] = mode;
             }
@@ -233,7 +301,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           row.task = t.task;
           row.variant = result.value("variant", "");
           row.method = method;
-          row.model = config.sft.value("preset", std::string("nano"));
+          row.model = model_name;
           row.seed = seed;
           row.n = result["n"];
           row.template_name = t.template_name.empty() ? task.templates().front() : t.template_name;

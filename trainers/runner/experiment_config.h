@@ -1,14 +1,22 @@
-// The experiment config for `harness run`: methods × tasks × seeds, the model, training and evaluation
-// settings. Validated in full (unknown keys, types, impossible values) before any work starts.
+// The experiment config for `harness run`: methods × tasks × seeds, the training scaffold's settings,
+// each method's own options section, and evaluation settings. Every field is declared once
+// (util::Fields); the whole config is validated (unknown keys, types, impossible values, the methods'
+// own options) before any work starts.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "harness/util/config_fields.h"
+#include "trainers/sft/sft_config.h"
+
 namespace trainers {
+
+class Method;
 
 struct ExperimentTask {
   std::string task;
@@ -34,18 +42,21 @@ struct ExperimentConfig {
   std::string name = "default";
   std::vector<uint64_t> seeds = {1};
   int threads = 0;                                   // torch intra-op threads; 0 = cores
-  std::vector<std::string> methods = {"base", "sft"};
+  std::vector<std::string> methods;                  // required: names from the method registry
   std::vector<ExperimentTask> tasks;
-  nlohmann::json sft = nlohmann::json::object();     // SftConfig keys except train/eval/seed/threads
+  SftConfig training;                                // scaffold settings (SftSettingsFields)
   ExperimentEval eval;
+  std::map<std::string, nlohmann::json> sections;    // method options sections, as written
 };
 
-// Methods the runner knows, in order; those not yet implemented are rejected at validation with a clear
-// message rather than failing mid-run.
-const std::vector<std::string>& KnownMethods();
-const std::vector<std::string>& ImplementedMethods();
+const util::Fields<ExperimentTask>& ExperimentTaskFields();
+const util::Fields<ExperimentEval>& ExperimentEvalFields();
+const util::Fields<ExperimentConfig>& ExperimentConfigFields();
 
 ExperimentConfig ExperimentConfigFromJson(const nlohmann::json& json, const std::string& source);
 nlohmann::json ExperimentConfigToJson(const ExperimentConfig& config);
+
+// A method's resolved options in this experiment (its section, defaults filled in, variant fixes on top).
+nlohmann::json MethodOptions(const ExperimentConfig& config, const Method& method);
 
 }  // namespace trainers

@@ -1,193 +1,123 @@
 #include "trainers/sft/sft_config.h"
 
-#include <sstream>
-
-#include "harness/util/config_json.h"
-#include "harness/util/error.h"
-#include "harness/util/json_io.h"
-#include "harness/util/text.h"
+#include "harness/util/config_fields.h"
+#include "trainers/model/config.h"
 
 namespace trainers {
 
 namespace {
 
 using nlohmann::json;
+using util::AtLeast;
+using util::InRange;
+using util::RuleFailure;
 
-void Require(bool ok, const std::string& source, const std::string& key,
-             const std::string& message) {
-  if (!ok) util::ConfigError(source, key, message);
+// The settings fields, declared once and shared by SftSettingsFields and SftConfigFields.
+void AddSettings(util::Fields<SftConfig>* f) {
+  using C = SftConfig;
+  f->Add("preset", &C::preset, "model size: nano (~1M parameters), micro (~6M), small (~25M)",
+         util::OneOf(PresetNames()))
+      .Add("model_overrides", &C::model_overrides, "any ModelConfig (config.json) field over the preset")
+      .Add("init_checkpoint", &C::init_checkpoint,
+           "start from this HF-layout checkpoint (and its tokenizer) instead of a random init")
+      .Add("tokenizer_vocab", &C::tokenizer_vocab,
+           "BPE vocabulary trained on the training texts (0 = byte-level)",
+           util::Check<int>([](int v) {
+             return v == 0 || v >= 300 ? std::string()
+                                       : "must be 0 (byte-level) or >= 300 (256 bytes + specials + merges)";
+           }))
+      .Add("tokenizer_split_digits", &C::tokenizer_split_digits,
+           "BPE never merges digits: one token per digit (arithmetic)")
+      .Add("max_seq_len", &C::max_seq_len, "longer examples are dropped and counted", AtLeast(16))
+      .Add("batch_size", &C::batch_size, "sequences per micro-batch", AtLeast(1))
+      .Add("grad_accum", &C::grad_accum, "micro-batches per optimizer step", AtLeast(1))
+      .Add("max_steps", &C::max_steps, "optimizer steps", AtLeast(1))
+      .Add("max_minutes", &C::max_minutes, "stop when training time exceeds this (0 = off)", AtLeast(0.0))
+      .Add("lr", &C::lr, "peak learning rate", util::Check<double>([](double v) {
+             return v > 0 && v < 1 ? std::string() : "must be in (0, 1)";
+           }))
+      .Add("min_lr_ratio", &C::min_lr_ratio, "cosine decays to lr * min_lr_ratio", InRange(0.0, 1.0))
+      .Add("warmup_steps", &C::warmup_steps, "linear warm-up steps", AtLeast(0))
+      .Add("weight_decay", &C::weight_decay, "AdamW weight decay on matrices", AtLeast(0.0))
+      .Add("beta1", &C::beta1, "AdamW beta1", InRange(0.0, 0.999999))
+      .Add("beta2", &C::beta2, "AdamW beta2", InRange(0.0, 0.999999))
+      .Add("grad_clip", &C::grad_clip, "max global gradient norm (0 = off)", AtLeast(0.0))
+      .Add("eval_every", &C::eval_every, "steps between held-out evaluations (0 = only at the end)", AtLeast(0))
+      .Add("eval_max_new_tokens", &C::eval_max_new_tokens, "generation budget of held-out evaluation", AtLeast(1))
+      .Add("eval_n", &C::eval_n, "held-out problems per evaluation", AtLeast(1))
+      .Add("log_every", &C::log_every, "steps between metrics rows", AtLeast(1))
+      .Add("save_every", &C::save_every, "steps between resumable states (0 = only at the end)", AtLeast(0))
+      .Add("device", &C::device, "cpu, cuda or cuda:N");
+  f->Rule([](const C& c) {
+    return c.warmup_steps < c.max_steps ? util::Ok()
+                                        : RuleFailure{"warmup_steps", "must be in [0, max_steps)"};
+  });
 }
 
 }  // namespace
 
-DataSource DataSourceFromJson(const json& j, const std::string& source, const std::string& path) {
-  util::RejectUnknownKeys(j,
-                          {"task", "file", "synthetic_n", "synthetic_seed", "style", "steps",
-                           "max_value", "weight", "condition", "template"},
-                          source, path);
-  DataSource d;
-  util::ReadOptional(j, "task", &d.task, source, path);
-  util::ReadOptional(j, "file", &d.file, source, path);
-  util::ReadOptional(j, "synthetic_n", &d.synthetic_n, source, path);
-  util::ReadOptional(j, "synthetic_seed", &d.synthetic_seed, source, path);
-  util::ReadOptional(j, "style", &d.style, source, path);
-  util::ReadOptional(j, "steps", &d.steps, source, path);
-  util::ReadOptional(j, "max_value", &d.max_value, source, path);
-  util::ReadOptional(j, "weight", &d.weight, source, path);
-  util::ReadOptional(j, "condition", &d.condition, source, path);
-  util::ReadOptional(j, "template", &d.template_name, source, path);
-  Require(!d.task.empty(), source, path + "task", "missing required key");
-  Require(!d.file.empty() || d.synthetic_n > 0, source, path + "synthetic_n",
-          "give either a data file or synthetic_n > 0");
-  Require(d.weight >= 0, source, path + "weight", "must be >= 0");
-  return d;
+const util::Fields<DataSource>& DataSourceFields() {
+  using D = DataSource;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<D>();
+    f->Add("task", &D::task, "task registry name (gsm8k, svamp, mathqa, agieval, gpqa, aime, livecodebench)",
+           util::NonEmpty())
+        .Add("file", &D::file, "data file in the benchmark's format; empty = synthesise")
+        .Add("synthetic_n", &D::synthetic_n, "problems to synthesise when file is empty", AtLeast(0))
+        .Add("synthetic_seed", &D::synthetic_seed, "generator seed")
+        .Add("style", &D::style, "generator solution style", util::OneOf({"", "ncot", "pcot", "mixed", "tool"}))
+        .Add("steps", &D::steps, "generator difficulty (0 = task default)", AtLeast(0))
+        .Add("max_value", &D::max_value, "generator number scale (0 = task default)", AtLeast(0))
+        .Add("suboptimal", &D::suboptimal, "style mixed: sub-optimal solutions per problem", InRange(0, 16))
+        .Add("wrong_rate", &D::wrong_rate, "style mixed: probability a sub-optimal answer is wrong",
+             InRange(0.0, 1.0))
+        .Add("flaws", &D::flaws,
+             "style mixed: flaw kinds drawn (arithmetic_slip, wrong_answer, skipped_step, sloppy_format; "
+             "empty = all)")
+        .Add("weight", &D::weight, "per-example loss weight", AtLeast(0.0))
+        .Add("condition", &D::condition, "condition prefix (special token) before every prompt")
+        .Add("template", &D::template_name, "prompt template (\"\" = task default)");
+    f->Rule([](const D& d) {
+      return !d.file.empty() || d.synthetic_n > 0
+                 ? util::Ok()
+                 : RuleFailure{"synthetic_n", "give either a data file or synthetic_n > 0"};
+    });
+    return f;
+  }();
+  return *fields;
 }
 
-json DataSourceToJson(const DataSource& d) {
-  return {{"task", d.task},
-          {"file", d.file},
-          {"synthetic_n", d.synthetic_n},
-          {"synthetic_seed", d.synthetic_seed},
-          {"style", d.style},
-          {"steps", d.steps},
-          {"max_value", d.max_value},
-          {"weight", d.weight},
-          {"condition", d.condition},
-          {"template", d.template_name}};
+const util::Fields<SftConfig>& SftSettingsFields() {
+  static const auto* fields = [] {
+    auto* f = new util::Fields<SftConfig>();
+    AddSettings(f);
+    return f;
+  }();
+  return *fields;
+}
+
+const util::Fields<SftConfig>& SftConfigFields() {
+  using C = SftConfig;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<C>();
+    AddSettings(f);
+    f->AddList("train", &C::train, &DataSourceFields(), "training data sources")
+        .AddList("eval", &C::eval, &DataSourceFields(), "held-out sources evaluated every eval_every steps")
+        .Add("seed", &C::seed, "seed of initialisation, data order and sampling")
+        .Add("threads", &C::threads, "torch intra-op threads (0 = number of cores)", AtLeast(0));
+    f->Rule([](const C& c) {
+      return c.train.empty() ? RuleFailure{"train", "at least one training data source is required"}
+                             : util::Ok();
+    });
+    return f;
+  }();
+  return *fields;
 }
 
 SftConfig SftConfigFromJson(const json& j, const std::string& source) {
-  util::RejectUnknownKeys(j,
-                          {"preset",
-                           "model_overrides",
-                           "init_checkpoint",
-                           "tokenizer_vocab",
-                           "tokenizer_split_digits",
-                           "train",
-                           "eval",
-                           "max_seq_len",
-                           "batch_size",
-                           "grad_accum",
-                           "max_steps",
-                           "max_minutes",
-                           "lr",
-                           "min_lr_ratio",
-                           "warmup_steps",
-                           "weight_decay",
-                           "beta1",
-                           "beta2",
-                           "grad_clip",
-                           "eval_every",
-                           "eval_max_new_tokens",
-                           "eval_n",
-                           "log_every",
-                           "save_every",
-                           "seed",
-                           "threads",
-                           "device"},
-                          source, "");
-  SftConfig c;
-  util::ReadOptional(j, "preset", &c.preset, source, "");
-  if (j.contains("model_overrides")) {
-    Require(j["model_overrides"].is_object(), source, "model_overrides", "expected an object");
-    c.model_overrides = j["model_overrides"];
-  }
-  util::ReadOptional(j, "init_checkpoint", &c.init_checkpoint, source, "");
-  util::ReadOptional(j, "tokenizer_vocab", &c.tokenizer_vocab, source, "");
-  util::ReadOptional(j, "tokenizer_split_digits", &c.tokenizer_split_digits, source, "");
-  for (const char* list : {"train", "eval"}) {
-    if (!j.contains(list)) continue;
-    Require(j[list].is_array(), source, list, "expected an array of data sources");
-    auto& target = std::string(list) == "train" ? c.train : c.eval;
-    for (size_t i = 0; i < j[list].size(); ++i) {
-      target.push_back(DataSourceFromJson(j[list][i], source,
-                                          std::string(list) + "[" + std::to_string(i) + "]."));
-    }
-  }
-  util::ReadOptional(j, "max_seq_len", &c.max_seq_len, source, "");
-  util::ReadOptional(j, "batch_size", &c.batch_size, source, "");
-  util::ReadOptional(j, "grad_accum", &c.grad_accum, source, "");
-  util::ReadOptional(j, "max_steps", &c.max_steps, source, "");
-  util::ReadOptional(j, "max_minutes", &c.max_minutes, source, "");
-  util::ReadOptional(j, "lr", &c.lr, source, "");
-  util::ReadOptional(j, "min_lr_ratio", &c.min_lr_ratio, source, "");
-  util::ReadOptional(j, "warmup_steps", &c.warmup_steps, source, "");
-  util::ReadOptional(j, "weight_decay", &c.weight_decay, source, "");
-  util::ReadOptional(j, "beta1", &c.beta1, source, "");
-  util::ReadOptional(j, "beta2", &c.beta2, source, "");
-  util::ReadOptional(j, "grad_clip", &c.grad_clip, source, "");
-  util::ReadOptional(j, "eval_every", &c.eval_every, source, "");
-  util::ReadOptional(j, "eval_max_new_tokens", &c.eval_max_new_tokens, source, "");
-  util::ReadOptional(j, "eval_n", &c.eval_n, source, "");
-  util::ReadOptional(j, "log_every", &c.log_every, source, "");
-  util::ReadOptional(j, "save_every", &c.save_every, source, "");
-  util::ReadOptional(j, "seed", &c.seed, source, "");
-  util::ReadOptional(j, "threads", &c.threads, source, "");
-  util::ReadOptional(j, "device", &c.device, source, "");
-  Require(!c.train.empty(), source, "train", "at least one training data source is required");
-  Require(c.batch_size >= 1, source, "batch_size", "must be >= 1");
-  Require(c.grad_accum >= 1, source, "grad_accum", "must be >= 1");
-  Require(c.max_steps >= 1, source, "max_steps", "must be >= 1");
-  Require(c.max_seq_len >= 16, source, "max_seq_len", "must be >= 16");
-  Require(c.lr > 0 && c.lr < 1, source, "lr", "must be in (0, 1)");
-  Require(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1, source, "min_lr_ratio", "must be in [0, 1]");
-  Require(c.warmup_steps >= 0 && c.warmup_steps < c.max_steps, source, "warmup_steps",
-          "must be in [0, max_steps)");
-  Require(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, source, "beta1",
-          "betas must be in [0, 1)");
-  Require(c.grad_clip >= 0, source, "grad_clip", "must be >= 0");
-  Require(c.tokenizer_vocab == 0 || c.tokenizer_vocab >= 300, source, "tokenizer_vocab",
-          "must be 0 (byte-level) or >= 300 (256 bytes + specials + merges)");
-  Require(c.threads >= 0, source, "threads", "must be >= 0");
-  return c;
+  return SftConfigFields().Read(j, source);
 }
 
-json SftConfigToJson(const SftConfig& c) {
-  json train = json::array(), eval = json::array();
-  for (const auto& d : c.train) train.push_back(DataSourceToJson(d));
-  for (const auto& d : c.eval) eval.push_back(DataSourceToJson(d));
-  return {{"preset", c.preset},
-          {"model_overrides", c.model_overrides},
-          {"init_checkpoint", c.init_checkpoint},
-          {"tokenizer_vocab", c.tokenizer_vocab},
-          {"tokenizer_split_digits", c.tokenizer_split_digits},
-          {"train", train},
-          {"eval", eval},
-          {"max_seq_len", c.max_seq_len},
-          {"batch_size", c.batch_size},
-          {"grad_accum", c.grad_accum},
-          {"max_steps", c.max_steps},
-          {"max_minutes", c.max_minutes},
-          {"lr", c.lr},
-          {"min_lr_ratio", c.min_lr_ratio},
-          {"warmup_steps", c.warmup_steps},
-          {"weight_decay", c.weight_decay},
-          {"beta1", c.beta1},
-          {"beta2", c.beta2},
-          {"grad_clip", c.grad_clip},
-          {"eval_every", c.eval_every},
-          {"eval_max_new_tokens", c.eval_max_new_tokens},
-          {"eval_n", c.eval_n},
-          {"log_every", c.log_every},
-          {"save_every", c.save_every},
-          {"seed", c.seed},
-          {"threads", c.threads},
-          {"device", c.device}};
-}
-
-std::string FormatConfigTable(const json& config_json, const std::string& title) {
-  std::ostringstream out;
-  out << "+----------------------+--------------------------------------------------+\n";
-  out << "| " << title << std::string(title.size() < 71 ? 71 - title.size() : 0, ' ') << "|\n";
-  out << "+----------------------+--------------------------------------------------+\n";
-  for (const auto& [key, value] : config_json.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-    if (text.size() > 48) text = text.substr(0, 45) + "...";
-    out << "| " << key << std::string(key.size() < 21 ? 21 - key.size() : 0, ' ') << "| " << text
-        << std::string(text.size() < 49 ? 49 - text.size() : 0, ' ') << "|\n";
-  }
-  out << "+----------------------+--------------------------------------------------+\n";
-  return out.str();
-}
+json SftConfigToJson(const SftConfig& c) { return SftConfigFields().ToJson(c); }
 
 }  // namespace trainers

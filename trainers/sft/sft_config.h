@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/util/config_fields.h"
+
 namespace trainers {
 
 // One training data source: a file in a benchmark's published format, or a built-in generator.
@@ -20,6 +22,9 @@ struct DataSource {
   std::string style;               // generator style: "" | ncot | pcot | mixed | tool
   int steps = 0;                   // generator difficulty (0 = task default)
   int max_value = 0;               // generator number scale (0 = task default)
+  int suboptimal = 3;              // style mixed: sub-optimal solutions per problem
+  double wrong_rate = 0.5;         // style mixed: probability a sub-optimal solution's answer is wrong
+  std::vector<std::string> flaws;  // style mixed: flaw kinds drawn (empty = all)
   double weight = 1.0;             // per-example loss weight (C-RLFT source reward)
   std::string condition;           // condition prefix token, e.g. "<|gpt4|>" ("" = none)
   std::string template_name;       // prompt template ("" = task default)
@@ -59,13 +64,17 @@ struct SftConfig {
   std::string device = "cpu";
 };
 
-// JSON with unknown-key and type checks; errors name `source` and the key.
+// The declared fields (one place: parsing, unknown-key checks, ToJson, tables and `harness methods`).
+// SftSettingsFields: the scaffold settings every SFT-style trainer shares (the experiment's "training"
+// section): everything except the data (train, eval) and what the runner sets (seed, threads).
+const util::Fields<SftConfig>& SftSettingsFields();
+const util::Fields<SftConfig>& SftConfigFields();
+const util::Fields<DataSource>& DataSourceFields();
+
+// JSON with unknown-key, type and value checks; errors name `source` and the key.
 SftConfig SftConfigFromJson(const nlohmann::json& json, const std::string& source);
 nlohmann::json SftConfigToJson(const SftConfig& config);
-DataSource DataSourceFromJson(const nlohmann::json& json, const std::string& source, const std::string& path);
-nlohmann::json DataSourceToJson(const DataSource& source);
 
-// "| name | value |" table, one row per hyperparameter (llm.c style).
-std::string FormatConfigTable(const nlohmann::json& config_json, const std::string& title);
+using util::FormatConfigTable;
 
 }  // namespace trainers

@@ -41,6 +41,9 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
   options.style = source.style;
   options.steps = source.steps;
   options.max_value = source.max_value;
+  options.suboptimal = source.suboptimal;
+  options.wrong_rate = source.wrong_rate;
+  options.flaws = source.flaws;
   tasks::synth::ValidateOptions(options);
   std::vector<tasks::synth::SynthItem> items = tasks::synth::GenerateItems(options);
   // The file is written so that what is trained on is inspectable and exactly what the loader reads.

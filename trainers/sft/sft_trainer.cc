@@ -1,26 +1,18 @@
 // SFT main loop. Reads top to bottom: data → tokenizer → model → optimizer → (resume) → loop
-// {lr schedule, accumulate micro-batches, clip, step, log, eval, save} → final save.
+// {lr schedule, gather micro-batches, one gradient step, log/eval/save (the scaffold)} → final save.
 #include "trainers/sft/sft_trainer.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <iostream>
 
 #include <torch/torch.h>
 
+#include "harness/util/error.h"
 #include "harness/util/files.h"
-#include "harness/util/hashing.h"
-#include "harness/util/json_io.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
-#include "trainers/checkpoint/training_state.h"
 #include "trainers/model/fused_adamw.h"
 #include "trainers/model/llama.h"
+#include "trainers/scaffold/training_run.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_loss.h"
 #include "trainers/tokenizer/tokenizer.h"
@@ -28,41 +20,6 @@
 namespace trainers {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Linear warm-up to lr, then cosine decay to lr * min_lr_ratio at max_steps.
-double LearningRate(const SftConfig& c, int step) {
-  if (step < c.warmup_steps) return c.lr * (step + 1) / c.warmup_steps;
-  double progress = static_cast<double>(step - c.warmup_steps) / std::max(1, c.max_steps - c.warmup_steps);
-  double cosine = 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
-  return c.lr * (c.min_lr_ratio + (1.0 - c.min_lr_ratio) * cosine);
-}
-
-// Batches of one epoch: a seeded shuffle, then length bucketing inside windows of 32 batches (similar
-// lengths share a batch, so padding stays small), then the batch order shuffled again. A pure function
-// of (seed, epoch), which is what makes resume exact.
-std::vector<std::vector<int>> EpochBatches(const std::vector<TokenizedExample>& examples, int batch_size,
-                                           uint64_t seed, int epoch) {
-  const int n = static_cast<int>(examples.size());
-  std::vector<int> order = util::SeededPermutation(n, seed, "sft-epoch-" + std::to_string(epoch));
-  const int window = batch_size * 32;
-  for (int start = 0; start < n; start += window) {
-    auto end = order.begin() + std::min(n, start + window);
-    std::stable_sort(order.begin() + start, end, [&](int a, int b) {
-      return examples[a].ids.size() < examples[b].ids.size();
-    });
-  }
-  std::vector<std::vector<int>> batches;
-  for (int start = 0; start < n; start += batch_size) {
-    batches.emplace_back(order.begin() + start, order.begin() + std::min(n, start + batch_size));
-  }
-  std::vector<int> batch_order =
-      util::SeededPermutation(static_cast<int>(batches.size()), seed, "sft-batches-" + std::to_string(epoch));
-  std::vector<std::vector<int>> shuffled;
-  for (int i : batch_order) shuffled.push_back(std::move(batches[i]));
-  return shuffled;
-}
 
 struct Batch {
   torch::Tensor ids, mask, target, weights;
@@ -100,70 +57,109 @@ Batch MakeBatch(const std::vector<TokenizedExample>& examples, const std::vector
   return b;
 }
 
-// AdamW with weight decay on matrices only (norm gains and the value head bias are not decayed).
-FusedAdamW MakeOptimizer(LlamaForCausalLM& model, const SftConfig& c) {
-  std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : model->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
-  auto options = torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options));
-  auto no_decay_options = options;
-  no_decay_options.weight_decay(0.0);
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_options));
-  return FusedAdamW(groups, options);
-}
+}  // namespace
 
-void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) {
-    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+std::vector<TextExample> BuildTrainingTexts(const SftConfig& config, const std::string& data_dir) {
+  util::MakeDirs(data_dir);
+  std::vector<TextExample> texts;
+  for (const auto& source : config.train) {
+    auto part = BuildTextExamples(source, data_dir);
+    texts.insert(texts.end(), part.begin(), part.end());
   }
+  return texts;
 }
 
-void AppendLine(const std::string& path, const nlohmann::json& row) {
-  FILE* f = std::fopen(path.c_str(), "a");
-  if (!f) throw std::runtime_error("cannot append to " + path);
-  std::string line = row.dump() + "\n";
-  std::fwrite(line.data(), 1, line.size(), f);
-  std::fclose(f);
+tokenizer::Tokenizer BuildTokenizer(const SftConfig& config, const std::vector<TextExample>& texts,
+                                    const std::vector<std::string>& special_tokens) {
+  if (!config.init_checkpoint.empty()) {
+    // Continued training keeps the checkpoint's own tokenizer: its ids are what the weights learned.
+    const std::string path = config.init_checkpoint + "/tokenizer.json";
+    if (!util::FileExists(path)) {
+      throw util::InputError(util::Location{config.init_checkpoint, 0, "init_checkpoint"},
+                             "the checkpoint has no tokenizer.json to continue training with");
+    }
+    tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(path);
+    for (const auto& token : special_tokens) {
+      if (tok.TokenId(token) < 0 || !tok.IsSpecial(tok.TokenId(token))) {
+        throw util::InputError(util::Location{path, 0, "init_checkpoint"},
+                               "the checkpoint's tokenizer has no special token " + token +
+                                   " that this training needs; start from a model whose tokenizer has it");
+      }
+    }
+    return tok;
+  }
+  std::vector<std::string> specials = tokenizer::DefaultSpecialTokens();
+  for (const auto& token : special_tokens) {
+    if (std::find(specials.begin(), specials.end(), token) == specials.end()) specials.push_back(token);
+  }
+  if (config.tokenizer_vocab == 0) return tokenizer::Tokenizer::ByteLevel(specials);
+  std::vector<std::string> corpus;
+  for (const auto& t : texts) corpus.push_back(t.prompt + t.completion);
+  return tokenizer::TrainBpe(corpus, config.tokenizer_vocab, specials,
+                             tokenizer::BpeOptions{config.tokenizer_split_digits});
+}
+
+namespace {
+
+// A fresh model for the tokenizer: the preset (with overrides), its special-token ids, a position range
+// covering the longest example plus the evaluation's generation budget, initialised from the seed.
+LlamaForCausalLM FreshModel(const SftConfig& config, const tokenizer::Tokenizer& tok, const RuntimeConfig& runtime) {
+  ModelConfig model_config =
+      OverrideConfig(PresetConfig(config.preset, tok.vocab_size()), config.model_overrides, "model_overrides");
+  model_config.bos_token_id = tok.bos_id();
+  model_config.eos_token_id = tok.eos_id();
+  model_config.pad_token_id = tok.pad_id();
+  model_config.max_position_embeddings =
+      std::max(model_config.max_position_embeddings, config.max_seq_len + config.eval_max_new_tokens);
+  return BuildModel(model_config, runtime, config.seed);
 }
 
 }  // namespace
 
+void SaveInitialModel(const SftConfig& config, const std::vector<TextExample>& texts,
+                      const std::vector<std::string>& special_tokens, const std::string& dir) {
+  const tokenizer::Tokenizer tok = BuildTokenizer(config, texts, special_tokens);
+  const RuntimeConfig runtime{config.device, "float32", SetTorchThreads(config.threads)};
+  LlamaForCausalLM model = config.init_checkpoint.empty() ? FreshModel(config, tok, runtime)
+                                                          : LoadCheckpoint(config.init_checkpoint, runtime);
+  SaveCheckpoint(dir, model, tok.ToJson());
+}
+
 SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const EvalCallback& eval,
                     int stop_after_steps) {
+  std::vector<std::string> conditions;
+  for (const auto& s : config.train) {
+    if (!s.condition.empty()) conditions.push_back(s.condition);
+  }
+  return TrainOnTexts(config, BuildTrainingTexts(config, out_dir + "/data"), conditions, out_dir, eval,
+                      stop_after_steps);
+}
+
+SftRunResult TrainOnTexts(const SftConfig& config, const std::vector<TextExample>& texts,
+                          const std::vector<std::string>& special_tokens, const std::string& out_dir,
+                          const EvalCallback& eval, int stop_after_steps) {
   SftRunResult result;
-  const bool tty = ::isatty(STDERR_FILENO);
-  util::MakeDirs(out_dir + "/data");
+  util::MakeDirs(out_dir);
   const nlohmann::json config_json = SftConfigToJson(config);
   std::cerr << FormatConfigTable(config_json, "SFT config");
   util::WriteFileAtomic(out_dir + "/config.json", config_json.dump(2) + "\n");
   const int threads = SetTorchThreads(config.threads);
   torch::manual_seed(config.seed);
 
-  // 1. Data: every source rendered with its task's own prompt template.
-  std::vector<TextExample> texts;
-  for (const auto& source : config.train) {
-    auto part = BuildTextExamples(source, out_dir + "/data");
-    texts.insert(texts.end(), part.begin(), part.end());
-  }
-
-  // 2. Tokenizer: BPE trained on the training texts (kept on resume), so small models see short sequences.
+  // 1. Tokenizer: the init checkpoint's, or BPE trained on the training texts (kept on resume).
   const std::string tokenizer_path = out_dir + "/tokenizer.json";
-  std::vector<std::string> specials = tokenizer::DefaultSpecialTokens();
-  for (const auto& s : config.train) {
-    if (!s.condition.empty() && std::find(specials.begin(), specials.end(), s.condition) == specials.end()) {
-      specials.push_back(s.condition);
-    }
+  const bool resuming = util::FileExists(tokenizer_path);
+  tokenizer::Tokenizer tok = resuming && config.init_checkpoint.empty()
+                                 ? tokenizer::Tokenizer::Load(tokenizer_path)
+                                 : BuildTokenizer(config, texts, special_tokens);
+  if (resuming && tokenizer::Tokenizer::Load(tokenizer_path).ToJson() != tok.ToJson()) {
+    throw util::InputError(util::Location{tokenizer_path, 0, "init_checkpoint"},
+                           "this directory was trained with another tokenizer than " + config.init_checkpoint +
+                               "'s; use a fresh output directory");
   }
-  tokenizer::Tokenizer tok = [&] {
-    if (util::FileExists(tokenizer_path)) return tokenizer::Tokenizer::Load(tokenizer_path);
-    if (config.tokenizer_vocab == 0) return tokenizer::Tokenizer::ByteLevel(specials);
-    std::vector<std::string> corpus;
-    for (const auto& t : texts) corpus.push_back(t.prompt + t.completion);
-    return tokenizer::TrainBpe(corpus, config.tokenizer_vocab, specials,
-                               tokenizer::BpeOptions{config.tokenizer_split_digits});
-  }();
   tok.Save(tokenizer_path);
+
+  // 2. Data: tokenized with the loss on completion tokens only.
   TokenizedSet data = TokenizeExamples(texts, tok, config.max_seq_len);
   if (data.examples.empty()) throw std::runtime_error("every training example is longer than max_seq_len");
   result.examples = static_cast<int>(data.examples.size());
@@ -173,151 +169,76 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
             << " dropped as longer than " << config.max_seq_len << "; vocab " << tok.vocab_size() << "\n";
 
   // 3. Model and optimizer.
-  RuntimeConfig runtime{config.device, "float32", threads};
-  LlamaForCausalLM model{nullptr};
-  if (!config.init_checkpoint.empty()) {
-    model = LoadCheckpoint(config.init_checkpoint, runtime);
-  } else {
-    ModelConfig model_config = OverrideConfig(PresetConfig(config.preset, tok.vocab_size()),
-                                              config.model_overrides, "model_overrides");
-    model_config.bos_token_id = tok.bos_id();
-    model_config.eos_token_id = tok.eos_id();
-    model_config.pad_token_id = tok.pad_id();
-    model_config.max_position_embeddings = std::max(model_config.max_position_embeddings, config.max_seq_len + config.eval_max_new_tokens);
-    model = BuildModel(model_config, runtime, config.seed);
-  }
+  const RuntimeConfig runtime{config.device, "float32", threads};
+  LlamaForCausalLM model = config.init_checkpoint.empty() ? FreshModel(config, tok, runtime)
+                                                          : LoadCheckpoint(config.init_checkpoint, runtime);
   const torch::Device device = model->options().device();
-  FusedAdamW optimizer = MakeOptimizer(model, config);
+  FusedAdamW optimizer = MakeAdamW(model, config.lr, config.beta1, config.beta2, config.weight_decay);
   const int pad_id = std::max(0, tok.pad_id());
 
-  // 4. Resume from the last saved state, if any.
-  // The resume state (weights + optimizer + data position) is written to state.new/ and then swapped in
-  // for state/, so a kill at any moment leaves one complete state to resume from.
-  const std::string state_dir = out_dir + "/state";
-  const std::string state_new = out_dir + "/state.new";
-  const std::string metrics_path = out_dir + "/metrics.jsonl";
-  int step = 0, epoch = 0, batch_index = 0;
-  const std::string resume_dir = HasTrainingState(state_dir) ? state_dir
-                                 : HasTrainingState(state_new) ? state_new : std::string();
-  if (!resume_dir.empty()) {
-    LoadModelWeights(model, resume_dir + "/model.safetensors");
-    TrainingState state = LoadTrainingState(resume_dir, model, optimizer);
-    step = static_cast<int>(state.step);
-    epoch = state.data_position.value("epoch", 0);
-    batch_index = state.data_position.value("batch_index", 0);
-    result.resumed = true;
-    std::cerr << "resumed at step " << step << " (epoch " << epoch << ", batch " << batch_index << ")\n";
-  } else if (util::FileExists(metrics_path)) {
-    std::filesystem::remove(metrics_path);  // a fresh run starts a fresh log
-  }
-  auto save = [&](int at_step) {
-    SaveCheckpoint(out_dir + "/checkpoint", model, tok.ToJson());
-    TrainingState state;
-    state.step = at_step;
-    state.data_position = {{"epoch", epoch}, {"batch_index", batch_index}};
-    std::filesystem::remove_all(state_new);
-    util::MakeDirs(state_new);
-    SaveModelWeights(model, state_new + "/model.safetensors");
-    SaveTrainingState(state_new, model, optimizer, state);
-    std::filesystem::remove_all(state_dir);
-    std::filesystem::rename(state_new, state_dir);
-  };
+  // 4. The scaffold: resume from the last saved state, if any.
+  RunOptions run_options;
+  run_options.out_dir = out_dir;
+  run_options.name = "sft";
+  run_options.max_steps = config.max_steps;
+  run_options.max_minutes = config.max_minutes;
+  run_options.log_every = config.log_every;
+  run_options.save_every = config.save_every;
+  run_options.eval_every = config.eval_every;
+  run_options.stop_after_steps = stop_after_steps;
+  TrainingRun run(run_options, model, optimizer, tok, eval);
+  const nlohmann::json position = run.Resume();
+  int epoch = position.value("epoch", 0), batch_index = position.value("batch_index", 0);
+  result.resumed = run.resumed();
 
-  // 5. The loop.
-  std::vector<std::vector<int>> batches = EpochBatches(data.examples, config.batch_size, config.seed, epoch);
+  // 5. The loop: seeded epoch order, then one gradient step over grad_accum micro-batches.
+  std::vector<int> lengths;
+  for (const auto& e : data.examples) lengths.push_back(static_cast<int>(e.ids.size()));
+  std::vector<std::vector<int>> batches = SeededEpochBatches(lengths, config.batch_size, config.seed, epoch, "sft");
   auto next_batch = [&]() -> const std::vector<int>& {
     if (batch_index >= static_cast<int>(batches.size())) {
       ++epoch;
       batch_index = 0;
-      batches = EpochBatches(data.examples, config.batch_size, config.seed, epoch);
+      batches = SeededEpochBatches(lengths, config.batch_size, config.seed, epoch, "sft");
     }
     return batches[batch_index++];
   };
   model->train();
-  const auto start = Clock::now();
-  auto window_start = start;
-  long long window_tokens = 0;
   double loss_value = 0;
-  const int first_step = step;
-  while (step < config.max_steps) {
-    const double lr = LearningRate(config, step);
+  while (!run.Done()) {
+    const double lr =
+        CosineLearningRate(config.lr, config.min_lr_ratio, config.warmup_steps, config.max_steps, run.step());
     SetLearningRate(optimizer, lr);
     // Gather the step's micro-batches first, so the loss is normalised by the whole step's weight.
     std::vector<Batch> micro;
     double denominator = 0;
+    long long tokens = 0;
     for (int a = 0; a < config.grad_accum; ++a) {
       micro.push_back(MakeBatch(data.examples, next_batch(), pad_id, device));
       const Batch& b = micro.back();
       denominator += (b.target.slice(1, 1).to(torch::kFloat) * b.weights.unsqueeze(1)).sum().item<double>();
+      tokens += b.tokens;
     }
-    optimizer.ClearGradients();
-    double step_loss = 0;
-    for (const Batch& b : micro) {
+    StepResult step = GradientStep(model, optimizer, config.grad_accum, [&](int m) {
       double unused = 0;
-      torch::Tensor logits = model->Forward(b.ids, b.mask);
-      torch::Tensor loss_sum = WeightedCompletionLossSum(logits, b.ids, b.target, b.weights, &unused);
-      torch::Tensor loss = loss_sum / std::max(denominator, 1e-12);
+      torch::Tensor logits = model->Forward(micro[m].ids, micro[m].mask);
+      torch::Tensor loss =
+          WeightedCompletionLossSum(logits, micro[m].ids, micro[m].target, micro[m].weights, &unused) /
+          std::max(denominator, 1e-12);
       loss.backward();
-      step_loss += loss.item<double>();
-      window_tokens += b.tokens;
-      result.tokens_seen += b.tokens;
-    }
-    double grad_norm = 0;
-    if (config.grad_clip > 0) {
-      grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), config.grad_clip);
-    }
-    optimizer.step();
-    ++step;
-    loss_value = step_loss;
-
-    const bool last = step == config.max_steps;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    const bool out_of_time = config.max_minutes > 0 && elapsed > config.max_minutes * 60;
-    if (step % config.log_every == 0 || last || out_of_time) {
-      const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
-      const double tps = window > 0 ? window_tokens / window : 0;
-      const double eta = (step - first_step) > 0 ? elapsed / (step - first_step) * (config.max_steps - step) : 0;
-      nlohmann::json row = {{"step", step}, {"loss", loss_value}, {"lr", lr}, {"grad_norm", grad_norm},
-                            {"tokens_per_second", tps}, {"elapsed_seconds", elapsed}};
-      AppendLine(metrics_path, row);
-      char line[200];
-      std::snprintf(line, sizeof line, "sft step %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.0f tok/s  ETA %.0fs",
-                    step, config.max_steps, loss_value, lr, grad_norm, tps, eta);
-      std::cerr << (tty ? "\r" : "") << line << (tty ? "   " : "\n") << std::flush;
-      window_start = Clock::now();
-      window_tokens = 0;
-    }
-    if (eval && config.eval_every > 0 && step % config.eval_every == 0 && !last) {
-      model->eval();
-      double accuracy = eval(model, tok, step);
-      model->train();
-      if (accuracy >= 0) AppendLine(metrics_path, {{"step", step}, {"eval_accuracy", accuracy}});
-    }
-    if (config.save_every > 0 && step % config.save_every == 0 && !last) save(step);
-    if (stop_after_steps > 0 && step - first_step >= stop_after_steps) {
-      save(step);
-      if (tty) std::cerr << "\n";
-      result.steps = step;
-      return result;
-    }
-    if (out_of_time) {
-      std::cerr << (tty ? "\n" : "") << "time budget of " << config.max_minutes << " min reached at step " << step
-                << "\n";
-      break;
-    }
+      return loss.item<double>();
+    }, config.grad_clip);
+    loss_value = step.loss;
+    run.EndStep({{"loss", step.loss}, {"lr", lr}, {"grad_norm", step.grad_norm}},
+                {{"epoch", epoch}, {"batch_index", batch_index}}, tokens);
   }
-  if (tty) std::cerr << "\n";
-  result.train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  run.Finish({{"epoch", epoch}, {"batch_index", batch_index}});
+  result.train_seconds = run.train_seconds();
+  result.tokens_seen = run.tokens_seen();
   result.tokens_per_second = result.train_seconds > 0 ? result.tokens_seen / result.train_seconds : 0;
-  result.steps = step;
+  result.steps = run.step();
   result.final_loss = loss_value;
-  save(step);
-  if (eval) {
-    model->eval();
-    double accuracy = eval(model, tok, step);
-    if (accuracy >= 0) AppendLine(metrics_path, {{"step", step}, {"eval_accuracy", accuracy}});
-  }
-  result.checkpoint_dir = out_dir + "/checkpoint";
+  result.checkpoint_dir = run.checkpoint_dir();
   return result;
 }
 

@@ -1,0 +1,77 @@
+// A training method as a registered part (see ../shared/design.md, "Methods"): its name, the paper it
+// reproduces, what it starts from, its own typed options (fields declared once), `Train` (checkpoint +
+// training log) and what evaluation needs from it. The runner and `harness train <method>` only talk to
+// this interface; they never name a method. Methods are listed once, in registry.cc.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trainers/sft/sft_config.h"
+#include "trainers/sft/sft_trainer.h"
+
+namespace trainers {
+
+// What a method's Train gets.
+struct TrainRequest {
+  std::string out_dir;             // this step's directory; rerunning into it resumes
+  SftConfig settings;              // the scaffold settings, data sources (the experiment's training
+                                   // splits, N-CoT), seed and threads; init_checkpoint = the parent's
+  nlohmann::json options;          // the method's own options, resolved (ResolveOptions)
+  std::vector<std::string> special_tokens;  // every special token any method of the run needs (base)
+  EvalCallback eval;               // held-out evaluation during training (may be empty)
+};
+
+struct TrainOutput {
+  std::string checkpoint_dir;      // HF layout, with tokenizer.json
+  nlohmann::json summary;          // steps, final_loss, tokens_per_second, train_seconds, examples, ...
+};
+
+// What evaluation of a trained method needs.
+struct EvalSpec {
+  std::string prompt_prefix;       // inference condition, prepended to every rendered prompt
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual std::string name() const = 0;
+  // Which trainer runs it: its own name; a variant's parent's (steps with equal trainer, training
+  // options and inputs are trained once).
+  virtual std::string trainer() const { return name(); }
+  virtual std::string paper() const = 0;        // citation, "" when none
+  virtual std::string summary() const = 0;      // one line for `harness methods`
+  // The method whose checkpoint this one starts from ("" = none: it makes the initial model).
+  virtual std::string starts_from() const = 0;
+  // Config key of the experiment section holding this method's options ("" = it has none). Variants
+  // of one method share their parent's section.
+  virtual std::string options_section() const { return ""; }
+  // [{name, type, default, doc}] of the options, for `harness methods`.
+  virtual nlohmann::json DescribeOptions() const { return nlohmann::json::array(); }
+  // Validates the user's section (absent: {}) and returns the complete options with defaults filled
+  // in. Throws util::InputError naming `source` and the key.
+  virtual nlohmann::json ResolveOptions(const nlohmann::json& section, const std::string& source) const {
+    return nlohmann::json::object();
+  }
+  // The part of the options that changes the trained model (the training step's key): options that only
+  // change evaluation (an inference condition) are left out so that such variants share one training.
+  virtual nlohmann::json TrainingOptions(const nlohmann::json& options) const { return options; }
+  // Special tokens the method's data needs in the shared tokenizer (condition tokens).
+  virtual std::vector<std::string> SpecialTokens(const nlohmann::json& options) const { return {}; }
+  // Whether the method trains on (and so is evaluated on) this task.
+  virtual bool TrainsOn(const std::string& task, const nlohmann::json& options) const { return true; }
+  virtual TrainOutput Train(const TrainRequest& request) const = 0;
+  virtual EvalSpec Evaluation(const nlohmann::json& options) const {
+    return {};
+  }
+};
+
+// A variant of a registered method with some options fixed (an ablation arm). It trains and evaluates
+// exactly as its parent with those options; the user's section for the parent applies underneath.
+std::unique_ptr<Method> MakeVariant(const Method& parent, std::string name, std::string summary,
+                                    nlohmann::json fixed_options);
+
+}  // namespace trainers
