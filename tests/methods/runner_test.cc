@@ -92,7 +92,7 @@ std::vector<BadCase> BadCases() {
       {{{"training", {{"log_every", 0}}}}, "training.log_every"},
       {{{"training", {{"eval_n", 0}}}}, "training.eval_n"},
       {{{"training", {{"preset", "huge"}}}}, "training.preset"},
-      {{{"training", {{"warmup_steps", 150}}}}, "training.warmup_steps"},
+      {{{"training", {{"warmup_steps", 5000}}}}, "training.warmup_steps"},
       {{{"sft", {{"lr", 0.01}}}}, "sft"},
       {{{"crlft", {{"expert_share", 2.0}}}}, "crlft.expert_share"},
       {{{"crlft", {{"flaws", {"typo"}}}}}, "crlft.flaws"},

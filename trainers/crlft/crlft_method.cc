@@ -5,6 +5,8 @@
 //   (d) crlft-condition-only condition, every weight 1        (paper: "w/o reward")
 //   (e) crlft                condition + weights, inferred with the expert condition
 //   (e') crlft-sub-condition (e)'s model inferred with the sub-optimal condition
+#include <map>
+
 #include "harness/util/error.h"
 #include "trainers/crlft/crlft.h"
 #include "trainers/methods/method.h"
@@ -56,7 +58,9 @@ class CrlftMethod : public Method {
     }
     SftRunResult r = TrainOnTexts(request.settings, texts, SpecialTokens(request.options), request.out_dir, request.eval);
     nlohmann::json summary = SummaryJson(r);
-    for (const auto& t : texts) summary["texts_by_source"][t.source] = summary["texts_by_source"].value(t.source, 0) + 1;
+    std::map<std::string, int> by_source;
+    for (const auto& t : texts) by_source[t.source]++;
+    summary["texts_by_source"] = by_source;
     return {r.checkpoint_dir, summary};
   }
   EvalSpec Evaluation(const nlohmann::json& options) const override {

@@ -50,7 +50,7 @@ RuleFailure CheckTask(const ExperimentTask& t) {
   return util::Ok();
 }
 
-// Section names of the registered methods' options ("crlft", ...).
+// Section names of the registered methods' options (each method's name, shared by its variants).
 std::vector<std::string> SectionNames() {
   std::vector<std::string> names;
   for (const Method* m : AllMethods()) {
@@ -142,7 +142,8 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
 }
 
 ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& source) {
-  // Method sections ("crlft": {...}) sit beside the declared fields; unknown keys are checked over both.
+  // Method sections (a method's options under its name) sit beside the declared fields; unknown keys are
+  // checked over both.
   std::vector<std::string> known = ExperimentConfigFields().Names();
   const std::vector<std::string> sections = SectionNames();
   known.insert(known.end(), sections.begin(), sections.end());
