@@ -126,10 +126,11 @@ TEST(RunnerCli, EveryBadFieldExitsTwoBeforeAnyWork) {
   for (const auto& c : BadCases()) {
     nlohmann::json j = TinyExperiment();
     j.update(c.patch);
-    const fs::path config = dir / ("bad" + std::to_string(i++) + ".json");
+    const fs::path config = dir / ("bad" + std::to_string(i) + ".json"), out = dir / ("out" + std::to_string(i));
+    ++i;
     std::ofstream(config) << j.dump();
-    EXPECT_EQ(RunHarness({"run", config.string(), "--out", (dir / "out").string()}), 2) << c.patch;
-    EXPECT_FALSE(fs::exists(dir / "out")) << c.patch;
+    EXPECT_EQ(RunHarness({"run", config.string(), "--out", out.string()}), 2) << c.patch;
+    EXPECT_FALSE(fs::exists(out)) << c.patch;
   }
 }
 
