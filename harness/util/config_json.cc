@@ -2,12 +2,23 @@
 
 #include <algorithm>
 
+#include "harness/util/files.h"
+#include "harness/util/json_locate.h"
 #include "harness/util/text.h"
 
 namespace util {
 
 void ConfigError(const std::string& source, const std::string& key, const std::string& message) {
-  throw InputError(Location{source, 0, key}, message);
+  // When the source is a file on disk, name the line the key is on.
+  long line = 0;
+  if (!source.empty() && FileExists(source)) {
+    try {
+      line = LineOfJsonPath(ReadFile(source), key);
+    } catch (const std::exception&) {
+      line = 0;
+    }
+  }
+  throw InputError(Location{source, line, key}, message);
 }
 
 void RejectUnknownKeys(const Json& j, const std::vector<std::string>& known,

@@ -2,7 +2,10 @@
 // rules), ToJson and Describe.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "harness/util/config_fields.h"
+#include "harness/util/json_locate.h"
 
 namespace {
 
@@ -99,6 +102,50 @@ TEST(ConfigFields, DescribeListsTypesDefaultsDocsAndNestedFields) {
   Outer o;
   o.inner.k = -2;
   EXPECT_THROW(OuterFields().Validate(o, "code"), util::InputError);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(JsonLocate, NamesTheLineOfDottedPaths) {
+  const std::string text =
+      "{\n"
+      "  \"name\": \"x\",\n"
+      "  \"tasks\": [\n"
+      "    {\"task\": \"gsm8k\",\n"
+      "     \"template\": \"qa-v2\"},\n"
+      "    {\"task\": \"svamp\"}\n"
+      "  ],\n"
+      "  \"training\": {\"lr\": -1, \"esc\": \"a\\\"b\"},\n"
+      "  \"seeds\": [1,\n"
+      "            -2]\n"
+      "}\n";
+  struct Case {
+    const char* path;
+    long line;
+  } cases[] = {{"name", 2},           {"tasks", 3},        {"tasks[0].task", 4}, {"tasks[0].template", 5},
+               {"tasks[1].task", 6},  {"training.lr", 8},  {"training.esc", 8},  {"seeds[1]", 10},
+               {"training.nope", 8},  {"tasks[1].x", 6},   {"absent", 0},        {"", 0}};
+  for (const auto& c : cases) EXPECT_EQ(util::LineOfJsonPath(text, c.path), c.line) << c.path;
+  EXPECT_EQ(util::LineOfJsonPath("not json", "a"), 0);
+  EXPECT_EQ(util::LineOfJsonPath("{\"a\": [", "a[0]"), 1);  // truncated text: no crash
+}
+
+TEST(JsonLocate, ConfigErrorsFromFilesCarryTheLine) {
+  const std::string path = ::testing::TempDir() + "/locate_config.json";
+  {
+    std::ofstream out(path);
+    out << "{\n  \"name\": \"x\",\n  \"inner\": {\n    \"k\": -1\n  }\n}\n";
+  }
+  try {
+    OuterFields().Read(util::ReadJsonFile(path), path);
+    ADD_FAILURE() << "k = -1 accepted";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().line, 4);
+    EXPECT_EQ(e.where().field, "inner.k");
+    EXPECT_NE(std::string(e.what()).find(path + ":4: field 'inner.k'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
