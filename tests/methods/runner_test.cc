@@ -257,3 +257,31 @@ TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
 }
 
 }  // namespace
+
+namespace {
+
+// `harness train <method>` comes from the same registry: the config's method section holds its options.
+TEST(TrainCli, AnyRegisteredMethodTrainsFromItsConfigSection) {
+  auto dir = TempDir("train_cli");
+  fs::create_directories(dir);
+  nlohmann::json config = TinyExperiment()["training"];
+  config["max_steps"] = 4;
+  config["train"] = {{{"task", "gsm8k"}, {"synthetic_n", 30}, {"steps", 1}}};
+  config["crlft"] = {{"expert_share", 0.5}, {"condition_form", "token"}};
+  std::ofstream(dir / "crlft.json") << config.dump(2);
+  ASSERT_EQ(RunHarness({"train", "crlft", "--config", (dir / "crlft.json").string(), "--out", (dir / "out").string()}), 0);
+  EXPECT_TRUE(fs::exists(dir / "out" / "checkpoint" / "model.safetensors"));
+  const auto tok = util::ReadJsonFile((dir / "out" / "tokenizer.json").string());
+  bool has_condition = false;
+  for (const auto& t : tok["added_tokens"]) has_condition = has_condition || t["content"] == "<|gpt4|>";
+  EXPECT_TRUE(has_condition);
+  // A bad option in the section: exit 2, naming it.
+  config["crlft"]["expert_share"] = 3;
+  std::ofstream(dir / "bad.json") << config.dump(2);
+  EXPECT_EQ(RunHarness({"train", "crlft", "--config", (dir / "bad.json").string(), "--out", (dir / "bad").string()}), 2);
+  EXPECT_FALSE(fs::exists(dir / "bad" / "checkpoint"));
+  // The same file without the method's section is an SFT config: sft rejects the unknown key.
+  EXPECT_EQ(RunHarness({"train", "sft", "--config", (dir / "bad.json").string(), "--out", (dir / "bad_sft").string()}), 2);
+}
+
+}  // namespace
