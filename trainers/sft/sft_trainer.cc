@@ -156,6 +156,8 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
     }
   }
   tokenizer::Tokenizer tok = [&] {
+    // A real model keeps its own tokenizer (special tokens, chat template) through fine-tuning.
+    if (!config.init_checkpoint.empty()) return LoadCheckpointTokenizer(config.init_checkpoint);
     if (util::FileExists(tokenizer_path)) return tokenizer::Tokenizer::Load(tokenizer_path);
     if (config.tokenizer_vocab == 0) return tokenizer::Tokenizer::ByteLevel(specials);
     std::vector<std::string> corpus;
@@ -211,7 +213,7 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
     std::filesystem::remove(metrics_path);  // a fresh run starts a fresh log
   }
   auto save = [&](int at_step) {
-    SaveCheckpoint(out_dir + "/checkpoint", model, tok.ToJson());
+    SaveCheckpoint(out_dir + "/checkpoint", model, tok);
     TrainingState state;
     state.step = at_step;
     state.data_position = {{"epoch", epoch}, {"batch_index", batch_index}};
