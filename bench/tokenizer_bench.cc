@@ -19,6 +19,7 @@
 #include "harness/util/text.h"
 #include "trainers/tokenizer/bpe_trainer.cc"
 #include "trainers/tokenizer/byte_level.cc"
+#include "trainers/tokenizer/chat_template.cc"
 #include "trainers/tokenizer/pretokenize.cc"
 #include "trainers/tokenizer/tokenizer.cc"
 #include "trainers/tokenizer/tokenizer_json.cc"

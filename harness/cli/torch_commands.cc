@@ -28,14 +28,6 @@ void AddRuntimeFlags(CLI::App* cmd, trainers::RuntimeConfig* runtime) {
       ->capture_default_str();
 }
 
-tokenizer::Tokenizer LoadCheckpointTokenizer(const std::string& dir) {
-  const std::string path = dir + "/tokenizer.json";
-  if (!util::FileExists(path)) {
-    throw util::InputError(util::Location{path, 0, ""}, "checkpoint has no tokenizer.json");
-  }
-  return tokenizer::Tokenizer::Load(path);
-}
-
 // ---------------------------------------------------------------------------------------------
 // harness init
 
@@ -87,6 +79,7 @@ struct GenerateArgs {
   int n = 1;
   uint64_t seed = 0;
   bool bos = false;
+  bool chat = false;
   std::vector<std::string> stops;
   bool json = false;
   trainers::RuntimeConfig runtime;
@@ -98,15 +91,20 @@ int RunGenerate(const GenerateArgs& a) {
   }
   // Token ids alone need no tokenizer (fixtures without tokenizer.json); text output is then empty.
   std::unique_ptr<tokenizer::Tokenizer> tok;
-  if (!a.prompt.empty() || util::FileExists(a.checkpoint + "/tokenizer.json")) {
-    tok = std::make_unique<tokenizer::Tokenizer>(LoadCheckpointTokenizer(a.checkpoint));
+  if (!a.prompt.empty() || trainers::IsGgufPath(a.checkpoint) || util::FileExists(a.checkpoint + "/tokenizer.json")) {
+    tok = std::make_unique<tokenizer::Tokenizer>(trainers::LoadCheckpointTokenizer(a.checkpoint));
   }
+  if (a.chat && a.prompt.empty()) throw util::InputError(util::Location{"", 0, "--chat"}, "needs --prompt text");
   const auto defaults = trainers::ReadGenerationDefaults(a.checkpoint);
   auto model = trainers::LoadCheckpoint(a.checkpoint, a.runtime);
   trainers::GenerateRequest req;
-  if (a.bos && tok && tok->bos_id() >= 0) req.prompt.push_back(tok->bos_id());
-  if (tok && !a.prompt.empty()) {
-    for (int id : tok->Encode(a.prompt)) req.prompt.push_back(id);
+  if (a.chat) {
+    req.prompt = tok->EncodePrompt(a.prompt, /*chat=*/true);
+  } else {
+    if (a.bos && tok && tok->bos_id() >= 0) req.prompt.push_back(tok->bos_id());
+    if (tok && !a.prompt.empty()) {
+      for (int id : tok->Encode(a.prompt)) req.prompt.push_back(id);
+    }
   }
   req.prompt.insert(req.prompt.end(), a.prompt_ids.begin(), a.prompt_ids.end());
   if (req.prompt.empty()) throw util::InputError(util::Location{"", 0, "--prompt"}, "prompt encodes to no tokens");
@@ -119,6 +117,9 @@ int RunGenerate(const GenerateArgs& a) {
   req.sampling.top_k = a.top_k >= 0 ? a.top_k : defaults.top_k;
   const int eos = tok && tok->eos_id() >= 0 ? tok->eos_id() : model->config().eos_token_id;
   if (eos >= 0) req.stop_token_ids.push_back(eos);
+  for (int id : defaults.eos_token_ids) {
+    if (id != eos) req.stop_token_ids.push_back(id);
+  }
   req.stop_strings = a.stops;
   trainers::DecodeFn decode;
   if (tok) decode = [&tok](const std::vector<int>& ids, bool skip) { return tok->Decode(ids, skip); };
@@ -199,7 +200,7 @@ void RegisterTorchCommands(CLI::App& app, Action* selected) {
   {
     auto args = std::make_shared<GenerateArgs>();
     auto* cmd = app.add_subcommand("generate", "Generate text from a checkpoint");
-    cmd->add_option("--checkpoint", args->checkpoint, "HF checkpoint directory")->required();
+    cmd->add_option("--checkpoint", args->checkpoint, "HF checkpoint directory or .gguf file")->required();
     cmd->add_option("--prompt", args->prompt, "prompt text");
     cmd->add_option("--prompt-ids", args->prompt_ids, "prompt as token ids instead of text")->delimiter(',');
     cmd->add_option("--max-new-tokens", args->max_new_tokens, "default: generation_config.json");
@@ -210,6 +211,7 @@ void RegisterTorchCommands(CLI::App& app, Action* selected) {
     cmd->add_option("--seed", args->seed, "sampling seed")->capture_default_str();
     cmd->add_option("--stop", args->stops, "stop string (repeatable)");
     cmd->add_flag("--bos", args->bos, "prepend the tokenizer's bos token");
+    cmd->add_flag("--chat", args->chat, "wrap --prompt in the model's chat template (one user turn)");
     cmd->add_flag("--json", args->json, "print {prompt_token_ids, completions: [{text, token_ids, logprobs, finish_reason}]}");
     AddRuntimeFlags(cmd, &args->runtime);
     cmd->callback([selected, args] { *selected = [args] { return RunGenerate(*args); }; });
@@ -217,7 +219,7 @@ void RegisterTorchCommands(CLI::App& app, Action* selected) {
   {
     auto args = std::make_shared<ProfileArgs>();
     auto* cmd = app.add_subcommand("profile", "Training / prefill / decode throughput, peak RSS and MFU");
-    cmd->add_option("--checkpoint", args->checkpoint, "HF checkpoint directory");
+    cmd->add_option("--checkpoint", args->checkpoint, "HF checkpoint directory or .gguf file");
     cmd->add_option("--preset", args->preset, "or a randomly initialised preset");
     cmd->add_option("--batch", args->options.batch, "decode/prefill batch")->capture_default_str();
     cmd->add_option("--seq", args->options.seq, "prompt / training sequence length")->capture_default_str();

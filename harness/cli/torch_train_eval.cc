@@ -40,6 +40,7 @@ struct EvalFlags {
   int max_new_tokens = 256;
   int threads = 0;
   int limit = 0;
+  bool chat = false;
   CodeGradingFlags code;
   std::string out;
 };
@@ -72,7 +73,7 @@ int RunEval(const EvalFlags& flags) {
   trainers::RuntimeConfig runtime;
   runtime.threads = trainers::SetTorchThreads(flags.threads);
   trainers::LlamaForCausalLM model = trainers::LoadCheckpoint(flags.checkpoint, runtime);
-  tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(flags.checkpoint + "/tokenizer.json");
+  tokenizer::Tokenizer tok = trainers::LoadCheckpointTokenizer(flags.checkpoint);
 
   trainers::EvalOptions options;
   options.template_name = flags.template_name;
@@ -84,6 +85,7 @@ int RunEval(const EvalFlags& flags) {
   options.max_new_tokens = flags.max_new_tokens;
   options.seed = flags.seed;
   options.code_block = flags.code.code_block;
+  options.chat = flags.chat;
   nlohmann::json sandbox_environment;
   if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
   trainers::EvalOutput e = trainers::EvaluateModel(model, tok, task, records, options);
@@ -105,7 +107,7 @@ int RunEval(const EvalFlags& flags) {
                            {"seed", flags.seed}, {"k", flags.k}, {"temperature", flags.temperature},
                            {"top_p", flags.top_p}, {"max_new_tokens", flags.max_new_tokens},
                            {"template", row.template_name}, {"prefix", flags.prefix},
-                           {"extraction_preset", row.extraction_preset}};
+                           {"extraction_preset", row.extraction_preset}, {"chat", flags.chat}};
   nlohmann::json environment = reports::EnvironmentJson();
   auto info = trainers::GetTorchBuildInfo();
   environment["torch_version"] = info.torch_version;
@@ -141,7 +143,8 @@ void RegisterEvalCommand(CLI::App& app, Action* selected) {
   {
     auto flags = std::make_shared<EvalFlags>();
     auto* cmd = app.add_subcommand("eval", "Generate with a checkpoint and score it on a task");
-    cmd->add_option("--checkpoint", flags->checkpoint, "HF-layout checkpoint directory")->required();
+    cmd->add_option("--checkpoint", flags->checkpoint, "HF-layout checkpoint directory or .gguf file")->required();
+    cmd->add_flag("--chat", flags->chat, "wrap each prompt in the model's chat template (one user turn)");
     cmd->add_option("--task", flags->task, "Task family")->required();
     cmd->add_option("--data", flags->data, "Data file in the benchmark's format");
     cmd->add_option("--synthetic", flags->synthetic, "Evaluate on N problems of the built-in test split");

@@ -2,7 +2,9 @@
 #include "trainers/tokenizer/pretokenize.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "harness/util/json_io.h"
 #include "trainers/tokenizer/unicode_classes.h"
 
 namespace tokenizer {
@@ -121,6 +123,30 @@ TEST(DecodeUtf8, RejectsOverlongAndSurrogates) {
   EXPECT_EQ(cp, 0x1F600u);
   EXPECT_EQ(DecodeUtf8("\xE4\xBD", 0, &cp), 1);  // truncated
   EXPECT_EQ(cp, kInvalidCodePoint);
+}
+
+// Splits from HF `tokenizers` (scripts/pretokenize_golden.py): Digits + ByteLevel, and the Llama-3 and
+// Qwen2 Split regexes, on whitespace runs, CRLF, contractions in both cases, digit runs, non-ASCII
+// letters and numbers (½, Arabic-Indic digits, superscripts), emoji and no-break spaces.
+TEST(PreTokenize, MatchesHfTokenizersGolden) {
+  const nlohmann::json golden = util::ReadJsonFile(std::string(HARNESS_TEST_FIXTURES) + "/tokenizer/pretokenize_golden.json");
+  const std::pair<const char*, PreTokenizer> kinds[] = {{"gpt2_digits", PreTokenizer::kGpt2Digits},
+                                                        {"llama3", PreTokenizer::kLlama3},
+                                                        {"qwen2", PreTokenizer::kQwen2}};
+  ASSERT_EQ(golden["texts"].size(), 20u);
+  for (const auto& [name, kind] : kinds) {
+    for (size_t i = 0; i < golden["texts"].size(); ++i) {
+      const std::string text = golden["texts"][i];
+      EXPECT_EQ(PreTokenize(kind, text), golden[name][i].get<std::vector<std::string>>()) << name << ": " << text;
+    }
+  }
+}
+
+TEST(PreTokenize, Llama3GroupsDigitsByThreeAndQwen2SplitsThem) {
+  EXPECT_EQ(PreTokenize(PreTokenizer::kLlama3, "x 12345"), (std::vector<std::string>{"x", " ", "123", "45"}));
+  EXPECT_EQ(PreTokenize(PreTokenizer::kQwen2, "x 123"), (std::vector<std::string>{"x", " ", "1", "2", "3"}));
+  EXPECT_EQ(PreTokenize(PreTokenizer::kGpt2Digits, "a 12"), (std::vector<std::string>{"a", " ", "1", "2"}));
+  EXPECT_EQ(PreTokenize(PreTokenizer::kGpt2, "a 12"), (std::vector<std::string>{"a", " 12"}));
 }
 
 }  // namespace

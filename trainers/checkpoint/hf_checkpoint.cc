@@ -1,31 +1,17 @@
 // HF-layout checkpoint directories: save and load.
 #include "trainers/checkpoint/hf_checkpoint.h"
 
-#include <set>
-
 #include <ATen/ATen.h>
 
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/json_io.h"
 #include "trainers/build_info.h"
+#include "trainers/checkpoint/gguf_model.h"
 #include "trainers/checkpoint/safetensors.h"
+#include "trainers/checkpoint/weights.h"
 
 namespace trainers {
-namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string ShapeString(at::IntArrayRef shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
-}  // namespace
-
 void SaveModelWeights(LlamaForCausalLM& model, const std::string& path) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& item : model->named_parameters(/*recurse=*/true)) {
@@ -35,35 +21,7 @@ void SaveModelWeights(LlamaForCausalLM& model, const std::string& path) {
 }
 
 void LoadModelWeights(LlamaForCausalLM& model, const std::string& path) {
-  SafetensorsFile file = ReadSafetensors(path);
-  auto params = model->named_parameters(/*recurse=*/true);
-  std::set<std::string> expected;
-  for (const auto& item : params) expected.insert(item.key());
-  for (const auto& [name, tensor] : file.tensors) {
-    if (expected.count(name) || EndsWith(name, "rotary_emb.inv_freq")) continue;
-    if (name == "lm_head.weight" && model->config().tie_word_embeddings) continue;
-    throw util::InputError(util::Location{path, 0, name},
-                           "tensor not in this model (config.json and weights disagree?)");
-  }
-  at::NoGradGuard no_grad;
-  for (auto& item : params) {
-    auto it = file.tensors.find(item.key());
-    if (it == file.tensors.end()) {
-      throw util::InputError(util::Location{path, 0, item.key()}, "missing tensor, expected shape " +
-                                                                     ShapeString(item.value().sizes()));
-    }
-    const at::Tensor& src = it->second;
-    if (src.sizes() != item.value().sizes()) {
-      throw util::InputError(util::Location{path, 0, item.key()},
-                             "shape " + ShapeString(src.sizes()) + " but the model expects " +
-                                 ShapeString(item.value().sizes()));
-    }
-    if (!at::isFloatingType(src.scalar_type())) {
-      throw util::InputError(util::Location{path, 0, item.key()},
-                             std::string("expected a floating-point tensor, got ") + c10::toString(src.scalar_type()));
-    }
-    item.value().copy_(src);  // copy_ casts dtype and moves to the parameter's device
-  }
+  CopyWeights(model, SafetensorsFileWeights(path));
 }
 
 void SaveCheckpoint(const std::string& dir, LlamaForCausalLM& model, const std::string& tokenizer_json,
@@ -85,7 +43,18 @@ void SaveCheckpoint(const std::string& dir, LlamaForCausalLM& model, const std::
   if (!tokenizer_json.empty()) util::WriteFileAtomic(dir + "/tokenizer.json", tokenizer_json);
 }
 
+void SaveCheckpoint(const std::string& dir, LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
+                    const GenerationDefaults& generation) {
+  SaveCheckpoint(dir, model, tok.ToJson(), generation);
+  util::WriteFileAtomic(dir + "/tokenizer_config.json", tok.ToConfigJson());
+}
+
+bool IsGgufPath(const std::string& path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0;
+}
+
 ModelConfig ReadCheckpointConfig(const std::string& dir) {
+  if (IsGgufPath(dir)) return GgufModelConfig(GgufFile::Open(dir));
   const std::string path = dir + "/config.json";
   if (!util::FileExists(path)) {
     throw util::InputError(util::Location{path, 0, ""}, "no config.json: not a checkpoint directory");
@@ -96,7 +65,7 @@ ModelConfig ReadCheckpointConfig(const std::string& dir) {
 GenerationDefaults ReadGenerationDefaults(const std::string& dir) {
   GenerationDefaults out;
   const std::string path = dir + "/generation_config.json";
-  if (!util::FileExists(path)) return out;
+  if (IsGgufPath(dir) || !util::FileExists(path)) return out;
   const auto json = util::ReadJsonFile(path);
   auto number = [&](const char* key, auto* value) {
     auto it = json.find(key);
@@ -109,19 +78,33 @@ GenerationDefaults ReadGenerationDefaults(const std::string& dir) {
   number("top_p", &out.top_p);
   number("top_k", &out.top_k);
   if (json.contains("do_sample") && json["do_sample"].is_boolean()) out.do_sample = json["do_sample"];
+  if (json.contains("eos_token_id") && !json["eos_token_id"].is_null()) {  // an id or a list of ids
+    const auto& eos = json["eos_token_id"];
+    for (const auto& id : eos.is_array() ? eos : nlohmann::json::array({eos})) {
+      if (!id.is_number_integer()) throw util::InputError(util::Location{path, 0, "eos_token_id"}, "expected token ids");
+      out.eos_token_ids.push_back(id.get<int>());
+    }
+  }
   return out;
 }
 
-LlamaForCausalLM LoadCheckpoint(const std::string& dir, const RuntimeConfig& runtime) {
-  const ModelConfig config = ReadCheckpointConfig(dir);
+LlamaForCausalLM LoadCheckpoint(const std::string& path, const RuntimeConfig& runtime) {
+  std::unique_ptr<GgufFile> gguf;
+  if (IsGgufPath(path)) gguf = std::make_unique<GgufFile>(GgufFile::Open(path));
+  const ModelConfig config = gguf ? GgufModelConfig(*gguf) : ReadCheckpointConfig(path);
   SetTorchThreads(runtime.threads);
   const auto device = ResolveDevice(runtime.device);
   const auto dtype = ResolveDtype(runtime.dtype);
   LlamaForCausalLM model(config);
   model->to(device, dtype);
-  LoadModelWeights(model, dir + "/model.safetensors");
+  CopyWeights(model, gguf ? GgufWeights(*gguf, config) : SafetensorsWeights(path));
   model->eval();
   return model;
+}
+
+tokenizer::Tokenizer LoadCheckpointTokenizer(const std::string& path) {
+  if (IsGgufPath(path)) return GgufTokenizer(GgufFile::Open(path));
+  return tokenizer::Tokenizer::LoadDir(path);
 }
 
 }  // namespace trainers

@@ -1,6 +1,7 @@
-// Hugging Face checkpoint directories: config.json (LlamaConfig), model.safetensors (HF tensor
-// names), tokenizer.json and generation_config.json. A directory we write loads in `transformers`
-// with LlamaForCausalLM.from_pretrained unchanged; fp32/fp16/bf16 weights written elsewhere load here.
+// Checkpoints: Hugging Face directories (config.json for Llama or Qwen2, model.safetensors or shards
+// with model.safetensors.index.json, tokenizer.json + tokenizer_config.json, generation_config.json)
+// and GGUF files (a path ending in .gguf; see gguf_model.h). A directory we write loads in
+// `transformers` unchanged; fp32/fp16/bf16 weights written elsewhere load here.
 #pragma once
 
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "trainers/model/config.h"
 #include "trainers/model/llama.h"
+#include "trainers/tokenizer/tokenizer.h"
 
 namespace trainers {
 
@@ -19,6 +21,7 @@ struct GenerationDefaults {
   double top_p = 1.0;
   int top_k = 0;  // 0 = off
   bool do_sample = false;
+  std::vector<int> eos_token_ids;  // generation_config's eos_token_id (an id or a list); empty when unset
 };
 
 // Writes model.safetensors with the model's named_parameters() in their current dtype.
@@ -34,9 +37,17 @@ void LoadModelWeights(LlamaForCausalLM& model, const std::string& path);
 void SaveCheckpoint(const std::string& dir, LlamaForCausalLM& model, const std::string& tokenizer_json,
                     const GenerationDefaults& generation = {});
 
-ModelConfig ReadCheckpointConfig(const std::string& dir);       // dir/config.json
-GenerationDefaults ReadGenerationDefaults(const std::string& dir);  // defaults when the file is absent
-// Builds the model from dir/config.json on the runtime's device/dtype and loads its weights.
-LlamaForCausalLM LoadCheckpoint(const std::string& dir, const RuntimeConfig& runtime);
+// The same plus tokenizer_config.json (special tokens, add_bos_token, chat template), so a real model's
+// tokenizer survives fine-tuning.
+void SaveCheckpoint(const std::string& dir, LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
+                    const GenerationDefaults& generation = {});
+
+bool IsGgufPath(const std::string& path);  // ends in ".gguf"
+ModelConfig ReadCheckpointConfig(const std::string& path);          // dir/config.json or GGUF metadata
+GenerationDefaults ReadGenerationDefaults(const std::string& path); // defaults when absent (and for GGUF)
+// Builds the model from the checkpoint's config on the runtime's device/dtype and loads its weights.
+LlamaForCausalLM LoadCheckpoint(const std::string& path, const RuntimeConfig& runtime);
+// dir/tokenizer.json (+ tokenizer_config.json when present), or the GGUF's embedded tokenizer.
+tokenizer::Tokenizer LoadCheckpointTokenizer(const std::string& path);
 
 }  // namespace trainers

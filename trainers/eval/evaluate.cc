@@ -31,8 +31,7 @@ EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& to
   for (size_t i = 0; i < records.size(); ++i) {
     prompts.push_back(options.prompt_prefix + task.RenderPrompt(records[i], prompt_options));
     GenerateRequest request;
-    if (tok.bos_id() >= 0) request.prompt.push_back(tok.bos_id());
-    for (int id : tok.Encode(prompts.back())) request.prompt.push_back(id);
+    request.prompt = tok.EncodePrompt(prompts.back(), options.chat);
     // Keep the most recent context when a prompt would not fit (real benchmarks on tiny models).
     const int budget = max_positions - options.max_new_tokens;
     if (budget < 8) throw std::runtime_error("max_new_tokens leaves no room for the prompt");

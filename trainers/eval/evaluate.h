@@ -33,6 +33,7 @@ struct EvalOptions {
   int max_batch = 64;
   scoring::CodeGrader code_grader; // required for code tasks
   std::string code_block = "last";
+  bool chat = false;               // wrap each prompt in the tokenizer's chat template (one user turn)
 };
 
 struct EvalOutput {

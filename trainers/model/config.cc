@@ -1,6 +1,8 @@
 // ModelConfig presets, validation and HF config.json conversion.
 #include "trainers/model/config.h"
 
+#include <cmath>
+
 #include "harness/util/error.h"
 
 namespace trainers {
@@ -67,6 +69,27 @@ void ModelConfig::Validate(const std::string& source) const {
   }
   if (!(rms_norm_eps > 0)) throw ConfigError(source, "rms_norm_eps", "must be positive");
   if (!(rope_theta > 0)) throw ConfigError(source, "rope_theta", "must be positive");
+  if (model_type != "llama" && model_type != "qwen2") {
+    throw ConfigError(source, "model_type", "'" + model_type + "' is not supported (llama, qwen2)");
+  }
+  if (model_type == "llama" && attention_qkv_bias != attention_out_bias) {
+    throw ConfigError(source, "attention_bias", "Llama models have biases on all four projections or on none");
+  }
+  if (model_type == "qwen2" && (!attention_qkv_bias || attention_out_bias)) {
+    throw ConfigError(source, "model_type", "Qwen2 models have q/k/v biases and no o_proj bias");
+  }
+  if (!rope_scaling_type.empty() && rope_scaling_type != "linear" && rope_scaling_type != "llama3") {
+    throw ConfigError(source, "rope_scaling.rope_type",
+                      "'" + rope_scaling_type + "' is not supported (linear, llama3)");
+  }
+  if (!rope_scaling_type.empty() && !(rope_scaling_factor > 0)) {
+    throw ConfigError(source, "rope_scaling.factor", "must be positive");
+  }
+  if (rope_scaling_type == "llama3" && !(rope_high_freq_factor > rope_low_freq_factor && rope_low_freq_factor > 0 &&
+                                         rope_original_max_position > 0)) {
+    throw ConfigError(source, "rope_scaling", "llama3 scaling needs 0 < low_freq_factor < high_freq_factor and "
+                                              "original_max_position_embeddings > 0");
+  }
   for (auto [id, field] : {std::pair{bos_token_id, "bos_token_id"}, std::pair{eos_token_id, "eos_token_id"},
                            std::pair{pad_token_id, "pad_token_id"}}) {
     if (id >= vocab_size) {
@@ -78,18 +101,57 @@ void ModelConfig::Validate(const std::string& source) const {
 
 long long ModelConfig::NumParameters() const {
   const long long h = hidden_size, kv = static_cast<long long>(num_key_value_heads) * head_dim();
-  const long long per_layer = h * h * 2 + h * kv * 2 + 3 * h * intermediate_size + 2 * h;
+  long long per_layer = h * h * 2 + h * kv * 2 + 3 * h * intermediate_size + 2 * h;
+  if (attention_qkv_bias) per_layer += h + 2 * kv;
+  if (attention_out_bias) per_layer += h;
   long long total = per_layer * num_hidden_layers + h + static_cast<long long>(vocab_size) * h;
   if (!tie_word_embeddings) total += static_cast<long long>(vocab_size) * h;
   if (value_head) total += h + 1;
   return total;
 }
 
+std::vector<float> RotaryInvFreq(const ModelConfig& c) {
+  const int64_t d = c.head_dim();
+  std::vector<float> inv_freq;
+  for (int64_t i = 0; i < d / 2; ++i) {
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
+    inv_freq.push_back(1.0f / std::pow(static_cast<float>(c.rope_theta), exponent));
+  }
+  if (c.rope_scaling_type == "linear") {
+    for (float& f : inv_freq) f = static_cast<float>(f / c.rope_scaling_factor);
+  } else if (c.rope_scaling_type == "llama3") {
+    const double old_len = c.rope_original_max_position;
+    const double low_wavelen = old_len / c.rope_low_freq_factor, high_wavelen = old_len / c.rope_high_freq_factor;
+    for (float& f : inv_freq) {
+      const double wavelen = 2 * M_PI / f;
+      if (wavelen > low_wavelen) {
+        f = static_cast<float>(f / c.rope_scaling_factor);
+      } else if (wavelen >= high_wavelen) {  // medium frequencies: interpolate
+        const double smooth =
+            (old_len / wavelen - c.rope_low_freq_factor) / (c.rope_high_freq_factor - c.rope_low_freq_factor);
+        f = static_cast<float>((1 - smooth) * f / c.rope_scaling_factor + smooth * f);
+      }
+    }
+  }
+  return inv_freq;
+}
+
 nlohmann::json ToHfConfigJson(const ModelConfig& c, const std::string& torch_dtype) {
   auto id_or_null = [](int id) { return id < 0 ? nlohmann::json(nullptr) : nlohmann::json(id); };
-  return nlohmann::json{
-      {"architectures", {"LlamaForCausalLM"}},
-      {"model_type", "llama"},
+  nlohmann::json rope_scaling = nullptr;
+  if (c.rope_scaling_type == "linear") {
+    rope_scaling = {{"rope_type", "linear"}, {"factor", c.rope_scaling_factor}};
+  } else if (c.rope_scaling_type == "llama3") {
+    rope_scaling = {{"rope_type", "llama3"},
+                    {"factor", c.rope_scaling_factor},
+                    {"low_freq_factor", c.rope_low_freq_factor},
+                    {"high_freq_factor", c.rope_high_freq_factor},
+                    {"original_max_position_embeddings", c.rope_original_max_position}};
+  }
+  const bool qwen2 = c.model_type == "qwen2";
+  nlohmann::json json{
+      {"architectures", {qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+      {"model_type", c.model_type},
       {"vocab_size", c.vocab_size},
       {"hidden_size", c.hidden_size},
       {"intermediate_size", c.intermediate_size},
@@ -99,9 +161,8 @@ nlohmann::json ToHfConfigJson(const ModelConfig& c, const std::string& torch_dty
       {"max_position_embeddings", c.max_position_embeddings},
       {"rms_norm_eps", c.rms_norm_eps},
       {"rope_theta", c.rope_theta},
-      {"rope_scaling", nullptr},
+      {"rope_scaling", rope_scaling},
       {"hidden_act", "silu"},
-      {"attention_bias", false},
       {"initializer_range", c.initializer_range},
       {"tie_word_embeddings", c.tie_word_embeddings},
       {"bos_token_id", id_or_null(c.bos_token_id)},
@@ -111,11 +172,49 @@ nlohmann::json ToHfConfigJson(const ModelConfig& c, const std::string& torch_dty
       {"torch_dtype", torch_dtype},
       {"harness_value_head", c.value_head},
   };
+  if (qwen2) {
+    json["use_sliding_window"] = false;
+  } else {
+    json["attention_bias"] = c.attention_qkv_bias;
+  }
+  return json;
 }
+
+namespace {
+
+void ReadRopeScaling(const nlohmann::json& json, const std::string& source, ModelConfig* c) {
+  auto it = json.find("rope_scaling");
+  if (it == json.end() || it->is_null()) return;
+  if (!it->is_object()) throw ConfigError(source, "rope_scaling", "expected an object or null");
+  // HF writes the kind as "rope_type" (newer) or "type" (older).
+  const auto kind = it->contains("rope_type") ? it->at("rope_type") : it->value("type", nlohmann::json());
+  if (!kind.is_string()) throw ConfigError(source, "rope_scaling.rope_type", "missing or not a string");
+  c->rope_scaling_type = kind.get<std::string>();
+  if (c->rope_scaling_type == "default") {
+    c->rope_scaling_type.clear();
+    return;
+  }
+  ReadKey(*it, "factor", source, &c->rope_scaling_factor);
+  ReadKey(*it, "low_freq_factor", source, &c->rope_low_freq_factor);
+  ReadKey(*it, "high_freq_factor", source, &c->rope_high_freq_factor);
+  ReadKey(*it, "original_max_position_embeddings", source, &c->rope_original_max_position);
+}
+
+}  // namespace
 
 ModelConfig FromHfConfigJson(const nlohmann::json& json, const std::string& source) {
   if (!json.is_object()) throw ConfigError(source, "", "config must be a JSON object");
   ModelConfig c;
+  if (json.contains("model_type")) {
+    if (!json["model_type"].is_string()) throw ConfigError(source, "model_type", "expected a string");
+    c.model_type = json["model_type"].get<std::string>();
+  }
+  if (c.model_type == "qwen2") {
+    c.attention_qkv_bias = true;
+    if (json.value("use_sliding_window", false) == true) {
+      throw ConfigError(source, "use_sliding_window", "sliding-window attention is not supported");
+    }
+  }
   ReadKey(json, "vocab_size", source, &c.vocab_size);
   ReadKey(json, "hidden_size", source, &c.hidden_size);
   ReadKey(json, "intermediate_size", source, &c.intermediate_size);
@@ -137,11 +236,13 @@ ModelConfig FromHfConfigJson(const nlohmann::json& json, const std::string& sour
   if (json.contains("hidden_act") && json["hidden_act"] != "silu") {
     throw ConfigError(source, "hidden_act", "only \"silu\" (SwiGLU) is supported");
   }
-  if (json.contains("rope_scaling") && !json["rope_scaling"].is_null()) {
-    throw ConfigError(source, "rope_scaling", "rope scaling is not supported");
+  if (json.value("mlp_bias", false) == true) {
+    throw ConfigError(source, "mlp_bias", "MLP biases are not supported");
   }
-  if (json.value("attention_bias", false) == true) {
-    throw ConfigError(source, "attention_bias", "attention biases are not supported");
+  ReadRopeScaling(json, source, &c);
+  if (c.model_type == "llama") {
+    ReadKey(json, "attention_bias", source, &c.attention_qkv_bias);
+    c.attention_out_bias = c.attention_qkv_bias;
   }
   c.Validate(source);
   return c;

@@ -10,7 +10,8 @@
 namespace trainers {
 
 struct ModelConfig {
-  // Architecture (LlamaConfig keys; config.json round-trips them).
+  // Architecture (LlamaConfig / Qwen2Config keys; config.json round-trips them).
+  std::string model_type = "llama";   // "llama" or "qwen2" (q/k/v biases, no output bias)
   int vocab_size = 512;
   int hidden_size = 128;
   int intermediate_size = 384;
@@ -20,6 +21,15 @@ struct ModelConfig {
   int max_position_embeddings = 1024;
   double rms_norm_eps = 1e-5;
   double rope_theta = 10000.0;
+  // rope_scaling as HF gives it: "" (none), "linear" (factor) or "llama3" (factor, low/high frequency
+  // factors, original_max_position_embeddings).
+  std::string rope_scaling_type;
+  double rope_scaling_factor = 1.0;
+  double rope_low_freq_factor = 1.0;
+  double rope_high_freq_factor = 4.0;
+  int rope_original_max_position = 8192;
+  bool attention_qkv_bias = false;     // biases on q/k/v (Qwen2 always; Llama with attention_bias)
+  bool attention_out_bias = false;     // bias on o_proj (Llama with attention_bias)
   double initializer_range = 0.02;     // std of the normal init of every linear/embedding weight
   bool tie_word_embeddings = false;    // lm_head shares model.embed_tokens.weight
   int bos_token_id = -1;               // -1: unset (written as null)
@@ -34,6 +44,11 @@ struct ModelConfig {
   // Parameters of the model this config builds (embeddings counted once when tied).
   long long NumParameters() const;
 };
+
+// Rotary inverse frequencies [head_dim / 2] in fp32: theta^(-2i/d) computed as HF does in fp32, then
+// rope scaling applied (HF's _compute_linear / _compute_llama3_parameters). The one definition used by
+// the LibTorch forward and the CPU decode kernels.
+std::vector<float> RotaryInvFreq(const ModelConfig& config);
 
 // HF config.json with architectures/model_type/torch_dtype so `transformers` loads it unchanged.
 nlohmann::json ToHfConfigJson(const ModelConfig& config, const std::string& torch_dtype);

@@ -23,6 +23,15 @@ std::vector<float> Packed(const std::vector<at::Tensor>& parts) {
   return kernels::PackPanelsFromRows(blocks, parts[0].size(1));
 }
 
+// rows[b][:] += bias (an undefined bias: no bias).
+void AddBias(const at::Tensor& bias, int64_t rows, int64_t width, float* out) {
+  if (!bias.defined()) return;
+  const float* b = bias.data_ptr<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < width; ++i) out[r * width + i] += b[i];
+  }
+}
+
 }  // namespace
 
 bool CpuDecoder::Supports(const LlamaForCausalLMImpl& model) {
@@ -39,17 +48,16 @@ CpuDecoder::CpuDecoder(const LlamaForCausalLMImpl& model) : config_(model.config
     layers_.push_back(Layer{Packed({attn->q_proj->weight, attn->k_proj->weight, attn->v_proj->weight}),
                             Packed({attn->o_proj->weight}), Packed({mlp->gate_proj->weight, mlp->up_proj->weight}),
                             Packed({mlp->down_proj->weight}), layer->input_layernorm->weight.detach().contiguous(),
-                            layer->post_attention_layernorm->weight.detach().contiguous()});
+                            layer->post_attention_layernorm->weight.detach().contiguous(), {}, {}});
+    if (attn->q_proj->bias.defined()) {
+      layers_.back().qkv_bias = at::cat({attn->q_proj->bias, attn->k_proj->bias, attn->v_proj->bias}).detach().contiguous();
+    }
+    if (attn->o_proj->bias.defined()) layers_.back().o_bias = attn->o_proj->bias.detach().contiguous();
   }
   embed_ = model.model->embed_tokens->weight.detach().contiguous();
   head_ = Packed({model.lm_head ? model.lm_head->weight : model.model->embed_tokens->weight});
   final_norm_ = model.model->norm->weight.detach().contiguous();
-  // As RotaryCosSin: exponents 2i/d in fp32, inv_freq = 1 / theta^exponent in fp32.
-  const int64_t d = config_.head_dim();
-  for (int64_t i = 0; i < d / 2; ++i) {
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
-    inv_freq_.push_back(1.0f / std::pow(static_cast<float>(config_.rope_theta), exponent));
-  }
+  inv_freq_ = RotaryInvFreq(config_);
 }
 
 at::Tensor CpuDecoder::Step(const std::vector<int>& ids, KvCache* cache) {
@@ -95,6 +103,7 @@ at::Tensor CpuDecoder::Step(const std::vector<int>& ids, KvCache* cache) {
     }
     kernels::MatMulPacked(h_.data(), H, B, H, layer.qkv.data(), qkv_width, qkv_.data(), qkv_width,
                           /*accumulate=*/false);
+    AddBias(layer.qkv_bias, B, qkv_width, qkv_.data());
     for (int64_t b = 0; b < B; ++b) {
       float* row = qkv_.data() + b * qkv_width;
       const float* c = cos_.data() + b * D / 2;
@@ -112,6 +121,7 @@ at::Tensor CpuDecoder::Step(const std::vector<int>& ids, KvCache* cache) {
       }
     }
     kernels::MatMulPacked(attn_.data(), nh * D, B, nh * D, layer.o.data(), H, x_.data(), H, /*accumulate=*/true);
+    AddBias(layer.o_bias, B, H, x_.data());
 
     // MLP block.
     for (int64_t b = 0; b < B; ++b) {

@@ -30,6 +30,7 @@ class CpuDecoder {
   struct Layer {
     std::vector<float> qkv, o, gate_up, down;  // [in, out] packed by kernels::PackPanels; q unscaled
     at::Tensor input_norm, post_norm;
+    at::Tensor qkv_bias, o_bias;  // undefined when the model has none
   };
 
   ModelConfig config_;

@@ -112,13 +112,13 @@ at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
 
 AttentionImpl::AttentionImpl(const ModelConfig& c)
     : num_heads(c.num_attention_heads), num_kv_heads(c.num_key_value_heads), head_dim(c.head_dim()) {
-  auto linear = [](int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  auto linear = [](int64_t in, int64_t out, bool bias) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
   };
-  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads * head_dim));
-  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads * head_dim));
-  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads * head_dim));
-  o_proj = register_module("o_proj", linear(num_heads * head_dim, c.hidden_size));
+  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads * head_dim, c.attention_qkv_bias));
+  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads * head_dim, c.attention_qkv_bias));
+  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads * head_dim, c.attention_qkv_bias));
+  o_proj = register_module("o_proj", linear(num_heads * head_dim, c.hidden_size, c.attention_out_bias));
 }
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& ctx, int64_t layer) {
@@ -127,7 +127,9 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& c
   // before or after the rotation is the same).
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   auto w = qkv_.Get({q_proj->weight, k_proj->weight, v_proj->weight}, scale);
-  auto qkv = at::linear(x, w);
+  at::Tensor bias;  // Qwen2 / Llama attention_bias: scaled like the weight rows
+  if (q_proj->bias.defined()) bias = qkv_bias_.Get({q_proj->bias, k_proj->bias, v_proj->bias}, scale);
+  auto qkv = at::linear(x, w, bias);
   if (ctx.fused) {
     return o_proj->forward(FusedCausalAttention(qkv, ctx.cos.squeeze(2), ctx.sin.squeeze(2), ctx.key_valid,
                                                 num_heads, num_kv_heads));
@@ -220,7 +222,7 @@ c10::TensorOptions LlamaForCausalLMImpl::options() const {
 }
 
 void LlamaForCausalLMImpl::RotaryTables(const at::Tensor& positions, AttentionContext* ctx) {
-  auto [cos, sin] = RotaryCosSin(positions, config_.head_dim(), config_.rope_theta);
+  auto [cos, sin] = RotaryCosSin(positions, RotaryInvFreq(config_));
   const auto dtype = options().dtype();
   ctx->cos = cos.unsqueeze(2).to(dtype);  // [B, T, 1, d]: broadcast over heads
   ctx->sin = sin.unsqueeze(2).to(dtype);
@@ -341,7 +343,7 @@ void LlamaForCausalLMImpl::InitWeights(uint64_t seed) {
     at::Tensor init;
     if (name.size() >= 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0) {
       init = at::ones(p.sizes());
-    } else if (name == "value_head.bias") {
+    } else if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
       init = at::zeros(p.sizes());
     } else {
       init = at::empty(p.sizes()).normal_(0.0, config_.initializer_range, gen);
@@ -350,14 +352,20 @@ void LlamaForCausalLMImpl::InitWeights(uint64_t seed) {
   }
 }
 
-std::pair<at::Tensor, at::Tensor> RotaryCosSin(const at::Tensor& positions, int64_t head_dim, double theta) {
-  // HF LlamaRotaryEmbedding: inv_freq[i] = theta^(-2i/d), angles in fp32, halves repeated.
-  auto exponents = at::arange(0, head_dim, 2, positions.options().dtype(at::kLong)).to(at::kFloat) /
-                   static_cast<double>(head_dim);
-  auto inv_freq = 1.0 / at::pow(theta, exponents);
+std::pair<at::Tensor, at::Tensor> RotaryCosSin(const at::Tensor& positions, const std::vector<float>& inv_freq_values) {
+  // HF LlamaRotaryEmbedding: angles position * inv_freq in fp32, halves repeated.
+  auto inv_freq = at::tensor(inv_freq_values, at::TensorOptions().dtype(at::kFloat)).to(positions.device());
   auto freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq;
   auto emb = at::cat({freqs, freqs}, -1);
   return {emb.cos(), emb.sin()};
+}
+
+std::pair<at::Tensor, at::Tensor> RotaryCosSin(const at::Tensor& positions, int64_t head_dim, double theta) {
+  ModelConfig plain;
+  plain.hidden_size = static_cast<int>(head_dim);
+  plain.num_attention_heads = 1;
+  plain.rope_theta = theta;
+  return RotaryCosSin(positions, RotaryInvFreq(plain));
 }
 
 at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {

@@ -83,6 +83,7 @@ struct AttentionImpl : torch::nn::Module {
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   int64_t num_heads, num_kv_heads, head_dim;
   FusedWeight qkv_;  // [q * 1/sqrt(d); k; v]: the attention scale folded into the query rows
+  FusedWeight qkv_bias_;  // the same for the biases, when the config has them
 };
 TORCH_MODULE(Attention);
 
@@ -152,7 +153,9 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
 TORCH_MODULE(LlamaForCausalLM);
 
 // Rotary embedding (HF rotate-half convention): cos/sin tables [..., head_dim] for integer
-// `positions` [...], inv_freq[i] = theta^(-2i/head_dim) in fp32, and their application to x [..., head_dim].
+// `positions` [...] and inv_freq (RotaryInvFreq of the config), and their application to x [..., head_dim].
+std::pair<at::Tensor, at::Tensor> RotaryCosSin(const at::Tensor& positions, const std::vector<float>& inv_freq);
+// The same without rope scaling: inv_freq[i] = theta^(-2i/head_dim).
 std::pair<at::Tensor, at::Tensor> RotaryCosSin(const at::Tensor& positions, int64_t head_dim, double theta);
 at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 

@@ -155,7 +155,7 @@ void TrainingRun::Finish(const nlohmann::json& data_position) {
 double TrainingRun::train_seconds() const { return Seconds(start_); }
 
 void TrainingRun::Save(const nlohmann::json& data_position) {
-  SaveCheckpoint(checkpoint_dir(), model_, tok_.ToJson());
+  SaveCheckpoint(checkpoint_dir(), model_, tok_);
   const std::string state = options_.out_dir + "/state", state_new = options_.out_dir + "/state.new";
   TrainingState saved;
   saved.step = step_;

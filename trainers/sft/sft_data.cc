@@ -117,8 +117,7 @@ TokenizedSet TokenizeExamples(const std::vector<TextExample>& texts, const token
   for (const auto& t : texts) {
     TokenizedExample e;
     e.weight = t.weight;
-    if (tok.bos_id() >= 0) e.ids.push_back(tok.bos_id());
-    for (int id : tok.Encode(t.prompt)) e.ids.push_back(id);
+    e.ids = tok.EncodePrompt(t.prompt, /*chat=*/false);
     e.target.assign(e.ids.size(), 0);
     for (int id : tok.Encode(t.completion)) {
       e.ids.push_back(id);

@@ -72,16 +72,12 @@ std::vector<TextExample> BuildTrainingTexts(const SftConfig& config, const std::
 tokenizer::Tokenizer BuildTokenizer(const SftConfig& config, const std::vector<TextExample>& texts,
                                     const std::vector<std::string>& special_tokens) {
   if (!config.init_checkpoint.empty()) {
-    // Continued training keeps the checkpoint's own tokenizer: its ids are what the weights learned.
-    const std::string path = config.init_checkpoint + "/tokenizer.json";
-    if (!util::FileExists(path)) {
-      throw util::InputError(util::Location{config.init_checkpoint, 0, "init_checkpoint"},
-                             "the checkpoint has no tokenizer.json to continue training with");
-    }
-    tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(path);
+    // Continued training keeps the checkpoint's own tokenizer (a real model's too: special tokens, chat
+    // template): its ids are what the weights learned.
+    tokenizer::Tokenizer tok = LoadCheckpointTokenizer(config.init_checkpoint);
     for (const auto& token : special_tokens) {
       if (tok.TokenId(token) < 0 || !tok.IsSpecial(tok.TokenId(token))) {
-        throw util::InputError(util::Location{path, 0, "init_checkpoint"},
+        throw util::InputError(util::Location{config.init_checkpoint, 0, "init_checkpoint"},
                                "the checkpoint's tokenizer has no special token " + token +
                                    " that this training needs; start from a model whose tokenizer has it");
       }
@@ -122,7 +118,7 @@ void SaveInitialModel(const SftConfig& config, const std::vector<TextExample>& t
   const RuntimeConfig runtime{config.device, "float32", SetTorchThreads(config.threads)};
   LlamaForCausalLM model = config.init_checkpoint.empty() ? FreshModel(config, tok, runtime)
                                                           : LoadCheckpoint(config.init_checkpoint, runtime);
-  SaveCheckpoint(dir, model, tok.ToJson());
+  SaveCheckpoint(dir, model, tok);
 }
 
 SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const EvalCallback& eval,

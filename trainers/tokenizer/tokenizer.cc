@@ -104,15 +104,12 @@ Tokenizer Tokenizer::FromParts(Parts parts) {
     if (t.is_special_[id]) t.special_tokens_.push_back(t.id_to_token_[id]);
   }
 
-  // Every byte needs a token of its own, or some text could not be encoded.
+  // A byte without a token of its own is dropped when encoding, as HF's BPE drops a character missing
+  // from the vocabulary when there is no unk token (SmolLM2 has no tokens for some control bytes).
   t.byte_id_.assign(256, -1);
   for (int b = 0; b < 256; ++b) {
     auto it = t.token_to_id_.find(ByteToUnicode(static_cast<unsigned char>(b)));
-    if (it == t.token_to_id_.end() || t.is_added_[it->second]) {
-      throw std::invalid_argument("no token for byte " + std::to_string(b) + " ('" +
-                                  ByteToUnicode(static_cast<unsigned char>(b)) + "')");
-    }
-    t.byte_id_[b] = it->second;
+    if (it != t.token_to_id_.end() && !t.is_added_[it->second]) t.byte_id_[b] = it->second;
   }
 
   t.merges_ = std::move(parts.merges);
@@ -152,9 +149,20 @@ Tokenizer Tokenizer::FromParts(Parts parts) {
     });
   }
 
-  t.bos_id_ = FirstPresent(t, {"<|bos|>", "<s>", "<|begin_of_text|>", "<|startoftext|>"});
-  t.eos_id_ = FirstPresent(t, {"<|eos|>", "</s>", "<|endoftext|>", "<|end_of_text|>"});
-  t.pad_id_ = FirstPresent(t, {"<|pad|>", "<pad>"});
+  const auto named = [&t](const std::string& token, const char* what) {
+    const int id = t.TokenId(token);
+    if (id < 0) throw std::invalid_argument(std::string(what) + " token '" + token + "' is not in the vocabulary");
+    return id;
+  };
+  t.bos_id_ = parts.bos_token.empty() ? FirstPresent(t, {"<|bos|>", "<s>", "<|begin_of_text|>", "<|startoftext|>"})
+                                      : named(parts.bos_token, "bos");
+  t.eos_id_ = parts.eos_token.empty() ? FirstPresent(t, {"<|eos|>", "</s>", "<|endoftext|>", "<|end_of_text|>"})
+                                      : named(parts.eos_token, "eos");
+  t.pad_id_ = parts.pad_token.empty() ? FirstPresent(t, {"<|pad|>", "<pad>"}) : named(parts.pad_token, "pad");
+  t.pre_tokenizer_ = parts.pre_tokenizer;
+  t.add_bos_ = parts.add_bos;
+  t.chat_template_ = std::move(parts.chat_template);
+  t.chat_format_ = RecogniseChatTemplate(t.chat_template_);
   t.cache_ = std::make_shared<EncodeCache>();
   return t;
 }
@@ -199,11 +207,15 @@ void Tokenizer::EncodePiece(std::string_view piece, std::vector<int>* out) const
       return;
     }
   }
-  // Symbols as a doubly linked list over the piece's bytes; a removed symbol gets id -1.
-  const int n = static_cast<int>(piece.size());
-  std::vector<int> ids(n), prev(n), next(n);
+  // Symbols as a doubly linked list over the piece's bytes (those with a token); a removed symbol
+  // gets id -1.
+  std::vector<int> ids;
+  for (char c : piece) {
+    if (byte_id_[static_cast<unsigned char>(c)] >= 0) ids.push_back(byte_id_[static_cast<unsigned char>(c)]);
+  }
+  const int n = static_cast<int>(ids.size());
+  std::vector<int> prev(n), next(n);
   for (int i = 0; i < n; ++i) {
-    ids[i] = byte_id_[static_cast<unsigned char>(piece[i])];
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
@@ -238,15 +250,17 @@ void Tokenizer::EncodePiece(std::string_view piece, std::vector<int>* out) const
     push(prev[pos]);
     push(pos);
   }
-  for (int i = 0; i >= 0 && i < n; i = next[i]) out->push_back(ids[i]);
+  for (int i = 0; n > 0 && i >= 0; i = next[i]) out->push_back(ids[i]);
 }
 
 void Tokenizer::EncodeOrdinary(std::string_view text, std::vector<int>* out) const {
   std::vector<std::string_view> pieces;
-  SplitGpt2(text, &pieces);
+  PreTokenize(pre_tokenizer_, text, &pieces);
   for (std::string_view piece : pieces) {
     if (merges_.empty() && !ignore_merges_) {  // plain byte-level: one token per byte
-      for (char c : piece) out->push_back(byte_id_[static_cast<unsigned char>(c)]);
+      for (char c : piece) {
+        if (byte_id_[static_cast<unsigned char>(c)] >= 0) out->push_back(byte_id_[static_cast<unsigned char>(c)]);
+      }
       continue;
     }
     if (piece.size() > EncodeCache::kMaxPieceBytes) {
@@ -300,6 +314,19 @@ std::string Tokenizer::Decode(const std::vector<int>& ids, bool skip_special_tok
     out += id_to_bytes_[id];
   }
   return out;
+}
+
+std::string Tokenizer::ChatPrompt(std::string_view user) const {
+  return RenderChat(chat_format_, user, chat_template_.empty() ? "tokenizer (no chat_template)" : "tokenizer");
+}
+
+std::vector<int> Tokenizer::EncodePrompt(std::string_view text, bool chat) const {
+  if (chat) return Encode(ChatPrompt(text));  // templates carry their own bos where they want one
+  std::vector<int> ids;
+  if (add_bos_ && bos_id_ >= 0) ids.push_back(bos_id_);
+  const std::vector<int> body = Encode(text);
+  ids.insert(ids.end(), body.begin(), body.end());
+  return ids;
 }
 
 std::vector<std::string> DefaultSpecialTokens() {

@@ -40,31 +40,94 @@ std::string ComponentType(const Json& root, const char* key, const std::string& 
   return c.at("type").get<std::string>();
 }
 
-void CheckComponents(const Json& root, const std::string& path) {
+void CheckByteLevel(const Json& p, const std::string& path, const std::string& field, bool use_regex) {
+  if (BoolOr(p, "add_prefix_space", true, path, field)) {
+    Fail(path, field + ".add_prefix_space", "only add_prefix_space=false is supported");
+  }
+  if (BoolOr(p, "use_regex", true, path, field) != use_regex) {
+    Fail(path, field + ".use_regex", use_regex ? "only use_regex=true (the GPT-2 pattern) is supported here"
+                                               : "expected use_regex=false after a Split pre-tokenizer");
+  }
+}
+
+std::string TypeOf(const Json& c) {
+  return c.is_object() && c.contains("type") && c.at("type").is_string() ? c.at("type").get<std::string>() : "";
+}
+
+// The pre-tokenizers of pretokenize.h, as HF writes them: ByteLevel (GPT-2 regex);
+// Sequence[Digits(individual_digits), ByteLevel]; Sequence[Split(Llama-3 or Qwen2 regex, Isolated),
+// ByteLevel(use_regex=false)].
+PreTokenizer ReadPreTokenizer(const Json& root, const std::string& path) {
+  const std::string type = ComponentType(root, "pre_tokenizer", path);
+  const Json& p = root.at("pre_tokenizer");
+  if (type == "ByteLevel") {
+    CheckByteLevel(p, path, "pre_tokenizer", /*use_regex=*/true);
+    return PreTokenizer::kGpt2;
+  }
+  const std::string supported =
+      "supported: ByteLevel; Sequence[Digits(individual_digits), ByteLevel]; Sequence[Split(Llama-3 or Qwen2 "
+      "regex), ByteLevel(use_regex=false)]";
+  if (type != "Sequence" || !p.contains("pretokenizers") || !p.at("pretokenizers").is_array() ||
+      p.at("pretokenizers").size() != 2) {
+    Fail(path, "pre_tokenizer", "pre-tokenizer '" + (type.empty() ? "null" : type) + "' is not supported (" +
+                                    supported + ")");
+  }
+  const Json& first = p.at("pretokenizers")[0];
+  const Json& second = p.at("pretokenizers")[1];
+  if (TypeOf(second) != "ByteLevel") Fail(path, "pre_tokenizer.pretokenizers[1]", supported);
+  if (TypeOf(first) == "Digits") {
+    if (!BoolOr(first, "individual_digits", false, path, "pre_tokenizer.pretokenizers[0]")) {
+      Fail(path, "pre_tokenizer.pretokenizers[0].individual_digits", "only individual_digits=true is supported");
+    }
+    CheckByteLevel(second, path, "pre_tokenizer.pretokenizers[1]", /*use_regex=*/true);
+    return PreTokenizer::kGpt2Digits;
+  }
+  if (TypeOf(first) == "Split") {
+    const std::string field = "pre_tokenizer.pretokenizers[0]";
+    const Json pattern = first.value("pattern", Json());
+    const std::string regex = pattern.is_object() && pattern.contains("Regex") && pattern.at("Regex").is_string()
+                                  ? pattern.at("Regex").get<std::string>() : "";
+    if (first.value("behavior", std::string()) != "Isolated" || BoolOr(first, "invert", false, path, field)) {
+      Fail(path, field, "only behavior Isolated without invert is supported");
+    }
+    CheckByteLevel(second, path, "pre_tokenizer.pretokenizers[1]", /*use_regex=*/false);
+    if (regex == kLlama3Pattern) return PreTokenizer::kLlama3;
+    if (regex == kQwen2Pattern) return PreTokenizer::kQwen2;
+    Fail(path, field + ".pattern", "split regex is not one we reproduce (the Llama-3 and Qwen2 patterns)");
+  }
+  Fail(path, "pre_tokenizer.pretokenizers[0]", supported);
+}
+
+// Checks normalizer, decoder and post-processor; returns the bos token a TemplateProcessing
+// post-processor prepends ("" when none), which HF adds on every encode (Llama-3).
+std::string CheckComponents(const Json& root, const std::string& path) {
   if (!IsNullOrAbsent(root, "normalizer")) {
     Fail(path, "normalizer", "normalizers are not supported (only byte-level BPE without one)");
-  }
-  const std::string pre = ComponentType(root, "pre_tokenizer", path);
-  if (pre != "ByteLevel") {
-    Fail(path, "pre_tokenizer", "expected type ByteLevel, got '" + (pre.empty() ? "null" : pre) + "'");
-  }
-  const Json& p = root.at("pre_tokenizer");
-  if (BoolOr(p, "add_prefix_space", true, path, "pre_tokenizer")) {
-    Fail(path, "pre_tokenizer.add_prefix_space", "only add_prefix_space=false is supported");
-  }
-  if (!BoolOr(p, "use_regex", true, path, "pre_tokenizer")) {
-    Fail(path, "pre_tokenizer.use_regex", "only use_regex=true (the GPT-2 pattern) is supported");
   }
   const std::string dec = ComponentType(root, "decoder", path);
   if (dec != "ByteLevel") {
     Fail(path, "decoder", "expected type ByteLevel, got '" + (dec.empty() ? "null" : dec) + "'");
   }
-  // A ByteLevel post-processor only adjusts offsets; anything else (templates adding bos/eos)
-  // would change the ids HF returns.
+  // A ByteLevel post-processor only adjusts offsets; a TemplateProcessing that puts one special token
+  // before the sequence is a bos; anything else would change the ids HF returns.
   const std::string post = ComponentType(root, "post_processor", path);
-  if (!post.empty() && post != "ByteLevel") {
-    Fail(path, "post_processor", "post-processor '" + post + "' is not supported");
+  if (post.empty() || post == "ByteLevel") return "";
+  std::vector<Json> steps;
+  if (post == "Sequence" && root.at("post_processor").value("processors", Json()).is_array()) {
+    for (const Json& step : root.at("post_processor").at("processors")) steps.push_back(step);
+  } else {
+    steps.push_back(root.at("post_processor"));
   }
+  std::string bos;
+  for (const Json& step : steps) {
+    if (TypeOf(step) == "ByteLevel") continue;
+    const Json single = step.value("single", Json());
+    const bool bos_then_a = TypeOf(step) == "TemplateProcessing" && single.is_array() && single.size() == 2 &&
+                            single[0].contains("SpecialToken") && single[1].contains("Sequence");
+    if (!bos_then_a) Fail(path, "post_processor", "post-processor '" + post + "' is not supported");
+    bos = single[0]["SpecialToken"].value("id", std::string());
+  }
+  return bos;
 }
 
 void CheckModelOptions(const Json& model, const std::string& path) {
@@ -93,7 +156,7 @@ Tokenizer Tokenizer::Load(const std::string& path) {
   }
   const Json& model = root.at("model");
   CheckModelOptions(model, path);
-  CheckComponents(root, path);
+  const std::string template_bos = CheckComponents(root, path);
 
   // id -> token from model.vocab and added_tokens together; ids must end up dense.
   std::map<int, std::string> by_id;
@@ -123,6 +186,8 @@ Tokenizer Tokenizer::Load(const std::string& path) {
   }
 
   Parts parts;
+  parts.pre_tokenizer = ReadPreTokenizer(root, path);
+  parts.bos_token = template_bos;
   if (root.contains("added_tokens") && !root.at("added_tokens").is_null()) {
     const Json& added = root.at("added_tokens");
     if (!added.is_array()) Fail(path, "added_tokens", "expected an array");
@@ -192,7 +257,9 @@ Tokenizer Tokenizer::Load(const std::string& path) {
   parts.ignore_merges = BoolOr(model, "ignore_merges", false, path, "model");
 
   try {
-    return FromParts(std::move(parts));
+    Tokenizer t = FromParts(std::move(parts));
+    t.post_processor_bos_ = !template_bos.empty();
+    return t;
   } catch (const std::invalid_argument& e) {
     Fail(path, "model", e.what());
   }
@@ -240,22 +307,96 @@ std::string Tokenizer::ToJson() const {
   if (ignore_merges_) model["ignore_merges"] = true;
   model["vocab"] = std::move(vocab);
   model["merges"] = std::move(merges);
-  const OJson byte_level{{"type", "ByteLevel"},
-                         {"add_prefix_space", false},
-                         {"trim_offsets", true},
-                         {"use_regex", true}};
+  const auto byte_level = [](bool use_regex) {
+    return OJson{{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", use_regex}};
+  };
+  OJson pre_tokenizer = byte_level(true);
+  if (pre_tokenizer_ == PreTokenizer::kGpt2Digits) {
+    pre_tokenizer = OJson{{"type", "Sequence"},
+                          {"pretokenizers", {OJson{{"type", "Digits"}, {"individual_digits", true}}, byte_level(true)}}};
+  } else if (pre_tokenizer_ == PreTokenizer::kLlama3 || pre_tokenizer_ == PreTokenizer::kQwen2) {
+    const char* regex = pre_tokenizer_ == PreTokenizer::kLlama3 ? kLlama3Pattern : kQwen2Pattern;
+    const OJson split{{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}};
+    pre_tokenizer = OJson{{"type", "Sequence"}, {"pretokenizers", {split, byte_level(false)}}};
+  }
   OJson root{{"version", "1.0"},
              {"truncation", nullptr},
              {"padding", nullptr},
              {"added_tokens", std::move(added)},
              {"normalizer", nullptr},
-             {"pre_tokenizer", byte_level},
+             {"pre_tokenizer", std::move(pre_tokenizer)},
              {"post_processor", nullptr},
-             {"decoder", byte_level},
+             {"decoder", byte_level(true)},
              {"model", std::move(model)}};
   return root.dump(2) + "\n";
 }
 
 void Tokenizer::Save(const std::string& path) const { util::WriteFileAtomic(path, ToJson()); }
+
+std::string Tokenizer::ToConfigJson() const {
+  const auto token_or_null = [this](int id) { return id < 0 ? Json(nullptr) : Json(id_to_token_[id]); };
+  Json config{{"tokenizer_class", "PreTrainedTokenizerFast"},
+              {"bos_token", token_or_null(bos_id_)},
+              {"eos_token", token_or_null(eos_id_)},
+              {"pad_token", token_or_null(pad_id_)},
+              {"add_bos_token", add_bos_},
+              {"clean_up_tokenization_spaces", false}};
+  if (!chat_template_.empty()) config["chat_template"] = chat_template_;
+  return config.dump(2) + "\n";
+}
+
+namespace {
+
+// A special-token entry of tokenizer_config.json: a string, {"content": string}, or null.
+std::string SpecialTokenText(const Json& config, const char* key, const std::string& path) {
+  if (IsNullOrAbsent(config, key)) return "";
+  const Json& v = config.at(key);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("content") && v.at("content").is_string()) return v.at("content").get<std::string>();
+  Fail(path, key, "expected a token string or {\"content\": string}");
+}
+
+// chat_template: a string, or a list of {name, template} of which "default" is taken.
+std::string ChatTemplateText(const Json& config, const std::string& path) {
+  if (IsNullOrAbsent(config, "chat_template")) return "";
+  const Json& v = config.at("chat_template");
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    for (const Json& entry : v) {
+      if (entry.is_object() && entry.value("name", std::string()) == "default" && entry.contains("template") &&
+          entry.at("template").is_string()) {
+        return entry.at("template").get<std::string>();
+      }
+    }
+  }
+  Fail(path, "chat_template", "expected a template string or a list holding a \"default\" entry");
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::LoadDir(const std::string& dir) {
+  const std::string json_path = dir + "/tokenizer.json";
+  if (!util::FileExists(json_path)) Fail(json_path, "", "no tokenizer.json in this checkpoint directory");
+  const std::string config_path = dir + "/tokenizer_config.json";
+  Tokenizer t = Load(json_path);
+  if (!util::FileExists(config_path)) return t;
+  const Json config = util::ReadJsonFile(config_path);
+  if (!config.is_object()) Fail(config_path, "", "expected a JSON object");
+  const auto id_of = [&](const char* key, int fallback) {
+    const std::string text = SpecialTokenText(config, key, config_path);
+    if (text.empty()) return config.contains(key) ? -1 : fallback;
+    const int id = t.TokenId(text);
+    if (id < 0) Fail(config_path, key, "token '" + text + "' is not in tokenizer.json's vocabulary");
+    return id;
+  };
+  t.bos_id_ = id_of("bos_token", t.bos_id_);
+  t.eos_id_ = id_of("eos_token", t.eos_id_);
+  t.pad_id_ = id_of("pad_token", t.pad_id_);
+  // HF adds bos only through a post-processor (kept: t.add_bos_ from Load) or add_bos_token.
+  t.add_bos_ = BoolOr(config, "add_bos_token", false, config_path, "") || t.post_processor_bos_;
+  t.chat_template_ = ChatTemplateText(config, config_path);
+  t.chat_format_ = RecogniseChatTemplate(t.chat_template_);
+  return t;
+}
 
 }  // namespace tokenizer
