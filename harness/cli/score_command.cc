@@ -26,7 +26,6 @@ struct ScoreFlags {
   std::string model = "external";
   std::string method = "external";
   bool allow_missing = false;
-  bool include_broken = false;
   CodeGradingFlags code;
   std::string out;
 };
@@ -57,7 +56,7 @@ int RunScore(const ScoreFlags& flags) {
   options.preset = flags.preset;
   options.k = flags.k;
   options.allow_missing = flags.allow_missing;
-  options.include_broken = flags.include_broken;
+  options.include_broken = flags.data.include_broken;
   options.code_block = flags.code.code_block;
   nlohmann::json sandbox_environment;
   if (!records.empty() && records.front().kind == tasks::AnswerKind::kCode) {
@@ -108,10 +107,7 @@ int RunScore(const ScoreFlags& flags) {
   util::WriteFileAtomic(flags.out + "/results.json",
                         reports::MakeResultsDocument(config, {row}, environment).dump(2) + "\n");
   PrintSummary(task.name(), scored);
-  if (!scored.excluded_broken.empty()) {
-    std::cerr << "note: " << scored.excluded_broken.size()
-              << " records the dataset marks broken were excluded (--include-broken scores them)\n";
-  }
+  ReportExcludedBroken(scored.excluded_broken);
   if (!scored.missing.empty()) {
     std::cerr << "note: " << scored.missing.size() << " records had no prediction and were not scored\n";
   }
@@ -132,7 +128,6 @@ void RegisterScoreCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--model", flags->model, "Model name recorded in results")->capture_default_str();
   cmd->add_option("--method", flags->method, "Method name recorded in results")->capture_default_str();
   cmd->add_flag("--allow-missing", flags->allow_missing, "Score only records that have predictions");
-  cmd->add_flag("--include-broken", flags->include_broken, "Also score records the dataset marks broken");
   AddCodeGradingFlags(cmd, &flags->code);
   cmd->add_option("--out", flags->out, "Output directory for results.json and samples.jsonl")->required();
   cmd->callback([selected, flags] { *selected = [flags] { return RunScore(*flags); }; });

@@ -30,6 +30,18 @@ void PutMetric(json& metrics, const std::string& name, double value, double stde
   metrics[name + "_ci95"] = {ci_low, ci_high};
 }
 
+RecordSelection SelectRecords(const std::vector<Record>& records, bool include_broken) {
+  RecordSelection selection;
+  for (const auto& r : records) {
+    if (r.broken && !include_broken) {
+      selection.excluded_broken.push_back(r.id);
+    } else {
+      selection.kept.push_back(&r);
+    }
+  }
+  return selection;
+}
+
 std::vector<std::pair<const Record*, const Prediction*>> AlignPredictions(
     const std::vector<Record>& records, const std::vector<Prediction>& predictions, const ScoreOptions& options,
     ScoredSet* bookkeeping) {
@@ -59,17 +71,15 @@ std::vector<std::pair<const Record*, const Prediction*>> AlignPredictions(
   }
   std::vector<std::pair<const Record*, const Prediction*>> pairs;
   std::vector<std::string> missing;
-  for (const auto& r : records) {
-    auto it = matched.find(&r);
-    if (r.broken && !options.include_broken) {
-      bookkeeping->excluded_broken.push_back(r.id);
-      continue;
-    }
+  RecordSelection selection = SelectRecords(records, options.include_broken);
+  bookkeeping->excluded_broken = selection.excluded_broken;
+  for (const Record* r : selection.kept) {
+    auto it = matched.find(r);
     if (it == matched.end()) {
-      missing.push_back(r.id);
+      missing.push_back(r->id);
       continue;
     }
-    pairs.emplace_back(&r, it->second);
+    pairs.emplace_back(r, it->second);
   }
   if (!missing.empty() && !options.allow_missing) {
     std::string examples;
@@ -174,6 +184,7 @@ ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
                    {"completions", pairs[i].second->completions},
                    {"extracted", extracted},
                    {"rules", rules},
+                   {"equivalence", is_code ? std::string("sandbox") : problems[i].answers.front().equivalence},
                    {"correct", problems[i].correct}};
     if (!r.choice_order.empty()) sample["choice_order"] = r.choice_order;
     if (!problems[i].scores.empty()) sample["scores"] = problems[i].scores;
