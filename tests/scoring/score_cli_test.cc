@@ -123,6 +123,21 @@ TEST(ScoreCli, LiveCodeBenchGradesThroughTheSandbox) {
   EXPECT_EQ(samples[1].value["verdicts"][2]["status"], "runtime_error");
 }
 
+// `harness` never loads LibTorch: the engine's commands live in harness-torch beside it.
+TEST(HarnessBinary, DoesNotLinkLibTorch) {
+  FILE* pipe = ::popen(("ldd " + std::string(HARNESS_BINARY) + " 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string libs;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) libs.append(buf.data(), n);
+  ASSERT_EQ(::pclose(pipe), 0) << libs;
+  EXPECT_NE(libs.find("libc.so"), std::string::npos) << libs;
+  for (const char* torch : {"libtorch", "libc10", "libgomp", "libopenblas"}) {
+    EXPECT_EQ(libs.find(torch), std::string::npos) << torch << " in\n" << libs;
+  }
+}
+
 TEST(PromptsCli, OneLinePerRecordWithGold) {
   auto out = TempDir("prompts") / "prompts.jsonl";
   CliRun r = Harness("prompts --task gsm8k --data " + kExamples + "gsm8k_mini.jsonl --out " + out.string());
