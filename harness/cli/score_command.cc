@@ -2,6 +2,7 @@
 // against a task's data file. Writes DIR/results.json and DIR/samples.jsonl, only after every input has
 // been validated and scored, so bad input leaves no partial output.
 #include <cstdio>
+#include <future>
 #include <iostream>
 
 #include "harness/cli/code_grading.h"
@@ -47,6 +48,9 @@ void PrintSummary(const std::string& task, const scoring::ScoredSet& scored) {
 
 int RunScore(const ScoreFlags& flags) {
   const tasks::Task& task = tasks::FindTask(flags.data.task);
+  // The provenance hashes are independent of the scoring: computed meanwhile on their own threads.
+  auto data_sha256 = std::async(std::launch::async, util::Sha256File, flags.data.data);
+  auto predictions_sha256 = std::async(std::launch::async, util::Sha256File, flags.predictions);
   tasks::LoadOptions load = MakeLoadOptions(flags.data);
   std::vector<tasks::Record> records = task.Load(load);
   tasks::PromptOptions prompt_options = MakePromptOptions(task, flags.data);
@@ -87,9 +91,9 @@ int RunScore(const ScoreFlags& flags) {
                            {"seed", flags.data.seed},
                            {"filters", load.filters},
                            {"data_file", flags.data.data},
-                           {"data_sha256", util::Sha256File(flags.data.data)},
+                           {"data_sha256", data_sha256.get()},
                            {"predictions_file", flags.predictions},
-                           {"predictions_sha256", util::Sha256File(flags.predictions)},
+                           {"predictions_sha256", predictions_sha256.get()},
                            {"records_in_data", records.size()},
                            {"excluded_broken", scored.excluded_broken},
                            {"missing_predictions", scored.missing.size()}};

@@ -10,12 +10,12 @@ namespace util {
 
 namespace {
 
-Json ParseOrThrow(const std::string& text, const Location& where) {
+Json ParseOrThrow(std::string_view text, const Location& where) {
   if (!IsValidUtf8(text)) {
     throw InputError(where, "invalid UTF-8 at byte " + std::to_string(FirstInvalidUtf8(text)));
   }
   try {
-    return Json::parse(text);
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     // nlohmann's message starts with "[json.exception.parse_error.101] "; keep only the useful part.
     std::string msg = e.what();
@@ -36,9 +36,9 @@ std::vector<JsonLine> ReadJsonLines(const std::string& path) {
     size_t end = contents.find('\n', start);
     if (end == std::string::npos) end = contents.size();
     ++line_no;
-    std::string line = contents.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!Trim(line).empty()) {
+    std::string_view line(contents.data() + start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t\n\v\f\r") != std::string_view::npos) {  // Trim's isspace set
       rows.push_back({ParseOrThrow(line, Location{path, line_no, ""}), line_no});
     }
     if (end == contents.size()) break;
@@ -127,6 +127,7 @@ std::string RequireScalarAsString(const Json& object, const std::string& field,
 
 std::string ToJsonLines(const std::vector<Json>& rows) {
   std::string out;
+  out.reserve(rows.size() * 256);
   for (const auto& row : rows) {
     out += row.dump(-1, ' ', false, Json::error_handler_t::replace);
     out += '\n';
