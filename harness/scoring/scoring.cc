@@ -1,12 +1,11 @@
 #include "harness/scoring/scoring.h"
 
 #include <algorithm>
-#include <exception>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "harness/util/error.h"
+#include "harness/util/parallel.h"
 #include "harness/util/text.h"
 #include "tasks/extract/extract.h"
 #include "tasks/metrics/metrics.h"
@@ -18,26 +17,6 @@ namespace {
 using nlohmann::json;
 using tasks::ExtractedAnswer;
 using tasks::Record;
-
-// Runs fn(begin, end) over [0, n) split into one contiguous slice per core, and waits for all.
-void ForEachSlice(size_t n, const std::function<void(size_t, size_t)>& fn) {
-  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), std::max<size_t>(n / 64, 1));
-  std::vector<std::thread> workers;
-  std::vector<std::exception_ptr> errors(threads);
-  for (size_t t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      try {
-        fn(n * t / threads, n * (t + 1) / threads);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-}
 
 void Put(json& metrics, const std::string& name, const tasks::metrics::Estimate& e) {
   PutMetric(metrics, name, e.value, e.stderr_, e.ci_low, e.ci_high);
@@ -162,7 +141,7 @@ ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
   } else {
     // Problems are independent: extraction (most of the work) runs on every core, each thread on
     // its own contiguous slice, so the results do not depend on the thread count.
-    ForEachSlice(pairs.size(), [&](size_t begin, size_t end) {
+    util::ForEachSlice(pairs.size(), 64, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         for (const auto& c : pairs[i].second->completions) {
           ExtractedAnswer a = task.Extract(c, *pairs[i].first, out.preset);

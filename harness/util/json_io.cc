@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "harness/util/files.h"
+#include "harness/util/parallel.h"
 #include "harness/util/text.h"
 
 namespace util {
@@ -29,7 +30,9 @@ Json ParseOrThrow(std::string_view text, const Location& where) {
 
 std::vector<JsonLine> ReadJsonLines(const std::string& path) {
   const std::string contents = ReadFile(path);
-  std::vector<JsonLine> rows;
+  // Find the non-blank lines first, then parse them on every core (parsing is most of the work).
+  std::vector<std::string_view> lines;
+  std::vector<long> numbers;
   long line_no = 0;
   size_t start = 0;
   while (start <= contents.size()) {
@@ -39,12 +42,17 @@ std::vector<JsonLine> ReadJsonLines(const std::string& path) {
     std::string_view line(contents.data() + start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t\n\v\f\r") != std::string_view::npos) {  // Trim's isspace set
-      rows.push_back({ParseOrThrow(line, Location{path, line_no, ""}), line_no});
+      lines.push_back(line);
+      numbers.push_back(line_no);
     }
     if (end == contents.size()) break;
     start = end + 1;
   }
-  if (rows.empty()) throw InputError(Location{path, 0, ""}, "file holds no records");
+  if (lines.empty()) throw InputError(Location{path, 0, ""}, "file holds no records");
+  std::vector<JsonLine> rows(lines.size());
+  ForEachSlice(lines.size(), 256, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) rows[i] = {ParseOrThrow(lines[i], Location{path, numbers[i], ""}), numbers[i]};
+  });
   return rows;
 }
 
@@ -126,10 +134,16 @@ std::string RequireScalarAsString(const Json& object, const std::string& field,
 }
 
 std::string ToJsonLines(const std::vector<Json>& rows) {
+  std::vector<std::string> lines(rows.size());
+  ForEachSlice(rows.size(), 256, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) lines[i] = rows[i].dump(-1, ' ', false, Json::error_handler_t::replace);
+  });
+  size_t size = 0;
+  for (const auto& line : lines) size += line.size() + 1;
   std::string out;
-  out.reserve(rows.size() * 256);
-  for (const auto& row : rows) {
-    out += row.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out.reserve(size);
+  for (const auto& line : lines) {
+    out += line;
     out += '\n';
   }
   return out;
