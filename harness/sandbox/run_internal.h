@@ -31,6 +31,9 @@ struct PreparedRun {
 std::unique_ptr<PreparedRun> PrepareRun(const std::string& code, const std::string& stdin_text,
                                         const Limits& limits, std::string* error);
 
+// Writes all of `data` to `fd`; false on an error.
+bool WriteAll(int fd, const std::string& data);
+
 // The verdict for what happened to a program run under `limits`.
 RunResult ResultFromOutcome(const Limits& limits, SpawnOutcome outcome);
 

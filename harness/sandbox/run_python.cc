@@ -26,17 +26,6 @@ namespace {
 // Under /tmp so that the mount namespace can rebind it inside the private /tmp (spawn.cc).
 constexpr const char* kWorkRoot = "/tmp/harness-sandbox-runs";
 
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += n;
-  }
-  return true;
-}
-
 bool WriteFile(const std::string& path, const std::string& data, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return false;
@@ -139,6 +128,17 @@ const char* StatusName(Status status) {
     case Status::kSandboxError: return "sandbox_error";
   }
   return "unknown";
+}
+
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += n;
+  }
+  return true;
 }
 
 PreparedRun::~PreparedRun() {

@@ -280,7 +280,12 @@ void SetupSession(const ChildSetup& cs) {
   RunInit(cs, program);
 }
 
-// Reads what is available on `fd` into `out` up to `cap` bytes; returns false at EOF.
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
 bool Drain(int fd, std::string* out, size_t cap, bool* truncated) {
   char buffer[65536];
   const ssize_t n = ::read(fd, buffer, sizeof(buffer));
@@ -291,12 +296,6 @@ bool Drain(int fd, std::string* out, size_t cap, bool* truncated) {
   if (static_cast<size_t>(n) > room) *truncated = true;
   return true;
 }
-
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-}  // namespace
 
 SpawnOutcome SpawnAndCollect(const SpawnPlan& plan) {
   using Clock = std::chrono::steady_clock;

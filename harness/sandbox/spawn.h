@@ -65,4 +65,8 @@ struct SpawnOutcome {
 
 SpawnOutcome SpawnAndCollect(const SpawnPlan& plan);
 
+// Reads what is available on `fd` into `out`, keeping at most `cap` bytes (`truncated` set when more
+// came); false at EOF or on an error other than EINTR/EAGAIN.
+bool Drain(int fd, std::string* out, size_t cap, bool* truncated);
+
 }  // namespace sandbox

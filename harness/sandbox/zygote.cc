@@ -42,21 +42,11 @@ bool SameZygoteLimits(const Limits& a, const Limits& b) {
          a.python == b.python;
 }
 
-bool WriteAllFd(int fd, const std::string& data) {
-  for (size_t done = 0; done < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += n;
-  }
-  return true;
-}
-
 // A memfd holding `data`, positioned at its start; -1 on failure.
 int MemfdWith(const char* name, const std::string& data) {
   const int fd = ::memfd_create(name, MFD_CLOEXEC);
   if (fd < 0) return -1;
-  if (!WriteAllFd(fd, data) || ::lseek(fd, 0, SEEK_SET) != 0) {
+  if (!WriteAll(fd, data) || ::lseek(fd, 0, SEEK_SET) != 0) {
     ::close(fd);
     return -1;
   }
@@ -81,18 +71,6 @@ bool SendWithFds(int socket_fd, const std::string& message, const std::vector<in
     n = ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
   return n == static_cast<ssize_t>(message.size());
-}
-
-// Reads what is available on `fd` into `out` up to `cap` bytes; false at EOF or on error.
-bool DrainInto(int fd, std::string* out, size_t cap, bool* truncated) {
-  char buffer[65536];
-  const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-  if (n < 0) return errno == EINTR || errno == EAGAIN;
-  if (n == 0) return false;
-  const size_t room = out->size() < cap ? cap - out->size() : 0;
-  out->append(buffer, std::min<size_t>(room, n));
-  if (static_cast<size_t>(n) > room) *truncated = true;
-  return true;
 }
 
 struct Fds {
@@ -228,7 +206,7 @@ class Zygote {
       for (int i = 0; i < n; ++i) {
         if (fds[i].revents == 0) continue;
         if (fds[i].fd == out_fd) {
-          out_open = DrainInto(out_fd, &o.stdout_text, limits.output_bytes, &o.stdout_truncated);
+          out_open = Drain(out_fd, &o.stdout_text, limits.output_bytes, &o.stdout_truncated);
           if (o.stdout_truncated && !stop_sent) {
             o.killed_output = true;
             stop_sent = true;
@@ -236,7 +214,7 @@ class Zygote {
             if (::send(control_, stop.data(), stop.size(), MSG_NOSIGNAL) < 0) died = "send stop";
           }
         } else if (fds[i].fd == err_fd) {
-          err_open = DrainInto(err_fd, &o.stderr_text, limits.stderr_bytes, &o.stderr_truncated);
+          err_open = Drain(err_fd, &o.stderr_text, limits.stderr_bytes, &o.stderr_truncated);
         } else {
           char buffer[4096];
           const ssize_t got = ::recv(control_, buffer, sizeof(buffer), 0);

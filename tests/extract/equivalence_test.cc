@@ -112,7 +112,8 @@ TEST(EquivalenceTest, CodeIsGradedElsewhere) {
   EXPECT_FALSE(tasks::extract::IsEquivalent(answer, MakeRecord(T::kLcb, "print(1)")));
 }
 
-// End to end: the default preset gets right what the anchors get wrong.
+// End to end: the default preset gets right what the anchors get wrong, and every answer names the
+// comparison its preset applies, found or not (samples.jsonl records it).
 TEST(EquivalenceTest, DefaultPresetScoresAnchorPitfallsCorrectly) {
   struct E2e {
     T task;
@@ -120,64 +121,45 @@ TEST(EquivalenceTest, DefaultPresetScoresAnchorPitfallsCorrectly) {
     const char* completion;
     const char* preset;
     bool correct;
+    const char* equivalence;
   };
   const std::vector<E2e> cases = {
-      {T::kGsm8k, "18", "The answer is 18", "default", true},
-      {T::kGsm8k, "18", "The answer is 18", "lm-eval-cot", false},
-      {T::kGsm8k, "18", "**Answer: \\$18**", "default", true},
-      {T::kGsm8k, "18", "**Answer: \\$18**", "lm-eval-strict", false},
-      {T::kGsm8k, "18", "The answer is 6.\n\nQ: ...\nThe answer is 18.", "default", true},
-      {T::kGsm8k, "18", "The answer is 6.\n\nQ: ...\nThe answer is 18.", "lm-eval-cot", false},
-      {T::kGpqa, "B", "**Answer:** B", "default", true},
-      {T::kGpqa, "B", "**Answer:** B", "simple-evals", false},
-      {T::kGpqa, "B", "Answer: (B)", "default", true},
-      {T::kGpqa, "B", "Answer: (B)", "simple-evals", false},
-      {T::kGpqa, "B", "The answer is (B)", "lm-eval-strict", true},
-      {T::kGpqa, "B", "The answer is B", "lm-eval-strict", false},
-      {T::kGpqa, "B", "The answer is B", "default", true},
-      {T::kAime, "42", "\\[ \\boxed{42} \\]", "default", true},
-      {T::kAime, "25", "\\boxed{025}", "default", true},
-      {T::kAgiMath, "\\frac{1}{2}", "\\boxed{\\frac{1}{2}}", "default", true},
-      {T::kJecQa, "AD", "The answer is D, A", "default", true},
-      {T::kMathQa, "C", "so the answer is c ) 30", "default", true},
+      {T::kGsm8k, "18", "The answer is 18", "default", true, "exact"},
+      {T::kGsm8k, "18", "The answer is 18", "lm-eval-cot", false, "lm-eval-exact-match"},
+      {T::kGsm8k, "18", "**Answer: \\$18**", "default", true, "exact"},
+      {T::kGsm8k, "18", "**Answer: \\$18**", "lm-eval-strict", false, "lm-eval-exact-match"},
+      {T::kGsm8k, "18", "The answer is 6.\n\nQ: ...\nThe answer is 18.", "default", true, "exact"},
+      {T::kGsm8k, "18", "The answer is 6.\n\nQ: ...\nThe answer is 18.", "lm-eval-cot", false, "lm-eval-exact-match"},
+      {T::kGpqa, "B", "**Answer:** B", "default", true, "exact"},
+      {T::kGpqa, "B", "**Answer:** B", "simple-evals", false, "simple-evals-letter"},
+      {T::kGpqa, "B", "Answer: (B)", "default", true, "exact"},
+      {T::kGpqa, "B", "Answer: (B)", "simple-evals", false, "simple-evals-letter"},
+      {T::kGpqa, "B", "The answer is (B)", "lm-eval-strict", true, "lm-eval-exact-match-ignore-punctuation"},
+      {T::kGpqa, "B", "The answer is B", "lm-eval-strict", false, "lm-eval-exact-match-ignore-punctuation"},
+      {T::kGpqa, "B", "The answer is B", "default", true, "exact"},
+      {T::kAime, "42", "\\[ \\boxed{42} \\]", "default", true, "exact"},
+      {T::kAime, "25", "\\boxed{025}", "default", true, "exact"},
+      {T::kAgiMath, "\\frac{1}{2}", "\\boxed{\\frac{1}{2}}", "default", true, "exact"},
+      {T::kJecQa, "AD", "The answer is D, A", "default", true, "exact"},
+      {T::kMathQa, "C", "so the answer is c ) 30", "default", true, "exact"},
       // A wrong integer never scores, however close (the default used a relative tolerance of 1e-6).
-      {T::kGsm8k, "1450000", "The answer is 1450001", "default", false},
-      {T::kGsm8k, "1450000", "The answer is 1,450,000.", "default", true},
-      {T::kSvamp, "1000000", "The answer is 1000000.5", "flexible", false},
-      {T::kGsm8k, "18", "The answer is 18.004", "reft", true},
-      {T::kGsm8k, "18", "The answer is 18.004", "default", false},
+      {T::kGsm8k, "1450000", "The answer is 1450001", "default", false, "exact"},
+      {T::kGsm8k, "1450000", "The answer is 1,450,000.", "default", true, "exact"},
+      {T::kSvamp, "1000000", "The answer is 1000000.5", "flexible", false, "exact"},
+      {T::kGsm8k, "18", "The answer is 18.004", "reft", true, "reft-abs-1e-2"},
+      {T::kGsm8k, "18", "The answer is 18.004", "default", false, "exact"},
+      {T::kGsm8k, "18", "no answer here", "strict", false, "exact"},
+      {T::kGsm8k, "18", "#### 18", "lm-eval-strict", true, "lm-eval-exact-match"},
+      {T::kGsm8k, "18", "\\boxed{18}", "qwen", true, "qwen-math-equal-rel-1e-4"},
+      {T::kGpqa, "B", "(B)", "lm-eval-flexible", true, "lm-eval-exact-match-ignore-punctuation"},
+      {T::kMathQa, "C", "C", "qwen", true, "qwen-math-equal-rel-1e-4"},
   };
   for (const E2e& c : cases) {
     SCOPED_TRACE(std::string(c.completion) + " [" + c.preset + "]");
     auto record = MakeRecord(c.task, c.gold);
     auto answer = tasks::extract::Extract(c.completion, record, c.preset);
     EXPECT_EQ(tasks::extract::IsEquivalent(answer, record), c.correct);
-  }
-}
-
-// Every answer names the comparison its preset applies, found or not (samples.jsonl records it).
-TEST(EquivalenceTest, ExtractRecordsThePresetsComparison) {
-  struct Named {
-    T task;
-    const char* preset;
-    const char* completion;
-    const char* equivalence;
-  };
-  const std::vector<Named> cases = {
-      {T::kGsm8k, "default", "The answer is 18", "exact"},
-      {T::kGsm8k, "strict", "no answer here", "exact"},
-      {T::kGsm8k, "lm-eval-strict", "#### 18", "lm-eval-exact-match"},
-      {T::kGsm8k, "lm-eval-cot", "The answer is 18.", "lm-eval-exact-match"},
-      {T::kGsm8k, "qwen", "\\boxed{18}", "qwen-math-equal-rel-1e-4"},
-      {T::kGsm8k, "reft", "The answer is 18", "reft-abs-1e-2"},
-      {T::kGpqa, "lm-eval-flexible", "(B)", "lm-eval-exact-match-ignore-punctuation"},
-      {T::kGpqa, "simple-evals", "Answer: B", "simple-evals-letter"},
-      {T::kMathQa, "qwen", "C", "qwen-math-equal-rel-1e-4"},
-      {T::kAime, "default", "\\boxed{25}", "exact"},
-  };
-  for (const Named& c : cases) {
-    SCOPED_TRACE(std::string(c.preset) + ": " + c.completion);
-    EXPECT_EQ(tasks::extract::Extract(c.completion, MakeRecord(c.task, "18"), c.preset).equivalence, c.equivalence);
+    EXPECT_EQ(answer.equivalence, c.equivalence);
   }
 }
 
