@@ -3,6 +3,7 @@
 set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
+  clang libclang-rt-14-dev
   libtorch-dev libopenblas0-pthread python3-torch
   libre2-dev libboost-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -42,7 +42,8 @@ scoring::CodeGrader MakeCodeGrader(const CodeGradingFlags& flags, nlohmann::json
                      {"tests_run", g.tests_run},
                      {"tests_total", g.tests_total},
                      {"first_failed_test", g.first_failed_test},
-                     {"cpu_seconds", g.cpu_seconds}});
+                     {"cpu_seconds", g.cpu_seconds},
+                     {"runner", g.runner}});
     }
     return out;
   };

@@ -1,5 +1,6 @@
 // How idle worker threads wait must be chosen before libgomp and OpenBLAS start, which is before
-// main() runs.
+// main() runs: `harness` itself never loads LibTorch; it sets the environment and then starts the
+// engine binary (harness-torch, beside it) for the commands that need the model engine.
 #pragma once
 
 namespace cli {
@@ -14,9 +15,13 @@ namespace cli {
 // - `torch_engine_bench --benchmark_filter=MicroTrainParts/2/2` (micro step, 2 threads, OpenMP
 //   passive): 371-397 ms with OpenBLAS's default spin, 329-343 ms with OPENBLAS_THREAD_TIMEOUT=4
 //   (2^4 cycles: its workers sleep as soon as a GEMM ends).
-// Sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 where unset and re-executes this
-// program so that both libraries read them; a user's own setting is kept. Returns only if no
-// re-exec happened. 1 thread is unaffected: neither pool has workers then.
-void EnsurePassiveThreadWaits(char** argv);
+// Sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 where unset; a user's own setting is
+// kept. 1 thread is unaffected: neither pool has workers then.
+void SetPassiveThreadWaits();
+
+// Sets the thread waits above, then replaces this process with the engine binary
+// (<directory of this executable>/harness-torch) and the same arguments. Returns only on failure,
+// with a message on stderr and exit code kRunFailed.
+int ExecEngineBinary(char** argv);
 
 }  // namespace cli

@@ -2,6 +2,7 @@
 // against a task's data file. Writes DIR/results.json and DIR/samples.jsonl, only after every input has
 // been validated and scored, so bad input leaves no partial output.
 #include <cstdio>
+#include <future>
 #include <iostream>
 
 #include "harness/cli/code_grading.h"
@@ -26,7 +27,6 @@ struct ScoreFlags {
   std::string model = "external";
   std::string method = "external";
   bool allow_missing = false;
-  bool include_broken = false;
   CodeGradingFlags code;
   std::string out;
 };
@@ -48,6 +48,9 @@ void PrintSummary(const std::string& task, const scoring::ScoredSet& scored) {
 
 int RunScore(const ScoreFlags& flags) {
   const tasks::Task& task = tasks::FindTask(flags.data.task);
+  // The provenance hashes are independent of the scoring: computed meanwhile on their own threads.
+  auto data_sha256 = std::async(std::launch::async, util::Sha256File, flags.data.data);
+  auto predictions_sha256 = std::async(std::launch::async, util::Sha256File, flags.predictions);
   tasks::LoadOptions load = MakeLoadOptions(flags.data);
   std::vector<tasks::Record> records = task.Load(load);
   tasks::PromptOptions prompt_options = MakePromptOptions(task, flags.data);
@@ -57,7 +60,7 @@ int RunScore(const ScoreFlags& flags) {
   options.preset = flags.preset;
   options.k = flags.k;
   options.allow_missing = flags.allow_missing;
-  options.include_broken = flags.include_broken;
+  options.include_broken = flags.data.include_broken;
   options.code_block = flags.code.code_block;
   nlohmann::json sandbox_environment;
   if (!records.empty() && records.front().kind == tasks::AnswerKind::kCode) {
@@ -88,9 +91,9 @@ int RunScore(const ScoreFlags& flags) {
                            {"seed", flags.data.seed},
                            {"filters", load.filters},
                            {"data_file", flags.data.data},
-                           {"data_sha256", util::Sha256File(flags.data.data)},
+                           {"data_sha256", data_sha256.get()},
                            {"predictions_file", flags.predictions},
-                           {"predictions_sha256", util::Sha256File(flags.predictions)},
+                           {"predictions_sha256", predictions_sha256.get()},
                            {"records_in_data", records.size()},
                            {"excluded_broken", scored.excluded_broken},
                            {"missing_predictions", scored.missing.size()}};
@@ -108,10 +111,7 @@ int RunScore(const ScoreFlags& flags) {
   util::WriteFileAtomic(flags.out + "/results.json",
                         reports::MakeResultsDocument(config, {row}, environment).dump(2) + "\n");
   PrintSummary(task.name(), scored);
-  if (!scored.excluded_broken.empty()) {
-    std::cerr << "note: " << scored.excluded_broken.size()
-              << " records the dataset marks broken were excluded (--include-broken scores them)\n";
-  }
+  ReportExcludedBroken(scored.excluded_broken);
   if (!scored.missing.empty()) {
     std::cerr << "note: " << scored.missing.size() << " records had no prediction and were not scored\n";
   }
@@ -132,7 +132,6 @@ void RegisterScoreCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--model", flags->model, "Model name recorded in results")->capture_default_str();
   cmd->add_option("--method", flags->method, "Method name recorded in results")->capture_default_str();
   cmd->add_flag("--allow-missing", flags->allow_missing, "Score only records that have predictions");
-  cmd->add_flag("--include-broken", flags->include_broken, "Also score records the dataset marks broken");
   AddCodeGradingFlags(cmd, &flags->code);
   cmd->add_option("--out", flags->out, "Output directory for results.json and samples.jsonl")->required();
   cmd->callback([selected, flags] { *selected = [flags] { return RunScore(*flags); }; });

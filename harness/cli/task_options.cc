@@ -1,5 +1,7 @@
 #include "harness/cli/task_options.h"
 
+#include <iostream>
+
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 
@@ -15,6 +17,8 @@ void AddTaskDataFlags(CLI::App* cmd, TaskDataFlags* flags) {
                   "exclude=id1,id2)");
   cmd->add_option("--template", flags->template_name, "Prompt template (default: the task's first)");
   cmd->add_option("--few-shot-file", flags->few_shot_file, "AGIEval few_shot_prompts.csv for few-shot templates");
+  cmd->add_flag("--include-broken", flags->include_broken,
+                "Also use records the dataset marks broken (left out by both prompts and score by default)");
 }
 
 tasks::LoadOptions MakeLoadOptions(const TaskDataFlags& flags) {
@@ -46,6 +50,14 @@ tasks::PromptOptions MakePromptOptions(const tasks::Task& task, const TaskDataFl
   options.template_name = flags.template_name.empty() ? task.templates().front() : flags.template_name;
   options.few_shot_file = flags.few_shot_file;
   return options;
+}
+
+void ReportExcludedBroken(const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  std::string list;
+  for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+  std::cerr << "note: " << ids.size() << " records the dataset marks broken were left out (ids: " << list
+            << "); --include-broken uses them\n";
 }
 
 }  // namespace cli

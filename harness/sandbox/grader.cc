@@ -1,13 +1,14 @@
 // LiveCodeBench grading: validates a record's tests, writes the small Python driver for each
-// (solution, test), runs it with RunPython, compares in the harness, and grades many programs on a
-// worker pool. Semantics are documented in grader.h.
+// (solution, test), runs it through a sandbox Pool (pool.h: fork servers, one-shot fallback),
+// compares in the harness, and grades many programs at once. Semantics are documented in grader.h.
 #include "harness/sandbox/grader.h"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
+#include <map>
+#include <optional>
 #include <thread>
 
+#include "harness/sandbox/pool.h"
 #include "harness/util/error.h"
 #include "tasks/extract/extract.h"
 
@@ -90,13 +91,13 @@ std::string LastLine(const std::string& text) {
   return text.substr(from, end - from + 1);
 }
 
-// Runs one test; fills status/detail and the time spent.
-Status RunOneTest(const std::string& code, const LcbTest& test, const std::string& func_name,
-                  const Limits& limits, std::string* detail, double* cpu, double* wall) {
-  const RunResult run = test.functional ? RunPython(FunctionalDriver(code, func_name), test.input, limits)
-                                        : RunPython(StdioDriver(code), test.input, limits);
-  *cpu += run.cpu_seconds;
-  *wall += run.wall_seconds;
+// The sandbox job for one test: the driver around the solution, the test's input on stdin.
+Job TestJob(const std::string& code, const LcbTest& test, const std::string& func_name, const Limits& limits) {
+  return Job{test.functional ? FunctionalDriver(code, func_name) : StdioDriver(code), test.input, limits};
+}
+
+// The verdict of one test from its run; `detail` says why it failed.
+Status CheckTest(const RunResult& run, const LcbTest& test, std::string* detail) {
   if (run.status != Status::kPassed) {
     *detail = std::string(StatusName(run.status)) + ": " +
               Shorten(run.detail.empty() ? LastLine(run.stderr_text) : run.detail);
@@ -190,31 +191,7 @@ std::vector<LcbTest> LiveCodeBenchTests(const tasks::Record& record) {
 }
 
 GradeResult GradeLiveCodeBench(const std::string& code, const tasks::Record& record, const Limits& limits) {
-  const std::vector<LcbTest> tests = LiveCodeBenchTests(record);
-  const std::string func_name = FuncName(record);
-  GradeResult result;
-  result.tests_total = static_cast<int>(tests.size());
-  if (code.find_first_not_of(" \t\r\n") == std::string::npos) {
-    result.status = Status::kCompileError;
-    result.first_failed_test = 0;
-    result.detail = "no code";
-    return result;
-  }
-  for (size_t i = 0; i < tests.size(); ++i) {
-    ++result.tests_run;
-    std::string detail;
-    const Status status =
-        RunOneTest(code, tests[i], func_name, limits, &detail, &result.cpu_seconds, &result.wall_seconds);
-    if (status != Status::kPassed) {
-      result.status = status;
-      result.first_failed_test = static_cast<int>(i);
-      result.detail = "test " + std::to_string(i) + ": " + detail;
-      return result;
-    }
-  }
-  result.passed = true;
-  result.status = Status::kPassed;
-  return result;
+  return GradeMany({{&record, code}}, limits, 1).front();
 }
 
 GradeResult GradeCompletion(const std::string& completion, const tasks::Record& record, const Limits& limits,
@@ -232,28 +209,53 @@ GradeResult GradeCompletion(const std::string& completion, const tasks::Record& 
 }
 
 std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,
-                                   const Limits& limits, int workers) {
+                                   const Limits& limits, int workers, bool fork_server) {
   if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   workers = std::min<int>(workers, static_cast<int>(std::max<size_t>(1, jobs.size())));
   // Validate every record first, so that bad input fails before any program runs.
-  for (const auto& job : jobs) LiveCodeBenchTests(*job.first);
+  std::vector<std::vector<LcbTest>> tests;
+  std::vector<std::string> func_names;
+  for (const auto& job : jobs) {
+    tests.push_back(LiveCodeBenchTests(*job.first));
+    func_names.push_back(FuncName(*job.first));
+  }
   std::vector<GradeResult> results(jobs.size());
-  std::vector<std::exception_ptr> errors(jobs.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1); i < jobs.size(); i = next.fetch_add(1)) {
-      try {
-        results[i] = GradeLiveCodeBench(jobs[i].second, *jobs[i].first, limits);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
+  Pool pool(PoolOptions{workers, fork_server});
+  std::map<uint64_t, size_t> job_of;  // pool job id -> index into `jobs`
+  auto submit_next_test = [&](size_t i) {
+    job_of[pool.Submit(TestJob(jobs[i].second, tests[i][results[i].tests_run], func_names[i], limits))] = i;
+    ++results[i].tests_run;
   };
-  std::vector<std::thread> pool;
-  for (int w = 0; w < workers; ++w) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    results[i].tests_total = static_cast<int>(tests[i].size());
+    if (jobs[i].second.find_first_not_of(" \t\r\n") == std::string::npos) {
+      results[i].status = Status::kCompileError;
+      results[i].first_failed_test = 0;
+      results[i].detail = "no code";
+      continue;
+    }
+    submit_next_test(i);
+  }
+  // Public tests, then private ones, one at a time per program, stopping at the first failure.
+  while (std::optional<Verdict> verdict = pool.Next()) {
+    const size_t i = job_of.at(verdict->id);
+    GradeResult& result = results[i];
+    const int t = result.tests_run - 1;
+    result.cpu_seconds += verdict->result.cpu_seconds;
+    result.wall_seconds += verdict->result.wall_seconds;
+    result.runner = verdict->result.runner;
+    std::string detail;
+    const Status status = CheckTest(verdict->result, tests[i][t], &detail);
+    if (status != Status::kPassed) {
+      result.status = status;
+      result.first_failed_test = t;
+      result.detail = "test " + std::to_string(t) + ": " + detail;
+    } else if (result.tests_run < result.tests_total) {
+      submit_next_test(i);
+    } else {
+      result.passed = true;
+      result.status = Status::kPassed;
+    }
   }
   return results;
 }

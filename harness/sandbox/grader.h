@@ -9,7 +9,8 @@
 //     (a top-level tuple turned into a list) compared to the json-decoded output with Python's ==;
 //   - LiveCodeBench's import prelude is prepended to every solution;
 //   - public tests, then private tests, stopping at the first failure.
-// Each (solution, test) runs in a fresh interpreter, so no state leaks between tests. The comparison
+// Each (solution, test) runs in a fresh interpreter state (a fork server's child, or a fresh
+// interpreter), so no state leaks between tests. The comparison
 // happens here, in the harness: the expected output never enters the sandbox.
 #pragma once
 
@@ -33,6 +34,7 @@ struct GradeResult {
   std::string detail;                     // why the first failing test failed
   double cpu_seconds = 0;                 // summed over the tests run
   double wall_seconds = 0;
+  std::string runner;                     // RunResult::runner of the last test run ("" when none ran)
 };
 
 // Grades one program. Throws util::InputError (naming record.source and the field) when the record's
@@ -45,10 +47,11 @@ GradeResult GradeLiveCodeBench(const std::string& code, const tasks::Record& rec
 GradeResult GradeCompletion(const std::string& completion, const tasks::Record& record, const Limits& limits,
                             const std::string& which = "last");
 
-// Grades many (record, code) pairs on `workers` threads (<= 0: one per core). Results come back in
-// input order and do not depend on the number of workers.
+// Grades many (record, code) pairs on a sandbox Pool of `workers` (<= 0: one per core), on fork servers
+// unless `fork_server` is false. Results come back in input order and do not depend on the number of
+// workers or the path.
 std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,
-                                   const Limits& limits, int workers);
+                                   const Limits& limits, int workers, bool fork_server = true);
 
 // One test of a LiveCodeBench record, as stored in Record.extra.
 struct LcbTest {

@@ -12,12 +12,12 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <memory>
 #include <optional>
 
 #include "harness/sandbox/sandbox.h"
 #include "harness/sandbox/seccomp_filter.h"
-#include "harness/sandbox/spawn.h"
-#include "harness/sandbox/uid_lease.h"
+#include "harness/sandbox/run_internal.h"
 
 namespace sandbox {
 
@@ -25,17 +25,6 @@ namespace {
 
 // Under /tmp so that the mount namespace can rebind it inside the private /tmp (spawn.cc).
 constexpr const char* kWorkRoot = "/tmp/harness-sandbox-runs";
-
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += n;
-  }
-  return true;
-}
 
 bool WriteFile(const std::string& path, const std::string& data, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -141,22 +130,39 @@ const char* StatusName(Status status) {
   return "unknown";
 }
 
-RunResult RunPython(const std::string& code, const std::string& stdin_text, const Limits& limits) {
-  RunResult result;
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += n;
+  }
+  return true;
+}
+
+PreparedRun::~PreparedRun() {
+  if (stdin_fd >= 0) ::close(stdin_fd);
+  if (!workdir.empty()) RemoveTree(workdir);
+}
+
+std::unique_ptr<PreparedRun> PrepareRun(const std::string& code, const std::string& stdin_text,
+                                        const Limits& limits, std::string* error) {
   RaiseDescriptorLimit();
   const Layers layers = ActiveLayers(limits);
   auto fail = [&](const std::string& why) {
-    result.status = Status::kSandboxError;
-    result.detail = why;
-    return result;
+    *error = why;
+    return nullptr;
   };
   if (::access(limits.python.c_str(), X_OK) != 0) {
     return fail("python interpreter " + limits.python + " is not executable");
   }
-  std::string lease_error;
-  std::optional<UidLease> lease =
-      layers.unprivileged_uid ? UidLease::Acquire(&lease_error) : std::nullopt;
-  if (layers.unprivileged_uid && !lease) return fail(lease_error);
+  auto run = std::make_unique<PreparedRun>();
+  if (layers.unprivileged_uid) {
+    std::optional<UidLease> lease = UidLease::Acquire(error);
+    if (!lease) return nullptr;
+    run->lease.emplace(std::move(*lease));
+  }
   if (::mkdir(kWorkRoot, 0711) != 0 && errno != EEXIST) {
     return fail(std::string("mkdir ") + kWorkRoot + ": " + std::strerror(errno));
   }
@@ -164,14 +170,7 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
   if (::mkdtemp(workdir.data()) == nullptr) {
     return fail(std::string("mkdtemp: ") + std::strerror(errno));
   }
-  struct Cleanup {
-    std::string dir;
-    int fd = -1;
-    ~Cleanup() {
-      if (fd >= 0) ::close(fd);
-      RemoveTree(dir);
-    }
-  } cleanup{workdir};
+  run->workdir = workdir;
 
   const std::string script = workdir + "/main.py";
   const std::string stdin_path = workdir + "/.stdin";
@@ -179,16 +178,16 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
     return fail("cannot write the program into " + workdir);
   }
   // The program reads stdin from this descriptor; the file itself is gone before it starts.
-  cleanup.fd = ::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
+  run->stdin_fd = ::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
   ::unlink(stdin_path.c_str());
-  if (cleanup.fd < 0) return fail("cannot reopen stdin file");
-  if (lease) {
-    if (::chown(workdir.c_str(), lease->uid(), lease->uid()) != 0 || ::chmod(workdir.c_str(), 0700)) {
+  if (run->stdin_fd < 0) return fail("cannot reopen stdin file");
+  if (run->lease) {
+    if (::chown(workdir.c_str(), run->lease->uid(), run->lease->uid()) != 0 || ::chmod(workdir.c_str(), 0700)) {
       return fail(std::string("chown workdir: ") + std::strerror(errno));
     }
   }
 
-  SpawnPlan plan;
+  SpawnPlan& plan = run->plan;
   plan.executable = limits.python;
   // -s: no user site-packages; -B: no .pyc writes. The script path is relative to the cwd.
   plan.args = {"-s", "-B", "main.py"};
@@ -205,16 +204,16 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
   plan.workdir = workdir;
   plan.script_name = "main.py";
   plan.scratch_bytes = limits.scratch_bytes;
-  plan.stdin_fd = cleanup.fd;
+  plan.stdin_fd = run->stdin_fd;
   plan.pid_namespace = layers.pid_namespace;
   plan.network_namespace = layers.network_namespace;
   plan.mount_namespace = layers.mount_namespace;
   if (layers.seccomp) {
-    std::string error;
-    plan.seccomp_program = NoNetworkSeccompProgram(&error);
+    std::string seccomp_error;
+    plan.seccomp_program = NoNetworkSeccompProgram(&seccomp_error);
   }
-  plan.drop_privileges = lease.has_value();
-  plan.uid = lease ? lease->uid() : 0;
+  plan.drop_privileges = run->lease.has_value();
+  plan.uid = run->lease ? run->lease->uid() : 0;
   plan.cpu_seconds = limits.cpu_seconds;
   plan.memory_bytes = limits.memory_bytes;
   plan.max_file_bytes = limits.max_file_bytes;
@@ -223,8 +222,11 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
   plan.wall_seconds = limits.wall_seconds;
   plan.output_bytes = limits.output_bytes;
   plan.stderr_bytes = limits.stderr_bytes;
+  return run;
+}
 
-  SpawnOutcome outcome = SpawnAndCollect(plan);
+RunResult ResultFromOutcome(const Limits& limits, SpawnOutcome outcome) {
+  RunResult result;
   result.cpu_seconds = outcome.cpu_seconds;
   result.wall_seconds = outcome.wall_seconds;
   result.peak_rss_bytes = outcome.peak_rss_bytes;
@@ -241,6 +243,18 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
   result.stdout_text = std::move(outcome.stdout_text);
   result.stderr_text = std::move(outcome.stderr_text);
   return result;
+}
+
+RunResult RunPython(const std::string& code, const std::string& stdin_text, const Limits& limits) {
+  std::string error;
+  std::unique_ptr<PreparedRun> run = PrepareRun(code, stdin_text, limits, &error);
+  if (!run) {
+    RunResult result;
+    result.status = Status::kSandboxError;
+    result.detail = error;
+    return result;
+  }
+  return ResultFromOutcome(limits, SpawnAndCollect(run->plan));
 }
 
 ToolResult RunTool(const std::string& code, const Limits& limits, size_t max_output_chars) {

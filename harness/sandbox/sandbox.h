@@ -64,6 +64,10 @@ struct RunResult {
   bool stdout_truncated = false;
   bool stderr_truncated = false;
   std::string detail;    // why, in words (sandbox errors, which limit)
+  // Which path ran it: "fork-server" (a child of a pre-started interpreter, pool.h) or "one-shot" (a
+  // fresh interpreter). runner_note says why a pool fell back to one-shot, "" otherwise.
+  std::string runner = "one-shot";
+  std::string runner_note;
 };
 
 // Runs `code` as a script with `stdin_text` on stdin. Never throws for the program's own failures.

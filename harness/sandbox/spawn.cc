@@ -101,6 +101,7 @@ struct ChildSetup {
   int status_fd;
   int stdin_fd;
   int workdir_fd;
+  int control_fd;  // -1: none
   int unshare_flags;
   rlim_t cpu_soft;
   std::string workdir_parent;  // first-level dir of the workdir under /tmp, recreated in the tmpfs
@@ -230,12 +231,17 @@ void SetupProgram(const ChildSetup& cs) {
 
 // S: runs in the child Boost.Process forked, after Boost has wired stdout/stderr.
 void SetupSession(const ChildSetup& cs) {
+  // Out of the way of the fixed numbers below before they are assigned.
+  const int control = cs.control_fd >= 0 ? ::fcntl(cs.control_fd, F_DUPFD_CLOEXEC, 64) : -1;
+  if (cs.control_fd >= 0 && control < 0) ::_exit(125);
   // Fixed descriptor numbers, then nothing else inherited (other runs' pipes included).
   if (::dup2(cs.stdin_fd, 0) < 0) ::_exit(125);
   if (cs.status_fd != kStatusFd && ::dup2(cs.status_fd, kStatusFd) < 0) ::_exit(125);
   if (cs.workdir_fd != kWorkdirFd && ::dup2(cs.workdir_fd, kWorkdirFd) < 0) FailChild("dup2 workdir");
   ::fcntl(kStatusFd, F_SETFD, FD_CLOEXEC);
-  CloseFrom(kWorkdirFd + 1);
+  // The control socket survives the program's exec (dup2 clears close-on-exec); S and I close it.
+  if (control >= 0 && ::dup2(control, kControlFd) < 0) FailChild("dup2 control");
+  CloseFrom(control >= 0 ? kControlFd + 1 : kWorkdirFd + 1);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ResetSignals();
   ::setpgid(0, 0);
@@ -251,6 +257,7 @@ void SetupSession(const ChildSetup& cs) {
     ::close(1);
     ::close(2);
     ::close(kWorkdirFd);
+    ::close(kControlFd);
     int status;
     while (::waitpid(init, &status, 0) < 0 && errno == EINTR) {}
     ::_exit(0);
@@ -269,10 +276,16 @@ void SetupSession(const ChildSetup& cs) {
     return;  // back into Boost.Process, which execs the interpreter
   }
   program_pid = program;
+  ::close(kControlFd);
   RunInit(cs, program);
 }
 
-// Reads what is available on `fd` into `out` up to `cap` bytes; returns false at EOF.
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
 bool Drain(int fd, std::string* out, size_t cap, bool* truncated) {
   char buffer[65536];
   const ssize_t n = ::read(fd, buffer, sizeof(buffer));
@@ -283,12 +296,6 @@ bool Drain(int fd, std::string* out, size_t cap, bool* truncated) {
   if (static_cast<size_t>(n) > room) *truncated = true;
   return true;
 }
-
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-}  // namespace
 
 SpawnOutcome SpawnAndCollect(const SpawnPlan& plan) {
   using Clock = std::chrono::steady_clock;
@@ -310,6 +317,7 @@ SpawnOutcome SpawnAndCollect(const SpawnPlan& plan) {
   cs.status_fd = status_pipe[1];
   cs.stdin_fd = plan.stdin_fd;
   cs.workdir_fd = workdir_fd;
+  cs.control_fd = plan.control_fd;
   cs.unshare_flags = (plan.pid_namespace ? CLONE_NEWPID : 0) |
                      (plan.network_namespace ? CLONE_NEWNET : 0) |
                      (plan.mount_namespace ? CLONE_NEWNS : 0);
@@ -388,8 +396,9 @@ SpawnOutcome SpawnAndCollect(const SpawnPlan& plan) {
       outcome.setup_error = "the program's process tree did not end 10 s after being killed";
       break;
     }
-    pollfd fds[3];
+    pollfd fds[4];
     int n = 0;
+    if (plan.cancel_fd >= 0 && !stop_requested) fds[n++] = {plan.cancel_fd, POLLIN, 0};
     if (out_open) fds[n++] = {out_fd, POLLIN, 0};
     if (err_open) fds[n++] = {err_fd, POLLIN, 0};
     if (status_open) fds[n++] = {status_fd, POLLIN, 0};
@@ -404,7 +413,9 @@ SpawnOutcome SpawnAndCollect(const SpawnPlan& plan) {
     }
     for (int i = 0; i < n; ++i) {
       if (fds[i].revents == 0) continue;
-      if (fds[i].fd == out_fd) {
+      if (fds[i].fd == plan.cancel_fd) {
+        request_stop(&outcome.cancelled);
+      } else if (fds[i].fd == out_fd) {
         out_open = Drain(out_fd, &outcome.stdout_text, plan.output_bytes, &outcome.stdout_truncated);
         if (outcome.stdout_truncated) request_stop(&outcome.killed_output);
       } else if (fds[i].fd == err_fd) {

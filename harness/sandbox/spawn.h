@@ -40,7 +40,14 @@ struct SpawnPlan {
   double wall_seconds = 30;
   size_t output_bytes = 0;
   size_t stderr_bytes = 0;
+
+  // A long-lived program (the fork server, zygote.cc): `control_fd` is given to it as fd 5, and the
+  // harness stops the whole tree when `cancel_fd` becomes readable. -1: none.
+  int control_fd = -1;
+  int cancel_fd = -1;
 };
+
+constexpr int kControlFd = 5;  // the program's end of SpawnPlan::control_fd
 
 struct SpawnOutcome {
   std::string setup_error;      // non-empty: the harness failed, not the program
@@ -51,10 +58,15 @@ struct SpawnOutcome {
   double wall_seconds = 0;
   bool killed_wall = false;     // the harness stopped it at the wall-clock limit
   bool killed_output = false;   // the harness stopped it for exceeding the stdout cap
+  bool cancelled = false;       // stopped because SpawnPlan::cancel_fd became readable
   std::string stdout_text, stderr_text;
   bool stdout_truncated = false, stderr_truncated = false;
 };
 
 SpawnOutcome SpawnAndCollect(const SpawnPlan& plan);
+
+// Reads what is available on `fd` into `out`, keeping at most `cap` bytes (`truncated` set when more
+// came); false at EOF or on an error other than EINTR/EAGAIN.
+bool Drain(int fd, std::string* out, size_t cap, bool* truncated);
 
 }  // namespace sandbox

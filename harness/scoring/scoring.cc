@@ -5,6 +5,7 @@
 #include <set>
 
 #include "harness/util/error.h"
+#include "harness/util/parallel.h"
 #include "harness/util/text.h"
 #include "tasks/extract/extract.h"
 #include "tasks/metrics/metrics.h"
@@ -28,6 +29,18 @@ void PutMetric(json& metrics, const std::string& name, double value, double stde
   metrics[name] = value;
   metrics[name + "_stderr"] = stderr_value;
   metrics[name + "_ci95"] = {ci_low, ci_high};
+}
+
+RecordSelection SelectRecords(const std::vector<Record>& records, bool include_broken) {
+  RecordSelection selection;
+  for (const auto& r : records) {
+    if (r.broken && !include_broken) {
+      selection.excluded_broken.push_back(r.id);
+    } else {
+      selection.kept.push_back(&r);
+    }
+  }
+  return selection;
 }
 
 std::vector<std::pair<const Record*, const Prediction*>> AlignPredictions(
@@ -59,17 +72,15 @@ std::vector<std::pair<const Record*, const Prediction*>> AlignPredictions(
   }
   std::vector<std::pair<const Record*, const Prediction*>> pairs;
   std::vector<std::string> missing;
-  for (const auto& r : records) {
-    auto it = matched.find(&r);
-    if (r.broken && !options.include_broken) {
-      bookkeeping->excluded_broken.push_back(r.id);
-      continue;
-    }
+  RecordSelection selection = SelectRecords(records, options.include_broken);
+  bookkeeping->excluded_broken = selection.excluded_broken;
+  for (const Record* r : selection.kept) {
+    auto it = matched.find(r);
     if (it == matched.end()) {
-      missing.push_back(r.id);
+      missing.push_back(r->id);
       continue;
     }
-    pairs.emplace_back(&r, it->second);
+    pairs.emplace_back(r, it->second);
   }
   if (!missing.empty() && !options.allow_missing) {
     std::string examples;
@@ -128,13 +139,17 @@ ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
       }
     }
   } else {
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      for (const auto& c : pairs[i].second->completions) {
-        ExtractedAnswer a = task.Extract(c, *pairs[i].first, out.preset);
-        problems[i].correct.push_back(a.valid && task.IsCorrect(a, *pairs[i].first));
-        problems[i].answers.push_back(std::move(a));
+    // Problems are independent: extraction (most of the work) runs on every core, each thread on
+    // its own contiguous slice, so the results do not depend on the thread count.
+    util::ForEachSlice(pairs.size(), 64, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        for (const auto& c : pairs[i].second->completions) {
+          ExtractedAnswer a = task.Extract(c, *pairs[i].first, out.preset);
+          problems[i].correct.push_back(a.valid && task.IsCorrect(a, *pairs[i].first));
+          problems[i].answers.push_back(std::move(a));
+        }
       }
-    }
+    });
   }
   for (size_t i = 0; i < pairs.size(); ++i) problems[i].scores = pairs[i].second->scores;
 
@@ -174,6 +189,7 @@ ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
                    {"completions", pairs[i].second->completions},
                    {"extracted", extracted},
                    {"rules", rules},
+                   {"equivalence", is_code ? std::string("sandbox") : problems[i].answers.front().equivalence},
                    {"correct", problems[i].correct}};
     if (!r.choice_order.empty()) sample["choice_order"] = r.choice_order;
     if (!problems[i].scores.empty()) sample["scores"] = problems[i].scores;

@@ -40,7 +40,16 @@ struct ScoredSet {
   std::vector<std::string> missing;            // record ids without predictions (only with allow_missing)
 };
 
-// Pairs each prediction with its record. Throws util::InputError (predictions file, line, field "id")
+// The records `harness prompts` exports and `harness score` scores, chosen in this one place so that
+// both commands agree: every record but those the dataset marks broken (all with include_broken).
+struct RecordSelection {
+  std::vector<const tasks::Record*> kept;     // in data order
+  std::vector<std::string> excluded_broken;   // ids of the records left out
+};
+RecordSelection SelectRecords(const std::vector<tasks::Record>& records, bool include_broken);
+
+// Pairs each prediction with its record (of SelectRecords' choice; lm-eval doc_ids index the whole
+// data file). Throws util::InputError (predictions file, line, field "id")
 // for ids not in the data and duplicates, and for records without predictions unless allowed.
 std::vector<std::pair<const tasks::Record*, const Prediction*>> AlignPredictions(
     const std::vector<tasks::Record>& records, const std::vector<Prediction>& predictions,

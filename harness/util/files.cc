@@ -1,6 +1,7 @@
 #include "harness/util/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,11 +20,26 @@ std::string ReadFile(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError(Location{path, 0, ""}, "is a directory, expected a file");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Location{path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  // One read() into a buffer of the file's size (a stringstream copy was a tenth of `harness score`).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(Location{path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  std::string contents;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) contents.reserve(static_cast<size_t>(st.st_size));
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw InputError(Location{path, 0, ""}, std::string("cannot read: ") + std::strerror(err));
+    }
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return contents;
 }
 
 bool FileExists(const std::string& path) {

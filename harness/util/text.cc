@@ -102,10 +102,7 @@ std::string FormatNumber(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.0f", value);
-    std::string s = buf;
-    return s == "-0" ? "0" : s;
+    return std::to_string(static_cast<long long>(value));  // -0.0 gives "0"
   }
   // Shortest precision that round-trips.
   char buf[40];

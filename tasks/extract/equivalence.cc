@@ -1,17 +1,21 @@
 // Whether an extracted answer matches the record's gold answer.
 //
-// The project's presets compare by answer kind: numbers within a relative tolerance of 1e-6,
-// option letters exactly (upper case), letter sets as sets, AIME integers by value, cloze answers as
-// normalised LaTeX strings or, when both sides are numbers or simple fractions, numerically (1e-6).
-// Answers read by an anchor preset (rule prefixes "lmeval_", "simple_evals_", "qwen_") are compared
-// the way that anchor compares them, so a reproduced number is the anchor's number:
-//   lm-eval gsm8k: exact_match, ignore_case, regexes_to_ignore [",", "\$", "(?s).*#### ", "\.$"];
-//   lm-eval GPQA: exact_match against "(X)" with ignore_case and ignore_punctuation;
-//   simple-evals: the captured letter equals the gold letter (case-sensitive, as in gpqa_eval.py);
-//   Qwen2.5-Math grader.math_equal, the subset without sympy: case-insensitive string equality, the
-//   option letter, and numbers within rel_tol 1e-4 of gold, gold/100 or gold*100 (include_percentage).
+// The comparison is the one the answer's preset names (ExtractedAnswer::equivalence):
+//   exact (the project's presets): numbers by exact value after normalisation (1,450,001 is not
+//     1,450,000; "18.00" and "3/4" are 18 and 0.75), option letters exactly (upper case), letter sets
+//     as sets, AIME integers by value, cloze answers as normalised LaTeX strings or, when both sides
+//     are numbers or simple fractions, by exact value;
+//   lm-eval-exact-match (gsm8k): exact_match, ignore_case, regexes_to_ignore [",", "\$", "(?s).*#### ", "\.$"];
+//   lm-eval-exact-match-ignore-punctuation (GPQA): against "(X)" with ignore_case and ignore_punctuation;
+//   simple-evals-letter: the captured letter equals the gold letter (case-sensitive, as in gpqa_eval.py);
+//   qwen-math-equal-rel-1e-4: Qwen2.5-Math grader.math_equal, the subset without sympy: case-insensitive
+//     string equality, the option letter, and numbers within rel_tol 1e-4 of gold, gold/100 or gold*100;
+//   reft-abs-1e-2: ReFT's |prediction - gold| <= 1e-2.
+// Tolerances exist only where a benchmark's own rule has one.
 #include <cctype>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include <re2/re2.h>
 
@@ -24,8 +28,8 @@ namespace tasks::extract {
 
 namespace {
 
-constexpr double kRelTol = 1e-6;
 constexpr double kQwenRelTol = 1e-4;
+constexpr double kReftAbsTol = 1e-2;
 
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -83,28 +87,38 @@ bool ClozeEqual(const std::string& value, const std::string& gold) {
   std::string a = NormalizeLatex(value), b = NormalizeLatex(gold);
   if (a == b) return true;
   auto x = LatexNumberValue(a), y = LatexNumberValue(b);
-  return x && y && NumbersClose(*x, *y, kRelTol);
+  return x && y && *x == *y;
+}
+
+// Normalised numeric values of both sides (nullopt when either is not a number).
+std::optional<std::pair<double, double>> NumericPair(const std::string& value, const std::string& gold) {
+  auto a = NormalizeNumber(value), g = NormalizeNumber(gold);
+  if (!a || !g) return std::nullopt;
+  auto x = ParseNumber(*a), y = ParseNumber(*g);
+  if (!x || !y) return std::nullopt;
+  return std::make_pair(*x, *y);
 }
 
 }  // namespace
 
 bool IsEquivalent(const ExtractedAnswer& answer, const Record& record) {
+  namespace eq = internal::equivalence;
   if (!answer.valid) return false;
-  const std::string& rule = answer.rule;
-  if (util::StartsWith(rule, "lmeval_")) {
-    if (record.kind == AnswerKind::kChoice) {
-      return LowerNoPunct(answer.value) == LowerNoPunct("(" + util::Trim(record.gold) + ")");
-    }
-    return LmEvalGsm8kForm(answer.value) == LmEvalGsm8kForm(record.gold);
+  const std::string& rule = answer.equivalence;
+  if (rule == eq::kLmEvalChoice) {
+    return LowerNoPunct(answer.value) == LowerNoPunct("(" + util::Trim(record.gold) + ")");
   }
-  if (util::StartsWith(rule, "simple_evals_")) return answer.value == util::Trim(record.gold);
-  if (util::StartsWith(rule, "qwen_")) return QwenEqual(answer, record);
+  if (rule == eq::kLmEvalExactMatch) return LmEvalGsm8kForm(answer.value) == LmEvalGsm8kForm(record.gold);
+  if (rule == eq::kSimpleEvals) return answer.value == util::Trim(record.gold);
+  if (rule == eq::kQwen) return QwenEqual(answer, record);
+  if (rule == eq::kReft) {
+    auto pair = NumericPair(answer.value, record.gold);
+    return pair && std::fabs(pair->first - pair->second) <= kReftAbsTol;
+  }
   switch (record.kind) {
     case AnswerKind::kNumeric: {
-      auto a = NormalizeNumber(answer.value), g = NormalizeNumber(record.gold);
-      if (!a || !g) return false;
-      auto x = ParseNumber(*a), y = ParseNumber(*g);
-      return x && y && NumbersClose(*x, *y, kRelTol);
+      auto pair = NumericPair(answer.value, record.gold);
+      return pair && pair->first == pair->second;
     }
     case AnswerKind::kInteger: {
       auto a = NormalizeInteger(answer.value), g = NormalizeInteger(record.gold);

@@ -8,7 +8,7 @@
 //   every task:   "default" (last explicitly marked final answer, else last number / option letter),
 //                 "strict" (marked answers only), "flexible" (default plus permissive fallbacks)
 //   numeric kind (gsm8k, svamp, mathqa-numeric): "lm-eval-strict", "lm-eval-flexible", "lm-eval-cot"
-//                 (the anchor regexes, bugs kept)
+//                 (the anchor regexes, bugs kept), "reft" (marked answers, ReFT's |Δ| <= 1e-2)
 //   gpqa:         "lm-eval-strict" (lookaround emulated), "lm-eval-flexible", "simple-evals"
 //   all but code: "qwen" (Qwen2.5-Math extract_answer / choice_answer_clean + strip_string)
 //   code:         "default"/"strict" (last fenced block), "flexible" (else the whole text), "first"
@@ -31,9 +31,10 @@ std::vector<std::string> PresetsFor(const Record& record);
 // Throws util::InputError (field "extract", with a did-you-mean suggestion) for an unknown preset.
 ExtractedAnswer Extract(const std::string& completion, const Record& record, const std::string& preset);
 
-// Whether an extracted answer matches record.gold under the record's AnswerKind: numeric answers with a
-// relative tolerance of 1e-6, option letters exactly, letter sets as sets, AIME integers by value,
-// cloze answers by normalised LaTeX string or, when both sides are numbers, numerically (1e-6 relative).
+// Whether an extracted answer matches record.gold, compared the way answer.equivalence (set by Extract
+// from the preset) names: the project presets ("exact") compare numbers by exact value, option letters
+// exactly, letter sets as sets, AIME integers by value, cloze answers by normalised LaTeX string or,
+// when both sides are numbers, by value. Tolerances only where a benchmark's rule has one (qwen, reft).
 bool IsEquivalent(const ExtractedAnswer& answer, const Record& record);
 
 // Code from a completion's fenced block: which = "last" (LiveCodeBench's own rule) or "first".

@@ -51,6 +51,17 @@ using Pipeline = std::vector<Stage>;
 
 ExtractedAnswer RunPipeline(const Pipeline& pipeline, const Context& context);
 
+// Names of the comparisons IsEquivalent applies (ExtractedAnswer::equivalence; part of the samples
+// schema). Each preset names one; only a benchmark's own rule brings a tolerance.
+namespace equivalence {
+inline constexpr char kExact[] = "exact";                    // the project presets: exact values by kind
+inline constexpr char kLmEvalExactMatch[] = "lm-eval-exact-match";  // gsm8k regexes_to_ignore, ignore_case
+inline constexpr char kLmEvalChoice[] = "lm-eval-exact-match-ignore-punctuation";  // GPQA, against "(X)"
+inline constexpr char kSimpleEvals[] = "simple-evals-letter";  // case-sensitive letter equality
+inline constexpr char kQwen[] = "qwen-math-equal-rel-1e-4";  // Qwen2.5-Math math_equal without sympy
+inline constexpr char kReft[] = "reft-abs-1e-2";              // ReFT: |prediction - gold| <= 1e-2
+}  // namespace equivalence
+
 // ---- finders shared by the presets (finders.cc) ----
 
 // A marked span: where its marker ends and the text after the marker (rest of the line, after

@@ -393,31 +393,41 @@ struct PresetKey {
   }
 };
 
-using PresetList = std::vector<std::pair<std::string, Pipeline>>;
+struct Preset {
+  std::string name;
+  Pipeline pipeline;
+  const char* equivalence;  // one of the names in pipeline.h's `equivalence` namespace
+};
+using PresetList = std::vector<Preset>;
 
 // Presets per kind, default first. Built once.
 PresetList BuildPresets(AnswerKind kind, bool gpqa) {
+  namespace eq = equivalence;
   PresetList list;
   if (kind == AnswerKind::kCode) return list;  // code presets are handled by ExtractCode
-  list.emplace_back("default", Default(kind));
-  list.emplace_back("strict", Strict(kind));
-  list.emplace_back("flexible", Flexible(kind));
+  list.push_back({"default", Default(kind), eq::kExact});
+  list.push_back({"strict", Strict(kind), eq::kExact});
+  list.push_back({"flexible", Flexible(kind), eq::kExact});
   if (kind == AnswerKind::kNumeric) {
-    list.emplace_back("lm-eval-strict", LmEvalGsm8kStrict());
-    list.emplace_back("lm-eval-flexible", LmEvalGsm8kFlexible());
-    list.emplace_back("lm-eval-cot", LmEvalGsm8kCot());
+    list.push_back({"lm-eval-strict", LmEvalGsm8kStrict(), eq::kLmEvalExactMatch});
+    list.push_back({"lm-eval-flexible", LmEvalGsm8kFlexible(), eq::kLmEvalExactMatch});
+    list.push_back({"lm-eval-cot", LmEvalGsm8kCot(), eq::kLmEvalExactMatch});
+    // ReFT compares numbers with |prediction - gold| <= 1e-2; its answers are marked ("The answer is").
+    list.push_back({"reft", Strict(kind), eq::kReft});
   }
   if (kind == AnswerKind::kChoice && gpqa) {
-    list.emplace_back("lm-eval-strict", LmEvalGpqaStrict());
-    list.emplace_back("lm-eval-flexible", LmEvalGpqaFlexible());
-    list.emplace_back("simple-evals", SimpleEvalsGpqa());
+    list.push_back({"lm-eval-strict", LmEvalGpqaStrict(), eq::kLmEvalChoice});
+    list.push_back({"lm-eval-flexible", LmEvalGpqaFlexible(), eq::kLmEvalChoice});
+    list.push_back({"simple-evals", SimpleEvalsGpqa(), eq::kSimpleEvals});
   }
   if (kind == AnswerKind::kNumeric || kind == AnswerKind::kInteger || kind == AnswerKind::kCloze) {
-    list.emplace_back("qwen", QwenMath());
+    list.push_back({"qwen", QwenMath(), eq::kQwen});
   }
   // Multi-answer records get Qwen's single-letter cleaner too, so that one preset name works for a
   // whole AGIEval file (gaokao-physics mixes single- and multi-answer rows).
-  if (kind == AnswerKind::kChoice || kind == AnswerKind::kChoiceSet) list.emplace_back("qwen", QwenChoice());
+  if (kind == AnswerKind::kChoice || kind == AnswerKind::kChoiceSet) {
+    list.push_back({"qwen", QwenChoice(), eq::kQwen});
+  }
   return list;
 }
 
@@ -460,7 +470,7 @@ int NumLetters(const Record& record) {
 std::vector<std::string> PresetsFor(const Record& record) {
   if (record.kind == AnswerKind::kCode) return internal::CodePresets();
   std::vector<std::string> names;
-  for (const auto& entry : internal::Presets(record.kind, record.task == "gpqa")) names.push_back(entry.first);
+  for (const auto& entry : internal::Presets(record.kind, record.task == "gpqa")) names.push_back(entry.name);
   return names;
 }
 
@@ -483,15 +493,17 @@ ExtractedAnswer Extract(const std::string& completion, const Record& record, con
   }
   const auto& presets = internal::Presets(record.kind, record.task == "gpqa");
   for (const auto& entry : presets) {
-    if (entry.first != preset) continue;
+    if (entry.name != preset) continue;
     internal::Context context;
     context.text = completion;
     context.record = &record;
     context.num_letters = internal::NumLetters(record);
-    return internal::RunPipeline(entry.second, context);
+    ExtractedAnswer answer = internal::RunPipeline(entry.pipeline, context);
+    answer.equivalence = entry.equivalence;
+    return answer;
   }
   std::vector<std::string> names;
-  for (const auto& entry : presets) names.push_back(entry.first);
+  for (const auto& entry : presets) names.push_back(entry.name);
   internal::UnknownPreset(record, preset, names);
 }
 

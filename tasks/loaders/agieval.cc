@@ -115,7 +115,7 @@ std::string LabelLetters(const nlohmann::json& label, size_t option_count,
 class Agieval : public TaskBase {
  public:
   std::string name() const override { return "agieval"; }
-  std::string version() const override { return "1"; }
+  std::string version() const override { return "2"; }  // 2: exact numeric equivalence
   std::vector<std::string> variants() const override { return Subsets(); }
   std::string description() const override {
     return "AGIEval v1 data/v1/<subset>.jsonl ({passage, question, options '(A)..', label "

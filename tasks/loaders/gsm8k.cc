@@ -24,7 +24,7 @@ namespace {
 class Gsm8k : public TaskBase {
  public:
   std::string name() const override { return "gsm8k"; }
-  std::string version() const override { return "1"; }
+  std::string version() const override { return "2"; }  // 2: exact numeric equivalence
   std::vector<std::string> variants() const override { return {"main", "socratic"}; }
   std::string description() const override {
     return "openai/grade-school-math test/train/test_socratic jsonl ({question, answer '... #### "

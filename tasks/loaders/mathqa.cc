@@ -125,7 +125,7 @@ void KeepString(const SourceRecord& s, const std::string& field, Record& r, cons
 class Mathqa : public TaskBase {
  public:
   std::string name() const override { return "mathqa"; }
-  std::string version() const override { return "1"; }
+  std::string version() const override { return "2"; }  // 2: exact numeric equivalence
   std::vector<std::string> variants() const override { return {"test", "challenge", "numeric"}; }
   std::string description() const override {
     return "MathQA JSON arrays (Problem, Rationale, options 'a ) .. , b ) ..', correct; test.json "

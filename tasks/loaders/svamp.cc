@@ -34,7 +34,7 @@ std::string AssembleQuestion(const std::string& body, const std::string& questio
 class Svamp : public TaskBase {
  public:
   std::string name() const override { return "svamp"; }
-  std::string version() const override { return "1"; }
+  std::string version() const override { return "2"; }  // 2: exact numeric equivalence
   std::vector<std::string> variants() const override { return {"main"}; }
   std::string description() const override {
     return "arkilpatel/SVAMP SVAMP.json (JSON array; Body + Question, float Answer); Qwen2.5-Math "

@@ -149,6 +149,9 @@ const std::vector<Case>& Cases() {
       {T::kGsm8k, "lm-eval-cot", "The answer is 5. Then... The answer is 18.", "5.", "lmeval_cot_strict"},
       {T::kGsm8k, "lm-eval-cot", "the answer is 18.", kInvalid, "none"},
       {T::kGsm8k, "lm-eval-cot", "The answer is 7 apples.", "7", "lmeval_cot_strict"},
+      // reft: the marked answers (strict), compared by ReFT's |d| <= 1e-2 (equivalence_test).
+      {T::kGsm8k, "reft", "The answer is 18.004", "18.004", "answer_is"},
+      {T::kSvamp, "reft", "so 7 apples", kInvalid, "none"},
       // ---------------- GSM8K, Qwen2.5-Math extract_answer + strip_string ----------------
       {T::kGsm8k, "qwen", "\\boxed{18}", "18", "qwen_boxed"},
       {T::kGsm8k, "qwen", "The answer is 18 apples.", "18", "qwen_answer_is"},
@@ -390,7 +393,7 @@ TEST(ExtractTest, CaseTableCoversEveryPresetOfEveryTask) {
 TEST(ExtractTest, PresetNamesAreStableAndDefaultFirst) {
   using V = std::vector<std::string>;
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kGsm8k)),
-            (V{"default", "strict", "flexible", "lm-eval-strict", "lm-eval-flexible", "lm-eval-cot", "qwen"}));
+            (V{"default", "strict", "flexible", "lm-eval-strict", "lm-eval-flexible", "lm-eval-cot", "reft", "qwen"}));
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kGpqa)),
             (V{"default", "strict", "flexible", "lm-eval-strict", "lm-eval-flexible", "simple-evals", "qwen"}));
   EXPECT_EQ(tasks::extract::PresetsFor(MakeRecord(T::kMathQa)), (V{"default", "strict", "flexible", "qwen"}));

@@ -219,11 +219,18 @@ TEST(GradeMany, VerdictsAndPassAtK) {
   }
   const auto one = sandbox::GradeMany(jobs, ShortLimits(), 1);
   const auto two = sandbox::GradeMany(jobs, ShortLimits(), 2);
+  const auto one_shot = sandbox::GradeMany(jobs, ShortLimits(), 2, /*fork_server=*/false);
   ASSERT_EQ(one.size(), jobs.size());
   ASSERT_EQ(two.size(), jobs.size());
+  ASSERT_EQ(one_shot.size(), jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     EXPECT_EQ(one[i].status, two[i].status) << i;
     EXPECT_EQ(one[i].first_failed_test, two[i].first_failed_test) << i;
+    // The fork server grades exactly as fresh interpreters do.
+    EXPECT_EQ(one_shot[i].status, two[i].status) << i;
+    EXPECT_EQ(one_shot[i].first_failed_test, two[i].first_failed_test) << i;
+    EXPECT_EQ(two[i].runner, "fork-server") << i;
+    EXPECT_EQ(one_shot[i].runner, "one-shot") << i;
   }
   const std::vector<bool> expected = {true, false, false, true, false, true, false, true, false, true};
   std::map<std::string, int> correct;

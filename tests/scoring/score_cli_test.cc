@@ -123,6 +123,21 @@ TEST(ScoreCli, LiveCodeBenchGradesThroughTheSandbox) {
   EXPECT_EQ(samples[1].value["verdicts"][2]["status"], "runtime_error");
 }
 
+// `harness` never loads LibTorch: the engine's commands live in harness-torch beside it.
+TEST(HarnessBinary, DoesNotLinkLibTorch) {
+  FILE* pipe = ::popen(("ldd " + std::string(HARNESS_BINARY) + " 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string libs;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) libs.append(buf.data(), n);
+  ASSERT_EQ(::pclose(pipe), 0) << libs;
+  EXPECT_NE(libs.find("libc.so"), std::string::npos) << libs;
+  for (const char* torch : {"libtorch", "libc10", "libgomp", "libopenblas"}) {
+    EXPECT_EQ(libs.find(torch), std::string::npos) << torch << " in\n" << libs;
+  }
+}
+
 TEST(PromptsCli, OneLinePerRecordWithGold) {
   auto out = TempDir("prompts") / "prompts.jsonl";
   CliRun r = Harness("prompts --task gsm8k --data " + kExamples + "gsm8k_mini.jsonl --out " + out.string());
@@ -132,6 +147,36 @@ TEST(PromptsCli, OneLinePerRecordWithGold) {
   EXPECT_EQ(rows[0].value["id"], "0");
   EXPECT_EQ(rows[0].value["gold"], "22");
   EXPECT_NE(rows[0].value["prompt"].get<std::string>().find("A baker fills 6 trays"), std::string::npos);
+}
+
+// MathQA's test_broken.txt marks record 1 of the fixture: prompts and score must use one record set, so a
+// user who generates for every exported prompt is scored on exactly those, and the left-out id is named.
+TEST(PromptsCli, PromptsAndScoreAgreeOnTheRecordSet) {
+  const std::string data = std::string(HARNESS_TEST_FIXTURES) + "/tasks/mathqa/original/test.json";
+  auto dir = TempDir("agree");
+  fs::create_directories(dir);
+  for (bool include_broken : {false, true}) {
+    SCOPED_TRACE(include_broken ? "--include-broken" : "default");
+    const std::string flag = include_broken ? " --include-broken" : "";
+    CliRun p = Harness("prompts --task mathqa --data " + data + flag + " --out " + (dir / "prompts.jsonl").string());
+    ASSERT_EQ(p.exit_code, 0) << p.output;
+    auto prompts = util::ReadJsonLines((dir / "prompts.jsonl").string());
+    ASSERT_EQ(prompts.size(), include_broken ? 3u : 2u);
+    EXPECT_EQ(p.output.find("(ids: 1)") != std::string::npos, !include_broken) << p.output;
+    {
+      std::ofstream predictions(dir / "predictions.jsonl");
+      for (const auto& row : prompts) {
+        predictions << nlohmann::json{{"id", row.value["id"]}, {"completions", {"The answer is (a)"}}}.dump() << "\n";
+      }
+    }
+    CliRun s = Harness("score --task mathqa --data " + data + flag + " --predictions " +
+                       (dir / "predictions.jsonl").string() + " --out " + (dir / "out").string());
+    ASSERT_EQ(s.exit_code, 0) << s.output;
+    auto doc = util::ReadJsonFile((dir / "out" / "results.json").string());
+    EXPECT_EQ(doc["results"][0]["n"].get<size_t>(), prompts.size());
+    EXPECT_EQ(doc["config"]["excluded_broken"], include_broken ? nlohmann::json::array() : nlohmann::json{"1"});
+    EXPECT_EQ(s.output.find("(ids: 1)") != std::string::npos, !include_broken) << s.output;
+  }
 }
 
 }  // namespace

@@ -53,6 +53,9 @@ TEST(Score, BundledExampleDefaultPreset) {
   // A failed extraction is recorded as null with rule "none".
   EXPECT_TRUE(scored.samples[3]["extracted"][0].is_null());
   EXPECT_EQ(scored.samples[3]["rules"][0], "none");
+  // Each sample names the comparison its preset applied.
+  EXPECT_EQ(scored.samples[3]["equivalence"], "exact");
+  EXPECT_EQ(scored.samples[7]["equivalence"], "exact");
 }
 
 TEST(Score, LmEvalStrictPresetOnlySeesHashMarkers) {
@@ -66,6 +69,7 @@ TEST(Score, LmEvalStrictPresetOnlySeesHashMarkers) {
   // Problems 0, 2 and 4 each have exactly one "#### N" sample among their 4; unbiased pass@2 over all n=4
   // samples is 1 - C(3,2)/C(4,2) = 0.5 for each of them.
   EXPECT_DOUBLE_EQ(scored.metrics["pass@2"].get<double>(), 1.5 / 8);
+  EXPECT_EQ(scored.samples[0]["equivalence"], "lm-eval-exact-match");
 }
 
 TEST(Score, UnknownIdNamesFileLineAndField) {

@@ -1,0 +1,206 @@
+# The sandbox's fork server (pool.h), run as the program of an isolated one-shot spawn. Compiled into
+# the harness (zygote.cc embeds this file); argv: own_uid private_tmp (each "0" or "1").
+#
+# Protocol on fd 5, a SOCK_SEQPACKET socket to the harness:
+#   harness -> zygote: a JSON job {cpu, memory, file_bytes, processes, open_files, wall} with four
+#                      descriptors: code (memfd), stdin (memfd), stdout and stderr (pipe write ends);
+#                      or {"stop": true} while a job runs (the harness saw enough output).
+#   zygote -> harness: {"status": wait status, "cpu_us", "maxrss_kb", "wall_killed"} per job.
+# EOF on fd 5 ends the zygote.
+import builtins
+import ctypes
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+import traceback
+import types
+
+# The modules LiveCodeBench's prelude imports, loaded once here so that children start warm.
+import bisect, collections, copy, datetime, functools, heapq, io, itertools  # noqa: E401,F401
+import math, operator, random, re, statistics, string, typing  # noqa: E401,F401
+
+OWN_UID = sys.argv[1] == "1"        # every process of this uid but us belongs to the current job
+PRIVATE_TMP = sys.argv[2] == "1"    # /tmp, /var/tmp, /dev/shm are this zygote's own tmpfs mounts
+SCRATCH_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.prctl(4, 0, 0, 0, 0)    # PR_SET_DUMPABLE 0: a job cannot open /proc/<zygote>/mem or its fds
+libc.prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER: a job's orphans are ours to reap
+control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=5)
+os.chdir("/")
+
+
+def wipe_scratch(job_dir):
+    """Removes what a job left in the scratch file systems (only the zygote's private ones)."""
+    if not PRIVATE_TMP:
+        shutil.rmtree(job_dir, ignore_errors=True)
+        return
+    for root in SCRATCH_ROOTS:
+        try:
+            entries = os.listdir(root)
+        except OSError:
+            continue
+        for name in entries:
+            path = os.path.join(root, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def signal_job_tree(pid):
+    """SIGKILL to every process the job started, however it detached (with our own uid)."""
+    try:
+        if OWN_UID:
+            os.kill(-1, signal.SIGKILL)   # every process of our uid except ourselves
+        else:
+            os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def kill_job_tree(pid):
+    """Kills and reaps every process the job started."""
+    while True:
+        signal_job_tree(pid)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            return
+        time.sleep(0.001)
+
+
+def run_child(job, fds, job_dir):
+    code_fd, stdin_fd, stdout_fd, stderr_fd = fds
+    exit_code = 1
+    try:
+        os.setpgid(0, 0)
+        code = b""
+        while True:
+            chunk = os.read(code_fd, 1 << 20)
+            if not chunk:
+                break
+            code += chunk
+        os.dup2(stdin_fd, 0)
+        os.dup2(stdout_fd, 1)
+        os.dup2(stderr_fd, 2)
+        os.closerange(3, 1 << 16)
+        os.mkdir(job_dir, 0o700)
+        os.chdir(job_dir)
+        with open("main.py", "wb") as f:
+            f.write(code)
+        os.environ["HOME"] = job_dir
+        cpu = max(1, int(-(-job["cpu"] // 1)))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (job["memory"], job["memory"]))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (job["file_bytes"], job["file_bytes"]))
+        resource.setrlimit(resource.RLIMIT_NPROC, (job["processes"], job["processes"]))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (job["open_files"], job["open_files"]))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        sys.argv = ["main.py"]
+        sys.path[0] = job_dir
+        main = types.ModuleType("__main__")
+        main.__file__ = "main.py"
+        main.__builtins__ = builtins
+        sys.modules["__main__"] = main
+        source = compile(code, "main.py", "exec")
+        exec(source, main.__dict__)
+        exit_code = 0
+    except SystemExit as e:
+        if e.code is None:
+            exit_code = 0
+        elif isinstance(e.code, int):
+            exit_code = e.code & 0xFF
+        else:
+            try:
+                print(e.code, file=sys.stderr)
+            except BaseException:
+                pass
+            exit_code = 1
+    except BaseException:
+        try:
+            traceback.print_exc()
+        except BaseException:
+            pass
+        exit_code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            exit_code = exit_code or 120   # as the interpreter does when flushing stdout fails
+    os._exit(exit_code)
+
+
+def serve():
+    jobs = 0
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
+        except OSError:
+            return
+        if not message:
+            return
+        if len(fds) != 4:
+            for fd in fds:
+                os.close(fd)
+            continue
+        job = json.loads(message)
+        jobs += 1
+        job_dir = "/tmp/job-%d" % jobs
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            run_child(job, fds, job_dir)
+        for fd in fds:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        deadline = start + job["wall"]
+        wall_killed = False
+        status, usage = None, None
+        while status is None:
+            left = deadline - time.monotonic()
+            if left <= 0 and not wall_killed:
+                wall_killed = True
+                signal_job_tree(pid)
+            ready, _, _ = select.select([pidfd, control], [], [], max(left, 0.05))
+            if control in ready:
+                request = control.recv(1 << 16)
+                if not request:
+                    kill_job_tree(pid)
+                    return
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            if pidfd in ready or wall_killed:
+                try:
+                    waited, wait_status, usage = os.wait4(pid, os.WNOHANG)
+                except ChildProcessError:
+                    waited = 0
+                if waited == pid:
+                    status = wait_status
+        os.close(pidfd)
+        kill_job_tree(pid)
+        wipe_scratch(job_dir)
+        report = {
+            "status": status,
+            "cpu_us": int((usage.ru_utime + usage.ru_stime) * 1e6),
+            "maxrss_kb": usage.ru_maxrss,
+            "wall_killed": wall_killed,
+            "wall": time.monotonic() - start,
+        }
+        control.send(json.dumps(report).encode())
+
+
+serve()

@@ -1,0 +1,181 @@
+// The fork server pool (pool.h): runs on one zygote see nothing another left (module state,
+// environment, files, processes); a run that kills, stops or probes its zygote fails only itself;
+// verdicts come back as jobs finish; the one-shot fallback is recorded.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness/sandbox/pool.h"
+#include "tests/sandbox/test_helpers.h"
+
+namespace {
+
+using sandbox::Pool;
+using sandbox::PoolOptions;
+using sandbox::RunResult;
+using sandbox::Status;
+using sandbox_test::ShortLimits;
+
+// Runs `codes` one after another on a single-worker pool (so on one zygote unless it is replaced).
+std::vector<RunResult> RunInTurn(const std::vector<std::string>& codes, const sandbox::Limits& limits = ShortLimits()) {
+  Pool pool(PoolOptions{1, true});
+  std::vector<RunResult> results;
+  for (const auto& code : codes) {
+    pool.Submit({code, "", limits});
+    results.push_back(pool.Next()->result);
+    EXPECT_EQ(results.back().runner, "fork-server") << results.back().runner_note;
+  }
+  return results;
+}
+
+TEST(ForkServer, ModuleStateDoesNotCarryOver) {
+  auto r = RunInTurn({"import json, math, builtins, sys\n"
+                      "json.dumps = None\nmath.pi = 3\nsys.modules['collections'] = None\n"
+                      "builtins.len = lambda x: 42\nsys.setrecursionlimit(77)\nGLOBAL_MARK = 1\nprint('changed')\n",
+                      "import json, math, collections, sys\n"
+                      "print(json.dumps([1]), math.pi, len('ab'), sys.getrecursionlimit(), 'GLOBAL_MARK' in globals())\n"});
+  EXPECT_EQ(r[0].stdout_text, "changed\n");
+  EXPECT_EQ(r[1].status, Status::kPassed) << r[1].stderr_text;
+  EXPECT_EQ(r[1].stdout_text, "[1] 3.141592653589793 2 1000 False\n");
+}
+
+TEST(ForkServer, EnvironmentDoesNotCarryOver) {
+  auto r = RunInTurn({"import os\nos.environ['LEAKED'] = 'yes'\nos.environ['PATH'] = '/nowhere'\n"
+                      "print(os.environ['HOME'])\n",
+                      "import os\nprint(os.environ.get('LEAKED'), os.environ['PATH'], os.environ['HOME'])\n"});
+  EXPECT_EQ(r[1].status, Status::kPassed) << r[1].stderr_text;
+  EXPECT_EQ(r[1].stdout_text.substr(0, r[1].stdout_text.rfind(' ')), "None /usr/local/bin:/usr/bin:/bin");
+  // Each run has a home (and working directory) of its own.
+  EXPECT_NE(r[0].stdout_text, r[1].stdout_text.substr(r[1].stdout_text.rfind(' ') + 1));
+}
+
+TEST(ForkServer, FilesDoNotCarryOver) {
+  auto r = RunInTurn({"import os\n"
+                      "for path in ['/tmp/leak', '/dev/shm/leak', '/var/tmp/leak', 'here', os.environ['HOME'] + '/home']:\n"
+                      "    open(path, 'w').write('x')\n"
+                      "os.mkdir('/tmp/leakdir')\nopen('/tmp/leakdir/f', 'w').write('x')\nprint('written')\n",
+                      "import os\n"
+                      "print(sorted(os.listdir('/tmp')) == sorted(set(os.listdir('/tmp')) - {'leak', 'leakdir'}),\n"
+                      "      [os.path.exists(p) for p in ['/tmp/leak', '/tmp/leakdir', '/dev/shm/leak', '/var/tmp/leak']],\n"
+                      "      sorted(os.listdir('.')))\n"});
+  EXPECT_EQ(r[0].stdout_text, "written\n") << r[0].stderr_text;
+  EXPECT_EQ(r[1].status, Status::kPassed) << r[1].stderr_text;
+  EXPECT_EQ(r[1].stdout_text, "True [False, False, False, False] ['main.py']\n");
+}
+
+TEST(ForkServer, ProcessesDoNotOutliveTheirRun) {
+  const std::string marker = sandbox_test::UniqueMarker("forkserver-daemon");
+  auto r = RunInTurn({"import os, sys, time\n"
+                      "if os.fork() == 0:\n"
+                      "    os.setsid()\n"
+                      "    if os.fork() == 0:\n"
+                      "        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(60)', '" +
+                          marker + "'])\n"
+                      "    os._exit(0)\n"
+                      "time.sleep(0.3)\nprint('detached')\n",
+                      "import os\nprint(len([p for p in os.listdir('/proc') if p.isdigit()]))\n"});
+  EXPECT_EQ(r[0].stdout_text, "detached\n") << r[0].stderr_text;
+  EXPECT_TRUE(sandbox_test::SurvivorsAfterGrace(marker).empty());
+  // The second run sees only pid 1 (the namespace's init), the fork server and itself.
+  EXPECT_EQ(r[1].stdout_text, "3\n") << r[1].stderr_text;
+}
+
+TEST(ForkServer, KillingTheForkServerFailsOnlyThatRun) {
+  auto r = RunInTurn({"print('one')\n", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nimport time\ntime.sleep(5)\n",
+                      "print('three')\n"});
+  EXPECT_EQ(r[0].stdout_text, "one\n");
+  EXPECT_EQ(r[1].status, Status::kRuntimeError);
+  EXPECT_NE(r[1].detail.find("fork server died"), std::string::npos) << r[1].detail;
+  EXPECT_EQ(r[2].status, Status::kPassed) << r[2].detail;
+  EXPECT_EQ(r[2].stdout_text, "three\n");
+}
+
+TEST(ForkServer, StoppingTheForkServerFailsOnlyThatRun) {
+  auto limits = ShortLimits();
+  limits.wall_seconds = 1;  // the harness gives up on the stopped zygote 5 s past this
+  auto r = RunInTurn({"import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\nprint('stopped it')\n",
+                      "print('fresh')\n"},
+                     limits);
+  EXPECT_EQ(r[0].status, Status::kTimeLimitWall) << r[0].detail;
+  EXPECT_EQ(r[1].status, Status::kPassed) << r[1].detail;
+  EXPECT_EQ(r[1].stdout_text, "fresh\n");
+}
+
+TEST(ForkServer, TheForkServerCannotBeReadOrWritten) {
+  // Not dumpable: its memory and descriptors are closed to the runs, which share its uid.
+  auto r = RunInTurn({"import os\nppid = os.getppid()\n"
+                      "for path in ['/proc/%d/mem' % ppid, '/proc/%d/fd/5' % ppid, '/proc/%d/environ' % ppid]:\n"
+                      "    try:\n"
+                      "        open(path, 'rb').read(1)\n"
+                      "        print('opened', path)\n"
+                      "    except OSError as e:\n"
+                      "        print('refused', e.errno)\n"
+                      "try:\n"
+                      "    os.write(5, b'{}')\n"
+                      "    print('wrote fd 5')\n"
+                      "except OSError as e:\n"
+                      "    print('no fd 5', e.errno)\n",
+                      "print('fine')\n"});
+  EXPECT_EQ(r[0].stdout_text, "refused 13\nrefused 13\nrefused 13\nno fd 5 9\n") << r[0].stderr_text;
+  EXPECT_EQ(r[1].stdout_text, "fine\n");
+}
+
+TEST(ForkServer, VerdictsComeBackAsJobsFinish) {
+  Pool pool(PoolOptions{2, true});
+  const uint64_t slow = pool.Submit({"import time\ntime.sleep(1.5)\nprint('slow')\n", "", ShortLimits()});
+  const uint64_t fast = pool.Submit({"print(input()[::-1])\n", "abc\n", ShortLimits()});
+  EXPECT_EQ(pool.Outstanding(), 2u);
+  auto first = pool.Next();
+  auto second = pool.Next();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->id, fast);
+  EXPECT_EQ(first->result.stdout_text, "cba\n");
+  EXPECT_EQ(second->id, slow);
+  EXPECT_EQ(second->result.stdout_text, "slow\n");
+  EXPECT_FALSE(pool.Next().has_value());
+}
+
+TEST(ForkServer, SameVerdictsAsOneShot) {
+  struct Case {
+    const char* code;
+    const char* stdin_text;
+    Status status;
+    int exit_code;
+  };
+  const std::vector<Case> cases = {
+      {"print(sum(map(int, input().split())))\n", "2 3\n", Status::kPassed, 0},
+      {"import sys\nsys.exit(3)\n", "", Status::kRuntimeError, 3},
+      {"import sys\nsys.exit('bye')\n", "", Status::kRuntimeError, 1},
+      {"def f(:\n", "", Status::kCompileError, 1},
+      {"raise ValueError('x')\n", "", Status::kRuntimeError, 1},
+      {"while True:\n    pass\n", "", Status::kTimeLimitCpu, -1},
+      {"x = bytearray(2 << 30)\n", "", Status::kMemoryLimit, 1},
+  };
+  Pool pool(PoolOptions{1, true});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.code);
+    const RunResult one_shot = sandbox::RunPython(c.code, c.stdin_text, ShortLimits());
+    pool.Submit({c.code, c.stdin_text, ShortLimits()});
+    const RunResult forked = pool.Next()->result;
+    EXPECT_EQ(forked.status, c.status) << forked.detail << forked.stderr_text;
+    EXPECT_EQ(one_shot.status, c.status) << one_shot.detail;
+    EXPECT_EQ(forked.exit_code, c.exit_code);
+    EXPECT_EQ(forked.stdout_text, one_shot.stdout_text);
+    EXPECT_EQ(forked.runner, "fork-server");
+    EXPECT_EQ(one_shot.runner, "one-shot");
+  }
+}
+
+TEST(ForkServer, FallsBackToOneShotWhenItCannotStart) {
+  auto limits = ShortLimits();
+  limits.python = "/nonexistent/python3";
+  Pool pool(PoolOptions{1, true});
+  pool.Submit({"print(1)\n", "", limits});
+  const RunResult r = pool.Next()->result;
+  EXPECT_EQ(r.runner, "one-shot");
+  EXPECT_NE(r.runner_note.find("fork server unavailable"), std::string::npos) << r.runner_note;
+  EXPECT_EQ(r.status, Status::kSandboxError);  // and the one-shot path cannot run it either
+}
+
+}  // namespace
