@@ -34,9 +34,9 @@ TEST(SftRealModel, FineTunesGgufAndKeepsItsTokenizer) {
   const fs::path out = fs::temp_directory_path() / ("sft_real_model_" + std::to_string(::getpid()));
   fs::remove_all(out);
   nlohmann::json j = {{"init_checkpoint", gguf},
-                      {"train", {{{"task", "gsm8k"}, {"synthetic_n", 8}, {"synthetic_seed", 3}}}},
-                      {"batch_size", 2}, {"grad_accum", 1}, {"max_steps", 2}, {"warmup_steps", 0},
-                      {"lr", 1e-4}, {"max_seq_len", 256}, {"log_every", 1}, {"save_every", 0}, {"seed", 5},
+                      {"train", {{{"task", "gsm8k"}, {"synthetic_n", 2}, {"synthetic_seed", 3}}}},
+                      {"batch_size", 1}, {"grad_accum", 1}, {"max_steps", 2}, {"warmup_steps", 0},
+                      {"lr", 1e-4}, {"max_seq_len", 192}, {"log_every", 1}, {"save_every", 0}, {"seed", 5},
                       {"threads", 2}};
   const trainers::SftRunResult r = trainers::RunSft(trainers::SftConfigFromJson(j, "real"), out.string());
   EXPECT_EQ(r.steps, 2);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -242,7 +243,7 @@ TEST(SmolLm2, TokenIdsAndChatPromptsMatchHfTokenizers) {
 }
 
 // First-step logits: fp32 on both sides with the same dequantised weights; the difference is summation
-// order through 30 layers. Tolerance: 2e-3 absolute on logits whose top values are about 10-25.
+// order through 30 layers. Tolerance: 2e-4 absolute (measured: 1.8e-5) on logits whose top values are about 5.
 TEST(SmolLm2, FirstStepLogitsMatchTransformers) {
   REQUIRE_SMOLLM2();
   auto model = LoadCheckpoint(SmolLm2Path(), RuntimeConfig{"cpu", "float32", 1});
@@ -262,7 +263,9 @@ TEST(SmolLm2, FirstStepLogitsMatchTransformers) {
     for (size_t i = 0; i < probe.size(); ++i) {
       worst = std::max(worst, std::abs(logits[probe[i]].item<double>() - probe_values[i]));
     }
-    EXPECT_LT(worst, 2e-3) << c["text"];
+    EXPECT_LT(worst, 2e-4) << c["text"];
+    std::cout << "largest logit difference from transformers (" << c["kind"].get<std::string>() << "): " << worst
+              << "\n";
   }
 }
 

@@ -184,9 +184,12 @@ GgufFile GgufFile::Open(const std::string& path) {
     t.name = r.String("tensor " + std::to_string(i) + " name");
     const uint32_t n_dims = r.Get<uint32_t>(t.name);
     if (n_dims == 0 || n_dims > 4) Fail(path, t.name, "has " + std::to_string(n_dims) + " dimensions (1 to 4 allowed)");
+    uint64_t elements = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       const uint64_t dim = r.Get<uint64_t>(t.name);
       if (dim == 0 || dim > (1ull << 40)) Fail(path, t.name, "dimension " + std::to_string(dim) + " out of range");
+      if (elements > (1ull << 40) / dim) Fail(path, t.name, "more than 2^40 elements");
+      elements *= dim;
       t.dims.push_back(static_cast<int64_t>(dim));
     }
     t.type = r.Get<uint32_t>(t.name);
