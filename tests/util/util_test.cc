@@ -115,6 +115,23 @@ TEST(JsonLines, RejectsInvalidUtf8AndEmptyFiles) {
   EXPECT_THROW(util::ReadJsonLines(empty), util::InputError);
 }
 
+// Found by fuzz_predictions / fuzz_tokenizer_json: a number beyond a double's range escaped as
+// nlohmann's out_of_range instead of an InputError naming file and line.
+TEST(JsonLines, NumberOverflowIsAnInputError) {
+  auto path = TempPath("overflow.jsonl");
+  Write(path, "{\"a\": 1}\n{\"a\": 2725e760272756}\n");
+  try {
+    util::ReadJsonLines(path);
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().line, 2);
+    EXPECT_NE(std::string(e.what()).find("number overflow"), std::string::npos) << e.what();
+  }
+  auto file = TempPath("overflow.json");
+  Write(file, "{\"merges\": [1e99999]}");
+  EXPECT_THROW(util::ReadJsonFile(file), util::InputError);
+}
+
 TEST(JsonLines, SkipsBlankLinesKeepsNumbers) {
   auto path = TempPath("ok.jsonl");
   Write(path, "{\"a\": 1}\r\n\n{\"a\": 2}");
