@@ -31,6 +31,8 @@ using Clock = std::chrono::steady_clock;
 // How long past a job's wall limit the harness waits for the zygote's report before it declares the
 // zygote hung and kills it.
 constexpr double kReportGraceSeconds = 5.0;
+// How long a zygote may take to start (interpreter and imports) before the pool runs one-shot instead.
+constexpr double kStartSeconds = 30.0;
 
 // Limits the zygote itself starts with: the job's, except CPU and wall (each child sets its own).
 bool SameZygoteLimits(const Limits& a, const Limits& b) {
@@ -113,6 +115,7 @@ class Zygote {
       ::close(theirs);
       raw->ended_ = true;
     });
+    if (!z->AwaitReady(error)) return nullptr;  // the destructor stops what started
     return z;
   }
 
@@ -164,6 +167,25 @@ class Zygote {
 
  private:
   explicit Zygote(const Limits& limits) : limits_(limits) {}
+
+  // Waits for the zygote's "ready" message; false (and `error`) when it ends or stays silent first.
+  bool AwaitReady(std::string* error) {
+    pollfd ready{control_, POLLIN, 0};
+    int n;
+    do {
+      n = ::poll(&ready, 1, static_cast<int>(kStartSeconds * 1000));
+    } while (n < 0 && errno == EINTR);
+    char buffer[256];
+    const ssize_t got = n > 0 ? ::recv(control_, buffer, sizeof buffer, 0) : -1;
+    const nlohmann::json hello =
+        got > 0 ? nlohmann::json::parse(std::string(buffer, got), nullptr, false) : nlohmann::json();
+    if (hello.is_object() && hello.value("ready", false)) return true;
+    Stop();
+    supervisor_.join();
+    *error = n == 0 ? "the fork server did not start within " + std::to_string(static_cast<int>(kStartSeconds)) + " s"
+                    : "the fork server ended while starting: " + outcome_.setup_error + outcome_.stderr_text;
+    return false;
+  }
 
   void Stop() {
     if (!ended_ && cancel_[1] >= 0) {

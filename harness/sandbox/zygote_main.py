@@ -5,7 +5,8 @@
 #   harness -> zygote: a JSON job {cpu, memory, file_bytes, processes, open_files, wall} with four
 #                      descriptors: code (memfd), stdin (memfd), stdout and stderr (pipe write ends);
 #                      or {"stop": true} while a job runs (the harness saw enough output).
-#   zygote -> harness: {"status": wait status, "cpu_us", "maxrss_kb", "wall_killed"} per job.
+#   zygote -> harness: {"ready": true} once started, then {"status": wait status, "cpu_us",
+#                      "maxrss_kb", "wall_killed", "wall"} per job.
 # EOF on fd 5 ends the zygote.
 import builtins
 import ctypes
@@ -203,4 +204,5 @@ def serve():
         control.send(json.dumps(report).encode())
 
 
+control.send(b'{"ready": true}')  # the harness falls back to one-shot runs until this arrives
 serve()

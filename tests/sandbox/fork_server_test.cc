@@ -167,6 +167,20 @@ TEST(ForkServer, SameVerdictsAsOneShot) {
   }
 }
 
+// A zygote that dies while starting (its imports do not fit in 16 MB of address space; a bare
+// interpreter does) is never handed a job: the job runs one-shot, and the note says why.
+TEST(ForkServer, FallsBackToOneShotWhenTheZygoteDiesStarting) {
+  auto limits = ShortLimits();
+  limits.memory_bytes = size_t{16} << 20;
+  Pool pool(PoolOptions{1, true});
+  pool.Submit({"print(6 * 7)\n", "", limits});
+  const RunResult r = pool.Next()->result;
+  EXPECT_EQ(r.runner, "one-shot");
+  EXPECT_NE(r.runner_note.find("fork server ended while starting"), std::string::npos) << r.runner_note;
+  EXPECT_EQ(r.status, Status::kPassed) << r.detail << r.stderr_text;
+  EXPECT_EQ(r.stdout_text, "42\n");
+}
+
 TEST(ForkServer, FallsBackToOneShotWhenItCannotStart) {
   auto limits = ShortLimits();
   limits.python = "/nonexistent/python3";

@@ -100,19 +100,34 @@ TEST(JsonLines, ReportsFileLineAndReason) {
   }
 }
 
-TEST(JsonLines, RejectsInvalidUtf8AndEmptyFiles) {
-  auto bad = TempPath("latin1.jsonl");
-  Write(bad, "{\"a\": \"ok\"}\n{\"a\": \"caf\xe9\"}\n");
-  try {
-    util::ReadJsonLines(bad);
-    FAIL();
-  } catch (const util::InputError& e) {
-    EXPECT_EQ(e.where().line, 2);
-    EXPECT_NE(std::string(e.what()).find("UTF-8"), std::string::npos);
+// Bad lines are InputErrors naming the line. The number overflow was found by fuzz_predictions and
+// fuzz_tokenizer_json: it escaped as nlohmann's out_of_range.
+TEST(JsonLines, RejectsBadLinesAndEmptyFiles) {
+  struct Bad {
+    const char* name;
+    const char* text;
+    long line;
+    const char* reason;
+  };
+  for (const Bad& c : {Bad{"latin1.jsonl", "{\"a\": \"ok\"}\n{\"a\": \"caf\xe9\"}\n", 2, "UTF-8"},
+                       Bad{"overflow.jsonl", "{\"a\": 1}\n{\"a\": 2725e760272756}\n", 2, "number overflow"}}) {
+    SCOPED_TRACE(c.name);
+    auto path = TempPath(c.name);
+    Write(path, c.text);
+    try {
+      util::ReadJsonLines(path);
+      FAIL();
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(e.where().line, c.line);
+      EXPECT_NE(std::string(e.what()).find(c.reason), std::string::npos) << e.what();
+    }
   }
   auto empty = TempPath("empty.jsonl");
   Write(empty, "\n  \n");
   EXPECT_THROW(util::ReadJsonLines(empty), util::InputError);
+  auto file = TempPath("overflow.json");
+  Write(file, "{\"merges\": [1e99999]}");
+  EXPECT_THROW(util::ReadJsonFile(file), util::InputError);
 }
 
 TEST(JsonLines, SkipsBlankLinesKeepsNumbers) {
