@@ -212,6 +212,17 @@ class Fields {
     CheckRules(*c, source, path);
   }
 
+  // For foreign formats that carry many other keys (a Hugging Face config.json): reads the declared
+  // fields present and not null (each type-checked and validated), ignores every other key. The rules
+  // are left to the caller's Validate, after it has applied the format's own defaults.
+  void ReadKnown(const Json& j, Config* c, const std::string& source) const {
+    if (!j.is_object()) ConfigError(source, "(top level)", "expected an object");
+    for (const auto& f : fields_) {
+      auto it = j.find(f.name);
+      if (it != j.end() && !it->is_null()) f.read(*it, c, source, "");
+    }
+  }
+
   // Every field's validator and every rule, for configs built in code rather than read.
   void Validate(const Config& c, const std::string& source, const std::string& path = "") const {
     for (const auto& f : fields_) f.check(c, source, path);

@@ -222,6 +222,15 @@ TEST(RunnerMethods, CrlftArmsShareTrainingAndCarryTheirConditions) {
   }
   auto results = util::ReadJsonFile((dir / "out" / "results.json").string());
   EXPECT_EQ(results["results"].size(), 2u);
+  // Each arm's training log and profile phase carries the arm's name, not its trainer's.
+  std::vector<std::string> logs, phases;
+  for (const auto& log : results["training_logs"]) logs.push_back(log["method"]);
+  for (const auto& phase : results["profile"]["phases"]) {
+    const std::string name = phase["name"];
+    if (name.rfind("train:crlft", 0) == 0) phases.push_back(name);
+  }
+  EXPECT_EQ(logs, (std::vector<std::string>{"crlft", "crlft-sub-condition"}));
+  EXPECT_EQ(phases, (std::vector<std::string>{"train:crlft:seed7", "train:crlft-sub-condition:seed7"}));
   EXPECT_EQ(results["harness"]["git_commit"].get<std::string>().size(), 12u);
   EXPECT_NE(results["harness"]["git_commit"], "unknown");
 }

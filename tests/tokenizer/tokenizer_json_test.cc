@@ -167,6 +167,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "pre_tokenizer.use_regex"},
         BadCase{"Whitespace", [](Json& j) { j["pre_tokenizer"] = Json{{"type", "Whitespace"}}; },
                 "pre_tokenizer"},
+        // Found by fuzz_tokenizer_json: a missing or null pre-tokenizer escaped as json out_of_range.
+        BadCase{"NoPreTokenizer", [](Json& j) { j.erase("pre_tokenizer"); }, "pre_tokenizer"},
+        BadCase{"NullPreTokenizer", [](Json& j) { j["pre_tokenizer"] = nullptr; }, "pre_tokenizer"},
         BadCase{"NoDecoder", [](Json& j) { j["decoder"] = nullptr; }, "decoder"},
         BadCase{"Template",
                 [](Json& j) { j["post_processor"] = Json{{"type", "TemplateProcessing"}}; },

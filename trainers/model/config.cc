@@ -43,61 +43,81 @@ void ReadTokenId(const nlohmann::json& json, const char* key, const std::string&
 
 }  // namespace
 
-void ModelConfig::Validate(const std::string& source) const {
-  auto positive = [&](int value, const char* field) {
-    if (value <= 0) throw ConfigError(source, field, "must be positive, got " + std::to_string(value));
-  };
-  positive(vocab_size, "vocab_size");
-  positive(hidden_size, "hidden_size");
-  positive(intermediate_size, "intermediate_size");
-  positive(num_hidden_layers, "num_hidden_layers");
-  positive(num_attention_heads, "num_attention_heads");
-  positive(num_key_value_heads, "num_key_value_heads");
-  positive(max_position_embeddings, "max_position_embeddings");
-  if (hidden_size % num_attention_heads != 0) {
-    throw ConfigError(source, "num_attention_heads",
-                      "hidden_size " + std::to_string(hidden_size) + " is not divisible by " +
-                          std::to_string(num_attention_heads) + " heads");
-  }
-  if (head_dim() % 2 != 0) {
-    throw ConfigError(source, "num_attention_heads", "head_dim must be even for rotary embeddings");
-  }
-  if (num_attention_heads % num_key_value_heads != 0) {
-    throw ConfigError(source, "num_key_value_heads",
-                      std::to_string(num_attention_heads) + " attention heads are not a multiple of " +
-                          std::to_string(num_key_value_heads) + " key/value heads");
-  }
-  if (!(rms_norm_eps > 0)) throw ConfigError(source, "rms_norm_eps", "must be positive");
-  if (!(rope_theta > 0)) throw ConfigError(source, "rope_theta", "must be positive");
-  if (model_type != "llama" && model_type != "qwen2") {
-    throw ConfigError(source, "model_type", "'" + model_type + "' is not supported (llama, qwen2)");
-  }
-  if (model_type == "llama" && attention_qkv_bias != attention_out_bias) {
-    throw ConfigError(source, "attention_bias", "Llama models have biases on all four projections or on none");
-  }
-  if (model_type == "qwen2" && (!attention_qkv_bias || attention_out_bias)) {
-    throw ConfigError(source, "model_type", "Qwen2 models have q/k/v biases and no o_proj bias");
-  }
-  if (!rope_scaling_type.empty() && rope_scaling_type != "linear" && rope_scaling_type != "llama3") {
-    throw ConfigError(source, "rope_scaling.rope_type",
-                      "'" + rope_scaling_type + "' is not supported (linear, llama3)");
-  }
-  if (!rope_scaling_type.empty() && !(rope_scaling_factor > 0)) {
-    throw ConfigError(source, "rope_scaling.factor", "must be positive");
-  }
-  if (rope_scaling_type == "llama3" && !(rope_high_freq_factor > rope_low_freq_factor && rope_low_freq_factor > 0 &&
-                                         rope_original_max_position > 0)) {
-    throw ConfigError(source, "rope_scaling", "llama3 scaling needs 0 < low_freq_factor < high_freq_factor and "
-                                              "original_max_position_embeddings > 0");
-  }
-  for (auto [id, field] : {std::pair{bos_token_id, "bos_token_id"}, std::pair{eos_token_id, "eos_token_id"},
-                           std::pair{pad_token_id, "pad_token_id"}}) {
-    if (id >= vocab_size) {
-      throw ConfigError(source, field, "token id " + std::to_string(id) + " >= vocab_size " +
-                                           std::to_string(vocab_size));
-    }
-  }
+const util::Fields<ModelConfig>& ModelConfigFields() {
+  using C = ModelConfig;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<C>();
+    const auto positive = util::AtLeast(1);
+    f->Add("model_type", &C::model_type, "architecture: llama, or qwen2 (q/k/v biases)", util::OneOf({"llama", "qwen2"}))
+        .Add("vocab_size", &C::vocab_size, "tokens in the vocabulary", positive)
+        .Add("hidden_size", &C::hidden_size, "model width", positive)
+        .Add("intermediate_size", &C::intermediate_size, "SwiGLU hidden width", positive)
+        .Add("num_hidden_layers", &C::num_hidden_layers, "decoder layers", positive)
+        .Add("num_attention_heads", &C::num_attention_heads, "query heads", positive)
+        .Add("num_key_value_heads", &C::num_key_value_heads, "key/value heads (< query heads: grouped-query)", positive)
+        .Add("max_position_embeddings", &C::max_position_embeddings, "longest sequence", positive)
+        .Add("rms_norm_eps", &C::rms_norm_eps, "RMSNorm epsilon", util::Check<double>([](double v) {
+               return v > 0 ? std::string() : "must be positive";
+             }))
+        .Add("rope_theta", &C::rope_theta, "rotary base", util::Check<double>([](double v) {
+               return v > 0 ? std::string() : "must be positive";
+             }))
+        .Add("initializer_range", &C::initializer_range, "std of the normal init of weights", util::AtLeast(0.0))
+        .Add("tie_word_embeddings", &C::tie_word_embeddings, "lm_head shares the input embeddings")
+        .Add("harness_value_head", &C::value_head, "a scalar value head (PPO critic) beside lm_head");
+    using util::RuleFailure;
+    f->Rule([](const C& c) {
+      if (c.hidden_size % c.num_attention_heads != 0) {
+        return RuleFailure{"num_attention_heads", "hidden_size " + std::to_string(c.hidden_size) +
+                                                      " is not divisible by " + std::to_string(c.num_attention_heads) +
+                                                      " heads"};
+      }
+      if (c.head_dim() % 2 != 0) return RuleFailure{"num_attention_heads", "head_dim must be even for rotary embeddings"};
+      if (c.num_attention_heads % c.num_key_value_heads != 0) {
+        return RuleFailure{"num_key_value_heads", std::to_string(c.num_attention_heads) +
+                                                      " attention heads are not a multiple of " +
+                                                      std::to_string(c.num_key_value_heads) + " key/value heads"};
+      }
+      return util::Ok();
+    });
+    f->Rule([](const C& c) {
+      if (c.model_type == "llama" && c.attention_qkv_bias != c.attention_out_bias) {
+        return RuleFailure{"attention_bias", "Llama models have biases on all four projections or on none"};
+      }
+      if (c.model_type == "qwen2" && (!c.attention_qkv_bias || c.attention_out_bias)) {
+        return RuleFailure{"model_type", "Qwen2 models have q/k/v biases and no o_proj bias"};
+      }
+      return util::Ok();
+    });
+    f->Rule([](const C& c) {
+      if (c.rope_scaling_type.empty()) return util::Ok();
+      if (c.rope_scaling_type != "linear" && c.rope_scaling_type != "llama3") {
+        return RuleFailure{"rope_scaling.rope_type", "'" + c.rope_scaling_type + "' is not supported (linear, llama3)"};
+      }
+      if (!(c.rope_scaling_factor > 0)) return RuleFailure{"rope_scaling.factor", "must be positive"};
+      if (c.rope_scaling_type == "llama3" &&
+          !(c.rope_high_freq_factor > c.rope_low_freq_factor && c.rope_low_freq_factor > 0 &&
+            c.rope_original_max_position > 0)) {
+        return RuleFailure{"rope_scaling", "llama3 scaling needs 0 < low_freq_factor < high_freq_factor and "
+                                           "original_max_position_embeddings > 0"};
+      }
+      return util::Ok();
+    });
+    f->Rule([](const C& c) {
+      for (auto [id, field] : {std::pair{c.bos_token_id, "bos_token_id"}, std::pair{c.eos_token_id, "eos_token_id"},
+                               std::pair{c.pad_token_id, "pad_token_id"}}) {
+        if (id >= c.vocab_size) {
+          return RuleFailure{field, "token id " + std::to_string(id) + " >= vocab_size " + std::to_string(c.vocab_size)};
+        }
+      }
+      return util::Ok();
+    });
+    return f;
+  }();
+  return *fields;
 }
+
+void ModelConfig::Validate(const std::string& source) const { ModelConfigFields().Validate(*this, source); }
 
 long long ModelConfig::NumParameters() const {
   const long long h = hidden_size, kv = static_cast<long long>(num_key_value_heads) * head_dim();
@@ -149,29 +169,15 @@ nlohmann::json ToHfConfigJson(const ModelConfig& c, const std::string& torch_dty
                     {"original_max_position_embeddings", c.rope_original_max_position}};
   }
   const bool qwen2 = c.model_type == "qwen2";
-  nlohmann::json json{
-      {"architectures", {qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
-      {"model_type", c.model_type},
-      {"vocab_size", c.vocab_size},
-      {"hidden_size", c.hidden_size},
-      {"intermediate_size", c.intermediate_size},
-      {"num_hidden_layers", c.num_hidden_layers},
-      {"num_attention_heads", c.num_attention_heads},
-      {"num_key_value_heads", c.num_key_value_heads},
-      {"max_position_embeddings", c.max_position_embeddings},
-      {"rms_norm_eps", c.rms_norm_eps},
-      {"rope_theta", c.rope_theta},
-      {"rope_scaling", rope_scaling},
-      {"hidden_act", "silu"},
-      {"initializer_range", c.initializer_range},
-      {"tie_word_embeddings", c.tie_word_embeddings},
-      {"bos_token_id", id_or_null(c.bos_token_id)},
-      {"eos_token_id", id_or_null(c.eos_token_id)},
-      {"pad_token_id", id_or_null(c.pad_token_id)},
-      {"use_cache", true},
-      {"torch_dtype", torch_dtype},
-      {"harness_value_head", c.value_head},
-  };
+  nlohmann::json json = ModelConfigFields().ToJson(c);
+  json["architectures"] = {qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"};
+  json["rope_scaling"] = rope_scaling;
+  json["hidden_act"] = "silu";
+  json["bos_token_id"] = id_or_null(c.bos_token_id);
+  json["eos_token_id"] = id_or_null(c.eos_token_id);
+  json["pad_token_id"] = id_or_null(c.pad_token_id);
+  json["use_cache"] = true;
+  json["torch_dtype"] = torch_dtype;
   if (qwen2) {
     json["use_sliding_window"] = false;
   } else {
@@ -215,20 +221,12 @@ ModelConfig FromHfConfigJson(const nlohmann::json& json, const std::string& sour
       throw ConfigError(source, "use_sliding_window", "sliding-window attention is not supported");
     }
   }
-  ReadKey(json, "vocab_size", source, &c.vocab_size);
-  ReadKey(json, "hidden_size", source, &c.hidden_size);
-  ReadKey(json, "intermediate_size", source, &c.intermediate_size);
-  ReadKey(json, "num_hidden_layers", source, &c.num_hidden_layers);
-  ReadKey(json, "num_attention_heads", source, &c.num_attention_heads);
-  c.num_key_value_heads = c.num_attention_heads;  // HF default when the key is absent
-  ReadKey(json, "num_key_value_heads", source, &c.num_key_value_heads);
-  ReadKey(json, "max_position_embeddings", source, &c.max_position_embeddings);
-  ReadKey(json, "rms_norm_eps", source, &c.rms_norm_eps);
-  ReadKey(json, "rope_theta", source, &c.rope_theta);
-  ReadKey(json, "initializer_range", source, &c.initializer_range);
   c.tie_word_embeddings = true;  // LlamaConfig's default when the key is absent
-  ReadKey(json, "tie_word_embeddings", source, &c.tie_word_embeddings);
-  ReadKey(json, "harness_value_head", source, &c.value_head);
+  ModelConfigFields().ReadKnown(json, &c, source);
+  // HF's defaults where a key is absent: as many key/value heads as query heads.
+  if (!json.contains("num_key_value_heads") || json["num_key_value_heads"].is_null()) {
+    c.num_key_value_heads = c.num_attention_heads;
+  }
   ReadKey(json, "value_head", source, &c.value_head);
   ReadTokenId(json, "bos_token_id", source, &c.bos_token_id);
   ReadTokenId(json, "eos_token_id", source, &c.eos_token_id);

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/util/config_fields.h"
+
 namespace trainers {
 
 struct ModelConfig {
@@ -49,6 +51,10 @@ struct ModelConfig {
 // rope scaling applied (HF's _compute_linear / _compute_llama3_parameters). The one definition used by
 // the LibTorch forward and the CPU decode kernels.
 std::vector<float> RotaryInvFreq(const ModelConfig& config);
+
+// The architecture's config.json keys, declared once (type, default, validator, doc) with the cross-field
+// rules; Validate, FromHfConfigJson, ToHfConfigJson and the overrides check all use this list.
+const util::Fields<ModelConfig>& ModelConfigFields();
 
 // HF config.json with architectures/model_type/torch_dtype so `transformers` loads it unchanged.
 nlohmann::json ToHfConfigJson(const ModelConfig& config, const std::string& torch_dtype);

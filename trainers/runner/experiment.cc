@@ -211,7 +211,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       const auto start = Clock::now();
       const double cpu0 = CpuSeconds();
       const bool skipped = util::FileExists(done_path);
-      const std::string label = m->trainer() + " (seed " + std::to_string(seed) + ")";
+      const std::string label = m->name() + " (seed " + std::to_string(seed) + ")";
       if (!skipped) {
         Progress("train " + label + " -> " + request.out_dir);
         TrainOutput r = m->Train(request);
@@ -223,13 +223,13 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       }
       const json done = util::ReadJsonFile(done_path);
       trained[m->name()] = {done["checkpoint"].get<std::string>(), key};
-      profiler.Add("train:" + m->trainer() + ":seed" + std::to_string(seed),
+      profiler.Add("train:" + m->name() + ":seed" + std::to_string(seed),
                    std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
                    done["summary"].value("tokens_per_second", 0.0), "training tokens/s", skipped);
       std::vector<json> points;
       AppendJsonLinesIfPresent(request.out_dir + "/metrics.jsonl", &points);
       if (!points.empty()) {
-        training_logs.push_back({{"method", m->trainer()}, {"task", "all"}, {"seed", seed}, {"points", points}});
+        training_logs.push_back({{"method", m->name()}, {"task", "all"}, {"seed", seed}, {"points", points}});
       }
     }
 

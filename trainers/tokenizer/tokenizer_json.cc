@@ -58,15 +58,16 @@ std::string TypeOf(const Json& c) {
 // Sequence[Digits(individual_digits), ByteLevel]; Sequence[Split(Llama-3 or Qwen2 regex, Isolated),
 // ByteLevel(use_regex=false)].
 PreTokenizer ReadPreTokenizer(const Json& root, const std::string& path) {
+  const std::string supported =
+      "supported: ByteLevel; Sequence[Digits(individual_digits), ByteLevel]; Sequence[Split(Llama-3 or Qwen2 "
+      "regex), ByteLevel(use_regex=false)]";
   const std::string type = ComponentType(root, "pre_tokenizer", path);
+  if (type.empty()) Fail(path, "pre_tokenizer", "missing or null; a byte-level BPE needs one (" + supported + ")");
   const Json& p = root.at("pre_tokenizer");
   if (type == "ByteLevel") {
     CheckByteLevel(p, path, "pre_tokenizer", /*use_regex=*/true);
     return PreTokenizer::kGpt2;
   }
-  const std::string supported =
-      "supported: ByteLevel; Sequence[Digits(individual_digits), ByteLevel]; Sequence[Split(Llama-3 or Qwen2 "
-      "regex), ByteLevel(use_regex=false)]";
   if (type != "Sequence" || !p.contains("pretokenizers") || !p.at("pretokenizers").is_array() ||
       p.at("pretokenizers").size() != 2) {
     Fail(path, "pre_tokenizer", "pre-tokenizer '" + (type.empty() ? "null" : type) + "' is not supported (" +
