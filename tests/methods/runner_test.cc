@@ -240,7 +240,7 @@ TEST(RunnerMethods, RunnerNamesNoMethod) {
     std::ifstream in(std::string(HARNESS_SOURCE_DIR) + file);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_FALSE(text.empty()) << file;
-    for (const char* name : {"\"sft\"", "\"crlft", "\"reft\"", "\"start\"", "\"wsrl\""}) {
+    for (const char* name : {"\"base\"", "\"sft\"", "\"crlft", "\"reft\"", "\"start\"", "\"wsrl\""}) {
       EXPECT_EQ(text.find(name), std::string::npos) << file << " names " << name;
     }
   }

@@ -130,11 +130,18 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
     f->Rule([](const C& c) {
       // The base model's tokenizer is trained on the training texts, and every trainer needs them.
       const bool trains = std::any_of(c.tasks.begin(), c.tasks.end(), [](const auto& t) { return t.train_n > 0; });
-      const bool only_base = std::all_of(c.methods.begin(), c.methods.end(), [](const auto& m) { return m == "base"; });
+      // Only a root method (one that starts from nothing) can do without them, and only when its tokenizer
+      // comes from elsewhere.
+      const auto is_root = [](const std::string& name) {
+        const auto& all = AllMethods();
+        return std::any_of(all.begin(), all.end(), [&](const Method* m) { return m->name() == name && m->starts_from().empty(); });
+      };
+      const bool only_roots = std::all_of(c.methods.begin(), c.methods.end(), is_root);
       const bool needs_no_texts = !c.training.init_checkpoint.empty() || c.training.tokenizer_vocab == 0;
-      if (trains || (only_base && needs_no_texts)) return util::Ok();
-      return RuleFailure{"tasks", "no task has train_n > 0: the base model's tokenizer and every trainer need "
-                                  "training data (or give training.init_checkpoint with methods [\"base\"])"};
+      if (trains || (only_roots && needs_no_texts)) return util::Ok();
+      return RuleFailure{"tasks", "no task has train_n > 0: the untrained model's tokenizer and every trainer need "
+                                  "training data (or give training.init_checkpoint and only methods that start "
+                                  "from nothing)"};
     });
     return f;
   }();
