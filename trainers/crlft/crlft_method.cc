@@ -47,6 +47,8 @@ class CrlftMethod : public Method {
   }
   TrainOutput Train(const TrainRequest& request) const override {
     const CrlftOptions options = CrlftOptionsFields().Read(request.options, "crlft options");
+    // 1. Mixed-quality data with a coarse reward per source (OpenChat §3.1): expert solutions carry
+    //    expert_weight and the expert condition, sub-optimal ones suboptimal_weight and theirs.
     std::vector<TextExample> texts;
     for (const DataSource& source : request.settings.train) {
       if (!TrainsOn(source.task, request.options)) continue;
@@ -56,7 +58,9 @@ class CrlftMethod : public Method {
     if (texts.empty()) {
       throw util::InputError(util::Location{"", 0, "tasks"}, "crlft has no task with mixed-quality data to train on");
     }
+    // 2. Class-conditioned, reward-weighted SFT (OpenChat §3.2; the code's loss Σ w·CE / Σ w per step).
     SftRunResult r = TrainOnTexts(request.settings, texts, SpecialTokens(request.options), request.out_dir, request.eval);
+    // 3. The log says how many texts each source gave.
     nlohmann::json summary = SummaryJson(r);
     std::map<std::string, int> by_source;
     for (const auto& t : texts) by_source[t.source]++;
