@@ -401,8 +401,19 @@ TEST(Safetensors, RejectsMalformedFiles) {
       header(R"({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}})"),        // size != shape
       header(R"({"w": {"dtype": "F32", "shape": [8], "data_offsets": [0, 32]}})"),          // past the data
       header(R"({"w": {"dtype": "F32", "shape": [2]}})"),                                   // missing field
+      // The element count overflows 64 bits to 0, which matched the empty span before and reached
+      // at::empty as a c10::Error; and a dimension above INT64_MAX.
+      header(R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})"),
+      header(R"({"w": {"dtype": "F32", "shape": [18446744073709551615], "data_offsets": [0, 0]}})"),
+      header(R"({"w": {"dtype": "F32", "shape": [5], "data_offsets": [0, 16]}})"),          // more than the data
   };
   for (const auto& bytes : cases) EXPECT_THROW(ParseSafetensors(bytes, "bad.safetensors"), util::InputError);
+  // Empty tensors, whatever their other dimensions, and scalars still load.
+  const auto ok = ParseSafetensors(header(R"({"e": {"dtype": "I64", "shape": [7, 0], "data_offsets": [0, 0]},)"
+                                          R"( "s": {"dtype": "U8", "shape": [], "data_offsets": [0, 1]}})"),
+                                   "ok.safetensors");
+  EXPECT_EQ(ok.tensors.at("e").sizes().vec(), (std::vector<int64_t>{7, 0}));
+  EXPECT_EQ(ok.tensors.at("s").dim(), 0);
 }
 
 TEST(Checkpoint, SaveLoadRoundTripAndHfFiles) {
