@@ -59,7 +59,8 @@ class CrlftMethod : public Method {
       throw util::InputError(util::Location{"", 0, "tasks"}, "crlft has no task with mixed-quality data to train on");
     }
     // 2. Class-conditioned, reward-weighted SFT (OpenChat §3.2; the code's loss Σ w·CE / Σ w per step).
-    SftRunResult r = TrainOnTexts(request.settings, texts, SpecialTokens(request.options), request.out_dir, request.eval);
+    SftRunResult r = TrainOnTexts(request.settings, texts, SpecialTokens(request.options), request.out_dir, request.eval,
+                                   /*stop_after_steps=*/0, name());
     // 3. The log says how many texts each source gave.
     nlohmann::json summary = SummaryJson(r);
     std::map<std::string, int> by_source;

@@ -133,11 +133,11 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
 
 SftRunResult TrainOnTexts(const SftConfig& config, const std::vector<TextExample>& texts,
                           const std::vector<std::string>& special_tokens, const std::string& out_dir,
-                          const EvalCallback& eval, int stop_after_steps) {
+                          const EvalCallback& eval, int stop_after_steps, const std::string& label) {
   SftRunResult result;
   util::MakeDirs(out_dir);
   const nlohmann::json config_json = SftConfigToJson(config);
-  std::cerr << FormatConfigTable(config_json, "SFT config");
+  std::cerr << FormatConfigTable(config_json, label + " config");
   util::WriteFileAtomic(out_dir + "/config.json", config_json.dump(2) + "\n");
   const int threads = SetTorchThreads(config.threads);
   torch::manual_seed(config.seed);
@@ -175,7 +175,7 @@ SftRunResult TrainOnTexts(const SftConfig& config, const std::vector<TextExample
   // 4. The scaffold: resume from the last saved state, if any.
   RunOptions run_options;
   run_options.out_dir = out_dir;
-  run_options.name = "sft";
+  run_options.name = label;
   run_options.max_steps = config.max_steps;
   run_options.max_minutes = config.max_minutes;
   run_options.log_every = config.log_every;

@@ -61,6 +61,7 @@ SftRunResult RunSft(const SftConfig& config, const std::string& out_dir, const E
 // its tokens' loss; the loss is the weight-normalised token mean over the whole optimizer step.
 SftRunResult TrainOnTexts(const SftConfig& config, const std::vector<TextExample>& texts,
                           const std::vector<std::string>& special_tokens, const std::string& out_dir,
-                          const EvalCallback& eval = nullptr, int stop_after_steps = 0);
+                          const EvalCallback& eval = nullptr, int stop_after_steps = 0,
+                          const std::string& label = "sft");  // names the run in progress lines
 
 }  // namespace trainers
