@@ -106,7 +106,9 @@ trainers::EvalOutput EvaluateEndpoint(const EvalFlags& flags, const tasks::Task&
   const std::string cache = flags.cache.empty() ? flags.out + "/remote_cache.jsonl" : flags.cache;
   remote::GenerateStats stats;
   const auto start = std::chrono::steady_clock::now();
-  std::vector<remote::RemoteReply> replies = remote::GenerateRemote(flags.endpoint, requests, cache, &stats);
+  remote::EndpointOptions endpoint = flags.endpoint;
+  endpoint.chat = flags.chat;  // --chat: /v1/chat/completions, the server applies its chat template
+  std::vector<remote::RemoteReply> replies = remote::GenerateRemote(endpoint, requests, cache, &stats);
   trainers::EvalOutput out;
   out.generate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.prompt_tokens = stats.prompt_tokens;
@@ -226,7 +228,7 @@ void RegisterEvalCommand(CLI::App& app, Action* selected) {
                     "With --endpoint: retries of a request after a connection error, timeout, 429 or 5xx")->capture_default_str();
     cmd->add_option("--backoff", flags->endpoint.backoff_seconds,
                     "With --endpoint: seconds before the first retry (doubling after)")->capture_default_str();
-    cmd->add_option("--timeout", flags->endpoint.timeout_seconds,
+    cmd->add_option("--request-timeout", flags->endpoint.timeout_seconds,
                     "With --endpoint: seconds to wait for a connection or the server's next bytes")->capture_default_str();
     cmd->add_option("--cache", flags->cache,
                     "With --endpoint: JSONL cache of responses (default OUT/remote_cache.jsonl); a rerun resumes from it");

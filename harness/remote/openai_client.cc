@@ -12,7 +12,7 @@ namespace remote {
 namespace {
 
 struct ParsedUrl {
-  std::string scheme_host_port;  // "http://host:port"
+  std::string scheme_host_port;  // "http://host:port" (or https)
   std::string prefix;            // path before "/completions", e.g. "/v1"
 };
 
@@ -21,15 +21,15 @@ util::InputError FlagError(const std::string& flag, const std::string& message) 
 }
 
 ParsedUrl ParseUrl(const std::string& url) {
-  static const std::string kHttp = "http://";
-  if (url.rfind("https://", 0) == 0) {
-    throw FlagError("--endpoint", "https is not supported (this build has no TLS); use http:// or a local proxy");
+  const bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0) {
+    throw FlagError("--endpoint", "must start with http:// or https:// (got '" + url + "')");
   }
-  if (url.rfind(kHttp, 0) != 0) throw FlagError("--endpoint", "must start with http:// (got '" + url + "')");
-  const size_t slash = url.find('/', kHttp.size());
+  const size_t scheme = https ? 8 : 7;
+  const size_t slash = url.find('/', scheme);
   ParsedUrl parsed;
   parsed.scheme_host_port = url.substr(0, slash);
-  const std::string host = parsed.scheme_host_port.substr(kHttp.size());
+  const std::string host = parsed.scheme_host_port.substr(scheme);
   if (host.empty() || host.front() == ':') throw FlagError("--endpoint", "has no host: '" + url + "'");
   const size_t colon = host.rfind(':');
   if (colon != std::string::npos) {
@@ -57,7 +57,7 @@ void ValidateEndpointOptions(const EndpointOptions& options) {
   if (options.retries < 0 || options.retries > 20) throw FlagError("--retries", "must be in 0..20");
   if (!(options.backoff_seconds >= 0) || options.backoff_seconds > 60) throw FlagError("--backoff", "must be in 0..60 seconds");
   if (!(options.timeout_seconds > 0) || options.timeout_seconds > 86400) {
-    throw FlagError("--timeout", "must be > 0 and at most 86400 seconds");
+    throw FlagError("--request-timeout", "must be > 0 and at most 86400 seconds");
   }
 }
 

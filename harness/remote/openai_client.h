@@ -18,7 +18,7 @@
 namespace remote {
 
 struct EndpointOptions {
-  std::string url;                  // http://host[:port][/prefix]; "/v1" is appended unless the URL ends in it
+  std::string url;                  // http(s)://host[:port][/prefix]; "/v1" is appended unless it ends in it
   std::string model;                // the "model" field of every request
   bool chat = false;                // /v1/chat/completions with one user message instead of /v1/completions
   int concurrency = 4;              // requests in flight
@@ -27,7 +27,7 @@ struct EndpointOptions {
   double timeout_seconds = 300;     // connect, and each wait for the server's bytes
 };
 
-// Throws util::InputError naming the flag (--endpoint, --model, --concurrency, --retries, --timeout).
+// Throws util::InputError naming the flag (--endpoint, --model, --concurrency, --retries, --backoff, --request-timeout).
 void ValidateEndpointOptions(const EndpointOptions& options);
 
 // One prompt's sampling request.
@@ -70,7 +70,7 @@ class OpenAiClient {
 
  private:
   EndpointOptions options_;
-  std::string scheme_host_port_;    // "http://host:port"
+  std::string scheme_host_port_;    // "http://host:port" (or https)
   std::string route_;
 };
 

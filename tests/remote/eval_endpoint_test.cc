@@ -70,7 +70,7 @@ TEST(EvalEndpoint, BadFlagsExitTwoBeforeAnyRequest) {
             2);  // no --model
   EXPECT_EQ(RunHarness(With(EvalArgs(server.url(), out), {"--checkpoint", "/nonexistent"})), 2);
   EXPECT_EQ(RunHarness(With(EvalArgs(server.url(), out), {"--concurrency", "0"})), 2);
-  EXPECT_EQ(RunHarness(With(EvalArgs(server.url(), out), {"--timeout", "-1"})), 2);
+  EXPECT_EQ(RunHarness(With(EvalArgs(server.url(), out), {"--request-timeout", "-1"})), 2);
   EXPECT_EQ(RunHarness(EvalArgs("ftp://127.0.0.1:1", out)), 2);
   EXPECT_EQ(server.requests(), 0);
 }
@@ -98,7 +98,7 @@ TEST(EvalEndpoint, AStalledServerFailsClearlyWithoutHanging) {
   fs::create_directories(out);
   const std::string err = (out.parent_path() / "stall.err").string();
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(RunHarness(With(EvalArgs(server.url(), out, 2), {"--timeout", "1", "--retries", "1"}), err), 1);
+  EXPECT_EQ(RunHarness(With(EvalArgs(server.url(), out, 2), {"--request-timeout", "1", "--retries", "1"}), err), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(50));  // generous
   const std::string message = util::ReadFile(err);
   EXPECT_NE(message.find("failed after 2 attempts"), std::string::npos) << message;

@@ -49,8 +49,10 @@ TEST(EndpointOptions, EachBadFlagIsNamed) {
   EXPECT_EQ(FieldOf(o), "");
   o.url = "127.0.0.1:8000";
   EXPECT_EQ(FieldOf(o), "--endpoint");
-  o.url = "https://example.com";
+  o.url = "ftp://example.com";
   EXPECT_EQ(FieldOf(o), "--endpoint");
+  o.url = "https://example.com/v1";
+  EXPECT_EQ(FieldOf(o), "");
   o.url = "http://127.0.0.1:99999";
   EXPECT_EQ(FieldOf(o), "--endpoint");
   o = Options("http://127.0.0.1:8000");
@@ -64,7 +66,7 @@ TEST(EndpointOptions, EachBadFlagIsNamed) {
   EXPECT_EQ(FieldOf(o), "--retries");
   o = Options("http://127.0.0.1:8000");
   o.timeout_seconds = 0;
-  EXPECT_EQ(FieldOf(o), "--timeout");
+  EXPECT_EQ(FieldOf(o), "--request-timeout");
 }
 
 TEST(EndpointOptions, RoutesUnderTheUrlsPrefix) {

@@ -82,7 +82,12 @@ SamplingFields ParseSampling(const nlohmann::json& body, bool chat) {
     if (auto m = Integer(body, "max_completion_tokens", 1, 1 << 20)) s.max_tokens = static_cast<int>(*m);
   }
   s.stop = StopStrings(body);
-  if (auto seed = Integer(body, "seed", 0, INT64_MAX)) s.seed = static_cast<uint64_t>(*seed);
+  if (const nlohmann::json* seed = Field(body, "seed")) {  // any 64-bit value, as the engine's seeds
+    if (!seed->is_number_integer() || (!seed->is_number_unsigned() && seed->get<long long>() < 0)) {
+      throw BadField("seed", "must be a non-negative integer below 2^64");
+    }
+    s.seed = seed->get<uint64_t>();
+  }
   const nlohmann::json* logprobs = Field(body, "logprobs");
   if (chat) {
     if (logprobs != nullptr && !logprobs->is_boolean()) throw BadField("logprobs", "must be true or false");

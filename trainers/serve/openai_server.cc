@@ -15,7 +15,6 @@
 #include <random>
 #include <thread>
 
-#define CPPHTTPLIB_LISTEN_BACKLOG 128
 #include <httplib.h>
 #include <torch/torch.h>
 
