@@ -13,7 +13,8 @@ void RegisterServeCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--checkpoint", options->checkpoint, "HF-layout checkpoint directory or .gguf file")->required();
   cmd->add_option("--model-name", options->model_name, "Name clients use (default: the checkpoint's file name)");
   cmd->add_option("--host", options->host, "Address to listen on")->capture_default_str();
-  cmd->add_option("--port", options->port, "Port (0 = any free port; the chosen one is printed)")->capture_default_str();
+  cmd->add_option("--port", options->port, "Port (0 = any free port; the chosen one is printed)")
+      ->capture_default_str();
   cmd->add_option("--max-batch", options->max_batch, "Sequences (sum of n) generated together across requests")
       ->capture_default_str();
   cmd->add_option("--device", options->runtime.device, "cpu, cuda or cuda:N")->capture_default_str();

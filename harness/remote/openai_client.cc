@@ -55,7 +55,9 @@ void ValidateEndpointOptions(const EndpointOptions& options) {
   if (options.model.empty()) throw FlagError("--model", "required with --endpoint (the served model's name)");
   if (options.concurrency < 1 || options.concurrency > 256) throw FlagError("--concurrency", "must be in 1..256");
   if (options.retries < 0 || options.retries > 20) throw FlagError("--retries", "must be in 0..20");
-  if (!(options.backoff_seconds >= 0) || options.backoff_seconds > 60) throw FlagError("--backoff", "must be in 0..60 seconds");
+  if (!(options.backoff_seconds >= 0) || options.backoff_seconds > 60) {
+    throw FlagError("--backoff", "must be in 0..60 seconds");
+  }
   if (!(options.timeout_seconds > 0) || options.timeout_seconds > 86400) {
     throw FlagError("--request-timeout", "must be > 0 and at most 86400 seconds");
   }
@@ -92,7 +94,8 @@ RemoteReply ParseReply(const nlohmann::json& response, bool chat, int n) {
   std::vector<bool> seen(n, false);
   for (size_t i = 0; i < choices.size(); ++i) {
     const auto& c = choices[i];
-    const int index = c.contains("index") && c["index"].is_number_integer() ? c["index"].get<int>() : static_cast<int>(i);
+    const bool indexed = c.contains("index") && c["index"].is_number_integer();
+    const int index = indexed ? c["index"].get<int>() : static_cast<int>(i);
     if (index < 0 || index >= n || seen[index]) throw fail("choices[" + std::to_string(i) + "].index");
     seen[index] = true;
     const nlohmann::json* text = nullptr;

@@ -27,7 +27,8 @@ struct EndpointOptions {
   double timeout_seconds = 300;     // connect, and each wait for the server's bytes
 };
 
-// Throws util::InputError naming the flag (--endpoint, --model, --concurrency, --retries, --backoff, --request-timeout).
+// Throws util::InputError naming the flag (--endpoint, --model, --concurrency, --retries, --backoff,
+// --request-timeout).
 void ValidateEndpointOptions(const EndpointOptions& options);
 
 // One prompt's sampling request.

@@ -62,7 +62,8 @@ std::vector<RemoteReply> GenerateRemote(const EndpointOptions& options, const st
     }
   }
   if (failed) {
-    throw RemoteError(first_error + (cache ? " (answers so far are cached in " + cache_path + "; rerun to resume)" : ""));
+    const std::string resume = cache ? " (answers so far are cached in " + cache_path + "; rerun to resume)" : "";
+    throw RemoteError(first_error + resume);
   }
   return replies;
 }

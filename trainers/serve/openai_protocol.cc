@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <sstream>
 
 namespace trainers::serve {
 namespace {
@@ -31,8 +32,9 @@ double NumberIn(const nlohmann::json& body, const std::string& name, double fall
   if (!v->is_number()) throw BadField(name, "must be a number");
   const double x = v->get<double>();
   if (!(lo_open ? x > lo : x >= lo) || !(x <= hi)) {
-    throw BadField(name, "must be in " + std::string(lo_open ? "(" : "[") + std::to_string(lo) + ", " +
-                             std::to_string(hi) + "]");
+    std::ostringstream range;
+    range << "must be in " << (lo_open ? "(" : "[") << lo << ", " << hi << "]";
+    throw BadField(name, range.str());
   }
   return x;
 }
@@ -134,7 +136,9 @@ CompletionBody ParseCompletionBody(const nlohmann::json& body, const std::string
     out.prompts.push_back(prompt->get<std::string>());
   } else if (prompt->is_array() && !prompt->empty() && prompt->size() <= 256) {
     for (const auto& p : *prompt) {
-      if (!p.is_string()) throw BadField("prompt", "must be a string or an array of strings (token arrays are not supported)");
+      if (!p.is_string()) {
+        throw BadField("prompt", "must be a string or an array of strings (token arrays are not supported)");
+      }
       out.prompts.push_back(p.get<std::string>());
     }
   } else {
@@ -156,7 +160,9 @@ ChatBody ParseChatBody(const nlohmann::json& body, const std::string& model_name
                                    std::to_string(messages->size()) + " messages");
   }
   const auto& m = messages->front();
-  if (!m.is_object() || !m.contains("role") || m["role"] != "user") throw BadField("messages[0].role", "must be \"user\"");
+  if (!m.is_object() || !m.contains("role") || m["role"] != "user") {
+    throw BadField("messages[0].role", "must be \"user\"");
+  }
   if (!m.contains("content") || !m["content"].is_string()) {
     throw BadField("messages[0].content", "must be a string");
   }
@@ -212,7 +218,8 @@ nlohmann::json ChatResponse(const std::string& id, const std::string& model, con
 
 nlohmann::json ModelsResponse(const std::string& model) {
   return {{"object", "list"},
-          {"data", nlohmann::json::array({{{"id", model}, {"object", "model"}, {"created", 0}, {"owned_by", "harness"}}})}};
+          {"data", nlohmann::json::array(
+                       {{{"id", model}, {"object", "model"}, {"created", 0}, {"owned_by", "harness"}}})}};
 }
 
 }  // namespace trainers::serve

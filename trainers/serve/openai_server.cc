@@ -266,7 +266,9 @@ void ValidateServeOptions(const ServeOptions& options) {
     return util::InputError(util::Location{"", 0, flag}, message);
   };
   if (options.checkpoint.empty()) throw bad("--checkpoint", "required");
-  if (!std::filesystem::exists(options.checkpoint)) throw bad("--checkpoint", "no such file or directory: " + options.checkpoint);
+  if (!std::filesystem::exists(options.checkpoint)) {
+    throw bad("--checkpoint", "no such file or directory: " + options.checkpoint);
+  }
   if (options.host.empty()) throw bad("--host", "must not be empty");
   if (options.port < 0 || options.port > 65535) throw bad("--port", "must be in 0..65535 (0 = any free port)");
   if (options.max_batch < 1 || options.max_batch > 1024) throw bad("--max-batch", "must be in 1..1024");
