@@ -227,14 +227,31 @@ TEST_F(Serve, RejectsBadRequestsNamingTheField) {
   EXPECT_EQ(res->status, 400);
 }
 
-TEST_F(Serve, AnswersConcurrentRequests) {
+nlohmann::json Health(const std::string& url) {
+  httplib::Client client(url);
+  auto res = client.Get("/health");
+  return res && res->status == 200 ? nlohmann::json::parse(res->body) : nlohmann::json();
+}
+
+TEST_F(Serve, BatchesConcurrentRequestsTogether) {
+  const nlohmann::json before = Health(Url());
+  ASSERT_EQ(before["status"], "ok");
+  const int kRequests = 12;
   std::vector<std::future<nlohmann::json>> replies;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < kRequests; ++i) {
     replies.push_back(std::async(std::launch::async, [i] {
-      return Complete({{"prompt", "Request " + std::to_string(i)}, {"max_tokens", 6}, {"n", 2}, {"seed", i}});
+      return Complete({{"prompt", "Request " + std::to_string(i)}, {"max_tokens", 24}, {"n", 2}, {"seed", i}});
     }));
   }
   for (auto& r : replies) EXPECT_EQ(r.get()["choices"].size(), 2u);
+  const nlohmann::json after = Health(Url());
+  const long long requests = after["requests"].get<long long>() - before["requests"].get<long long>();
+  const long long batches = after["batches"].get<long long>() - before["batches"].get<long long>();
+  EXPECT_EQ(requests, kRequests);
+  // Requests that arrive while a batch runs wait and go together in the next (max batch 8 sequences,
+  // so at most 4 of these n=2 requests per batch: at least 3 batches, and fewer than one per request).
+  EXPECT_GE(batches, 3);
+  EXPECT_LT(batches, kRequests);
 }
 
 // The same greedy completions and accuracy through the server as from the checkpoint directly.

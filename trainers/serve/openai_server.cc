@@ -68,7 +68,15 @@ class BatchQueue {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    if (!batch.empty()) ++batches_;
+    requests_ += static_cast<long long>(batch.size());
     return batch;
+  }
+
+  // Batches handed out and HTTP requests they carried, for /health.
+  nlohmann::json Stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {{"batches", batches_}, {"requests", requests_}};
   }
 
   void Close() {
@@ -85,6 +93,7 @@ class BatchQueue {
   std::condition_variable ready_;
   std::deque<std::shared_ptr<Job>> queue_;
   bool closed_ = false;
+  long long batches_ = 0, requests_ = 0;
 };
 
 // The generation thread: one Engine::Generate call per batch of queued jobs.
@@ -130,6 +139,12 @@ class Service {
   void StopGeneration() {
     queue_.Close();
     if (generation_.joinable()) generation_.join();
+  }
+
+  nlohmann::json Health() {
+    nlohmann::json health = queue_.Stats();
+    health["status"] = "ok";
+    return health;
   }
 
   nlohmann::json Complete(const nlohmann::json& body) {
@@ -297,7 +312,9 @@ int RunServer(const ServeOptions& given) {
   httplib::Server server;
   const int http_threads = std::min(256, std::max(8, options.max_batch + 4));
   server.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
-  server.Get("/health", [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, {{"status", "ok"}}); });
+  server.Get("/health", [&service](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, service.Health());
+  });
   server.Get("/v1/models", [&options](const httplib::Request&, httplib::Response& res) {
     Reply(res, 200, ModelsResponse(options.model_name));
   });

@@ -1,6 +1,7 @@
 // `harness serve`: the engine behind an OpenAI-compatible HTTP server (cpp-httplib):
 // GET /v1/models, POST /v1/completions, POST /v1/chat/completions (the checkpoint's chat template
-// for one user turn, as `eval --chat` renders it), GET /health.
+// for one user turn, as `eval --chat` renders it), GET /health ({"status", "batches", "requests"}: the
+// generation batches run so far and the HTTP requests they carried).
 //
 // Batching: HTTP handler threads parse and tokenize a request, then queue it; one generation thread
 // takes everything queued (up to max_batch sequences, at least one request) and runs it through
