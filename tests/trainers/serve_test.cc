@@ -137,6 +137,13 @@ std::string Serve::checkpoint_;
 pid_t Serve::pid_ = -1;
 int Serve::port_ = 0;
 
+TEST_F(Serve, BadFlagsExitTwoBeforeLoading) {
+  EXPECT_EQ(RunHarness({"serve", "--checkpoint", (dir_ / "nonexistent").string()}), 2);
+  EXPECT_EQ(RunHarness({"serve", "--checkpoint", checkpoint_, "--port", "70000"}), 2);
+  EXPECT_EQ(RunHarness({"serve", "--checkpoint", checkpoint_, "--max-batch", "0"}), 2);
+  EXPECT_EQ(RunHarness({"serve", "--checkpoint", checkpoint_, "--host", ""}), 2);
+}
+
 TEST_F(Serve, ListsItsModel) {
   httplib::Client client(Url());
   auto res = client.Get("/v1/models");
