@@ -28,5 +28,6 @@ void RegisterTorchCommands(CLI::App& app, Action* selected);    // init, generat
 void RegisterMethodCommands(CLI::App& app, Action* selected);    // methods, train <method>
 void RegisterEvalCommand(CLI::App& app, Action* selected);       // eval
 void RegisterRunCommand(CLI::App& app, Action* selected);        // run
+void RegisterServeCommand(CLI::App& app, Action* selected);      // serve
 
 }  // namespace cli

@@ -28,6 +28,7 @@ void RegisterAllCommands(CLI::App& app, Action* selected) {
   RegisterMethodCommands(app, selected);
   RegisterEvalCommand(app, selected);
   RegisterRunCommand(app, selected);
+  RegisterServeCommand(app, selected);
 #endif
 }
 

@@ -1,10 +1,14 @@
-// `harness eval`: the CLI glue between flags and the torch-side evaluation of a checkpoint.
+// `harness eval`: the CLI glue between flags and the evaluation of a checkpoint (the torch engine) or of
+// an OpenAI-compatible server (--endpoint; harness/remote, torch-free). Both feed the same scoring and
+// results files.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "harness/cli/code_grading.h"
 #include "harness/cli/command.h"
+#include "harness/remote/remote_generate.h"
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
@@ -26,6 +30,8 @@ namespace {
 
 struct EvalFlags {
   std::string checkpoint;
+  remote::EndpointOptions endpoint;  // used when endpoint.url is given
+  std::string cache;                 // response cache for --endpoint ("" = <out>/remote_cache.jsonl)
   std::string task;
   std::string data;
   int synthetic = 0;
@@ -45,11 +51,88 @@ struct EvalFlags {
   std::string out;
 };
 
-int RunEval(const EvalFlags& flags) {
-  const tasks::Task& task = tasks::FindTask(flags.task);
+bool Remote(const EvalFlags& flags) { return !flags.endpoint.url.empty(); }
+
+trainers::EvalOptions MakeEvalOptions(const EvalFlags& flags) {
+  trainers::EvalOptions options;
+  options.template_name = flags.template_name;
+  options.prompt_prefix = flags.prefix;
+  options.preset = flags.preset;
+  options.k = flags.k;
+  options.temperature = flags.temperature;
+  options.top_p = flags.top_p;
+  options.max_new_tokens = flags.max_new_tokens;
+  options.seed = flags.seed;
+  options.code_block = flags.code.code_block;
+  options.chat = flags.chat;
+  return options;
+}
+
+// Every flag checked before any work.
+void ValidateEvalFlags(const EvalFlags& flags) {
+  if (flags.checkpoint.empty() == flags.endpoint.url.empty()) {
+    throw util::InputError(util::Location{"", 0, "--checkpoint"}, "give exactly one of --checkpoint M or --endpoint URL");
+  }
+  if (Remote(flags)) {
+    remote::ValidateEndpointOptions(flags.endpoint);
+  } else if (!flags.endpoint.model.empty()) {
+    throw util::InputError(util::Location{"", 0, "--model"}, "only with --endpoint (a checkpoint names itself)");
+  }
   if (flags.data.empty() == (flags.synthetic <= 0)) {
     throw util::InputError(util::Location{"", 0, "--data"}, "give exactly one of --data FILE or --synthetic N");
   }
+  if (flags.max_new_tokens < 1) throw util::InputError(util::Location{"", 0, "--max-new-tokens"}, "must be >= 1");
+  if (!(flags.temperature >= 0)) throw util::InputError(util::Location{"", 0, "--temperature"}, "must be >= 0");
+  if (!(flags.top_p > 0 && flags.top_p <= 1)) throw util::InputError(util::Location{"", 0, "--top-p"}, "must be in (0, 1]");
+  if (flags.limit < 0) throw util::InputError(util::Location{"", 0, "--limit"}, "must be >= 0");
+  trainers::ValidateEvalSampling(MakeEvalOptions(flags));
+}
+
+// Generation through the server at --endpoint, scored like a local evaluation.
+trainers::EvalOutput EvaluateEndpoint(const EvalFlags& flags, const tasks::Task& task,
+                                      const std::vector<tasks::Record>& records, const trainers::EvalOptions& options) {
+  const std::vector<std::string> prompts = trainers::RenderEvalPrompts(task, records, options);
+  std::vector<remote::SamplingRequest> requests;
+  for (size_t i = 0; i < records.size(); ++i) {
+    remote::SamplingRequest r;
+    r.prompt = prompts[i];
+    r.n = options.k;
+    r.temperature = options.temperature;
+    r.top_p = options.top_p;
+    r.max_tokens = options.max_new_tokens;
+    r.seed = util::Fnv1a64(records[i].id, options.seed);  // as the local engine seeds each record
+    requests.push_back(std::move(r));
+  }
+  const std::string cache = flags.cache.empty() ? flags.out + "/remote_cache.jsonl" : flags.cache;
+  remote::GenerateStats stats;
+  const auto start = std::chrono::steady_clock::now();
+  remote::EndpointOptions endpoint = flags.endpoint;
+  endpoint.chat = flags.chat;  // --chat: /v1/chat/completions, the server applies its chat template
+  std::vector<remote::RemoteReply> replies = remote::GenerateRemote(endpoint, requests, cache, &stats);
+  trainers::EvalOutput out;
+  out.generate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.prompt_tokens = stats.prompt_tokens;
+  out.generated_tokens = stats.completion_tokens;
+  std::fprintf(stderr, "endpoint: %d requests sent, %d answered from the cache %s\n", stats.requests_sent,
+               stats.cache_hits, cache.c_str());
+  std::vector<std::vector<std::string>> completions;
+  for (auto& reply : replies) completions.push_back(std::move(reply.texts));
+  trainers::ScoreEvalCompletions(task, records, prompts, completions, options, &out);
+  return out;
+}
+
+trainers::EvalOutput EvaluateCheckpoint(const EvalFlags& flags, const tasks::Task& task,
+                                        const std::vector<tasks::Record>& records, const trainers::EvalOptions& options) {
+  trainers::RuntimeConfig runtime;
+  runtime.threads = trainers::SetTorchThreads(flags.threads);
+  trainers::LlamaForCausalLM model = trainers::LoadCheckpoint(flags.checkpoint, runtime);
+  tokenizer::Tokenizer tok = trainers::LoadCheckpointTokenizer(flags.checkpoint);
+  return trainers::EvaluateModel(model, tok, task, records, options);
+}
+
+int RunEval(const EvalFlags& flags) {
+  const tasks::Task& task = tasks::FindTask(flags.task);
+  ValidateEvalFlags(flags);
   util::MakeDirs(flags.out);
   tasks::LoadOptions load;
   load.shuffle_seed = flags.seed;
@@ -70,31 +153,17 @@ int RunEval(const EvalFlags& flags) {
   std::vector<tasks::Record> records = task.Load(load);
   if (flags.limit > 0 && static_cast<int>(records.size()) > flags.limit) records.resize(flags.limit);
 
-  trainers::RuntimeConfig runtime;
-  runtime.threads = trainers::SetTorchThreads(flags.threads);
-  trainers::LlamaForCausalLM model = trainers::LoadCheckpoint(flags.checkpoint, runtime);
-  tokenizer::Tokenizer tok = trainers::LoadCheckpointTokenizer(flags.checkpoint);
-
-  trainers::EvalOptions options;
-  options.template_name = flags.template_name;
-  options.prompt_prefix = flags.prefix;
-  options.preset = flags.preset;
-  options.k = flags.k;
-  options.temperature = flags.temperature;
-  options.top_p = flags.top_p;
-  options.max_new_tokens = flags.max_new_tokens;
-  options.seed = flags.seed;
-  options.code_block = flags.code.code_block;
-  options.chat = flags.chat;
+  trainers::EvalOptions options = MakeEvalOptions(flags);
   nlohmann::json sandbox_environment;
   if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
-  trainers::EvalOutput e = trainers::EvaluateModel(model, tok, task, records, options);
+  trainers::EvalOutput e = Remote(flags) ? EvaluateEndpoint(flags, task, records, options)
+                                         : EvaluateCheckpoint(flags, task, records, options);
 
   reports::ResultRow row;
   row.task = task.name();
   row.variant = records.front().variant;
-  row.method = "checkpoint";
-  row.model = flags.checkpoint;
+  row.method = Remote(flags) ? "endpoint" : "checkpoint";
+  row.model = Remote(flags) ? flags.endpoint.model : flags.checkpoint;
   row.seed = flags.seed;
   row.n = e.scored.n;
   row.template_name = options.template_name.empty() ? task.templates().front() : options.template_name;
@@ -108,10 +177,17 @@ int RunEval(const EvalFlags& flags) {
                            {"top_p", flags.top_p}, {"max_new_tokens", flags.max_new_tokens},
                            {"template", row.template_name}, {"prefix", flags.prefix},
                            {"extraction_preset", row.extraction_preset}, {"chat", flags.chat}};
+  if (Remote(flags)) {
+    config.erase("checkpoint");
+    config["endpoint"] = flags.endpoint.url;
+    config["model"] = flags.endpoint.model;
+  }
   nlohmann::json environment = reports::EnvironmentJson();
-  auto info = trainers::GetTorchBuildInfo();
-  environment["torch_version"] = info.torch_version;
-  environment["torch_threads"] = info.intra_op_threads;
+  if (!Remote(flags)) {
+    auto info = trainers::GetTorchBuildInfo();
+    environment["torch_version"] = info.torch_version;
+    environment["torch_threads"] = info.intra_op_threads;
+  }
   if (!sandbox_environment.is_null()) environment["sandbox"] = sandbox_environment;
   nlohmann::json doc = reports::MakeResultsDocument(config, {row}, environment);
   doc["profile"] = {{"phases",
@@ -142,9 +218,22 @@ int RunEval(const EvalFlags& flags) {
 void RegisterEvalCommand(CLI::App& app, Action* selected) {
   {
     auto flags = std::make_shared<EvalFlags>();
-    auto* cmd = app.add_subcommand("eval", "Generate with a checkpoint and score it on a task");
-    cmd->add_option("--checkpoint", flags->checkpoint, "HF-layout checkpoint directory or .gguf file")->required();
-    cmd->add_flag("--chat", flags->chat, "wrap each prompt in the model's chat template (one user turn)");
+    auto* cmd = app.add_subcommand("eval", "Generate with a checkpoint or an OpenAI-compatible server and score it on a task");
+    cmd->add_option("--checkpoint", flags->checkpoint, "HF-layout checkpoint directory or .gguf file");
+    cmd->add_option("--endpoint", flags->endpoint.url,
+                    "OpenAI-compatible server instead of a checkpoint, e.g. http://127.0.0.1:8000 (needs --model)");
+    cmd->add_option("--model", flags->endpoint.model, "With --endpoint: the served model's name");
+    cmd->add_option("--concurrency", flags->endpoint.concurrency, "With --endpoint: requests in flight")->capture_default_str();
+    cmd->add_option("--retries", flags->endpoint.retries,
+                    "With --endpoint: retries of a request after a connection error, timeout, 429 or 5xx")->capture_default_str();
+    cmd->add_option("--backoff", flags->endpoint.backoff_seconds,
+                    "With --endpoint: seconds before the first retry (doubling after)")->capture_default_str();
+    cmd->add_option("--request-timeout", flags->endpoint.timeout_seconds,
+                    "With --endpoint: seconds to wait for a connection or the server's next bytes")->capture_default_str();
+    cmd->add_option("--cache", flags->cache,
+                    "With --endpoint: JSONL cache of responses (default OUT/remote_cache.jsonl); a rerun resumes from it");
+    cmd->add_flag("--chat", flags->chat,
+                  "wrap each prompt in the model's chat template (one user turn); with --endpoint: /v1/chat/completions");
     cmd->add_option("--task", flags->task, "Task family")->required();
     cmd->add_option("--data", flags->data, "Data file in the benchmark's format");
     cmd->add_option("--synthetic", flags->synthetic, "Evaluate on N problems of the built-in test split");

@@ -13,25 +13,66 @@
 
 namespace trainers {
 
-EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const tasks::Task& task,
-                         const std::vector<tasks::Record>& records, const EvalOptions& options) {
-  using Clock = std::chrono::steady_clock;
+std::vector<std::string> RenderEvalPrompts(const tasks::Task& task, const std::vector<tasks::Record>& records,
+                                           const EvalOptions& options) {
+  tasks::PromptOptions prompt_options;
+  prompt_options.template_name = options.template_name.empty() ? task.templates().front() : options.template_name;
+  std::vector<std::string> prompts;
+  for (const auto& record : records) prompts.push_back(options.prompt_prefix + task.RenderPrompt(record, prompt_options));
+  return prompts;
+}
+
+void ValidateEvalSampling(const EvalOptions& options) {
   if (options.k < 1) throw util::InputError(util::Location{"", 0, "k"}, "must be >= 1");
   if (options.temperature == 0 && options.k > 1) {
     throw util::InputError(util::Location{"", 0, "k"}, "greedy decoding (temperature 0) gives k identical samples; "
                                                        "use k=1 or a temperature > 0");
   }
-  tasks::PromptOptions prompt_options;
-  prompt_options.template_name = options.template_name.empty() ? task.templates().front() : options.template_name;
+}
+
+void ScoreEvalCompletions(const tasks::Task& task, const std::vector<tasks::Record>& records,
+                          const std::vector<std::string>& prompts,
+                          const std::vector<std::vector<std::string>>& completions, const EvalOptions& options,
+                          EvalOutput* out) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<scoring::Prediction> predictions;
+  for (size_t i = 0; i < records.size(); ++i) {
+    scoring::Prediction p;
+    p.id = records[i].id;
+    p.file = "<generated>";
+    p.line = static_cast<long>(i) + 1;
+    p.completions = completions[i];
+    predictions.push_back(std::move(p));
+  }
+  scoring::ScoreOptions score_options;
+  score_options.preset = options.preset;
+  score_options.k = options.k;
+  score_options.allow_missing = false;
+  score_options.code_block = options.code_block;
+  score_options.code_grader = options.code_grader;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < records.size(); ++i) index[records[i].id] = i;
+  const auto start = Clock::now();
+  out->scored = scoring::Score(task, records, predictions, score_options,
+                               [&](const tasks::Record& r) { return prompts[index[r.id]]; });
+  out->score_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out->generated_tokens_per_second = out->generate_seconds > 0 ? out->generated_tokens / out->generate_seconds : 0;
+  out->scored_completions_per_second =
+      out->score_seconds > 0 ? records.size() * options.k / out->score_seconds : 0;
+}
+
+EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const tasks::Task& task,
+                         const std::vector<tasks::Record>& records, const EvalOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  ValidateEvalSampling(options);
   const int max_positions = model->config().max_position_embeddings;
+  const std::vector<std::string> prompts = RenderEvalPrompts(task, records, options);
 
   std::vector<GenerateRequest> requests;
-  std::vector<std::string> prompts;
   EvalOutput out;
   for (size_t i = 0; i < records.size(); ++i) {
-    prompts.push_back(options.prompt_prefix + task.RenderPrompt(records[i], prompt_options));
     GenerateRequest request;
-    request.prompt = tok.EncodePrompt(prompts.back(), options.chat);
+    request.prompt = tok.EncodePrompt(prompts[i], options.chat);
     // Keep the most recent context when a prompt would not fit (real benchmarks on tiny models).
     const int budget = max_positions - options.max_new_tokens;
     if (budget < 8) throw std::runtime_error("max_new_tokens leaves no room for the prompt");
@@ -62,33 +103,14 @@ EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& to
   }
   out.generate_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
-  std::vector<scoring::Prediction> predictions;
+  std::vector<std::vector<std::string>> completions(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    scoring::Prediction p;
-    p.id = records[i].id;
-    p.file = "<generated>";
-    p.line = static_cast<long>(i) + 1;
     for (const auto& c : results[i].completions) {
-      p.completions.push_back(c.text);
+      completions[i].push_back(c.text);
       for (uint8_t g : c.generated) out.generated_tokens += g;
     }
-    predictions.push_back(std::move(p));
   }
-  scoring::ScoreOptions score_options;
-  score_options.preset = options.preset;
-  score_options.k = options.k;
-  score_options.allow_missing = false;
-  score_options.code_block = options.code_block;
-  score_options.code_grader = options.code_grader;
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < records.size(); ++i) index[records[i].id] = i;
-  start = Clock::now();
-  out.scored = scoring::Score(task, records, predictions, score_options,
-                              [&](const tasks::Record& r) { return prompts[index[r.id]]; });
-  out.score_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  out.generated_tokens_per_second = out.generate_seconds > 0 ? out.generated_tokens / out.generate_seconds : 0;
-  out.scored_completions_per_second =
-      out.score_seconds > 0 ? records.size() * options.k / out.score_seconds : 0;
+  ScoreEvalCompletions(task, records, prompts, completions, options, &out);
   return out;
 }
 

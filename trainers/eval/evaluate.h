@@ -46,6 +46,21 @@ struct EvalOutput {
   double scored_completions_per_second = 0;
 };
 
+// The prompts EvaluateModel generates from (prefix + the task's rendering), one per record.
+std::vector<std::string> RenderEvalPrompts(const tasks::Task& task, const std::vector<tasks::Record>& records,
+                                           const EvalOptions& options);
+
+// Throws util::InputError for k < 1, or k > 1 with greedy decoding.
+void ValidateEvalSampling(const EvalOptions& options);
+
+// Scores completions[i] (options.k texts) of records[i] rendered as prompts[i]: the scoring, metrics
+// and timings every evaluation shares, whoever generated the texts (this engine or a remote server).
+// Fills out->scored, score_seconds and the per-second rates from out's generation figures.
+void ScoreEvalCompletions(const tasks::Task& task, const std::vector<tasks::Record>& records,
+                          const std::vector<std::string>& prompts,
+                          const std::vector<std::vector<std::string>>& completions, const EvalOptions& options,
+                          EvalOutput* out);
+
 EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const tasks::Task& task,
                          const std::vector<tasks::Record>& records, const EvalOptions& options);
 
