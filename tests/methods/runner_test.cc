@@ -17,6 +17,8 @@
 #include "harness/util/json_io.h"
 #include "trainers/runner/experiment_config.h"
 
+#include "tests/harness_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -44,24 +46,7 @@ nlohmann::json TinyExperiment() {
 }
 
 int RunHarness(const std::vector<std::string>& args, pid_t* pid_out = nullptr, bool wait = true) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::string bin = HARNESS_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 2);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  if (pid_out) *pid_out = pid;
-  if (!wait) return 0;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing_harness::SpawnHarness(args, "", "", pid_out, wait);
 }
 
 struct BadCase {

@@ -14,6 +14,8 @@
 #include "harness/util/files.h"
 #include "tests/remote/fake_server.h"
 
+#include "tests/harness_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -28,24 +30,7 @@ fs::path TempDir(const std::string& name) {
 
 // Runs the harness binary; its stderr goes to `err_path` (when given). Returns the exit code.
 int RunHarness(const std::vector<std::string>& args, const std::string& err_path = "") {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::string bin = HARNESS_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    int err = err_path.empty() ? devnull : ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(err, 2);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing_harness::SpawnHarness(args, "", err_path);
 }
 
 std::vector<std::string> EvalArgs(const std::string& url, const fs::path& out, int n = 6) {

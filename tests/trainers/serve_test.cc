@@ -21,32 +21,15 @@
 
 #include "harness/util/files.h"
 
+#include "tests/harness_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
 // Starts the harness binary with stdout to `out_path`, stderr to /dev/null; waits when asked.
 int Spawn(const std::vector<std::string>& args, const std::string& out_path, pid_t* pid_out, bool wait) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::string bin = HARNESS_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    int out = out_path.empty() ? devnull : ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, 1);
-    ::dup2(devnull, 2);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  if (pid_out) *pid_out = pid;
-  if (!wait) return 0;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing_harness::SpawnHarness(args, out_path, "", pid_out, wait);
 }
 
 int RunHarness(const std::vector<std::string>& args) { return Spawn(args, "", nullptr, true); }
