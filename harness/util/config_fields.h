@@ -116,19 +116,15 @@ class Fields {
     f.name = name;
     f.type = internal::TypeName<T>();
     f.doc = std::move(doc);
-    f.read = [member, check, name](const Json& value, Config* c, const std::string& source,
-                                   const std::string& path) {
-      T v = internal::ReadValue<T>(value, source, path + name);
-      if (check) {
-        std::string problem = check(v);
-        if (!problem.empty()) ConfigError(source, path + name, problem + ", got " + Json(v).dump());
-      }
-      c->*member = std::move(v);
-    };
     f.check = [member, check, name](const Config& c, const std::string& source, const std::string& path) {
       if (!check) return;
       std::string problem = check(c.*member);
       if (!problem.empty()) ConfigError(source, path + name, problem + ", got " + Json(c.*member).dump());
+    };
+    f.read = [member, name, validate = f.check](const Json& value, Config* c, const std::string& source,
+                                                const std::string& path) {
+      c->*member = internal::ReadValue<T>(value, source, path + name);
+      validate(*c, source, path);
     };
     f.write = [member](const Config& c) { return Json(c.*member); };
     fields_.push_back(std::move(f));
