@@ -134,10 +134,13 @@ int RunEval(const EvalFlags& flags) {
   const tasks::Task& task = tasks::FindTask(flags.task);
   ValidateEvalFlags(flags);
   util::MakeDirs(flags.out);
-  tasks::LoadOptions load;
-  load.shuffle_seed = flags.seed;
+  std::vector<tasks::Record> records;
+  std::string data_path = flags.data;
   if (!flags.data.empty()) {
+    tasks::LoadOptions load;
     load.path = flags.data;
+    load.shuffle_seed = flags.seed;
+    records = task.Load(load);
   } else {
     tasks::synth::SynthOptions synth;
     synth.task = flags.task;
@@ -146,11 +149,9 @@ int RunEval(const EvalFlags& flags) {
     synth.seed = flags.seed;
     synth.steps = flags.steps;
     tasks::synth::ValidateOptions(synth);
-    load.path = flags.out + "/" + trainers::SyntheticFileName(flags.task, "test");
-    load.variant = trainers::SyntheticVariant(flags.task);
-    tasks::synth::WriteSynthetic(synth, load.path);
+    data_path = flags.out + "/" + trainers::SyntheticFileName(flags.task, "test");
+    records = trainers::WriteAndLoadSynthetic(synth, data_path, flags.seed);
   }
-  std::vector<tasks::Record> records = task.Load(load);
   if (flags.limit > 0 && static_cast<int>(records.size()) > flags.limit) records.resize(flags.limit);
 
   trainers::EvalOptions options = MakeEvalOptions(flags);
@@ -171,8 +172,8 @@ int RunEval(const EvalFlags& flags) {
   row.k = e.scored.k;
   row.metrics = e.scored.metrics;
   nlohmann::json config = {{"command", "eval"}, {"task", task.name()}, {"task_version", task.version()},
-                           {"checkpoint", flags.checkpoint}, {"data_file", load.path},
-                           {"data_sha256", util::Sha256File(load.path)}, {"synthetic", flags.synthetic},
+                           {"checkpoint", flags.checkpoint}, {"data_file", data_path},
+                           {"data_sha256", util::Sha256File(data_path)}, {"synthetic", flags.synthetic},
                            {"seed", flags.seed}, {"k", flags.k}, {"temperature", flags.temperature},
                            {"top_p", flags.top_p}, {"max_new_tokens", flags.max_new_tokens},
                            {"template", row.template_name}, {"prefix", flags.prefix},

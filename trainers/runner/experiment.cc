@@ -100,15 +100,18 @@ std::vector<const Method*> TrainingOrder(const std::vector<std::string>& request
   return order;
 }
 
-// Test sets: synthetic test splits written once per (task, n, steps, seed), or the given files.
+// Test sets: the given files, or synthetic test splits written per (task, n, steps, max_value, seed) and read
+// back through the task loaders.
 std::map<std::string, std::vector<tasks::Record>> TestSets(const ExperimentConfig& config, uint64_t seed,
                                                            const std::string& out_dir) {
   std::map<std::string, std::vector<tasks::Record>> test_sets;
   for (const auto& t : config.tasks) {
-    tasks::LoadOptions load;
-    load.shuffle_seed = seed;
+    std::vector<tasks::Record> records;
     if (!t.test_file.empty()) {
+      tasks::LoadOptions load;
       load.path = t.test_file;
+      load.shuffle_seed = seed;
+      records = tasks::FindTask(t.task).Load(load);
     } else {
       tasks::synth::SynthOptions synth;
       synth.task = t.task;
@@ -119,11 +122,8 @@ std::map<std::string, std::vector<tasks::Record>> TestSets(const ExperimentConfi
       synth.max_value = t.max_value;
       const std::string key = StepKey({{"synth", t.task}, {"n", t.test_n}, {"seed", seed}, {"steps", t.steps},
                                        {"max_value", t.max_value}});
-      load.path = out_dir + "/data/" + key + "_" + SyntheticFileName(t.task, "test");
-      load.variant = SyntheticVariant(t.task);
-      if (!util::FileExists(load.path)) tasks::synth::WriteSynthetic(synth, load.path);
+      records = WriteAndLoadSynthetic(synth, out_dir + "/data/" + key + "_" + SyntheticFileName(t.task, "test"), seed);
     }
-    auto records = tasks::FindTask(t.task).Load(load);
     if (t.test_limit > 0 && static_cast<int>(records.size()) > t.test_limit) records.resize(t.test_limit);
     test_sets[t.task] = std::move(records);
   }

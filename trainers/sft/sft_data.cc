@@ -20,19 +20,26 @@ std::string SyntheticVariant(const std::string& task) {
   return task == "agieval" ? "lsat-ar" : "";
 }
 
+std::vector<tasks::Record> WriteAndLoadSynthetic(const tasks::synth::SynthOptions& options, const std::string& path,
+                                                 uint64_t shuffle_seed) {
+  tasks::synth::WriteSynthetic(options, path);
+  tasks::LoadOptions load;
+  load.path = path;
+  load.variant = SyntheticVariant(options.task);
+  load.shuffle_seed = shuffle_seed;
+  return tasks::FindTask(options.task).Load(load);
+}
+
 std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std::string& split,
                                              const std::string& data_dir,
                                              std::vector<std::vector<std::string>>* solutions,
                                              std::vector<std::vector<std::string>>* solution_sources) {
-  const tasks::Task& task = tasks::FindTask(source.task);
-  tasks::LoadOptions load;
   if (!source.file.empty()) {
+    tasks::LoadOptions load;
     load.path = source.file;
     load.shuffle_seed = source.synthetic_seed;
-    return task.Load(load);
+    return tasks::FindTask(source.task).Load(load);
   }
-  // Generator solutions name GPQA's letters under the loader's default shuffle (seed 0).
-  load.shuffle_seed = 0;
   tasks::synth::SynthOptions options;
   options.task = source.task;
   options.split = split;
@@ -47,12 +54,11 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
   tasks::synth::ValidateOptions(options);
   std::vector<tasks::synth::SynthItem> items = tasks::synth::GenerateItems(options);
   // The file is written so that what is trained on is inspectable and exactly what the loader reads.
-  load.path = data_dir + "/" + SyntheticFileName(source.task, split);
-  load.variant = SyntheticVariant(source.task);
-  tasks::synth::WriteSynthetic(options, load.path);  // deterministic: rewriting keeps it in step with the config
-  std::vector<tasks::Record> records = task.Load(load);
+  // Generator solutions name GPQA's letters under the loader's default shuffle (seed 0).
+  const std::string path = data_dir + "/" + SyntheticFileName(source.task, split);
+  std::vector<tasks::Record> records = WriteAndLoadSynthetic(options, path, /*shuffle_seed=*/0);
   if (records.size() != items.size()) {
-    throw std::runtime_error("synthetic " + source.task + " file " + load.path + " holds " +
+    throw std::runtime_error("synthetic " + source.task + " file " + path + " holds " +
                              std::to_string(records.size()) + " records, generator made " +
                              std::to_string(items.size()));
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tasks/record.h"
+#include "tasks/synth/synth.h"
 #include "trainers/sft/sft_config.h"
 #include "trainers/tokenizer/tokenizer.h"
 
@@ -31,6 +32,12 @@ struct TokenizedExample {
 std::string SyntheticFileName(const std::string& task, const std::string& split);
 // The variant a synthetic file is loaded as ("" = inferred from the file name).
 std::string SyntheticVariant(const std::string& task);
+
+// Writes the generator's split (options, already validated) to `path` in the benchmark's format and reads it
+// back with the task's own loader, as the variant SyntheticVariant names, so synthetic data is parsed exactly
+// like the real files. Deterministic: rewriting an existing file keeps it in step with the options.
+std::vector<tasks::Record> WriteAndLoadSynthetic(const tasks::synth::SynthOptions& options, const std::string& path,
+                                                 uint64_t shuffle_seed);
 
 // Writes (or reuses) the source's data under data_dir and loads it with the task's real loader.
 // For generator sources, the generator's solutions for `style` come back in `solutions` (one list per record).
