@@ -31,13 +31,8 @@ const Task& FindTask(const std::string& name) {
   for (const Task* t : AllTasks()) {
     if (t->name() == name) return *t;
   }
-  std::string message = "unknown task '" + name + "'";
-  std::string suggestion = util::ClosestMatch(name, TaskNames());
-  if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
-  std::string known;
-  for (const auto& n : TaskNames()) known += (known.empty() ? "" : ", ") + n;
-  message += "; known tasks: " + known;
-  throw util::InputError(util::Location{"", 0, "task"}, message);
+  throw util::InputError(util::Location{"", 0, "task"},
+                         "unknown task '" + name + "'" + util::DidYouMean(name, TaskNames(), "known tasks"));
 }
 
 }  // namespace tasks

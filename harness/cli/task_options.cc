@@ -54,9 +54,7 @@ tasks::PromptOptions MakePromptOptions(const tasks::Task& task, const TaskDataFl
 
 void ReportExcludedBroken(const std::vector<std::string>& ids) {
   if (ids.empty()) return;
-  std::string list;
-  for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
-  std::cerr << "note: " << ids.size() << " records the dataset marks broken were left out (ids: " << list
+  std::cerr << "note: " << ids.size() << " records the dataset marks broken were left out (ids: " << util::Join(ids)
             << "); --include-broken uses them\n";
 }
 

@@ -4,17 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli/command.h"
+#include "harness/util/text.h"
 #include "tasks/registry.h"
 
 namespace cli {
 
 namespace {
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
+using util::Join;
 
 int RunTasks(bool as_json) {
   nlohmann::json rows = nlohmann::json::array();

@@ -141,4 +141,15 @@ std::string ClosestMatch(std::string_view name, const std::vector<std::string>& 
   return best;
 }
 
+std::string Join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i == 0 ? "" : separator) + items[i];
+  return out;
+}
+
+std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates, const std::string& label) {
+  const std::string hint = ClosestMatch(name, candidates);
+  return (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; " + label + ": " + Join(candidates);
+}
+
 }  // namespace util

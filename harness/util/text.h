@@ -28,5 +28,10 @@ std::string FormatNumber(double value);
 size_t EditDistance(std::string_view a, std::string_view b);
 // Closest candidate within a small distance, or "" when none is close.
 std::string ClosestMatch(std::string_view name, const std::vector<std::string>& candidates);
+// The items with `separator` between them ("a, b, c").
+std::string Join(const std::vector<std::string>& items, const std::string& separator = ", ");
+// The tail of an "unknown <name>" message: " (did you mean 'x'?)" when a candidate is close, then
+// "; <label>: a, b, c" listing every candidate.
+std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates, const std::string& label);
 
 }  // namespace util

@@ -74,12 +74,8 @@ util::Location FilterAt(const std::string& key) { return util::Location{"", 0, "
 // `what` names the kind of value ("platform", "filter"); the error points at filters.<key>.
 [[noreturn]] void UnknownName(const std::string& key, const std::string& value,
                               const std::vector<std::string>& known, const std::string& what = "") {
-  std::string message = "unknown " + (what.empty() ? key : what) + " '" + value + "'";
-  const std::string suggestion = util::ClosestMatch(value, known);
-  if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  throw util::InputError(FilterAt(key), message + "; known: " + list);
+  throw util::InputError(FilterAt(key), "unknown " + (what.empty() ? key : what) + " '" + value + "'" +
+                                            util::DidYouMean(value, known, "known"));
 }
 
 bool IsDate(const std::string& s) {

@@ -34,12 +34,8 @@ std::string ResolveTemplate(const std::string& requested, const std::vector<std:
   for (const auto& k : known) {
     if (k == requested) return k;
   }
-  std::string message = "unknown template '" + requested + "' for task " + task;
-  const std::string suggestion = util::ClosestMatch(requested, known);
-  if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  throw util::InputError(util::Location{"", 0, "template"}, message + "; known templates: " + list);
+  throw util::InputError(util::Location{"", 0, "template"}, "unknown template '" + requested + "' for task " + task +
+                                                                util::DidYouMean(requested, known, "known templates"));
 }
 
 void CheckVariant(const std::string& variant, const std::vector<std::string>& known,
@@ -47,12 +43,8 @@ void CheckVariant(const std::string& variant, const std::vector<std::string>& kn
   for (const auto& k : known) {
     if (k == variant) return;
   }
-  std::string message = "unknown " + task + " variant '" + variant + "'";
-  const std::string suggestion = util::ClosestMatch(variant, known);
-  if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  throw util::InputError(util::Location{path, 0, "variant"}, message + "; known variants: " + list);
+  throw util::InputError(util::Location{path, 0, "variant"}, "unknown " + task + " variant '" + variant + "'" +
+                                                                  util::DidYouMean(variant, known, "known variants"));
 }
 
 std::string LetterFor(size_t index) { return std::string(1, static_cast<char>('A' + index)); }

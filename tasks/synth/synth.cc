@@ -49,12 +49,8 @@ const TaskSpec& SpecFor(const std::string& task) {
   for (const auto& spec : Specs()) {
     if (task == spec.name) return spec;
   }
-  std::string message = "no synthetic generator for task '" + task + "'";
-  std::string close = util::ClosestMatch(task, names);
-  if (!close.empty()) message += " (did you mean '" + close + "'?)";
-  std::string known;
-  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-  throw util::InputError(util::Location{"", 0, "task"}, message + "; generators: " + known);
+  throw util::InputError(util::Location{"", 0, "task"},
+                         "no synthetic generator for task '" + task + "'" + util::DidYouMean(task, names, "generators"));
 }
 
 // The about-1-in-5 test share: large enough for a held-out split, small enough that train stays

@@ -87,6 +87,16 @@ TEST(Text, ClosestMatch) {
   EXPECT_EQ(util::ClosestMatch("zzzzzzzz", names), "");
 }
 
+TEST(Text, JoinAndDidYouMean) {
+  EXPECT_EQ(util::Join({}), "");
+  EXPECT_EQ(util::Join({"a"}), "a");
+  EXPECT_EQ(util::Join({"a", "b", "c"}), "a, b, c");
+  EXPECT_EQ(util::Join({"a", "b"}, " | "), "a | b");
+  const std::vector<std::string> names = {"gsm8k", "svamp"};
+  EXPECT_EQ(util::DidYouMean("gsm9k", names, "known tasks"), " (did you mean 'gsm8k'?); known tasks: gsm8k, svamp");
+  EXPECT_EQ(util::DidYouMean("zzzzzzzz", names, "known"), "; known: gsm8k, svamp");
+}
+
 TEST(JsonLines, ReportsFileLineAndReason) {
   auto path = TempPath("bad.jsonl");
   Write(path, "{\"a\": 1}\n\n{\"a\": 2,}\n");

@@ -30,12 +30,8 @@ const Method& FindMethod(const std::string& name) {
   for (const Method* m : AllMethods()) {
     if (m->name() == name) return *m;
   }
-  const std::string hint = util::ClosestMatch(name, MethodNames());
-  std::string list;
-  for (const auto& n : MethodNames()) list += (list.empty() ? "" : ", ") + n;
   throw util::InputError(util::Location{"", 0, "methods"},
-                         "unknown method '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                             "; known: " + list);
+                         "unknown method '" + name + "'" + util::DidYouMean(name, MethodNames(), "known"));
 }
 
 nlohmann::json DescribeMethods() {

@@ -7,6 +7,7 @@
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/text.h"
+#include "tasks/loaders/task_base.h"
 #include "tasks/registry.h"
 #include "tasks/synth/synth.h"
 #include "trainers/methods/registry.h"
@@ -29,11 +30,10 @@ RuleFailure CheckTask(const ExperimentTask& t) {
   if (t.test_file.empty() && t.test_n == 0) return {"test_n", "give test_n > 0 or a test_file"};
   if (!t.test_file.empty() && !util::FileExists(t.test_file)) return {"test_file", "file not found: " + t.test_file};
   if (!t.template_name.empty()) {
-    const auto known = tasks::FindTask(t.task).templates();
-    if (std::find(known.begin(), known.end(), t.template_name) == known.end()) {
-      std::string list;
-      for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
-      return {"template", "unknown template '" + t.template_name + "' for " + t.task + " (known: " + list + ")"};
+    try {
+      tasks::loaders::ResolveTemplate(t.template_name, tasks::FindTask(t.task).templates(), t.task);
+    } catch (const util::InputError& e) {
+      return {"template", e.detail()};
     }
   }
   if (t.steps != 0 || t.max_value != 0) {
