@@ -8,11 +8,13 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 #include "reports/html_util.h"
 #include "reports/svg_chart.h"
+#include "tasks/metrics/metrics.h"
 
 namespace reports {
 
@@ -408,6 +410,74 @@ void RenderSamples(std::ostringstream& out, const std::vector<LoadedRun>& runs, 
   out << "</section>\n";
 }
 
+// Held-out difficulty (results.json "difficulty"): per task and method, greedy accuracy pooled over seeds
+// in a steps × number-scale grid, each cell shaded by accuracy with its Wilson 95% interval; the cell of
+// the knobs the model trained on is outlined.
+void RenderDifficulty(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
+  struct Cell {
+    long correct = 0, n = 0;
+    bool trained = false;
+  };
+  // (run, task, method) -> steps -> max_value -> cell
+  std::map<std::tuple<size_t, std::string, std::string>, std::map<long, std::map<long, Cell>>> grids;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    auto it = runs[r].document.find("difficulty");
+    if (it == runs[r].document.end() || !it->is_array()) continue;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& c = (*it)[i];
+      for (const char* key : {"task", "method", "steps", "max_value", "n", "correct"}) {
+        if (!c.is_object() || !c.contains(key)) {
+          throw util::InputError(util::Location{runs[r].results_path, 0, "difficulty[" + std::to_string(i) + "]." + key},
+                                 "expected a grid cell with task, method, steps, max_value, n and correct");
+        }
+      }
+      Cell& cell = grids[{r, Str(c, "task"), Str(c, "method")}][c["steps"].get<long>()][c["max_value"].get<long>()];
+      cell.correct += c["correct"].get<long>();
+      cell.n += c["n"].get<long>();
+      cell.trained = cell.trained || c.value("trained", false);
+    }
+  }
+  if (grids.empty()) return;
+  out << "<section id=\"difficulty\"><h2>Held-out difficulty</h2>\n<p class=\"meta\">Greedy accuracy on synthetic test "
+         "splits beyond the training distribution: rows are reasoning steps per problem, columns the largest number a "
+         "problem states. The outlined cell is what the model trained on. Brackets: Wilson 95% interval, pooled over "
+         "seeds.</p>\n";
+  for (const auto& [key, rows] : grids) {
+    const auto& [run, task, method] = key;
+    std::set<long> columns;
+    for (const auto& [steps, row] : rows) {
+      for (const auto& [max_value, cell] : row) columns.insert(max_value);
+    }
+    out << "<h3>" << Escape(task) << " / " << Escape(method)
+        << (runs.size() > 1 ? " (" + Escape(runs[run].results_path) + ")" : "") << "</h3>\n"
+        << "<div class=\"scroll\"><table class=\"difficulty\"><thead><tr><th>steps \\ max value</th>";
+    for (long c : columns) out << "<th class=\"num\">" << c << "</th>";
+    out << "</tr></thead><tbody>\n";
+    for (const auto& [steps, row] : rows) {
+      out << "<tr><th>" << steps << "</th>";
+      for (long c : columns) {
+        auto cell = row.find(c);
+        if (cell == row.end() || cell->second.n == 0) {
+          out << "<td class=\"num muted\">–</td>";
+          continue;
+        }
+        const double acc = static_cast<double>(cell->second.correct) / cell->second.n;
+        double low = 0, high = 0;
+        tasks::metrics::WilsonInterval(cell->second.correct, static_cast<int>(cell->second.n), 1.96, &low, &high);
+        // Shade from white (0%) to green (100%).
+        const int light = 100 - static_cast<int>(std::lround(acc * 45));
+        out << "<td class=\"num\" style=\"background:hsl(130,45%," << light << "%)"
+            << (cell->second.trained ? ";outline:2px solid #333;outline-offset:-2px" : "") << "\">"
+            << html::Fixed(100 * acc, 1) << " <span class=\"ci\">[" << html::Fixed(100 * low, 1) << "–"
+            << html::Fixed(100 * high, 1) << "] n=" << cell->second.n << "</span></td>";
+      }
+      out << "</tr>\n";
+    }
+    out << "</tbody></table></div>\n";
+  }
+  out << "</section>\n";
+}
+
 void RenderThroughput(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
   out << "<section id=\"throughput\"><h2>Throughput</h2>\n";
   bool any = false;
@@ -481,6 +551,7 @@ std::string RenderHtmlReport(const std::vector<LoadedRun>& runs, const ReportOpt
   RenderResults(out, runs, checks);
   RenderPaper(out, runs, tables, checks);
   RenderTraining(out, runs);
+  RenderDifficulty(out, runs);
   RenderTrends(out, options);
   RenderSamples(out, runs, options);
   RenderThroughput(out, runs);

@@ -43,7 +43,7 @@ void RegisterSynthCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--seed", args->options.seed, "Seed of the problem stream")
       ->capture_default_str();
   cmd->add_option("--style", args->options.style,
-                  "Extra solutions per record: ncot, pcot, mixed (expert + sub-optimal), tool; "
+                  "Extra solutions per record: ncot, ncot-check (multiple choice checks each option), pcot, mixed (expert + sub-optimal), tool; "
                   "none by default");
   cmd->add_option("--steps", args->options.steps,
                   "Reasoning steps per problem (0 = the task's default range; livecodebench: 1 "

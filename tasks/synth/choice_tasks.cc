@@ -289,6 +289,7 @@ Derivation WithLetters(const McDraft& d, const std::vector<int>& shown) {
     out.python = d.python(reordered, letters);
   }
   out.answer_note = "So the answer is " + d.options[0] + ", which is option (" + out.answer + ").";
+  out.value_text = d.options[0];
   return out;
 }
 

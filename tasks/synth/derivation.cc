@@ -173,6 +173,22 @@ std::string RenderNcot(const Derivation& d) {
   return Join(lines, "\n");
 }
 
+std::string RenderNcotCheck(const Derivation& d) {
+  if (d.choices.letters.empty() || d.value_text.empty()) return RenderNcot(d);
+  std::vector<double> values = Evaluate(d);
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < d.steps.size(); ++i) lines.push_back(NcotLine(d.steps[i], values, values[i]));
+  lines.push_back("So the answer is " + d.value_text + ".");
+  for (size_t i = 0; i < d.choices.letters.size(); ++i) {
+    const std::string text = i < d.choices.texts.size() ? d.choices.texts[i] : Num(d.choices.values.at(i));
+    const bool match = d.choices.letters[i] == d.answer;
+    lines.push_back("(" + d.choices.letters[i] + ") " + text + " = " + d.value_text + "? " + (match ? "yes" : "no"));
+    if (match) break;
+  }
+  lines.push_back(FinalLine(d, d.answer));
+  return Join(lines, "\n");
+}
+
 std::string RenderPcot(const Derivation& d) {
   std::string body;
   if (!d.python.empty()) {

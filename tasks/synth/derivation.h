@@ -72,6 +72,7 @@ struct Derivation {
   ChoiceMap choices;        // empty letters = not multiple choice
   std::string python;       // non-empty: the family's own P-CoT body (non-arithmetic puzzles)
   std::string answer_note;  // sentence before the final line for MC ("36 is option (B).")
+  std::string value_text;   // MC: the correct option's text as a solution states it ("36", "9000 grams")
 };
 
 // Values of every step (literal operands and earlier results combined with op).
@@ -86,6 +87,11 @@ std::string ShownExpression(const CalcStep& step, const std::vector<double>& val
 std::string RenderGsm8kAnswer(const Derivation& d);
 // Natural-language chain of thought ending "The answer is X."
 std::string RenderNcot(const Derivation& d);
+// N-CoT whose multiple-choice ending checks the options in turn against the computed value, one line
+// each, up to the matching one: "So the answer is 36.\n(A) 32 = 36? no\n(B) 36 = 36? yes\nThe answer is
+// (B)." Finding the letter of a value is then a run of local comparisons, which a small model learns,
+// instead of one lookup across the prompt (learning_probes.md). Not multiple choice: RenderNcot.
+std::string RenderNcotCheck(const Derivation& d);
 // ReFT-style program: "def solution(): ... return result" plus a final print(solution()).
 std::string RenderPcot(const Derivation& d);
 // N-CoT in which heavy steps call the Python tool: "<code>\nprint(12 *

@@ -240,6 +240,7 @@ Candidate MakeMathqa(util::SplitMix64& rng, const Knobs& knobs) {
   c.derivation.choices.values = shown;
   c.derivation.answer = upper;
   c.derivation.answer_note = N(draft.answer) + " is option (" + upper + ").";
+  c.derivation.value_text = N(draft.answer);
 
   // Rationale in MathQA's style: the quoted worked solution, then "answer : c".
   std::vector<double> step_values = Evaluate(c.derivation);

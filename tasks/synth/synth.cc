@@ -86,6 +86,7 @@ void RenderStyle(const SynthOptions& options, const internal::Candidate& c, Synt
     return s;
   };
   if (options.style == "ncot") item.solutions.push_back(expert("ncot", RenderNcot(d)));
+  if (options.style == "ncot-check") item.solutions.push_back(expert("ncot", RenderNcotCheck(d)));
   if (options.style == "pcot") item.solutions.push_back(expert("pcot", RenderPcot(d)));
   if (options.style == "tool") item.solutions.push_back(expert("tool", RenderTool(d)));
   if (options.style == "mixed") {
@@ -141,7 +142,7 @@ std::vector<std::string> SynthTaskNames() {
   return names;
 }
 
-std::vector<std::string> SynthStyles() { return {"", "ncot", "pcot", "mixed", "tool"}; }
+std::vector<std::string> SynthStyles() { return {"", "ncot", "ncot-check", "pcot", "mixed", "tool"}; }
 
 void ValidateOptions(const SynthOptions& options) {
   const TaskSpec& spec = SpecFor(options.task);
@@ -161,7 +162,7 @@ void ValidateOptions(const SynthOptions& options) {
     throw util::InputError(util::Location{"", 0, "style"},
                            "unknown style '" + options.style + "'" +
                                (close.empty() ? "" : " (did you mean '" + close + "'?)") +
-                               "; styles: ncot, pcot, mixed, tool (or none)");
+                               "; styles: ncot, ncot-check, pcot, mixed, tool (or none)");
   }
   if (options.task == "livecodebench" && !options.style.empty()) {
     throw util::InputError(util::Location{"", 0, "style"},

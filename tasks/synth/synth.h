@@ -37,7 +37,7 @@ struct SynthOptions {
   std::string split = "train";  // train | test
   int n = 100;                  // number of problems, >= 1
   uint64_t seed = 0;
-  std::string style;  // "" (published fields only) | ncot | pcot | mixed | tool
+  std::string style;  // "" (published fields only) | ncot | ncot-check | pcot | mixed | tool
   // Reasoning steps per problem; 0 = the task's default range. gsm8k/svamp/mathqa/aime: arithmetic
   // operations; agieval/gpqa: relations or conversions to chain; livecodebench: 1 easy .. 3 hard.
   int steps = 0;

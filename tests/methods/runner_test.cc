@@ -84,6 +84,17 @@ std::vector<BadCase> BadCases() {
       {{{"crlft", {{"wrong_rate", 0.5}, {"flaws", {"sloppy_format"}}}}}, "crlft.flaws"},
       {{{"crlft", {{"condition_form", "tokens"}}}}, "crlft.condition_form"},
       {{{"crlft", {{"inference_condition", "gpt4"}}}}, "crlft.inference_condition"},
+      {{{"tasks", {{{"task", "gsm8k"}, {"train_n", 5}, {"test_n", 3}, {"style", "pcot"}}}}}, "tasks[0].style"},
+      {{{"difficulty", {{"tasks", {"svamp"}}, {"steps", {1}}, {"max_values", {20}}}}}, "difficulty.tasks"},
+      {{{"difficulty", {{"tasks", {"gsm8k"}}, {"steps", {1}}, {"max_values", {20}}, {"methods", {"crlft"}}}}},
+       "difficulty.methods"},
+      {{{"difficulty", {{"tasks", {"gsm8k"}}, {"steps", {1, 9}}, {"max_values", {20}}}}}, "difficulty.steps"},
+      {{{"difficulty", {{"tasks", {"gsm8k"}}, {"steps", {1}}, {"max_values", {5}}}}}, "difficulty.max_values"},
+      {{{"difficulty", {{"tasks", {"gsm8k"}}, {"steps", {1}}}}}, "difficulty.max_values"},
+      {{{"difficulty", {{"n", 0}}}}, "difficulty.n"},
+      {{{"method_training", {{"sfx", {{"max_steps", 3}}}}}}, "method_training"},
+      {{{"method_training", {{"sft", {{"max_steps", 0}}}}}}, "method_training.sft.max_steps"},
+      {{{"method_training", {{"sft", {{"max_stepz", 3}}}}}}, "method_training.sft.max_stepz"},
       {{{"seeds", {-1}}}, "seeds[0]"},
       {{{"seeds", nlohmann::json::array()}}, "seeds"},
   };
@@ -218,6 +229,55 @@ TEST(RunnerMethods, CrlftArmsShareTrainingAndCarryTheirConditions) {
   EXPECT_EQ(phases, (std::vector<std::string>{"train:crlft:seed7", "train:crlft-sub-condition:seed7"}));
   EXPECT_EQ(results["harness"]["git_commit"].get<std::string>().size(), 12u);
   EXPECT_NE(results["harness"]["git_commit"], "unknown");
+}
+
+// The held-out difficulty grid: one greedy evaluation per (task, method, steps, max_value) cell on its own
+// synthetic test split, in results.json and the report, with the training knobs' cell marked.
+TEST(RunnerDifficulty, GridCellsLandInResultsAndReport) {
+  auto dir = TempDir("grid");
+  fs::create_directories(dir);
+  nlohmann::json j = TinyExperiment();
+  j["tasks"] = {{{"task", "gsm8k"}, {"train_n", 40}, {"test_n", 4}, {"steps", 1}, {"max_value", 20}},
+                {{"task", "mathqa"}, {"train_n", 30}, {"test_n", 3}, {"style", "ncot-check"}}};
+  j["training"]["max_steps"] = 4;
+  j["eval"] = {{"greedy", true}, {"k", 0}, {"max_new_tokens", 8}};
+  j["difficulty"] = {{"tasks", {"gsm8k"}}, {"methods", {"sft"}}, {"steps", {1, 2}}, {"max_values", {20, 50, 100}}, {"n", 3}};
+  std::ofstream(dir / "exp.json") << j.dump(2);
+  ASSERT_EQ(RunHarness({"run", (dir / "exp.json").string(), "--out", (dir / "out").string()}), 0);
+  auto results = util::ReadJsonFile((dir / "out" / "results.json").string());
+  ASSERT_TRUE(results.contains("difficulty"));
+  const auto& cells = results["difficulty"];
+  ASSERT_EQ(cells.size(), 6u);  // sft only: 2 step counts x 3 scales
+  int trained = 0;
+  for (const auto& c : cells) {
+    EXPECT_EQ(c["task"], "gsm8k");
+    EXPECT_EQ(c["method"], "sft");
+    EXPECT_EQ(c["n"], 3);
+    EXPECT_LE(c["correct"].get<int>(), 3);
+    if (c["trained"].get<bool>()) {
+      ++trained;
+      EXPECT_EQ(c["steps"], 1);
+      EXPECT_EQ(c["max_value"], 20);
+    }
+  }
+  EXPECT_EQ(trained, 1);
+  // Each cell's test split was written with its own knobs.
+  int grid_dirs = 0;
+  for (auto& e : fs::directory_iterator(dir / "out" / "eval")) grid_dirs += e.path().filename().string().rfind("grid-sft-gsm8k-s2-v50-", 0) == 0;
+  EXPECT_EQ(grid_dirs, 1);
+  std::ifstream report(dir / "out" / "report.html");
+  std::string html((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("id=\"difficulty\""), std::string::npos);
+  EXPECT_NE(html.find("gsm8k / sft"), std::string::npos);
+  // The mathqa task trained on check-style solutions: the data file says so.
+  bool saw_check = false;
+  for (auto& e : fs::recursive_directory_iterator(dir / "out" / "train")) {
+    if (e.path().filename() != "mathqa_train.json") continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    saw_check = text.find("? yes") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_check);
 }
 
 TEST(RunnerMethods, RunnerNamesNoMethod) {

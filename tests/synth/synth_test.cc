@@ -2,6 +2,7 @@
 // knobs, multiple-choice distractors, the mixed-quality wrong-answer rate, CSV quoting and bad
 // input.
 #include "tasks/synth/synth.h"
+#include "tasks/synth/derivation.h"
 
 #include <gtest/gtest.h>
 
@@ -296,7 +297,7 @@ TEST(SynthTest, EveryTaskStyleAndStepCountGenerates) {
                                                 {"agieval", 6},      {"gpqa", 6},  {"aime", 5},
                                                 {"livecodebench", 3}};
   for (const auto& [task, top] : max_steps) {
-    for (const std::string style : {"", "ncot", "pcot", "mixed", "tool"}) {
+    for (const std::string style : {"", "ncot", "ncot-check", "pcot", "mixed", "tool"}) {
       if (task == "livecodebench" && !style.empty()) continue;
       for (int steps = 0; steps <= top; ++steps) {
         SCOPED_TRACE(task + " " + style + " " + std::to_string(steps));
@@ -409,6 +410,69 @@ TEST(SynthTest, RunningOutOfDistinctProblemsIsAnInputError) {
   auto o = Opt("aime", "test", 1000, 1, "", 1);
   o.max_value = 10;
   EXPECT_THROW(GenerateItems(o), util::InputError);
+}
+
+}  // namespace
+
+namespace {
+
+// The check layout, by hand: the chain, the value, one comparison per option up to the match, the letter.
+TEST(SynthCheckStyle, RendersOneComparisonPerOptionUpToTheMatch) {
+  using namespace tasks::synth;
+  Derivation d;
+  d.steps.push_back(Calc('*', Lit(4, "boxes"), Lit(9, "per_box"), "The boxes hold", "pens", "pens"));
+  d.steps.push_back(Calc('-', Ref(0), Lit(6, "lost"), "After losing 6, there are", "pens", "left"));
+  d.choices.letters = {"A", "B", "C", "D"};
+  d.choices.values = {31, 36, 30, 300};
+  d.answer = "C";
+  d.value_text = "30";
+  d.answer_note = "So the answer is 30, which is option (C).";
+  EXPECT_EQ(RenderNcotCheck(d),
+            "The boxes hold 4 * 9 = 36 pens.\n"
+            "After losing 6, there are 36 - 6 = 30 pens.\n"
+            "So the answer is 30.\n"
+            "(A) 31 = 30? no\n"
+            "(B) 36 = 30? no\n"
+            "(C) 30 = 30? yes\n"
+            "The answer is (C).");
+  // Option texts (units, names) are compared as written.
+  d.choices.values.clear();
+  d.choices.texts = {"30 pens", "31 pens"};
+  d.choices.letters = {"A", "B"};
+  d.answer = "A";
+  d.value_text = "30 pens";
+  EXPECT_NE(RenderNcotCheck(d).find("So the answer is 30 pens.\n(A) 30 pens = 30 pens? yes\nThe answer is (A)."),
+            std::string::npos);
+  // Not multiple choice: plain N-CoT.
+  Derivation plain = d;
+  plain.choices = ChoiceMap{};
+  plain.answer = "30";
+  EXPECT_EQ(RenderNcotCheck(plain), RenderNcot(plain));
+}
+
+// Every generated multiple-choice solution in the check layout names the gold letter on its one "yes" line,
+// after "no" lines for every earlier option in order.
+TEST(SynthCheckStyle, EveryChoiceFamilyEndsAtTheGoldLetter) {
+  for (const std::string task : {"mathqa", "agieval", "gpqa"}) {
+    for (const auto& item : GenerateItems(Opt(task, "train", 150, 5, "ncot-check"))) {
+      ASSERT_EQ(item.solutions.size(), 1u);
+      const std::vector<std::string> lines = util::Split(item.solutions[0].text, '\n');
+      ASSERT_GE(lines.size(), 3u);
+      EXPECT_EQ(lines.back(), "The answer is (" + item.gold + ").") << task;
+      const int gold = item.gold[0] - 'A';
+      ASSERT_GE(static_cast<int>(lines.size()), gold + 3);
+      const size_t first = lines.size() - 2 - gold;
+      ASSERT_EQ(lines[first - 1].rfind("So the answer is ", 0), 0u) << item.solutions[0].text;
+      const std::string value = lines[first - 1].substr(17, lines[first - 1].size() - 18);
+      for (int i = 0; i <= gold; ++i) {
+        const std::string& line = lines[first + i];
+        EXPECT_EQ(line.substr(0, 4), "(" + std::string(1, static_cast<char>('A' + i)) + ") ") << line;
+        const std::string tail = " = " + value + "? " + (i == gold ? "yes" : "no");
+        ASSERT_GE(line.size(), tail.size());
+        EXPECT_EQ(line.substr(line.size() - tail.size()), tail) << item.solutions[0].text;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 //                  2. train every method once, parents first (the registry's dependency graph), each a
 //                     step keyed by its inputs and reused when done
 //                  3. evaluate every requested method on every task it trains on: greedy (accuracy) and
-//                     k samples (maj@k, pass@k, avg@k), with the method's inference condition
+//                     k samples (maj@k, pass@k, avg@k), with the method's inference condition, and over the
+//                     config's held-out difficulty grid
 //   then: merge rows into results.json / samples.jsonl, write profile.json and report.html.
 // The runner knows methods only through the registry (trainers/methods/registry.h).
 #include "trainers/runner/experiment.h"
@@ -146,7 +147,7 @@ SftConfig RunSettings(const ExperimentConfig& config, uint64_t seed, int threads
     source.steps = t.steps;
     source.max_value = t.max_value;
     source.template_name = t.template_name;
-    source.style = t.task == "livecodebench" ? "" : "ncot";
+    source.style = t.task == "livecodebench" ? "" : t.style;
     settings.train.push_back(source);
   }
   return settings;
@@ -156,6 +157,75 @@ struct TrainedStep {
   std::string checkpoint;
   std::string key;
 };
+
+// Held-out difficulty: greedy accuracy of one trained model on a synthetic test split per (task, steps,
+// max_value) cell of the config's grid, each cell an evaluation step keyed like the others. Returns one
+// object per cell; `trained` marks the cell whose knobs equal the task's own training knobs.
+json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& method, const TrainedStep& step,
+                            const std::string& prompt_prefix, uint64_t seed, LlamaForCausalLM& model,
+                            const tokenizer::Tokenizer& tok, const std::string& out_dir, Profiler& profiler,
+                            ExperimentOutcome& outcome) {
+  json cells = json::array();
+  const ExperimentDifficulty& grid = config.difficulty;
+  if (!grid.methods.empty() && std::find(grid.methods.begin(), grid.methods.end(), method) == grid.methods.end()) {
+    return cells;
+  }
+  for (const auto& task_name : grid.tasks) {
+    const ExperimentTask& t = *std::find_if(config.tasks.begin(), config.tasks.end(),
+                                            [&](const ExperimentTask& x) { return x.task == task_name; });
+    const tasks::Task& task = tasks::FindTask(t.task);
+    for (int steps : grid.steps) {
+      for (int max_value : grid.max_values) {
+        const std::string key = StepKey({{"trained", step.key}, {"prompt_prefix", prompt_prefix}, {"task", t.task},
+                                         {"task_version", task.version()}, {"steps", steps}, {"max_value", max_value},
+                                         {"n", grid.n}, {"template", t.template_name}, {"eval", ExperimentEvalFields().ToJson(config.eval)},
+                                         {"seed", seed}});
+        const std::string dir = out_dir + "/eval/grid-" + method + "-" + t.task + "-s" + std::to_string(steps) +
+                                "-v" + std::to_string(max_value) + "-" + key;
+        const auto start = Clock::now();
+        const double cpu0 = CpuSeconds();
+        const bool skipped = util::FileExists(dir + "/result.json");
+        if (!skipped) {
+          Progress("difficulty grid: " + method + " on " + t.task + " steps " + std::to_string(steps) +
+                   ", max_value " + std::to_string(max_value) + " (n=" + std::to_string(grid.n) + ")");
+          tasks::synth::SynthOptions synth;
+          synth.task = t.task;
+          synth.split = "test";
+          synth.n = grid.n;
+          synth.seed = seed;
+          synth.steps = steps;
+          synth.max_value = max_value;
+          util::MakeDirs(dir);
+          const auto records = WriteAndLoadSynthetic(synth, dir + "/" + SyntheticFileName(t.task, "test"), seed);
+          EvalOptions options;
+          options.max_new_tokens = config.eval.max_new_tokens;
+          options.seed = seed;
+          options.template_name = t.template_name;
+          options.prompt_prefix = prompt_prefix;
+          EvalOutput e = EvaluateModel(model, tok, task, records, options);
+          long correct = 0;
+          for (const auto& s : e.scored.samples) correct += s["correct"][0].get<bool>() ? 1 : 0;
+          json result = {{"n", e.scored.n}, {"correct", correct}, {"accuracy", e.scored.metrics["accuracy"]},
+                         {"tokens_per_second", e.generated_tokens_per_second}};
+          util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(e.scored.samples));
+          util::WriteFileAtomic(dir + "/result.json", result.dump(2));
+          outcome.steps_run++;
+        } else {
+          outcome.steps_skipped++;
+        }
+        const json result = util::ReadJsonFile(dir + "/result.json");
+        profiler.Add("grid:" + method + ":" + t.task + ":s" + std::to_string(steps) + ":v" + std::to_string(max_value),
+                     std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
+                     result.value("tokens_per_second", 0.0), "generated tokens/s", skipped);
+        cells.push_back({{"task", t.task}, {"method", method}, {"seed", seed}, {"steps", steps},
+                         {"max_value", max_value}, {"n", result["n"]}, {"correct", result["correct"]},
+                         {"accuracy", result["accuracy"]},
+                         {"trained", steps == t.steps && max_value == t.max_value}});
+      }
+    }
+  }
+  return cells;
+}
 
 }  // namespace
 
@@ -174,6 +244,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   std::vector<reports::ResultRow> rows;
   std::vector<json> all_samples;
   json training_logs = json::array();
+  json difficulty_cells = json::array();
   json sandbox_layers;
 
   for (uint64_t seed : config.seeds) {
@@ -194,7 +265,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
     for (const Method* m : order) {
       const json options = MethodOptions(config, *m);
       TrainRequest request;
-      request.settings = settings;
+      request.settings = MethodTrainingSettings(config, settings, m->name());
       request.options = options;
       request.special_tokens = specials;
       std::string parent_key;
@@ -329,6 +400,10 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           }
         }
       }
+      for (auto& cell : EvaluateDifficultyGrid(config, method, step, spec.prompt_prefix, seed, model, tok, out_dir,
+                                               profiler, outcome)) {
+        difficulty_cells.push_back(std::move(cell));
+      }
     }
   }
 
@@ -350,6 +425,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   const double wall = std::chrono::duration<double>(Clock::now() - run_start).count();
   doc["profile"] = {{"phases", profiler.phases()}, {"total_wall_seconds", wall}};
   doc["training_logs"] = training_logs;
+  if (!difficulty_cells.empty()) doc["difficulty"] = difficulty_cells;
   outcome.results_path = out_dir + "/results.json";
   util::WriteFileAtomic(out_dir + "/samples.jsonl", util::ToJsonLines(all_samples));
   util::WriteFileAtomic(out_dir + "/profile.json", doc["profile"].dump(2) + "\n");

@@ -73,7 +73,11 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
         .Add("test_limit", &T::test_limit, "evaluate only the first N test records (0 = all)", AtLeast(0))
         .Add("steps", &T::steps, "synthetic difficulty: reasoning steps (0 = task default)", AtLeast(0))
         .Add("max_value", &T::max_value, "synthetic number scale (0 = task default)", AtLeast(0))
-        .Add("template", &T::template_name, "prompt template for training and evaluation (\"\" = task default)");
+        .Add("template", &T::template_name, "prompt template for training and evaluation (\"\" = task default)")
+        .Add("style", &T::style,
+             "generator solution style trained on: ncot, or ncot-check (multiple choice checks the options in "
+             "turn); livecodebench always learns its reference program",
+             util::OneOf({"ncot", "ncot-check"}));
     f->Rule(CheckTask);
     return f;
   }();
@@ -95,6 +99,42 @@ const util::Fields<ExperimentEval>& ExperimentEvalFields() {
     });
     f->Rule([](const E& e) {
       return !e.greedy && e.k == 0 ? RuleFailure{"k", "nothing to evaluate: greedy is false and k is 0"} : util::Ok();
+    });
+    return f;
+  }();
+  return *fields;
+}
+
+const util::Fields<ExperimentDifficulty>& ExperimentDifficultyFields() {
+  using D = ExperimentDifficulty;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<D>();
+    f->Add("tasks", &D::tasks, "families to evaluate over the grid (each one of the run's tasks; [] = no grid)")
+        .Add("methods", &D::methods, "methods whose final model is gridded ([] = every method of the run)")
+        .Add("steps", &D::steps, "reasoning steps per problem, one grid row each")
+        .Add("max_values", &D::max_values, "number scales, one grid column each")
+        .Add("n", &D::n, "synthetic test problems per cell", AtLeast(1));
+    f->Rule([](const D& d) {
+      if (d.tasks.empty()) return util::Ok();
+      if (d.steps.empty()) return RuleFailure{"steps", "expected a non-empty array of step counts"};
+      if (d.max_values.empty()) return RuleFailure{"max_values", "expected a non-empty array of number scales"};
+      for (const auto& task : d.tasks) {
+        for (int steps : d.steps) {
+          for (int max_value : d.max_values) {
+            tasks::synth::SynthOptions knobs;
+            knobs.task = task;
+            knobs.steps = steps;
+            knobs.max_value = max_value;
+            try {
+              tasks::synth::ValidateOptions(knobs);
+            } catch (const util::InputError& e) {
+              return RuleFailure{e.where().field == "max_value" ? "max_values" : e.where().field == "steps" ? "steps" : "tasks",
+                                 task + ": " + e.detail()};
+            }
+          }
+        }
+      }
+      return util::Ok();
     });
     return f;
   }();
@@ -125,8 +165,35 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
         .AddList("tasks", &C::tasks, &ExperimentTaskFields(), "task families, their data and test sets")
         .AddStruct("training", &C::training, &SftSettingsFields(),
                    "the training scaffold's settings, shared by every trainer (model, optimizer, schedule)")
-        .AddStruct("eval", &C::eval, &ExperimentEvalFields(), "evaluation of every method on every task");
+        .AddStruct("eval", &C::eval, &ExperimentEvalFields(), "evaluation of every method on every task")
+        .Add("method_training", &C::method_training,
+             "per-method overrides of the training section, e.g. {\"crlft\": {\"max_steps\": 300}}",
+             util::Check<json>([](const json& v) {
+               for (const auto& [name, value] : v.items()) {
+                 try {
+                   FindMethod(name);
+                 } catch (const util::InputError& e) {
+                   return e.detail();
+                 }
+                 if (!value.is_object()) return "'" + name + "': expected an object of training fields";
+               }
+               return std::string();
+             }))
+        .AddStruct("difficulty", &C::difficulty, &ExperimentDifficultyFields(),
+                   "held-out difficulty grid: accuracy against steps and number scale (off unless tasks are given)");
     f->Rule([](const C& c) { return c.tasks.empty() ? RuleFailure{"tasks", "expected a non-empty array of tasks"} : util::Ok(); });
+    f->Rule([](const C& c) {
+      for (const auto& task : c.difficulty.tasks) {
+        const bool run = std::any_of(c.tasks.begin(), c.tasks.end(), [&](const auto& t) { return t.task == task; });
+        if (!run) return RuleFailure{"difficulty.tasks", "'" + task + "' is not one of the run's tasks"};
+      }
+      for (const auto& method : c.difficulty.methods) {
+        if (std::find(c.methods.begin(), c.methods.end(), method) == c.methods.end()) {
+          return RuleFailure{"difficulty.methods", "'" + method + "' is not one of the run's methods"};
+        }
+      }
+      return util::Ok();
+    });
     f->Rule([](const C& c) {
       // The base model's tokenizer is trained on the training texts, and every trainer needs them.
       const bool trains = std::any_of(c.tasks.begin(), c.tasks.end(), [](const auto& t) { return t.train_n > 0; });
@@ -165,6 +232,11 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
   }
   if (!own.contains("tasks")) util::ConfigError(source, "tasks", "expected a non-empty array of tasks");
   ExperimentConfigFields().ReadInto(own, &c, source);
+  // Each method's training overrides must make valid settings, checked now with their dotted path.
+  for (const auto& [name, value] : c.method_training.items()) {
+    SftConfig merged = c.training;
+    SftSettingsFields().ReadInto(value, &merged, source, "method_training." + name + ".");
+  }
   // Each method's own options, validated now so their errors come before any work.
   for (const auto& [section, value] : c.sections) {
     for (const Method* m : AllMethods()) {
@@ -180,6 +252,13 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
 json ExperimentConfigToJson(const ExperimentConfig& c) {
   json out = ExperimentConfigFields().ToJson(c);
   for (const auto& [section, value] : c.sections) out[section] = value;
+  return out;
+}
+
+SftConfig MethodTrainingSettings(const ExperimentConfig& c, const SftConfig& settings, const std::string& method) {
+  SftConfig out = settings;
+  const auto it = c.method_training.find(method);
+  if (it != c.method_training.end()) SftSettingsFields().ReadInto(*it, &out, "config", "method_training." + method + ".");
   return out;
 }
 

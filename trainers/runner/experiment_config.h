@@ -27,6 +27,7 @@ struct ExperimentTask {
   int steps = 0;              // synthetic difficulty (0 = task default)
   int max_value = 0;          // synthetic number scale (0 = task default)
   std::string template_name;  // prompt template for training and evaluation ("" = task default)
+  std::string style = "ncot";  // generator solution style trained on (livecodebench: its reference program)
 };
 
 struct ExperimentEval {
@@ -38,6 +39,16 @@ struct ExperimentEval {
   double sandbox_timeout = 2.0;  // per LiveCodeBench test, CPU seconds
 };
 
+// Held-out difficulty: each listed method's final model, greedy, on synthetic test splits over a grid of
+// (steps, max_value), so a report shows where it stops generalising beyond what it trained on.
+struct ExperimentDifficulty {
+  std::vector<std::string> tasks;    // families to grid (each must be one of the run's tasks); [] = off
+  std::vector<std::string> methods;  // methods to grid ([] = every method the run evaluates)
+  std::vector<int> steps;            // reasoning steps per problem (rows)
+  std::vector<int> max_values;       // number scales (columns)
+  int n = 100;                       // problems per cell
+};
+
 struct ExperimentConfig {
   std::string name = "default";
   std::vector<uint64_t> seeds = {1};
@@ -46,15 +57,22 @@ struct ExperimentConfig {
   std::vector<ExperimentTask> tasks;
   SftConfig training;                                // scaffold settings (SftSettingsFields)
   ExperimentEval eval;
+  ExperimentDifficulty difficulty;
+  nlohmann::json method_training = nlohmann::json::object();  // method name -> training fields over `training`
   std::map<std::string, nlohmann::json> sections;    // method options sections, as written
 };
 
 const util::Fields<ExperimentTask>& ExperimentTaskFields();
 const util::Fields<ExperimentEval>& ExperimentEvalFields();
+const util::Fields<ExperimentDifficulty>& ExperimentDifficultyFields();
 const util::Fields<ExperimentConfig>& ExperimentConfigFields();
 
 ExperimentConfig ExperimentConfigFromJson(const nlohmann::json& json, const std::string& source);
 nlohmann::json ExperimentConfigToJson(const ExperimentConfig& config);
+
+// The training settings one method trains with: the config's training section with that method's
+// method_training overrides on top.
+SftConfig MethodTrainingSettings(const ExperimentConfig& config, const SftConfig& settings, const std::string& method);
 
 // A method's resolved options in this experiment (its section, defaults filled in, variant fixes on top).
 nlohmann::json MethodOptions(const ExperimentConfig& config, const Method& method);

@@ -1,6 +1,7 @@
 #include "trainers/sft/sft_config.h"
 
 #include "harness/util/config_fields.h"
+#include "tasks/synth/synth.h"
 #include "trainers/model/config.h"
 
 namespace trainers {
@@ -65,7 +66,7 @@ const util::Fields<DataSource>& DataSourceFields() {
         .Add("file", &D::file, "data file in the benchmark's format; empty = synthesise")
         .Add("synthetic_n", &D::synthetic_n, "problems to synthesise when file is empty", AtLeast(0))
         .Add("synthetic_seed", &D::synthetic_seed, "generator seed")
-        .Add("style", &D::style, "generator solution style", util::OneOf({"", "ncot", "pcot", "mixed", "tool"}))
+        .Add("style", &D::style, "generator solution style", util::OneOf(tasks::synth::SynthStyles()))
         .Add("steps", &D::steps, "generator difficulty (0 = task default)", AtLeast(0))
         .Add("max_value", &D::max_value, "generator number scale (0 = task default)", AtLeast(0))
         .Add("suboptimal", &D::suboptimal, "style mixed: sub-optimal solutions per problem", InRange(0, 16))
