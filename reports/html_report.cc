@@ -489,15 +489,16 @@ void RenderThroughput(std::ostringstream& out, const std::vector<LoadedRun>& run
     any = true;
     if (runs.size() > 1) out << "<h3>" << Escape(r.results_path) << "</h3>\n";
     out << "<div class=\"scroll\"><table class=\"throughput\"><thead><tr><th>phase</th><th class=\"num\">wall s</th>"
-           "<th class=\"num\">CPU s</th><th class=\"num\">throughput</th><th>unit</th><th class=\"num\">peak RSS</th>"
-           "</tr></thead><tbody>\n";
+           "<th class=\"num\">CPU s</th><th class=\"num\">throughput</th><th>unit</th><th class=\"num\">steps/s</th>"
+           "<th class=\"num\">peak RSS</th></tr></thead><tbody>\n";
     for (const auto& p : *phases) {
       if (!p.is_object()) continue;
       const double rss = NumberOr(p, "peak_rss_bytes");
       out << "<tr><td>" << Escape(Str(p, "name")) << "</td><td class=\"num\">" << html::Fixed(NumberOr(p, "wall_seconds"), 3)
           << "</td><td class=\"num\">" << html::Fixed(NumberOr(p, "cpu_seconds"), 3) << "</td><td class=\"num\">"
           << html::Fixed(NumberOr(p, "throughput"), 1) << "</td><td>" << Escape(Str(p, "unit")) << "</td><td class=\"num\">"
-          << (std::isfinite(rss) ? html::Bytes(rss) : "–") << "</td></tr>\n";
+          << (std::isfinite(NumberOr(p, "steps_per_second")) ? html::Fixed(NumberOr(p, "steps_per_second"), 2) : "–")
+          << "</td><td class=\"num\">" << (std::isfinite(rss) ? html::Bytes(rss) : "–") << "</td></tr>\n";
     }
     out << "</tbody></table></div>\n";
     json rest = *profile;

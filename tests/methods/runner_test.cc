@@ -261,6 +261,15 @@ TEST(RunnerDifficulty, GridCellsLandInResultsAndReport) {
     }
   }
   EXPECT_EQ(trained, 1);
+  // The training phase reports its optimizer steps and steps per second beside tokens per second.
+  bool saw_steps = false;
+  for (const auto& phase : results["profile"]["phases"]) {
+    if (phase["name"] != "train:sft:seed7") continue;
+    saw_steps = true;
+    EXPECT_EQ(phase["steps"], 4);
+    EXPECT_GT(phase["steps_per_second"].get<double>(), 0.0);
+  }
+  EXPECT_TRUE(saw_steps);
   // Each cell's test split was written with its own knobs.
   int grid_dirs = 0;
   for (auto& e : fs::directory_iterator(dir / "out" / "eval")) grid_dirs += e.path().filename().string().rfind("grid-sft-gsm8k-s2-v50-", 0) == 0;

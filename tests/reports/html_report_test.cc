@@ -122,3 +122,41 @@ TEST(HtmlReport, TrendsSectionWithHistory) {
 }
 
 }  // namespace
+
+namespace {
+
+// The held-out difficulty grid: cells pooled over seeds (7+5 of 20+20 = 30.0%, Wilson [18.1, 45.4]),
+// shaded, the training cell outlined, missing cells shown as a dash; malformed cells name the field.
+TEST(HtmlReport, DifficultyGridPoolsSeedsAndMarksTheTrainingCell) {
+  auto cell = [](int seed, int steps, int max_value, int correct, bool trained) {
+    return nlohmann::json{{"task", "gsm8k"}, {"method", "sft"}, {"seed", seed}, {"steps", steps},
+                          {"max_value", max_value}, {"n", 20}, {"correct", correct},
+                          {"accuracy", correct / 20.0}, {"trained", trained}};
+  };
+  nlohmann::json results = {
+      {"schema_version", 1},
+      {"results", {{{"task", "gsm8k"}, {"method", "sft"}, {"model", "nano"}, {"seed", 1}, {"n", 20},
+                    {"metrics", {{"accuracy", 0.5}}}}}},
+      {"difficulty", {cell(1, 1, 20, 20, true), cell(2, 1, 20, 18, true), cell(1, 2, 100, 7, false),
+                      cell(2, 2, 100, 5, false)}}};
+  const std::string page = reports::RenderHtmlReport({results}, {}, reports::ReportOptions{});
+  ASSERT_NE(page.find("id=\"difficulty\""), std::string::npos);
+  EXPECT_NE(page.find("<h3>gsm8k / sft</h3>"), std::string::npos);
+  EXPECT_NE(page.find(">30.0 <span class=\"ci\">[18.1–45.4] n=40</span>"), std::string::npos) << page;
+  EXPECT_NE(page.find(">95.0 <span class=\"ci\">"), std::string::npos);
+  EXPECT_EQ(Count(page, "outline:2px solid"), 1u);
+  EXPECT_EQ(Count(page, "<td class=\"num muted\">–</td>"), 2u);  // (1, 100) and (2, 20) were not run
+  // No grid, no section.
+  results.erase("difficulty");
+  EXPECT_EQ(reports::RenderHtmlReport({results}, {}, reports::ReportOptions{}).find("id=\"difficulty\""),
+            std::string::npos);
+  results["difficulty"] = {{{"task", "gsm8k"}, {"method", "sft"}, {"steps", 1}, {"n", 3}, {"correct", 1}}};
+  try {
+    reports::RenderHtmlReport({results}, {}, reports::ReportOptions{});
+    ADD_FAILURE() << "a cell without max_value must be rejected";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().field, "difficulty[0].max_value");
+  }
+}
+
+}  // namespace

@@ -70,9 +70,11 @@ long long PeakRssBytes() {
 class Profiler {
  public:
   void Add(const std::string& name, double wall, double cpu, double throughput, const std::string& unit,
-           bool skipped) {
-    phases_.push_back({{"name", name}, {"wall_seconds", wall}, {"cpu_seconds", cpu}, {"throughput", throughput},
-                       {"unit", unit}, {"peak_rss_bytes", PeakRssBytes()}, {"skipped", skipped}});
+           bool skipped, const json& extra = json::object()) {
+    json phase = {{"name", name}, {"wall_seconds", wall}, {"cpu_seconds", cpu}, {"throughput", throughput},
+                  {"unit", unit}, {"peak_rss_bytes", PeakRssBytes()}, {"skipped", skipped}};
+    phase.update(extra);
+    phases_.push_back(std::move(phase));
   }
   const json& phases() const { return phases_; }
 
@@ -294,9 +296,18 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       }
       const json done = util::ReadJsonFile(done_path);
       trained[m->name()] = {done["checkpoint"].get<std::string>(), key};
+      // Optimizer steps per second of training time (the summary's own clock, so a resumed or skipped step
+      // reports what its training measured).
+      const json& summary = done["summary"];
+      const double train_seconds = summary.value("train_seconds", 0.0);
+      json extra = json::object();
+      if (summary.contains("steps") && train_seconds > 0) {
+        extra = {{"steps", summary["steps"]}, {"train_seconds", train_seconds},
+                 {"steps_per_second", summary["steps"].get<double>() / train_seconds}};
+      }
       profiler.Add("train:" + m->name() + ":seed" + std::to_string(seed),
                    std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
-                   done["summary"].value("tokens_per_second", 0.0), "training tokens/s", skipped);
+                   summary.value("tokens_per_second", 0.0), "training tokens/s", skipped, extra);
       std::vector<json> points;
       AppendJsonLinesIfPresent(request.out_dir + "/metrics.jsonl", &points);
       if (!points.empty()) {
