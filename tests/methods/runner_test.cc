@@ -239,7 +239,8 @@ TEST(RunnerDifficulty, GridCellsLandInResultsAndReport) {
   nlohmann::json j = TinyExperiment();
   j["tasks"] = {{{"task", "gsm8k"}, {"train_n", 40}, {"test_n", 4}, {"steps", 1}, {"max_value", 20}},
                 {{"task", "mathqa"}, {"train_n", 30}, {"test_n", 3}, {"style", "ncot-check"}}};
-  j["training"]["max_steps"] = 4;
+  // The training section says 150 steps; sft's own override makes it 4 (checked in the profile below).
+  j["method_training"] = {{"sft", {{"max_steps", 4}, {"warmup_steps", 1}}}};
   j["eval"] = {{"greedy", true}, {"k", 0}, {"max_new_tokens", 8}};
   j["difficulty"] = {{"tasks", {"gsm8k"}}, {"methods", {"sft"}}, {"steps", {1, 2}}, {"max_values", {20, 50, 100}}, {"n", 3}};
   std::ofstream(dir / "exp.json") << j.dump(2);
@@ -261,7 +262,8 @@ TEST(RunnerDifficulty, GridCellsLandInResultsAndReport) {
     }
   }
   EXPECT_EQ(trained, 1);
-  // The training phase reports its optimizer steps and steps per second beside tokens per second.
+  // The training phase reports its optimizer steps (method_training's 4, not training's 150) and steps per
+  // second beside tokens per second.
   bool saw_steps = false;
   for (const auto& phase : results["profile"]["phases"]) {
     if (phase["name"] != "train:sft:seed7") continue;
