@@ -10,6 +10,7 @@
 #include "harness/util/json_io.h"
 #include "tasks/registry.h"
 #include "trainers/eval/evaluate.h"
+#include "trainers/eval/held_out.h"
 #include "trainers/methods/registry.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_trainer.h"
@@ -53,37 +54,20 @@ struct TrainFlags {
   std::string out;
 };
 
-// Held-out evaluation every eval_every steps: greedy generation on each eval source's test split, scored
-// by the task's own extractor; the callback returns the mean accuracy over sources.
+// Held-out evaluation every eval_every steps: greedy generation on the first eval_n problems of each eval
+// source's test split, scored by the task's own extractor (trainers/eval/held_out.h).
 trainers::EvalCallback HeldOutEvaluation(const trainers::SftConfig& config, const std::string& out_dir,
                                          const std::string& prompt_prefix) {
-  auto eval_sets = std::make_shared<std::vector<std::pair<const tasks::Task*, std::vector<tasks::Record>>>>();
+  std::vector<trainers::HeldOutSet> sets;
   for (const auto& source : config.eval) {
     auto records = trainers::LoadSourceRecords(source, "test", out_dir + "/data");
     if (static_cast<int>(records.size()) > config.eval_n) records.resize(config.eval_n);
-    eval_sets->emplace_back(&tasks::FindTask(source.task), std::move(records));
+    sets.push_back({&tasks::FindTask(source.task), std::move(records), source.template_name});
   }
-  if (eval_sets->empty()) return nullptr;
-  auto grader = std::make_shared<scoring::CodeGrader>();
-  return [=](trainers::LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step) {
-    double sum = 0;
-    for (const auto& [task, records] : *eval_sets) {
-      trainers::EvalOptions options;
-      options.max_new_tokens = config.eval_max_new_tokens;
-      options.seed = config.seed;
-      options.prompt_prefix = prompt_prefix;
-      if (records.front().kind == tasks::AnswerKind::kCode) {
-        nlohmann::json sandbox_environment;
-        if (!*grader) *grader = MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
-        options.code_grader = *grader;
-      }
-      const double accuracy = trainers::EvaluateModel(model, tok, *task, records, options)
-                                  .scored.metrics["accuracy"].get<double>();
-      std::cerr << "eval step " << step << " " << task->name() << " accuracy " << accuracy << "\n";
-      sum += accuracy;
-    }
-    return sum / eval_sets->size();
-  };
+  return trainers::HeldOutEvaluation(std::move(sets), config.eval_max_new_tokens, config.seed, prompt_prefix, [] {
+    nlohmann::json sandbox_environment;
+    return MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
+  });
 }
 
 // The config file holds the scaffold settings and data (an SFT config) plus, under the method's section

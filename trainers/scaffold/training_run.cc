@@ -171,9 +171,12 @@ void TrainingRun::Save(const nlohmann::json& data_position) {
 void TrainingRun::Evaluate() {
   if (!eval_) return;
   model_->eval();
-  const double accuracy = eval_(model_, tok_, step_);
+  nlohmann::json metrics = eval_(model_, tok_, step_);
   model_->train();
-  if (accuracy >= 0) AppendMetrics({{"step", step_}, {"eval_accuracy", accuracy}});
+  if (metrics.is_object() && !metrics.empty()) {
+    metrics["step"] = step_;
+    AppendMetrics(metrics);
+  }
 }
 
 void TrainingRun::AppendMetrics(const nlohmann::json& row) const {

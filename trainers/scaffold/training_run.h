@@ -45,7 +45,9 @@ StepResult GradientStep(LlamaForCausalLM& model, FusedAdamW& optimizer, int micr
                         const std::function<double(int micro)>& forward_backward, double grad_clip);
 
 // Held-out evaluation: accuracy of the current weights, or a negative value when skipped.
-using HeldOutEval = std::function<double(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step)>;
+// Held-out evaluation during training: the metrics to log at this step ({"eval_accuracy": mean, and
+// per task "eval_accuracy:<task>"}); an empty object logs nothing.
+using HeldOutEval = std::function<nlohmann::json(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step)>;
 
 struct RunOptions {
   std::string out_dir;         // holds checkpoint/, state/ (resume), metrics.jsonl

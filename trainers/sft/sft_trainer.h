@@ -19,8 +19,8 @@ namespace trainers {
 
 class LlamaForCausalLM;
 
-// Returns accuracy on the held-out split(s) for the current weights, or a negative value when skipped.
-using EvalCallback = std::function<double(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step)>;
+// Metrics to log at this step (see trainers/scaffold/training_run.h HeldOutEval); empty = nothing.
+using EvalCallback = std::function<nlohmann::json(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step)>;
 
 // The training texts of every source in config.train (rendered as evaluation renders prompts).
 std::vector<TextExample> BuildTrainingTexts(const SftConfig& config, const std::string& data_dir);
