@@ -161,6 +161,24 @@ struct TrainedStep {
   std::string key;
 };
 
+// One evaluation step keyed by its directory: runs `produce` (its result and samples) unless
+// <dir>/result.json exists, writes both atomically, counts the step as run or skipped, and returns the
+// result as stored.
+json KeyedEvalStep(const std::string& dir, ExperimentOutcome& outcome, bool* skipped,
+                   const std::function<std::pair<json, std::vector<json>>()>& produce) {
+  *skipped = util::FileExists(dir + "/result.json");
+  if (!*skipped) {
+    auto [result, samples] = produce();
+    util::MakeDirs(dir);
+    util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(samples));
+    util::WriteFileAtomic(dir + "/result.json", result.dump(2));
+    outcome.steps_run++;
+  } else {
+    outcome.steps_skipped++;
+  }
+  return util::ReadJsonFile(dir + "/result.json");
+}
+
 // Held-out difficulty: greedy accuracy of one trained model on a synthetic test split per (task, steps,
 // max_value) cell of the config's grid, each cell an evaluation step keyed like the others. Returns one
 // object per cell; `trained` marks the cell whose knobs equal the task's own training knobs.
@@ -187,8 +205,8 @@ json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& m
                                 "-v" + std::to_string(max_value) + "-" + key;
         const auto start = Clock::now();
         const double cpu0 = CpuSeconds();
-        const bool skipped = util::FileExists(dir + "/result.json");
-        if (!skipped) {
+        bool skipped = false;
+        const json result = KeyedEvalStep(dir, outcome, &skipped, [&] {
           Progress("difficulty grid: " + method + " on " + t.task + " steps " + std::to_string(steps) +
                    ", max_value " + std::to_string(max_value) + " (n=" + std::to_string(grid.n) + ")");
           tasks::synth::SynthOptions synth;
@@ -208,15 +226,10 @@ json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& m
           EvalOutput e = EvaluateModel(model, tok, task, records, options);
           long correct = 0;
           for (const auto& s : e.scored.samples) correct += s["correct"][0].get<bool>() ? 1 : 0;
-          json result = {{"n", e.scored.n}, {"correct", correct}, {"accuracy", e.scored.metrics["accuracy"]},
-                         {"tokens_per_second", e.generated_tokens_per_second}};
-          util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(e.scored.samples));
-          util::WriteFileAtomic(dir + "/result.json", result.dump(2));
-          outcome.steps_run++;
-        } else {
-          outcome.steps_skipped++;
-        }
-        const json result = util::ReadJsonFile(dir + "/result.json");
+          json cell = {{"n", e.scored.n}, {"correct", correct}, {"accuracy", e.scored.metrics["accuracy"]},
+                       {"tokens_per_second", e.generated_tokens_per_second}};
+          return std::make_pair(cell, e.scored.samples);
+        });
         profiler.Add("grid:" + method + ":" + t.task + ":s" + std::to_string(steps) + ":v" + std::to_string(max_value),
                      std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
                      result.value("tokens_per_second", 0.0), "generated tokens/s", skipped);
@@ -355,7 +368,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           sampled.top_p = config.eval.top_p;
           modes.emplace_back("sampled", sampled);
         }
-        for (auto& [mode, eval_options] : modes) {
+        for (auto& mode_options : modes) {
+          const std::string& mode = mode_options.first;
+          EvalOptions& eval_options = mode_options.second;
           const std::string key = StepKey({{"trained", step.key}, {"prompt_prefix", spec.prompt_prefix},
                                            {"task", t.task}, {"task_version", task.version()}, {"mode", mode},
                                            {"records", records.size()}, {"test", t.test_file},
@@ -364,8 +379,8 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           const std::string dir = out_dir + "/eval/" + method + "-" + t.task + "-" + mode + "-" + key;
           const auto start = Clock::now();
           const double cpu0 = CpuSeconds();
-          bool skipped = util::FileExists(dir + "/result.json");
-          if (!skipped) {
+          bool skipped = false;
+          json result = KeyedEvalStep(dir, outcome, &skipped, [&] {
             Progress("eval " + method + " on " + t.task + " (" + mode + ", n=" + std::to_string(records.size()) +
                      (eval_options.k > 1 ? ", k=" + std::to_string(eval_options.k) : "") + ")");
             if (records.front().kind == tasks::AnswerKind::kCode) {
@@ -378,18 +393,13 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
               s["seed"] = seed;
               s["mode"] = mode;
             }
-            json result = {{"metrics", e.scored.metrics}, {"n", e.scored.n}, {"k", e.scored.k},
-                           {"preset", e.scored.preset}, {"variant", records.front().variant},
-                           {"generated_tokens", e.generated_tokens}, {"generate_seconds", e.generate_seconds},
-                           {"tokens_per_second", e.generated_tokens_per_second},
-                           {"completions_per_second", e.scored_completions_per_second}};
-            util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(e.scored.samples));
-            util::WriteFileAtomic(dir + "/result.json", result.dump(2));
-            outcome.steps_run++;
-          } else {
-            outcome.steps_skipped++;
-          }
-          json result = util::ReadJsonFile(dir + "/result.json");
+            json produced = {{"metrics", e.scored.metrics}, {"n", e.scored.n}, {"k", e.scored.k},
+                             {"preset", e.scored.preset}, {"variant", records.front().variant},
+                             {"generated_tokens", e.generated_tokens}, {"generate_seconds", e.generate_seconds},
+                             {"tokens_per_second", e.generated_tokens_per_second},
+                             {"completions_per_second", e.scored_completions_per_second}};
+            return std::make_pair(produced, e.scored.samples);
+          });
           profiler.Add("generate:" + method + ":" + t.task + ":" + mode,
                        std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
                        result.value("tokens_per_second", 0.0), "generated tokens/s", skipped);

@@ -167,7 +167,7 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
                    "the training scaffold's settings, shared by every trainer (model, optimizer, schedule)")
         .AddStruct("eval", &C::eval, &ExperimentEvalFields(), "evaluation of every method on every task")
         .Add("method_training", &C::method_training,
-             "per-method overrides of the training section, e.g. {\"crlft\": {\"max_steps\": 300}}",
+             "per-method overrides of the training section, {\"<method>\": {\"max_steps\": 300}}",
              util::Check<json>([](const json& v) {
                for (const auto& [name, value] : v.items()) {
                  try {
