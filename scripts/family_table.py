@@ -136,6 +136,26 @@ def main():
         widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
         for r in [header] + rows:
             print("  ".join(str(x).ljust(w) for x, w in zip(r, widths)))
+    # The held-out difficulty grid: accuracy per (steps, max_value) cell, pooled over seeds; * = trained cell.
+    cells = {}
+    for c in doc.get("difficulty", []):
+        key = (c["task"], c["method"])
+        cell = cells.setdefault(key, {}).setdefault((c["steps"], c["max_value"]), [0, 0, False])
+        cell[0] += c["correct"]
+        cell[1] += c["n"]
+        cell[2] = cell[2] or c.get("trained", False)
+    for (task, method), grid in sorted(cells.items()):
+        columns = sorted({v for _, v in grid})
+        print(f"\ndifficulty grid {task}/{method}: greedy accuracy %, rows = steps, columns = largest number"
+              " (* = the trained cell)")
+        print("| steps | " + " | ".join(f"<= {v}" for v in columns) + " |")
+        print("|---|" + "---|" * len(columns))
+        for steps in sorted({s for s, _ in grid}):
+            row = []
+            for v in columns:
+                k, n, trained = grid.get((steps, v), [0, 0, False])
+                row.append(f"{100 * k / n:.0f}{'*' if trained else ''} (n={n})" if n else "-")
+            print(f"| {steps} | " + " | ".join(row) + " |")
     train = [p for p in doc.get("profile", {}).get("phases", []) if p["name"].startswith("train:")]
     for p in train:
         print(f"{p['name']}: {p['wall_seconds']:.0f} s, {p['throughput']:.0f} {p['unit']}", file=sys.stderr)
