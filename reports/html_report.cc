@@ -454,7 +454,7 @@ void RenderDifficulty(std::ostringstream& out, const std::vector<LoadedRun>& run
   if (grids.empty()) return;
   out << "<section id=\"difficulty\"><h2>Held-out difficulty</h2>\n<p class=\"meta\">Greedy accuracy on synthetic test "
          "splits beyond the training distribution: rows are reasoning steps per problem, columns the largest number a "
-         "problem states. The outlined cell is what the model trained on. Brackets: Wilson 95% interval, pooled over "
+         "problem states. An outlined cell is the one the model trained on (none when training drew from the generator's default range). Brackets: Wilson 95% interval, pooled over "
          "seeds.</p>\n";
   for (const auto& [key, rows] : grids) {
     const auto& [run, task, method] = key;
