@@ -93,6 +93,7 @@ std::vector<BadCase> BadCases() {
       {{{"difficulty", {{"tasks", {"gsm8k"}}, {"steps", {1}}}}}, "difficulty.max_values"},
       {{{"difficulty", {{"n", 0}}}}, "difficulty.n"},
       {{{"method_training", {{"sfx", {{"max_steps", 3}}}}}}, "method_training"},
+      {{{"method_training", {{"crlft", {{"max_steps", 3}}}}}}, "method_training"},  // not in this run
       {{{"method_training", {{"sft", {{"max_steps", 0}}}}}}, "method_training.sft.max_steps"},
       {{{"method_training", {{"sft", {{"max_stepz", 3}}}}}}, "method_training.sft.max_stepz"},
       {{{"seeds", {-1}}}, "seeds[0]"},
@@ -289,6 +290,27 @@ TEST(RunnerDifficulty, GridCellsLandInResultsAndReport) {
     saw_check = text.find("? yes") != std::string::npos;
   }
   EXPECT_TRUE(saw_check);
+}
+
+// A grid over a code task is graded in the sandbox like the task's own test set.
+TEST(RunnerDifficulty, CodeTaskCellsAreGradedInTheSandbox) {
+  auto dir = TempDir("grid_code");
+  fs::create_directories(dir);
+  nlohmann::json j = TinyExperiment();
+  j["methods"] = {"sft"};
+  j["tasks"] = {{{"task", "livecodebench"}, {"train_n", 12}, {"test_n", 2}, {"steps", 1}}};
+  j["training"]["max_steps"] = 2;
+  j["training"]["warmup_steps"] = 1;
+  j["training"]["max_seq_len"] = 2048;  // LiveCodeBench prompts are long for a 320-token vocabulary
+  j["eval"] = {{"greedy", true}, {"k", 0}, {"max_new_tokens", 8}};
+  j["difficulty"] = {{"tasks", {"livecodebench"}}, {"steps", {1}}, {"max_values", {100}}, {"n", 2}};
+  std::ofstream(dir / "exp.json") << j.dump(2);
+  ASSERT_EQ(RunHarness({"run", (dir / "exp.json").string(), "--out", (dir / "out").string()}), 0);
+  auto results = util::ReadJsonFile((dir / "out" / "results.json").string());
+  ASSERT_EQ(results["difficulty"].size(), 1u);
+  EXPECT_EQ(results["difficulty"][0]["task"], "livecodebench");
+  EXPECT_EQ(results["difficulty"][0]["n"], 2);
+  EXPECT_EQ(results["difficulty"][0]["correct"], 0);  // 8 tokens write no program
 }
 
 TEST(RunnerMethods, RunnerNamesNoMethod) {

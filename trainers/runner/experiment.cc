@@ -168,7 +168,6 @@ json KeyedEvalStep(const std::string& dir, ExperimentOutcome& outcome, bool* ski
   *skipped = util::FileExists(dir + "/result.json");
   if (!*skipped) {
     auto [result, samples] = produce();
-    util::MakeDirs(dir);
     util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(samples));
     util::WriteFileAtomic(dir + "/result.json", result.dump(2));
     outcome.steps_run++;
@@ -183,7 +182,8 @@ json KeyedEvalStep(const std::string& dir, ExperimentOutcome& outcome, bool* ski
 // object per cell; `trained` marks the cell whose knobs equal the task's own training knobs.
 json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& method, const TrainedStep& step,
                             const std::string& prompt_prefix, uint64_t seed, LlamaForCausalLM& model,
-                            const tokenizer::Tokenizer& tok, const std::string& out_dir, Profiler& profiler,
+                            const tokenizer::Tokenizer& tok, const std::string& out_dir,
+                            const std::function<scoring::CodeGrader()>& code_grader, Profiler& profiler,
                             ExperimentOutcome& outcome) {
   json cells = json::array();
   const ExperimentDifficulty& grid = config.difficulty;
@@ -215,13 +215,13 @@ json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& m
           synth.seed = seed;
           synth.steps = steps;
           synth.max_value = max_value;
-          util::MakeDirs(dir);
           const auto records = WriteAndLoadSynthetic(synth, dir + "/" + SyntheticFileName(t.task, "test"), seed);
           EvalOptions options;
           options.max_new_tokens = config.eval.max_new_tokens;
           options.seed = seed;
           options.template_name = t.template_name;
           options.prompt_prefix = prompt_prefix;
+          if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = code_grader();
           EvalOutput e = EvaluateModel(model, tok, task, records, options);
           long correct = 0;
           for (const auto& s : e.scored.samples) correct += s["correct"][0].get<bool>() ? 1 : 0;
@@ -421,8 +421,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           }
         }
       }
+      const auto grader = [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); };
       for (auto& cell : EvaluateDifficultyGrid(config, method, step, spec.prompt_prefix, seed, model, tok, out_dir,
-                                               profiler, outcome)) {
+                                               grader, profiler, outcome)) {
         difficulty_cells.push_back(std::move(cell));
       }
     }

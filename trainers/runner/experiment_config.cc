@@ -183,6 +183,23 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
                    "held-out difficulty grid: accuracy against steps and number scale (off unless tasks are given)");
     f->Rule([](const C& c) { return c.tasks.empty() ? RuleFailure{"tasks", "expected a non-empty array of tasks"} : util::Ok(); });
     f->Rule([](const C& c) {
+      // An override for a method this run does not train would be silently ignored.
+      for (const auto& [name, value] : c.method_training.items()) {
+        bool trained = false;
+        for (const auto& requested : c.methods) {
+          for (const Method* m = &FindMethod(requested); m != nullptr && !trained;
+               m = m->starts_from().empty() ? nullptr : &FindMethod(m->starts_from())) {
+            trained = m->name() == name;
+          }
+        }
+        if (!trained) {
+          return RuleFailure{"method_training", "'" + name + "' is not trained by this run (its methods and what they "
+                                                "start from)"};
+        }
+      }
+      return util::Ok();
+    });
+    f->Rule([](const C& c) {
       for (const auto& task : c.difficulty.tasks) {
         const bool run = std::any_of(c.tasks.begin(), c.tasks.end(), [&](const auto& t) { return t.task == task; });
         if (!run) return RuleFailure{"difficulty.tasks", "'" + task + "' is not one of the run's tasks"};
@@ -233,10 +250,7 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
   if (!own.contains("tasks")) util::ConfigError(source, "tasks", "expected a non-empty array of tasks");
   ExperimentConfigFields().ReadInto(own, &c, source);
   // Each method's training overrides must make valid settings, checked now with their dotted path.
-  for (const auto& [name, value] : c.method_training.items()) {
-    SftConfig merged = c.training;
-    SftSettingsFields().ReadInto(value, &merged, source, "method_training." + name + ".");
-  }
+  for (const auto& [name, value] : c.method_training.items()) MethodTrainingSettings(c, c.training, name, source);
   // Each method's own options, validated now so their errors come before any work.
   for (const auto& [section, value] : c.sections) {
     for (const Method* m : AllMethods()) {
@@ -255,10 +269,11 @@ json ExperimentConfigToJson(const ExperimentConfig& c) {
   return out;
 }
 
-SftConfig MethodTrainingSettings(const ExperimentConfig& c, const SftConfig& settings, const std::string& method) {
+SftConfig MethodTrainingSettings(const ExperimentConfig& c, const SftConfig& settings, const std::string& method,
+                                 const std::string& source) {
   SftConfig out = settings;
   const auto it = c.method_training.find(method);
-  if (it != c.method_training.end()) SftSettingsFields().ReadInto(*it, &out, "config", "method_training." + method + ".");
+  if (it != c.method_training.end()) SftSettingsFields().ReadInto(*it, &out, source, "method_training." + method + ".");
   return out;
 }
 

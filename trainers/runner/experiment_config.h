@@ -71,8 +71,9 @@ ExperimentConfig ExperimentConfigFromJson(const nlohmann::json& json, const std:
 nlohmann::json ExperimentConfigToJson(const ExperimentConfig& config);
 
 // The training settings one method trains with: the config's training section with that method's
-// method_training overrides on top.
-SftConfig MethodTrainingSettings(const ExperimentConfig& config, const SftConfig& settings, const std::string& method);
+// method_training overrides on top (errors name `source` and method_training.<method>.<field>).
+SftConfig MethodTrainingSettings(const ExperimentConfig& config, const SftConfig& settings, const std::string& method,
+                                 const std::string& source = "config");
 
 // A method's resolved options in this experiment (its section, defaults filled in, variant fixes on top).
 nlohmann::json MethodOptions(const ExperimentConfig& config, const Method& method);
