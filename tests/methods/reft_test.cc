@@ -1,0 +1,217 @@
+// ReFT's shared RL pieces and loop: token batches line up with the logits that score them, one scoring
+// forward equals a hand-made log-softmax, rewards come from the task's own extractor (1 / 0.1 / 0), a value
+// head joins an SFT checkpoint, options are validated, and a killed PPO run resumes to the same numbers.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "harness/util/error.h"
+#include "harness/util/files.h"
+#include "harness/util/json_io.h"
+#include "tasks/registry.h"
+#include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/methods/registry.h"
+#include "trainers/reft/reft.h"
+#include "trainers/rl/rollout.h"
+#include "trainers/sft/sft_config.h"
+#include "trainers/sft/sft_trainer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using trainers::rl::Sample;
+
+fs::path TempDir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("reft_test_" + std::to_string(::getpid())) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+trainers::SftConfig TinyConfig() {
+  nlohmann::json j = {
+      {"preset", "nano"},
+      {"model_overrides", {{"hidden_size", 32}, {"intermediate_size", 64}, {"num_hidden_layers", 2},
+                           {"num_attention_heads", 2}, {"num_key_value_heads", 1}}},
+      {"tokenizer_vocab", 320},
+      {"train", {{{"task", "gsm8k"}, {"synthetic_n", 48}, {"synthetic_seed", 3}}}},
+      {"batch_size", 4}, {"max_steps", 6}, {"warmup_steps", 1}, {"lr", 0.01},
+      {"log_every", 1}, {"save_every", 0}, {"seed", 5}, {"threads", 1}, {"eval_max_new_tokens", 12}};
+  return trainers::SftConfigFromJson(j, "tiny");
+}
+
+Sample MakeSample(std::vector<int> prompt, std::vector<int> response, std::vector<uint8_t> action) {
+  Sample s;
+  s.prompt_ids = std::move(prompt);
+  s.response_ids = std::move(response);
+  s.action = std::move(action);
+  return s;
+}
+
+TEST(TokenBatch, ResponsePositionsIndexTheLogitsBeforeThem) {
+  const std::vector<Sample> samples = {MakeSample({5, 6, 7}, {8, 9}, {1, 1}),
+                                       MakeSample({5}, {8, 9, 10}, {1, 0, 1})};
+  const auto b = trainers::rl::MakeTokenBatch(samples, {0, 1}, /*pad_id=*/0, torch::kCPU);
+  // Row 0: ids 5 6 7 8 9; token 8 (position 3) is scored by the logits at position 2.
+  EXPECT_TRUE(torch::equal(b.ids, torch::tensor({{5, 6, 7, 8, 9}, {5, 8, 9, 10, 0}}, torch::kLong)));
+  EXPECT_TRUE(torch::equal(b.attention, torch::tensor({{1, 1, 1, 1, 1}, {1, 1, 1, 1, 0}}, torch::kLong)));
+  EXPECT_TRUE(torch::equal(b.index, torch::tensor({{2, 3, 0}, {0, 1, 2}}, torch::kLong)));
+  EXPECT_TRUE(torch::equal(b.response, torch::tensor({{8, 9, 0}, {8, 9, 10}}, torch::kLong)));
+  // The tool-appended token (action 0) and the padding are out of the mask.
+  EXPECT_TRUE(torch::equal(b.mask, torch::tensor({{1.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 1.0f}})));
+  EXPECT_EQ(b.tokens, 5 + 4);
+}
+
+TEST(ScoreTokens, EqualsLogSoftmaxOfTheFullForward) {
+  trainers::ModelConfig c = trainers::PresetConfig("nano", 40);
+  c.hidden_size = 32, c.intermediate_size = 64, c.num_hidden_layers = 2, c.num_attention_heads = 2,
+  c.num_key_value_heads = 1, c.value_head = true;
+  auto model = trainers::BuildModel(c, trainers::RuntimeConfig{"cpu", "float32", 1}, 3);
+  const std::vector<Sample> samples = {MakeSample({1, 6, 7}, {8, 9}, {1, 1}), MakeSample({1}, {8, 9, 10}, {1, 1, 1})};
+  const auto b = trainers::rl::MakeTokenBatch(samples, {0, 1}, 0, torch::kCPU);
+  torch::NoGradGuard no_grad;
+  const auto s = trainers::rl::ScoreTokens(model, b, true, true);
+  // Row 1 alone, unpadded: its tokens 8 9 10 at positions 1..3 are scored by logits 0..2.
+  const auto logits = model->Forward(torch::tensor({{1, 8, 9, 10}}, torch::kLong));
+  const auto logp = torch::log_softmax(logits[0], -1);
+  for (int j = 0; j < 3; ++j) {
+    const int64_t token = std::vector<int64_t>{8, 9, 10}[j];
+    EXPECT_NEAR(s.logp[1][j].item<double>(), logp[j][token].item<double>(), 1e-5) << j;
+    const auto p = logp[j].exp();
+    EXPECT_NEAR(s.entropy[1][j].item<double>(), -(p * logp[j]).sum().item<double>(), 1e-5) << j;
+  }
+  const auto values = model->Values(model->Hidden(torch::tensor({{1, 8, 9, 10}}, torch::kLong)));
+  EXPECT_NEAR(s.values[1][2].item<double>(), values[0][2][0].item<double>(), 1e-5);
+}
+
+TEST(AnswerRewards, FromTheTasksOwnExtractorAndEquivalence) {
+  const tasks::Task& gsm8k = tasks::FindTask("gsm8k");
+  trainers::rl::Question numeric;
+  numeric.task = &gsm8k;
+  numeric.record.kind = tasks::AnswerKind::kNumeric;
+  numeric.record.gold = "18";
+  const tasks::Task& mathqa = tasks::FindTask("mathqa");
+  trainers::rl::Question choice;
+  choice.task = &mathqa;
+  choice.record.kind = tasks::AnswerKind::kChoice;
+  choice.record.choices = {"1", "2", "3", "4", "5"};
+  choice.record.gold = "B";
+  struct Case {
+    int question;
+    std::string text;
+    bool partial_on_choice;
+    double score;
+    bool correct, extracted;
+  };
+  const std::vector<Case> cases = {
+      {0, "3 * 6 = 18\nThe answer is 18.", false, 1.0, true, true},
+      {0, "3 * 6 = 17\nThe answer is 17.", false, 0.1, false, true},   // extractable but wrong
+      {0, "I cannot tell.", false, 0.0, false, false},                  // nothing to extract
+      {1, "The answer is (B).", false, 1.0, true, true},
+      {1, "The answer is (C).", false, 0.0, false, true},               // the paper: no partial on MC
+      {1, "The answer is (C).", true, 0.1, false, true},                // ReFT's code: partial on MC too
+  };
+  for (const Case& c : cases) {
+    trainers::rl::RewardOptions o;
+    o.partial_on_choice = c.partial_on_choice;
+    Sample s;
+    s.question = c.question;
+    s.text = c.text;
+    const auto r = trainers::rl::AnswerRewards({numeric, choice}, {s}, o);
+    EXPECT_DOUBLE_EQ(r[0].score, c.score) << c.text;
+    EXPECT_EQ(r[0].correct, c.correct) << c.text;
+    EXPECT_EQ(r[0].extracted, c.extracted) << c.text;
+  }
+}
+
+TEST(ValueHead, JoinsAnSftCheckpointFreshAndSeeded) {
+  auto dir = TempDir("vh");
+  trainers::SftConfig config = TinyConfig();
+  config.max_steps = 2;
+  trainers::RunSft(config, dir.string());
+  const std::string ckpt = (dir / "checkpoint").string();
+  const trainers::RuntimeConfig runtime{"cpu", "float32", 1};
+  auto plain = trainers::LoadCheckpoint(ckpt, runtime);
+  auto a = trainers::rl::LoadWithValueHead(ckpt, runtime, 7);
+  auto b = trainers::rl::LoadWithValueHead(ckpt, runtime, 7);
+  auto c = trainers::rl::LoadWithValueHead(ckpt, runtime, 8);
+  auto pa = a->named_parameters();
+  for (const auto& p : plain->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pa[p.key()])) << p.key();
+  EXPECT_TRUE(torch::equal(pa["value_head.weight"], b->named_parameters()["value_head.weight"]));
+  EXPECT_FALSE(torch::equal(pa["value_head.weight"], c->named_parameters()["value_head.weight"]));
+  EXPECT_GT(pa["value_head.weight"].abs().sum().item<double>(), 0);
+  // The head from another checkpoint that has one; a checkpoint without one is an input error.
+  trainers::SaveCheckpoint((dir / "with_head").string(), c, trainers::LoadCheckpointTokenizer(ckpt));
+  auto d = trainers::rl::LoadWithValueHead(ckpt, runtime, 7, (dir / "with_head").string());
+  EXPECT_TRUE(torch::equal(d->named_parameters()["value_head.weight"], c->named_parameters()["value_head.weight"]));
+  EXPECT_THROW(trainers::rl::LoadWithValueHead(ckpt, runtime, 7, ckpt), util::InputError);
+}
+
+TEST(ReftOptions, RejectImpossibleCombinations) {
+  const auto& reft = trainers::FindMethod("reft");
+  struct Case {
+    nlohmann::json section;
+    std::string field;
+  };
+  for (const Case& c : std::vector<Case>{{{{"algorithm", "a2c"}}, "reft.algorithm"},
+                                         {{{"algorithm", "grpo"}, {"samples", 1}, {"kl_placement", "loss"}}, "reft.samples"},
+                                         {{{"algorithm", "grpo"}, {"samples", 4}}, "reft.kl_placement"},
+                                         {{{"kl_estimator", "k9"}}, "reft.kl_estimator"},
+                                         {{{"beta", -1}}, "reft.beta"},
+                                         {{{"ppo_epoch", 2}}, "reft.ppo_epoch"}}) {
+    try {
+      reft.ResolveOptions(c.section, "c.json");
+      ADD_FAILURE() << c.section.dump() << " was accepted";
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(e.where().field, c.field) << e.what();
+      EXPECT_EQ(e.where().file, "c.json");
+    }
+  }
+  // The variants fix their options over the user's section.
+  const auto grpo = trainers::FindMethod("grpo").ResolveOptions({{"beta", 0.02}}, "c.json");
+  EXPECT_EQ(grpo["algorithm"], "grpo");
+  EXPECT_EQ(grpo["samples"], 4);
+  EXPECT_DOUBLE_EQ(grpo["beta"].get<double>(), 0.02);
+  EXPECT_DOUBLE_EQ(trainers::FindMethod("reft-beta0").ResolveOptions({{"beta", 0.3}}, "c.json")["beta"].get<double>(), 0.0);
+}
+
+// A PPO run killed after 2 of 4 steps and rerun into the same directory ends with the weights and the
+// logged numbers of an uninterrupted run (CPU, one thread).
+TEST(ReftResume, KilledRunResumesToTheSameNumbers) {
+  auto warm = TempDir("warm"), straight = TempDir("straight"), resumed = TempDir("resumed");
+  trainers::SftConfig config = TinyConfig();
+  trainers::RunSft(config, warm.string());
+  config.init_checkpoint = (warm / "checkpoint").string();
+  config.max_steps = 4;
+  config.batch_size = 6;
+  config.lr = 1e-3;
+  config.save_every = 0;
+  trainers::ReftOptions options;
+  options.max_new_tokens = 12;
+  const auto a = trainers::RunReft(config, options, straight.string());
+  EXPECT_EQ(a.summary["steps"], 4);
+  trainers::RunReft(config, options, resumed.string(), /*stop_after_steps=*/2);
+  const auto b = trainers::RunReft(config, options, resumed.string());
+  EXPECT_EQ(b.summary["steps"], 4);
+  const trainers::RuntimeConfig runtime{"cpu", "float32", 1};
+  auto ma = trainers::LoadCheckpoint(a.checkpoint_dir, runtime), mb = trainers::LoadCheckpoint(b.checkpoint_dir, runtime);
+  auto pb = mb->named_parameters();
+  ASSERT_TRUE(pb.contains("value_head.weight"));
+  for (const auto& p : ma->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  const auto la = util::ReadJsonLines((straight / "metrics.jsonl").string());
+  const auto lb = util::ReadJsonLines((resumed / "metrics.jsonl").string());
+  ASSERT_EQ(la.size(), 4u);
+  ASSERT_EQ(lb.size(), 4u);
+  for (size_t i = 0; i < la.size(); ++i) {
+    for (const char* key : {"reward", "kl", "policy_loss", "value_loss", "response_tokens"}) {
+      EXPECT_EQ(la[i].value[key], lb[i].value[key]) << key << " at step " << i + 1;
+    }
+  }
+  // The policy moved away from the reference: the KL logged at step 1 is 0 and later is not.
+  EXPECT_DOUBLE_EQ(la[0].value["kl"].get<double>(), 0.0);
+  EXPECT_NE(la[3].value["kl"].get<double>(), 0.0);
+}
+
+}  // namespace

@@ -1,0 +1,312 @@
+// ReFT's loop (and its on-policy baselines), top to bottom:
+//   1. questions and tokenizer of the warm-up; 2. policy (+ value head), frozen reference, optimizer, resume;
+//   then per step: 3. rollout; 4. rewards; 5. old log-probs, values and reference log-probs; 6. KL, token
+//   rewards and advantages; 7. ppo_epochs gradient steps; 8. log.
+#include "trainers/reft/reft.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <torch/torch.h>
+
+#include "harness/util/error.h"
+#include "harness/util/files.h"
+#include "tasks/registry.h"
+#include "trainers/build_info.h"
+#include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/rl/ppo_math.h"
+#include "trainers/rl/rollout.h"
+#include "trainers/scaffold/training_run.h"
+#include "trainers/tokenizer/tokenizer.h"
+
+namespace trainers {
+
+const util::Fields<ReftOptions>& ReftOptionsFields() {
+  using O = ReftOptions;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<O>();
+    f->Add("algorithm", &O::algorithm, "ppo (ReFT) | grpo | online-st (Online self-training)",
+           util::OneOf({"ppo", "grpo", "online-st"}))
+        .Add("tasks", &O::tasks, "families trained on (empty = every task of the run but code)")
+        .Add("samples", &O::samples, "responses sampled per question each step (grpo: the group size)",
+             util::InRange(1, 64))
+        .Add("temperature", &O::temperature, "rollout temperature (ReFT: 1, no top-k/top-p)", util::InRange(0.05, 2.0))
+        .Add("max_new_tokens", &O::max_new_tokens, "rollout length cap (0 = training.eval_max_new_tokens)",
+             util::InRange(0, 4096))
+        .Add("partial_reward", &O::partial_reward, "reward of an extractable wrong answer (0 = ablation)",
+             util::InRange(0.0, 1.0))
+        .Add("partial_on_choice", &O::partial_on_choice, "also give the partial reward on multiple choice")
+        .Add("beta", &O::beta, "KL coefficient against the frozen warm-up (ReFT: 0.05 N-CoT; 0 = ablation)",
+             util::InRange(0.0, 10.0))
+        .Add("kl_placement", &O::kl_placement, "reward: per-token penalty in the reward (PPO); loss: added to the loss",
+             util::OneOf({"reward", "loss"}))
+        .Add("kl_estimator", &O::kl_estimator, "k1 | k2 | k3", util::OneOf({"k1", "k2", "k3"}))
+        .Add("kl_target", &O::kl_target, "> 0: adaptive beta towards this KL per sequence (Ziegler et al.)",
+             util::AtLeast(0.0))
+        .Add("kl_horizon", &O::kl_horizon, "adaptive beta's horizon in samples", util::AtLeast(1.0))
+        .Add("ppo_epochs", &O::ppo_epochs, "gradient steps per rollout", util::InRange(1, 16))
+        .Add("gamma", &O::gamma, "GAE discount (ReFT's code: 1)", util::InRange(0.0, 1.0))
+        .Add("lambda", &O::lambda, "GAE lambda (ReFT's code: 0.95)", util::InRange(0.0, 1.0))
+        .Add("clip", &O::clip, "policy ratio clip", util::InRange(0.0, 1.0))
+        .Add("value_clip", &O::value_clip, "value clip around the old values", util::AtLeast(0.0))
+        .Add("vf_coef", &O::vf_coef, "value loss coefficient (ReFT: 5)", util::AtLeast(0.0))
+        .Add("loss_aggregation", &O::loss_aggregation, "seq-mean-token-mean (ReFT) | token-mean",
+             util::OneOf({"seq-mean-token-mean", "token-mean"}))
+        .Add("critic_warmup_steps", &O::critic_warmup_steps, "first steps update the value head only",
+             util::AtLeast(0))
+        .Add("value_head_from", &O::value_head_from, "checkpoint with a value head to start it from (\"\" = fresh)")
+        .Add("whiten_advantages", &O::whiten_advantages, "whiten advantages over the batch (mean kept)")
+        .Add("grpo_scale_by_std", &O::grpo_scale_by_std, "grpo: divide by the group's std (false: Dr. GRPO)");
+    f->Rule([](const O& o) {
+      return o.algorithm != "grpo" || o.kl_placement == "loss"
+                 ? util::Ok()
+                 : util::RuleFailure{"kl_placement", "grpo has no per-token rewards: put the KL in the loss"};
+    });
+    f->Rule([](const O& o) {
+      return o.algorithm != "grpo" || o.samples >= 2 ? util::Ok()
+                                                     : util::RuleFailure{"samples", "grpo needs >= 2 samples per question"};
+    });
+    return f;
+  }();
+  return *fields;
+}
+
+std::vector<std::string> ReftTasks(const SftConfig& settings, const std::vector<std::string>& wanted) {
+  std::vector<std::string> out;
+  for (const auto& s : settings.train) {
+    const bool code = s.task == "livecodebench";
+    const bool listed = std::find(wanted.begin(), wanted.end(), s.task) != wanted.end();
+    if (wanted.empty() ? !code : listed) out.push_back(s.task);
+  }
+  for (const auto& w : wanted) {
+    if (std::find(out.begin(), out.end(), w) == out.end()) {
+      throw util::InputError(util::Location{"", 0, "reft.tasks"},
+                             "task '" + w + "' is not one of the run's training tasks");
+    }
+  }
+  return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The gold chain of thought of each question as a sample (online self-training's supervised half).
+rl::Sample GoldSample(const rl::Question& q, int index, const tokenizer::Tokenizer& tok) {
+  rl::Sample s;
+  s.question = index;
+  s.prompt_ids = tok.EncodePrompt(q.prompt, false);
+  s.response_ids = tok.Encode(q.gold_completion);
+  if (tok.eos_id() >= 0) s.response_ids.push_back(tok.eos_id());
+  s.action.assign(s.response_ids.size(), 1);
+  return s;
+}
+
+double Mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0 : sum / v.size();
+}
+
+}  // namespace
+
+ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const std::string& out_dir,
+                   int stop_after_steps) {
+  if (settings.init_checkpoint.empty()) {
+    throw util::InputError(util::Location{"", 0, "init_checkpoint"}, "ReFT starts from a warm-up checkpoint");
+  }
+  util::MakeDirs(out_dir);
+  const int threads = SetTorchThreads(settings.threads);
+  torch::manual_seed(settings.seed);
+  const bool ppo = options.algorithm == "ppo", grpo = options.algorithm == "grpo";
+  const rl::KlEstimator estimator = rl::ParseKlEstimator(options.kl_estimator);
+  const rl::LossAggregation aggregation = rl::ParseLossAggregation(options.loss_aggregation);
+
+  // 1. The questions (no gold chain of thought is used except by online-st) and the warm-up's tokenizer.
+  const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(settings.init_checkpoint);
+  const std::vector<rl::Question> questions =
+      rl::TrainingQuestions(settings, ReftTasks(settings, options.tasks), out_dir + "/data");
+  std::cerr << "reft: " << questions.size() << " training questions, algorithm " << options.algorithm << "\n";
+
+  // 2. Policy = the warm-up (+ a fresh value head for PPO), the frozen reference = the warm-up (ReFT §3.1).
+  const RuntimeConfig runtime{settings.device, "float32", threads};
+  LlamaForCausalLM policy = ppo ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, settings.seed,
+                                                        options.value_head_from)
+                                : LoadCheckpoint(settings.init_checkpoint, runtime);
+  LlamaForCausalLM reference = LoadCheckpoint(settings.init_checkpoint, runtime);
+  reference->eval();
+  for (auto& p : reference->parameters()) p.set_requires_grad(false);
+  FusedAdamW optimizer = MakeAdamW(policy, settings.lr, settings.beta1, settings.beta2, settings.weight_decay);
+  RunOptions run_options;
+  run_options.out_dir = out_dir;
+  run_options.name = options.algorithm;
+  run_options.max_steps = settings.max_steps;
+  run_options.log_every = settings.log_every;
+  run_options.save_every = settings.save_every;
+  run_options.stop_after_steps = stop_after_steps;
+  TrainingRun run(run_options, policy, optimizer, tok);
+  nlohmann::json position = run.Resume();
+  int epoch = position.value("epoch", 0), batch_index = position.value("batch_index", 0);
+  rl::AdaptiveKl kl_control{options.beta, options.kl_target, options.kl_horizon};
+  kl_control.beta = position.value("beta", options.beta);
+  const std::vector<int> unit_lengths(questions.size(), 1);
+  const int pad_id = std::max(0, tok.pad_id());
+  const c10::Device device = policy->options().device();
+  rl::RewardOptions reward_options;
+  reward_options.partial = options.partial_reward;
+  reward_options.partial_on_choice = options.partial_on_choice;
+  rl::RolloutOptions rollout_options;
+  rollout_options.samples = options.samples;
+  rollout_options.temperature = options.temperature;
+  rollout_options.max_new_tokens = options.max_new_tokens > 0 ? options.max_new_tokens : settings.eval_max_new_tokens;
+  policy->eval();  // no dropout anywhere, also during updates (ReFT's code runs the update in eval mode)
+
+  while (!run.Done()) {
+    const auto step_start = Clock::now();
+    const double lr =
+        CosineLearningRate(settings.lr, settings.min_lr_ratio, settings.warmup_steps, settings.max_steps, run.step());
+    SetLearningRate(optimizer, lr);
+    // 3. Rollout: this step's questions, `samples` responses each, seeded by (seed, step).
+    auto order = SeededEpochBatches(unit_lengths, settings.batch_size, settings.seed, epoch, "reft");
+    if (batch_index >= static_cast<int>(order.size())) ++epoch, batch_index = 0,
+        order = SeededEpochBatches(unit_lengths, settings.batch_size, settings.seed, epoch, "reft");
+    std::vector<rl::Question> batch;
+    for (int i : order[batch_index++]) batch.push_back(questions[i]);
+    rollout_options.seed = settings.seed * 1000003ULL + static_cast<uint64_t>(run.step());
+    std::vector<rl::Sample> samples = rl::Rollout(policy, tok, batch, rollout_options);
+    const double rollout_seconds = Since(step_start);
+    long long rollout_tokens = 0;
+    for (const auto& s : samples) rollout_tokens += static_cast<long long>(s.response_ids.size());
+
+    // 4. Rewards from the task's own extractor and equivalence (ReFT §3.1: 1 / 0.1 / 0).
+    const std::vector<rl::Reward> rewards = rl::AnswerRewards(batch, samples, reward_options);
+    std::vector<double> scores, correct;
+    for (const auto& r : rewards) scores.push_back(r.score), correct.push_back(r.correct ? 1.0 : 0.0);
+
+    // Online self-training: learn from the correct samples and the gold chains, half each (ReFT §4.2).
+    std::vector<int> rows(samples.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int>(i);
+    std::vector<rl::Sample> gold;
+    std::vector<int> correct_rows, gold_rows;
+    if (options.algorithm == "online-st") {
+      for (size_t i = 0; i < samples.size(); ++i) {
+        if (rewards[i].correct) correct_rows.push_back(static_cast<int>(i));
+      }
+      for (size_t q = 0; q < batch.size(); ++q) gold.push_back(GoldSample(batch[q], static_cast<int>(q), tok));
+      for (size_t q = 0; q < gold.size(); ++q) gold_rows.push_back(static_cast<int>(q));
+    }
+
+    // 5. Old log-probs and values (the policy before this step's updates) and the reference's log-probs.
+    const auto score_start = Clock::now();
+    const rl::TokenBatch tb = rl::MakeTokenBatch(samples, rows, pad_id, device);
+    at::Tensor old_logp, old_values, ref_logp;
+    {
+      torch::NoGradGuard no_grad;
+      rl::TokenScores old = rl::ScoreTokens(policy, tb, ppo, false);
+      old_logp = old.logp;
+      old_values = old.values;
+      ref_logp = rl::ScoreTokens(reference, tb, false, false).logp;
+    }
+    const double score_seconds = Since(score_start);
+
+    // 6. KL, per-token rewards and advantages.
+    const at::Tensor mask = tb.mask;
+    const at::Tensor kl = rl::KlPerToken(old_logp, ref_logp, estimator) * mask;
+    const double kl_per_sequence = (kl.sum(1)).mean().item<double>();
+    const double beta = kl_control.beta;
+    at::Tensor advantages, returns;
+    const at::Tensor score_tensor = torch::tensor(scores, torch::kFloat).to(device);
+    if (ppo) {
+      const at::Tensor token_rewards =
+          rl::TokenRewards(score_tensor, mask, kl, options.kl_placement == "reward" ? beta : 0.0);
+      rl::Gae gae = rl::ComputeGae(token_rewards, old_values, mask, options.gamma, options.lambda);
+      returns = gae.returns;
+      advantages = options.whiten_advantages ? rl::MaskedWhiten(gae.advantages, mask, false) : gae.advantages;
+    } else if (grpo) {
+      advantages = rl::GrpoAdvantages(score_tensor, options.samples, options.grpo_scale_by_std).unsqueeze(1) * mask;
+    }
+
+    // 7. Updates: ppo_epochs gradient steps over the whole batch (ReFT: minibatch = batch).
+    const auto update_start = Clock::now();
+    const bool critic_only = ppo && run.step() < options.critic_warmup_steps;
+    std::vector<double> policy_losses, value_losses, clipfracs, entropies;
+    StepResult step{};
+    for (int e = 0; e < options.ppo_epochs; ++e) {
+      step = GradientStep(policy, optimizer, 1, [&](int) {
+        at::Tensor loss;
+        if (options.algorithm == "online-st") {
+          const rl::TokenBatch gb = rl::MakeTokenBatch(gold, gold_rows, pad_id, device);
+          loss = -rl::MaskedMean(rl::ScoreTokens(policy, gb, false, false).logp, gb.mask);
+          if (!correct_rows.empty()) {
+            const rl::TokenBatch cb = rl::MakeTokenBatch(samples, correct_rows, pad_id, device);
+            loss = 0.5 * loss - 0.5 * rl::MaskedMean(rl::ScoreTokens(policy, cb, false, false).logp, cb.mask);
+          }
+          policy_losses.push_back(loss.item<double>());
+          loss.backward();
+          return loss.item<double>();
+        }
+        rl::TokenScores now;
+        if (critic_only) {
+          // Critic warm-up: the trunk is frozen for this step; only the value head learns.
+          at::Tensor picked;
+          {
+            torch::NoGradGuard no_grad;
+            const at::Tensor hidden = policy->Hidden(tb.ids, tb.attention);
+            picked = hidden.gather(1, tb.index.unsqueeze(-1).expand({tb.index.size(0), tb.index.size(1), hidden.size(2)}));
+          }
+          now.values = policy->Values(picked).squeeze(-1);
+          loss = options.vf_coef * rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation);
+          value_losses.push_back(loss.item<double>() / std::max(options.vf_coef, 1e-12));
+          loss.backward();
+          return loss.item<double>();
+        }
+        now = rl::ScoreTokens(policy, tb, ppo, true);
+        rl::PolicyLoss pg = rl::ClippedPolicyLoss(now.logp, old_logp, advantages, mask, options.clip, aggregation);
+        loss = pg.loss;
+        policy_losses.push_back(pg.loss.item<double>());
+        clipfracs.push_back(pg.clipfrac);
+        entropies.push_back(rl::MaskedMean(now.entropy.detach(), mask).item<double>());
+        if (ppo) {
+          const at::Tensor vl = rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation);
+          value_losses.push_back(vl.item<double>());
+          loss = loss + options.vf_coef * vl;
+        }
+        if (options.kl_placement == "loss" && beta > 0) {
+          loss = loss + beta * rl::AggregateLoss(rl::KlPerToken(now.logp, ref_logp, estimator), mask, aggregation);
+        }
+        loss.backward();
+        return loss.item<double>();
+      }, settings.grad_clip);
+    }
+    const double update_seconds = Since(update_start);
+    if (options.kl_target > 0) kl_control.Update(kl_per_sequence, static_cast<int>(samples.size()));
+
+    // 8. Log: reward, accuracy, KL, losses, entropy and where the step's time went.
+    const double wall = Since(step_start);
+    nlohmann::json row = {{"loss", step.loss}, {"reward", Mean(scores)}, {"train_accuracy", Mean(correct)}, {"kl", kl_per_sequence},
+                          {"beta", beta}, {"policy_loss", Mean(policy_losses)}, {"lr", lr},
+                          {"grad_norm", step.grad_norm}, {"response_tokens", static_cast<double>(rollout_tokens) / samples.size()},
+                          {"rollout_seconds", rollout_seconds}, {"score_seconds", score_seconds},
+                          {"update_seconds", update_seconds}, {"step_seconds", wall},
+                          {"rollout_tokens_per_second", rollout_tokens / std::max(rollout_seconds, 1e-9)},
+                          {"score_tokens_per_second", 2.0 * tb.tokens / std::max(score_seconds, 1e-9)},
+                          {"update_tokens_per_second", options.ppo_epochs * static_cast<double>(tb.tokens) / std::max(update_seconds, 1e-9)}};
+    if (!value_losses.empty()) row["value_loss"] = Mean(value_losses);
+    if (!clipfracs.empty()) row["clipfrac"] = Mean(clipfracs), row["entropy"] = Mean(entropies);
+    if (options.algorithm == "online-st") row["correct_samples"] = correct_rows.size();
+    run.EndStep(row, {{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}},
+                tb.tokens * (1 + options.ppo_epochs));
+  }
+  run.Finish({{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}});
+
+  ReftResult result;
+  result.checkpoint_dir = run.checkpoint_dir();
+  result.summary = {{"steps", run.step()}, {"train_seconds", run.train_seconds()},
+                    {"tokens_per_second", run.train_seconds() > 0 ? run.tokens_seen() / run.train_seconds() : 0.0},
+                    {"questions", questions.size()}, {"algorithm", options.algorithm}};
+  return result;
+}
+
+}  // namespace trainers

@@ -1,0 +1,216 @@
+#include "trainers/rl/rollout.h"
+
+#include <algorithm>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "harness/util/error.h"
+#include "harness/util/hashing.h"
+#include "tasks/registry.h"
+#include "trainers/sft/sft_data.h"
+#include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/checkpoint/weights.h"
+#include "trainers/tokenizer/tokenizer.h"
+
+namespace trainers::rl {
+
+// The training questions of the chosen tasks, prompts rendered as evaluation renders them.
+std::vector<Question> TrainingQuestions(const SftConfig& settings, const std::vector<std::string>& task_names,
+                                            const std::string& data_dir) {
+  std::vector<Question> questions;
+  for (const DataSource& source : settings.train) {
+    if (std::find(task_names.begin(), task_names.end(), source.task) == task_names.end()) continue;
+    const tasks::Task& task = tasks::FindTask(source.task);
+    std::vector<std::vector<std::string>> solutions, sources;
+    std::vector<tasks::Record> records = LoadSourceRecords(source, "train", data_dir, &solutions, &sources);
+    tasks::PromptOptions prompt;
+    prompt.template_name = source.template_name.empty() ? task.templates().front() : source.template_name;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (records[i].broken) continue;
+      Question q;
+      q.task = &task;
+      q.prompt = source.condition + task.RenderPrompt(records[i], prompt);
+      for (size_t s = 0; s < (solutions.empty() ? 0 : solutions[i].size()); ++s) {
+        if (sources[i][s] == "expert") {
+          q.gold_completion = solutions[i][s];
+          break;
+        }
+      }
+      if (q.gold_completion.empty()) q.gold_completion = records[i].gold_solution;
+      q.record = std::move(records[i]);
+      questions.push_back(std::move(q));
+    }
+  }
+  if (questions.empty()) throw util::InputError(util::Location{"", 0, "tasks"}, "no training questions in the chosen tasks");
+  return questions;
+}
+
+std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
+                            const std::vector<Question>& questions, const RolloutOptions& options,
+                            const StopHook& hook) {
+  std::vector<GenerateRequest> requests;
+  requests.reserve(questions.size());
+  for (const Question& q : questions) {
+    GenerateRequest r;
+    r.prompt = tok.EncodePrompt(q.prompt, /*chat=*/false);
+    r.n = options.samples;
+    r.max_new_tokens = options.max_new_tokens;
+    r.sampling.temperature = options.temperature;
+    r.sampling.top_k = 0;
+    r.sampling.top_p = 1.0;
+    r.seed = util::Fnv1a64(q.record.id, options.seed);
+    if (tok.eos_id() >= 0) r.stop_token_ids.push_back(tok.eos_id());
+    requests.push_back(std::move(r));
+  }
+  EngineOptions engine_options;
+  engine_options.max_batch = options.max_batch;
+  Engine engine(model, [&tok](const std::vector<int>& ids, bool skip) { return tok.Decode(ids, skip); },
+                engine_options);
+  std::vector<GenerateResult> results;
+  {
+    torch::NoGradGuard no_grad;
+    results = engine.Generate(requests, hook);
+  }
+  std::vector<Sample> samples;
+  samples.reserve(questions.size() * options.samples);
+  for (size_t i = 0; i < questions.size(); ++i) {
+    for (auto& c : results[i].completions) {
+      Sample s;
+      s.question = static_cast<int>(i);
+      s.prompt_ids = requests[i].prompt;
+      s.response_ids = std::move(c.token_ids);
+      s.action = std::move(c.generated);
+      s.sampler_logprobs = std::move(c.logprobs);
+      s.text = std::move(c.text);
+      s.truncated = c.finish_reason == "length";
+      samples.push_back(std::move(s));
+    }
+  }
+  return samples;
+}
+
+std::vector<Reward> AnswerRewards(const std::vector<Question>& questions, const std::vector<Sample>& samples,
+                                  const RewardOptions& options) {
+  std::vector<Reward> rewards(samples.size());
+  std::vector<std::pair<const tasks::Record*, std::string>> code_jobs;
+  std::vector<size_t> code_rows;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Question& q = questions.at(samples[i].question);
+    const std::string preset = options.preset.empty() ? q.task->extraction_presets().front() : options.preset;
+    const tasks::ExtractedAnswer answer = q.task->Extract(samples[i].text, q.record, preset);
+    Reward& r = rewards[i];
+    r.extracted = answer.valid;
+    r.answer = answer.valid ? answer.value : "";
+    if (!answer.valid) continue;
+    if (q.record.kind == tasks::AnswerKind::kCode) {
+      code_jobs.emplace_back(&q.record, answer.value);
+      code_rows.push_back(i);
+      continue;
+    }
+    r.correct = q.task->IsCorrect(answer, q.record);
+    const bool choice = q.record.kind == tasks::AnswerKind::kChoice || q.record.kind == tasks::AnswerKind::kChoiceSet;
+    r.score = r.correct ? 1.0 : (!choice || options.partial_on_choice ? options.partial : 0.0);
+  }
+  if (!code_jobs.empty()) {
+    if (!options.code_grader) throw std::logic_error("AnswerRewards: a code task needs a code grader");
+    // One call for the whole batch: the grader runs the programs in parallel.
+    const std::vector<nlohmann::json> graded = options.code_grader(code_jobs);
+    for (size_t j = 0; j < code_rows.size(); ++j) {
+      Reward& r = rewards[code_rows[j]];
+      r.correct = graded.at(j).value("passed", false);
+      r.score = r.correct ? 1.0 : options.partial;
+    }
+  }
+  return rewards;
+}
+
+TokenBatch MakeTokenBatch(const std::vector<Sample>& samples, const std::vector<int>& rows, int pad_id,
+                          const c10::Device& device) {
+  int64_t T = 1, L = 1;
+  for (int r : rows) {
+    const Sample& s = samples.at(r);
+    T = std::max<int64_t>(T, s.prompt_ids.size() + s.response_ids.size());
+    L = std::max<int64_t>(L, s.response_ids.size());
+  }
+  const int64_t B = static_cast<int64_t>(rows.size());
+  TokenBatch b;
+  at::Tensor ids = torch::full({B, T}, pad_id, torch::kLong), attention = torch::zeros({B, T}, torch::kLong);
+  at::Tensor index = torch::zeros({B, L}, torch::kLong), response = torch::full({B, L}, pad_id, torch::kLong);
+  at::Tensor mask = torch::zeros({B, L}, torch::kFloat);
+  auto ia = ids.accessor<int64_t, 2>(), aa = attention.accessor<int64_t, 2>();
+  auto xa = index.accessor<int64_t, 2>(), ra = response.accessor<int64_t, 2>();
+  auto ma = mask.accessor<float, 2>();
+  for (int64_t b_row = 0; b_row < B; ++b_row) {
+    const Sample& s = samples[rows[b_row]];
+    const int64_t P = static_cast<int64_t>(s.prompt_ids.size());
+    if (P < 1) throw std::logic_error("MakeTokenBatch: empty prompt");
+    int64_t t = 0;
+    for (int id : s.prompt_ids) ia[b_row][t] = id, aa[b_row][t] = 1, ++t;
+    for (size_t j = 0; j < s.response_ids.size(); ++j) {
+      ia[b_row][t] = s.response_ids[j];
+      aa[b_row][t] = 1;
+      ++t;
+      xa[b_row][j] = P + static_cast<int64_t>(j) - 1;
+      ra[b_row][j] = s.response_ids[j];
+      ma[b_row][j] = s.action.empty() || s.action[j] ? 1.0f : 0.0f;
+    }
+    b.tokens += t;
+  }
+  b.ids = ids.to(device);
+  b.attention = attention.to(device);
+  b.index = index.to(device);
+  b.response = response.to(device);
+  b.mask = mask.to(device);
+  return b;
+}
+
+TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool with_values, bool with_entropy) {
+  const at::Tensor hidden = model->Hidden(batch.ids, batch.attention);  // [B, T, H]
+  const int64_t B = batch.index.size(0), L = batch.index.size(1), H = hidden.size(2);
+  // Only the positions that score a response token go through lm_head.
+  const at::Tensor picked = hidden.gather(1, batch.index.unsqueeze(-1).expand({B, L, H}));  // [B, L, H]
+  const at::Tensor logits = model->Logits(picked).to(torch::kFloat);                          // [B, L, V]
+  const at::Tensor logp_all = torch::log_softmax(logits, -1);
+  TokenScores out;
+  out.logp = logp_all.gather(2, batch.response.unsqueeze(-1)).squeeze(-1);
+  if (with_entropy) out.entropy = -(logp_all.exp() * logp_all).sum(-1);
+  if (with_values) out.values = model->Values(picked).squeeze(-1).to(torch::kFloat);
+  return out;
+}
+
+LlamaForCausalLM LoadWithValueHead(const std::string& path, const RuntimeConfig& runtime, uint64_t seed,
+                                   const std::string& value_head_from) {
+  ModelConfig config = ReadCheckpointConfig(path);
+  config.value_head = true;
+  LlamaForCausalLM model = BuildModel(config, runtime, seed);  // the head: InitWeights(seed)
+  WeightSource trunk = SafetensorsWeights(path);
+  WeightSource head;
+  if (!value_head_from.empty()) head = SafetensorsWeights(value_head_from);
+  std::map<std::string, at::Tensor> own;
+  for (const auto& p : model->named_parameters()) own[p.key()] = p.value().detach().to(torch::kCPU).clone();
+  WeightSource merged;
+  merged.files = trunk.files;
+  for (const std::string name : {"value_head.weight", "value_head.bias"}) {
+    if (!value_head_from.empty()) {
+      if (!head.files.count(name)) {
+        throw util::InputError(util::Location{value_head_from, 0, name}, "this checkpoint has no value head");
+      }
+      merged.files[name] = head.files.at(name);
+    } else if (!trunk.files.count(name)) {
+      merged.files[name] = "(fresh value head, seed " + std::to_string(seed) + ")";
+    }
+  }
+  const bool fresh = value_head_from.empty() && !trunk.files.count("value_head.weight");
+  merged.get = [&](const std::string& name) -> at::Tensor {
+    if (name.rfind("value_head.", 0) == 0) {
+      if (!value_head_from.empty()) return head.get(name);
+      if (fresh) return own.at(name);
+    }
+    return trunk.get(name);
+  };
+  CopyWeights(model, merged);
+  return model;
+}
+
+}  // namespace trainers::rl

@@ -1,0 +1,108 @@
+// The on-policy pieces every text RL trainer shares (ReFT, START, WSRL on text):
+//   Rollout       sample responses with the engine, keeping ids, the action mask and the sampler's log-probs;
+//   AnswerRewards score them with the task's own extractor and equivalence (evaluation's code; code tasks
+//                 through the caller's sandbox grader, one batch of programs per call, run in parallel);
+//   TokenBatch /  one padded forward giving per-token log-probs, entropy and values at the response
+//   ScoreTokens   positions (logits at position t-1 score token t; the value of the state before it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "harness/scoring/scoring.h"
+#include "tasks/record.h"
+#include "tasks/task.h"
+#include "trainers/generation/engine.h"
+#include "trainers/model/llama.h"
+#include "trainers/sft/sft_config.h"
+
+namespace tokenizer {
+class Tokenizer;
+}
+
+namespace trainers::rl {
+
+// One training question: its task, record (gold answer), the prompt exactly as evaluation renders it, and
+// the gold solution text (for losses that mix in the gold chain of thought).
+struct Question {
+  const tasks::Task* task = nullptr;
+  tasks::Record record;
+  std::string prompt;
+  std::string gold_completion;
+};
+
+// The training questions of `settings.train`'s sources whose task is in `task_names`, prompts rendered as
+// evaluation renders them (condition prefix included), the generator's expert solution as the gold text.
+std::vector<Question> TrainingQuestions(const SftConfig& settings, const std::vector<std::string>& task_names,
+                                        const std::string& data_dir);
+
+struct RolloutOptions {
+  int samples = 1;              // responses per question
+  int max_new_tokens = 160;
+  double temperature = 1.0;     // ReFT samples with T=1, no top-k or top-p
+  uint64_t seed = 0;            // sample k of question q draws from stream (seed, question id, k)
+  int max_batch = 64;
+};
+
+// One sampled response. action[j] = 1 for tokens the policy sampled, 0 for tokens a hook appended.
+struct Sample {
+  int question = 0;             // index into the questions
+  std::vector<int> prompt_ids;  // bos + prompt
+  std::vector<int> response_ids;  // including the EOS token when it stopped
+  std::vector<uint8_t> action;
+  std::vector<float> sampler_logprobs;  // the engine's, one per response token (0 for appended ones)
+  std::string text;             // decoded response (special tokens skipped)
+  bool truncated = false;       // hit max_new_tokens without EOS
+};
+
+// Samples options.samples responses per question (questions[i] gives samples [i*n, (i+1)*n)).
+std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
+                            const std::vector<Question>& questions, const RolloutOptions& options,
+                            const StopHook& hook = nullptr);
+
+struct RewardOptions {
+  double partial = 0.1;            // extractable but wrong (ReFT §3.1; numeric answers)
+  bool partial_on_choice = false;  // also for multiple choice (ReFT's code does; the paper says numeric only)
+  std::string preset;              // extraction preset ("" = the task's default, as evaluation)
+  scoring::CodeGrader code_grader; // required when a question is a code task
+};
+
+struct Reward {
+  double score = 0;        // 1 correct, `partial` extractable but wrong, 0 otherwise
+  bool correct = false;
+  bool extracted = false;
+  std::string answer;      // the extracted value ("" when none)
+};
+
+std::vector<Reward> AnswerRewards(const std::vector<Question>& questions, const std::vector<Sample>& samples,
+                                  const RewardOptions& options);
+
+// Right-padded prompt + response rows and the gather index of their response positions:
+//   ids, attention [B, T]; index [B, L] (position whose logits score response token j: prompt_len + j - 1);
+//   response [B, L] (the token ids), mask [B, L] float (action tokens; optionally every response token).
+struct TokenBatch {
+  at::Tensor ids, attention, index, response, mask;
+  long long tokens = 0;     // real tokens in the batch (prompts + responses)
+};
+TokenBatch MakeTokenBatch(const std::vector<Sample>& samples, const std::vector<int>& rows, int pad_id,
+                          const c10::Device& device);
+
+struct TokenScores {
+  at::Tensor logp;      // [B, L] log pi(response_j | prefix)
+  at::Tensor entropy;   // [B, L] (when asked)
+  at::Tensor values;    // [B, L] V(state before response_j) (when asked; needs a value head)
+};
+// One forward of `model` over the batch. Gradients flow unless the caller holds a NoGradGuard.
+TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool with_values, bool with_entropy);
+
+// A model with a value head from a checkpoint without one (an SFT warm-up): the trunk and lm_head from
+// `path`, the head from `value_head_from` (a checkpoint that has one), else `path`'s own head when it has
+// one, else freshly initialised from `seed` (InitWeights: normal(0, initializer_range) weight, zero bias;
+// ReFT's trl ValueHead is also a random Linear on the warm-up model).
+LlamaForCausalLM LoadWithValueHead(const std::string& path, const RuntimeConfig& runtime, uint64_t seed,
+                                   const std::string& value_head_from = "");
+
+}  // namespace trainers::rl
