@@ -14,6 +14,7 @@
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/methods/registry.h"
 #include "trainers/reft/reft.h"
+#include "trainers/rl/reward_model.h"
 #include "trainers/rl/rollout.h"
 #include "trainers/sft/sft_config.h"
 #include "trainers/sft/sft_trainer.h"
@@ -212,6 +213,47 @@ TEST(ReftResume, KilledRunResumesToTheSameNumbers) {
   // The policy moved away from the reference: the KL logged at step 1 is 0 and later is not.
   EXPECT_DOUBLE_EQ(la[0].value["kl"].get<double>(), 0.0);
   EXPECT_NE(la[3].value["kl"].get<double>(), 0.0);
+}
+
+}  // namespace
+
+namespace {
+
+// The outcome reward model: trained on labelled samples of the warm-up through the scaffold, it gives each
+// completion a probability, the same on reload, and evaluation turns its scores into rerank@k.
+TEST(RewardModel, TrainsScoresAndFeedsRerank) {
+  auto warm = TempDir("orm_warm"), out = TempDir("orm");
+  trainers::SftConfig config = TinyConfig();
+  trainers::RunSft(config, warm.string());
+  config.init_checkpoint = (warm / "checkpoint").string();
+  config.max_steps = 3;
+  config.batch_size = 4;
+  trainers::rl::RewardModelOptions options;
+  options.tasks = {"gsm8k"};
+  options.questions = 8;
+  options.k = 2;
+  options.max_new_tokens = 12;
+  const auto r = trainers::rl::TrainRewardModel(config, options, out.string());
+  EXPECT_EQ(r.summary["steps"], 3);
+  EXPECT_LE(r.summary["samples"].get<int>(), 16);
+  const trainers::rl::RewardModelScorer a(r.checkpoint_dir, 1), b(r.checkpoint_dir, 1);
+  const std::vector<std::string> prompts = {"Question: 2 + 3?\nAnswer:", "Question: 4 * 5?\nAnswer:"};
+  const std::vector<std::vector<std::string>> completions = {{" 5. The answer is 5.", " The answer is 6."},
+                                                             {" The answer is 20."}};
+  const auto sa = a.Score(prompts, completions), sb = b.Score(prompts, completions);
+  ASSERT_EQ(sa.size(), 2u);
+  ASSERT_EQ(sa[0].size(), 2u);
+  ASSERT_EQ(sa[1].size(), 1u);
+  for (size_t i = 0; i < sa.size(); ++i) {
+    for (size_t j = 0; j < sa[i].size(); ++j) {
+      EXPECT_GT(sa[i][j], 0.0);
+      EXPECT_LT(sa[i][j], 1.0);
+      EXPECT_DOUBLE_EQ(sa[i][j], sb[i][j]);
+    }
+  }
+  EXPECT_NE(sa[0][0], sa[0][1]);
+  // A policy checkpoint has no classifier head: refused with the path named.
+  EXPECT_THROW(trainers::rl::RewardModelScorer((warm / "checkpoint").string(), 1), util::InputError);
 }
 
 }  // namespace

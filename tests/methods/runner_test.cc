@@ -58,7 +58,7 @@ struct BadCase {
 std::vector<BadCase> BadCases() {
   return {
       {{{"methodz", {"sft"}}}, "methodz"},
-      {{{"methods", {"reft"}}}, "methods"},
+      {{{"methods", {"rest"}}}, "methods"},
       {{{"methods", {"sfx"}}}, "methods"},
       {{{"methods", nlohmann::json::array()}}, "methods"},
       {{{"tasks", {{{"task", "gsm9k"}, {"test_n", 3}}}}}, "tasks[0].task"},
@@ -94,8 +94,12 @@ std::vector<BadCase> BadCases() {
       {{{"difficulty", {{"n", 0}}}}, "difficulty.n"},
       {{{"method_training", {{"sfx", {{"max_steps", 3}}}}}}, "method_training"},
       {{{"method_training", {{"crlft", {{"max_steps", 3}}}}}}, "method_training"},  // not in this run
-      {{{"method_training", {{"sft", {{"max_steps", 0}}}}}}, "method_training.sft.max_steps"},
+      {{{"method_training", {{"sft", {{"max_steps", -1}}}}}}, "method_training.sft.max_steps"},
       {{{"method_training", {{"sft", {{"max_stepz", 3}}}}}}, "method_training.sft.max_stepz"},
+      {{{"eval", {{"k", 2}, {"reranker", "orm"}}}}, "eval.reranker"},  // not in this run
+      {{{"eval", {{"k", 2}, {"sampled_methods", {"reft"}}}}}, "eval.sampled_methods"},
+      {{{"eval", {{"k", 2}, {"sampled_tasks", {"svamp"}}}}}, "eval.sampled_tasks"},
+      {{{"reft", {{"algorithm", "a2c"}}}}, "reft.algorithm"},
       {{{"seeds", {-1}}}, "seeds[0]"},
       {{{"seeds", nlohmann::json::array()}}, "seeds"},
   };
@@ -334,7 +338,9 @@ TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
   std::vector<std::string> names;
   for (const auto& m : methods) names.push_back(m["name"]);
   EXPECT_EQ(names, (std::vector<std::string>{"base", "sft", "crlft", "crlft-sft-all", "crlft-expert-only",
-                                             "crlft-weights-only", "crlft-condition-only", "crlft-sub-condition"}));
+                                             "crlft-weights-only", "crlft-condition-only", "crlft-sub-condition",
+                                             "sft-continued", "offline-st", "orm", "reft", "reft-beta0",
+                                             "reft-no-partial", "online-st", "grpo"}));
   EXPECT_EQ(methods[2]["starts_from"], "base");
   bool has_expert_share = false;
   for (const auto& o : methods[2]["options"]) {

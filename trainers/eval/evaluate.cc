@@ -36,12 +36,15 @@ void ScoreEvalCompletions(const tasks::Task& task, const std::vector<tasks::Reco
                           EvalOutput* out) {
   using Clock = std::chrono::steady_clock;
   std::vector<scoring::Prediction> predictions;
+  const std::vector<std::vector<double>> scores =
+      options.scorer ? options.scorer(prompts, completions) : std::vector<std::vector<double>>{};
   for (size_t i = 0; i < records.size(); ++i) {
     scoring::Prediction p;
     p.id = records[i].id;
     p.file = "<generated>";
     p.line = static_cast<long>(i) + 1;
     p.completions = completions[i];
+    if (!scores.empty()) p.scores = scores[i];
     predictions.push_back(std::move(p));
   }
   scoring::ScoreOptions score_options;

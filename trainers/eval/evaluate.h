@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct EvalOptions {
   uint64_t seed = 1;               // per-request seeds derive from it and the record index
   int max_batch = 64;
   scoring::CodeGrader code_grader; // required for code tasks
+  // Reranker: a score per completion of each prompt (higher = more likely correct), for rerank@k;
+  // empty = no scores.
+  std::function<std::vector<std::vector<double>>(const std::vector<std::string>& prompts,
+                                                 const std::vector<std::vector<std::string>>& completions)>
+      scorer;
   std::string code_block = "last";
   bool chat = false;               // wrap each prompt in the tokenizer's chat template (one user turn)
 };

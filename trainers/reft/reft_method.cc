@@ -7,12 +7,14 @@
 //   reft-beta0     beta = 0 (the paper: collapse)
 //   reft-no-partial  no 0.1 reward for an extractable wrong answer
 //   grpo           group-normalised advantages (4 samples per question), no critic, k3 KL in the loss
+//   orm            the outcome reward model that reranks k samples (ReFT §4.3); not a generator itself
 #include <algorithm>
 
 #include "harness/util/error.h"
 #include "trainers/methods/method.h"
 #include "trainers/reft/reft.h"
 #include "trainers/rl/rejection_sampling.h"
+#include "trainers/rl/reward_model.h"
 #include "trainers/sft/sft_trainer.h"
 
 namespace trainers {
@@ -126,12 +128,66 @@ class SftContinuedMethod : public Method {
   }
 };
 
+struct OrmOptions {
+  std::vector<std::string> tasks;  // families sampled (empty = every task of the run but code)
+  int questions = 0;               // the first N training questions (0 = all)
+  int k = 4;                       // samples per training question (ReFT: 100, deduplicated)
+  double temperature = 1.0;
+  int max_new_tokens = 0;          // 0 = training.eval_max_new_tokens
+};
+
+const util::Fields<OrmOptions>& OrmFields() {
+  using O = OrmOptions;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<O>();
+    f->Add("tasks", &O::tasks, "families whose training questions are sampled (empty = every task but code)")
+        .Add("questions", &O::questions, "the first N training questions (0 = all)", util::AtLeast(0))
+        .Add("k", &O::k, "samples per training question from the starting model (ReFT: 100)", util::InRange(1, 256))
+        .Add("temperature", &O::temperature, "sampling temperature (ReFT: 1)", util::InRange(0.05, 2.0))
+        .Add("max_new_tokens", &O::max_new_tokens, "sample length cap (0 = training.eval_max_new_tokens)",
+             util::InRange(0, 4096));
+    return f;
+  }();
+  return *fields;
+}
+
+class OrmMethod : public Method {
+ public:
+  std::string name() const override { return "orm"; }
+  std::string paper() const override { return kReftPaper; }
+  std::string summary() const override {
+    return "outcome reward model for rerank@k: the SFT model's samples labelled by correctness, a classifier "
+           "head trained on them (name it in eval.reranker)";
+  }
+  std::string starts_from() const override { return "sft"; }
+  std::string options_section() const override { return "orm"; }
+  nlohmann::json DescribeOptions() const override { return OrmFields().Describe(); }
+  nlohmann::json ResolveOptions(const nlohmann::json& section, const std::string& source) const override {
+    const nlohmann::json given = section.is_null() ? nlohmann::json::object() : section;
+    return OrmFields().ToJson(OrmFields().Read(given, source, "orm."));
+  }
+  // A scorer, not a generator: evaluation uses it through eval.reranker only.
+  bool TrainsOn(const std::string&, const nlohmann::json&) const override { return false; }
+  TrainOutput Train(const TrainRequest& request) const override {
+    const OrmOptions o = OrmFields().Read(request.options, "orm options");
+    rl::RewardModelOptions options;
+    options.tasks = ReftTasks(request.settings, o.tasks);
+    options.questions = o.questions;
+    options.k = o.k;
+    options.temperature = o.temperature;
+    options.max_new_tokens = o.max_new_tokens > 0 ? o.max_new_tokens : request.settings.eval_max_new_tokens;
+    rl::RewardModelResult r = rl::TrainRewardModel(request.settings, options, request.out_dir);
+    return {r.checkpoint_dir, r.summary};
+  }
+};
+
 }  // namespace
 
 std::vector<const Method*> ReftMethods() {
   static const ReftMethod reft;
   static const OfflineStMethod offline_st;
   static const SftContinuedMethod sft_continued;
+  static const OrmMethod orm;
   static const std::vector<std::unique_ptr<Method>> arms = [] {
     std::vector<std::unique_ptr<Method>> v;
     v.push_back(MakeVariant(reft, "reft-beta0", "ablation: no KL penalty (ReFT Table 6: collapse)", {{"beta", 0.0}}));
@@ -143,7 +199,7 @@ std::vector<const Method*> ReftMethods() {
                             {{"algorithm", "grpo"}, {"samples", 4}, {"kl_placement", "loss"}, {"kl_estimator", "k3"}}));
     return v;
   }();
-  std::vector<const Method*> out = {&sft_continued, &offline_st, &reft};
+  std::vector<const Method*> out = {&sft_continued, &offline_st, &orm, &reft};
   for (const auto& arm : arms) out.push_back(arm.get());
   return out;
 }

@@ -13,7 +13,8 @@ namespace trainers::rl {
 std::vector<TextExample> RejectionSampledTexts(const SftConfig& settings, const std::string& checkpoint,
                                                const RejectionSamplingOptions& options,
                                                const std::string& data_dir, nlohmann::json* stats) {
-  const std::vector<Question> questions = TrainingQuestions(settings, options.tasks, data_dir);
+  std::vector<Question> questions = TrainingQuestions(settings, options.tasks, data_dir);
+  if (options.questions > 0 && static_cast<int>(questions.size()) > options.questions) questions.resize(options.questions);
   const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(checkpoint);
   LlamaForCausalLM model = LoadCheckpoint(checkpoint, RuntimeConfig{settings.device, "float32", settings.threads});
   model->eval();

@@ -16,6 +16,7 @@ namespace trainers::rl {
 
 struct RejectionSamplingOptions {
   std::vector<std::string> tasks;  // families sampled (as ReftTasks chose them)
+  int questions = 0;               // the first N training questions (0 = all)
   int k = 4;                       // samples per question
   int keep = 2;                    // unique correct samples kept per question
   double temperature = 1.0;

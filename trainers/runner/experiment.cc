@@ -38,6 +38,7 @@
 #include "trainers/eval/evaluate.h"
 #include "trainers/methods/registry.h"
 #include "trainers/model/llama.h"
+#include "trainers/rl/reward_model.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_trainer.h"
 #include "trainers/tokenizer/tokenizer.h"
@@ -328,7 +329,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       }
     }
 
-    // 3. Evaluations: every requested method × every task it trains on, greedy and sampled.
+    // 3. Evaluations: every requested method × every task it trains on, greedy and sampled (the sampled
+    //    completions scored by the config's reranker, loaded on first use).
+    std::unique_ptr<rl::RewardModelScorer> reranker;
     for (const auto& method : config.methods) {
       const Method& m = FindMethod(method);
       const json options = MethodOptions(config, m);
@@ -347,9 +350,19 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         base_options.template_name = t.template_name;
         base_options.prompt_prefix = spec.prompt_prefix;
         if (config.eval.greedy) modes.emplace_back("greedy", base_options);
-        if (config.eval.k > 0) {
+        const auto& sampled = config.eval.sampled_methods;
+        const auto& sampled_tasks = config.eval.sampled_tasks;
+        if (config.eval.k > 0 && (sampled.empty() || std::find(sampled.begin(), sampled.end(), method) != sampled.end()) &&
+            (sampled_tasks.empty() || std::find(sampled_tasks.begin(), sampled_tasks.end(), t.task) != sampled_tasks.end())) {
           EvalOptions sampled = base_options;
           sampled.k = config.eval.k;
+          if (!config.eval.reranker.empty()) {
+            sampled.scorer = [&](const std::vector<std::string>& prompts,
+                                 const std::vector<std::vector<std::string>>& completions) {
+              if (!reranker) reranker = std::make_unique<rl::RewardModelScorer>(trained.at(config.eval.reranker).checkpoint, threads);
+              return reranker->Score(prompts, completions);
+            };
+          }
           sampled.temperature = config.eval.temperature;
           sampled.top_p = config.eval.top_p;
           modes.emplace_back("sampled", sampled);
@@ -357,11 +370,13 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         for (auto& mode_options : modes) {
           const std::string& mode = mode_options.first;
           EvalOptions& eval_options = mode_options.second;
-          const std::string key = StepKey({{"trained", step.key}, {"prompt_prefix", spec.prompt_prefix},
+          json key_inputs = {{"trained", step.key}, {"prompt_prefix", spec.prompt_prefix},
                                            {"task", t.task}, {"task_version", task.version()}, {"mode", mode},
                                            {"records", records.size()}, {"test", t.test_file},
                                            {"template", t.template_name}, {"eval", config_json["eval"]},
-                                           {"seed", seed}});
+                                           {"seed", seed}};
+          if (mode == "sampled" && !config.eval.reranker.empty()) key_inputs["reranker"] = trained.at(config.eval.reranker).key;
+          const std::string key = StepKey(key_inputs);
           const std::string dir = out_dir + "/eval/" + method + "-" + t.task + "-" + mode + "-" + key;
           const auto start = Clock::now();
           const double cpu0 = CpuSeconds();

@@ -90,6 +90,9 @@ const util::Fields<ExperimentEval>& ExperimentEvalFields() {
     auto* f = new util::Fields<E>();
     f->Add("greedy", &E::greedy, "one greedy sample per problem (accuracy)")
         .Add("k", &E::k, "sampled completions per problem: maj@k, pass@k, avg@k (0 = none)", AtLeast(0))
+        .Add("sampled_methods", &E::sampled_methods, "methods that get the k samples ([] = every method)")
+        .Add("sampled_tasks", &E::sampled_tasks, "tasks that get the k samples ([] = every task)")
+        .Add("reranker", &E::reranker, "method of the run whose model scores the k samples for rerank@k (\"\" = none)")
         .Add("temperature", &E::temperature, "sampling temperature of the k samples", AtLeast(0.0))
         .Add("top_p", &E::top_p, "nucleus sampling of the k samples", util::InRange(0.0, 1.0))
         .Add("max_new_tokens", &E::max_new_tokens, "generation budget per completion", AtLeast(1))
@@ -207,6 +210,18 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
       for (const auto& method : c.difficulty.methods) {
         if (std::find(c.methods.begin(), c.methods.end(), method) == c.methods.end()) {
           return RuleFailure{"difficulty.methods", "'" + method + "' is not one of the run's methods"};
+        }
+      }
+      if (!c.eval.reranker.empty() && std::find(c.methods.begin(), c.methods.end(), c.eval.reranker) == c.methods.end()) {
+        return RuleFailure{"eval.reranker", "'" + c.eval.reranker + "' is not one of the run's methods"};
+      }
+      for (const auto& task : c.eval.sampled_tasks) {
+        const bool run = std::any_of(c.tasks.begin(), c.tasks.end(), [&](const auto& t) { return t.task == task; });
+        if (!run) return RuleFailure{"eval.sampled_tasks", "'" + task + "' is not one of the run's tasks"};
+      }
+      for (const auto& method : c.eval.sampled_methods) {
+        if (std::find(c.methods.begin(), c.methods.end(), method) == c.methods.end()) {
+          return RuleFailure{"eval.sampled_methods", "'" + method + "' is not one of the run's methods"};
         }
       }
       return util::Ok();

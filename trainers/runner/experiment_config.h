@@ -33,6 +33,9 @@ struct ExperimentTask {
 struct ExperimentEval {
   bool greedy = true;         // one greedy sample per problem → accuracy
   int k = 4;                  // sampled completions per problem → maj@k, pass@k, avg@k (0 = skip)
+  std::vector<std::string> sampled_methods;  // methods that get the k samples ([] = every method)
+  std::vector<std::string> sampled_tasks;    // tasks that get them ([] = every task)
+  std::string reranker;       // a method of the run whose checkpoint scores the k samples (rerank@k); "" = none
   double temperature = 0.7;
   double top_p = 0.95;
   int max_new_tokens = 160;

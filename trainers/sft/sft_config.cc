@@ -32,7 +32,7 @@ void AddSettings(util::Fields<SftConfig>* f) {
       .Add("max_seq_len", &C::max_seq_len, "longer examples are dropped and counted", AtLeast(16))
       .Add("batch_size", &C::batch_size, "sequences per micro-batch", AtLeast(1))
       .Add("grad_accum", &C::grad_accum, "micro-batches per optimizer step", AtLeast(1))
-      .Add("max_steps", &C::max_steps, "optimizer steps", AtLeast(1))
+      .Add("max_steps", &C::max_steps, "optimizer steps (0 = none: the starting checkpoint as it is)", AtLeast(0))
       .Add("max_minutes", &C::max_minutes, "stop when training time exceeds this (0 = off)", AtLeast(0.0))
       .Add("lr", &C::lr, "peak learning rate", util::Check<double>([](double v) {
              return v > 0 && v < 1 ? std::string() : "must be in (0, 1)";
@@ -50,8 +50,9 @@ void AddSettings(util::Fields<SftConfig>* f) {
       .Add("save_every", &C::save_every, "steps between resumable states (0 = only at the end)", AtLeast(0))
       .Add("device", &C::device, "cpu, cuda or cuda:N");
   f->Rule([](const C& c) {
-    return c.warmup_steps < c.max_steps ? util::Ok()
-                                        : RuleFailure{"warmup_steps", "must be in [0, max_steps)"};
+    return c.warmup_steps < c.max_steps || (c.max_steps == 0 && c.warmup_steps == 0)
+               ? util::Ok()
+               : RuleFailure{"warmup_steps", "must be in [0, max_steps) (0 when max_steps is 0)"};
   });
 }
 
