@@ -314,21 +314,36 @@ void RenderTraining(std::ostringstream& out, const std::vector<LoadedRun>& runs)
   }
   out << "<div class=\"charts\">\n";
   const std::pair<const char*, const char*> quantities[] = {
-      {"loss", "training loss"}, {"reward", "mean reward"}, {"eval_accuracy", "eval accuracy"}, {"lr", "learning rate"}};
+      {"loss", "training loss"}, {"reward", "mean reward"}, {"kl", "KL to the reference (per sequence)"},
+      {"value_loss", "value loss"}, {"eval_accuracy", "held-out accuracy"}, {"lr", "learning rate"}};
   for (const auto& [key, title] : quantities) {
     std::vector<svg::Series> series;
     bool any = false;
     for (const auto& log : logs) {
-      svg::Series s{log.name, {}};
-      for (const auto& p : *log.points) {
-        if (!p.is_object()) continue;
-        const double y = NumberOr(p, key);
-        if (std::isfinite(y)) {
-          s.points.push_back({NumberOr(p, "step"), y});
-          any = true;
+      // The quantity itself, and for held-out accuracy one curve per task ("eval_accuracy:<task>").
+      std::vector<std::string> keys = {key};
+      if (std::string(key) == "eval_accuracy") {
+        std::set<std::string> per_task;
+        for (const auto& p : *log.points) {
+          if (!p.is_object()) continue;
+          for (const auto& [k, v] : p.items()) {
+            if (k.rfind("eval_accuracy:", 0) == 0) per_task.insert(k);
+          }
         }
+        keys.insert(keys.end(), per_task.begin(), per_task.end());
       }
-      series.push_back(std::move(s));
+      for (const auto& k : keys) {
+        svg::Series s{k == key ? log.name : log.name + " " + k.substr(k.find(':') + 1), {}};
+        for (const auto& p : *log.points) {
+          if (!p.is_object()) continue;
+          const double y = NumberOr(p, k.c_str());
+          if (std::isfinite(y)) {
+            s.points.push_back({NumberOr(p, "step"), y});
+            any = true;
+          }
+        }
+        series.push_back(std::move(s));
+      }
     }
     if (!any) continue;
     svg::ChartOptions o;

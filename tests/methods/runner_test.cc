@@ -245,7 +245,7 @@ TEST(RunnerDifficulty, GridCellsLandInResultsAndReport) {
   j["tasks"] = {{{"task", "gsm8k"}, {"train_n", 40}, {"test_n", 4}, {"steps", 1}, {"max_value", 20}},
                 {{"task", "mathqa"}, {"train_n", 30}, {"test_n", 3}, {"style", "ncot-check"}}};
   // The training section says 150 steps; sft's own override makes it 4 (checked in the profile below).
-  j["method_training"] = {{"sft", {{"max_steps", 4}, {"warmup_steps", 1}}}};
+  j["method_training"] = {{"sft", {{"max_steps", 4}, {"warmup_steps", 1}, {"eval_every", 2}, {"eval_n", 2}}}};
   j["eval"] = {{"greedy", true}, {"k", 0}, {"max_new_tokens", 8}};
   j["difficulty"] = {{"tasks", {"gsm8k"}}, {"methods", {"sft"}}, {"steps", {1, 2}}, {"max_values", {20, 50, 100}}, {"n", 3}};
   std::ofstream(dir / "exp.json") << j.dump(2);
@@ -277,6 +277,20 @@ TEST(RunnerDifficulty, GridCellsLandInResultsAndReport) {
     EXPECT_GT(phase["steps_per_second"].get<double>(), 0.0);
   }
   EXPECT_TRUE(saw_steps);
+  // Learning curves: held-out accuracy per task at steps 2 and 4 (eval_every 2), in sft's training log.
+  std::vector<int> eval_steps;
+  for (const auto& log : results["training_logs"]) {
+    if (log["method"] != "sft") continue;
+    for (const auto& p : log["points"]) {
+      if (!p.contains("eval_accuracy")) continue;
+      eval_steps.push_back(p["step"]);
+      ASSERT_TRUE(p.contains("eval_accuracy:gsm8k")) << p;
+      ASSERT_TRUE(p.contains("eval_accuracy:mathqa")) << p;
+      EXPECT_DOUBLE_EQ(p["eval_accuracy"].get<double>(),
+                       (p["eval_accuracy:gsm8k"].get<double>() + p["eval_accuracy:mathqa"].get<double>()) / 2);
+    }
+  }
+  EXPECT_EQ(eval_steps, (std::vector<int>{2, 4}));
   // Each cell's test split was written with its own knobs.
   int grid_dirs = 0;
   for (auto& e : fs::directory_iterator(dir / "out" / "eval")) grid_dirs += e.path().filename().string().rfind("grid-sft-gsm8k-s2-v50-", 0) == 0;

@@ -86,6 +86,14 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
       kernels::AdamWUpdate(u.p, u.g, u.m, u.v, u.n, u.scalars);
     }
   });
+  // The kernel wrote through raw pointers: tell the tensors they changed, as an in-place op would. Caches
+  // keyed on the version counter (FusedWeight's no-grad q/k/v and gate/up concatenations used by
+  // generation) would otherwise keep serving the weights of before this step.
+  for (auto& group : param_groups()) {
+    for (auto& p : group.params()) {
+      if (p.grad().defined()) p.unsafeGetTensorImpl()->bump_version();
+    }
+  }
   return loss;
 }
 

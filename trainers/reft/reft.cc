@@ -113,7 +113,7 @@ double Mean(const std::vector<double>& v) {
 }  // namespace
 
 ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const std::string& out_dir,
-                   int stop_after_steps) {
+                   int stop_after_steps, const EvalCallback& eval) {
   if (settings.init_checkpoint.empty()) {
     throw util::InputError(util::Location{"", 0, "init_checkpoint"}, "ReFT starts from a warm-up checkpoint");
   }
@@ -145,8 +145,9 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   run_options.max_steps = settings.max_steps;
   run_options.log_every = settings.log_every;
   run_options.save_every = settings.save_every;
+  run_options.eval_every = settings.eval_every;
   run_options.stop_after_steps = stop_after_steps;
-  TrainingRun run(run_options, policy, optimizer, tok);
+  TrainingRun run(run_options, policy, optimizer, tok, eval);
   nlohmann::json position = run.Resume();
   int epoch = position.value("epoch", 0), batch_index = position.value("batch_index", 0);
   rl::AdaptiveKl kl_control{options.beta, options.kl_target, options.kl_horizon};

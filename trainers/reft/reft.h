@@ -17,6 +17,7 @@
 
 #include "harness/util/config_fields.h"
 #include "trainers/sft/sft_config.h"
+#include "trainers/sft/sft_trainer.h"
 
 namespace trainers {
 
@@ -64,7 +65,8 @@ struct ReftResult {
   std::string checkpoint_dir;
   nlohmann::json summary;
 };
+// `eval` (may be empty) runs every settings.eval_every steps and at the end: the held-out curve.
 ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const std::string& out_dir,
-                   int stop_after_steps = 0);
+                   int stop_after_steps = 0, const EvalCallback& eval = nullptr);
 
 }  // namespace trainers

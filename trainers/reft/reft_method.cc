@@ -46,7 +46,7 @@ class ReftMethod : public Method {
   }
   TrainOutput Train(const TrainRequest& request) const override {
     const ReftOptions options = ReftOptionsFields().Read(request.options, "reft options");
-    ReftResult r = RunReft(request.settings, options, request.out_dir);
+    ReftResult r = RunReft(request.settings, options, request.out_dir, 0, request.eval);
     return {r.checkpoint_dir, r.summary};
   }
 };

@@ -36,6 +36,7 @@
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/eval/evaluate.h"
+#include "trainers/eval/held_out.h"
 #include "trainers/methods/registry.h"
 #include "trainers/model/llama.h"
 #include "trainers/rl/reward_model.h"
@@ -282,6 +283,19 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       const json options = MethodOptions(config, *m);
       TrainRequest request;
       request.settings = MethodTrainingSettings(config, settings, m->name());
+      if (request.settings.eval_every > 0) {
+        // Learning curves: every eval_every steps, greedy accuracy on the first eval_n test problems per task.
+        std::vector<HeldOutSet> sets;
+        for (const auto& t : config.tasks) {
+          if (!m->TrainsOn(t.task, options)) continue;
+          std::vector<tasks::Record> records = test_sets.at(t.task);
+          if (static_cast<int>(records.size()) > request.settings.eval_n) records.resize(request.settings.eval_n);
+          sets.push_back({&tasks::FindTask(t.task), std::move(records), t.template_name});
+        }
+        request.eval = HeldOutEvaluation(std::move(sets), config.eval.max_new_tokens, seed,
+                                         m->Evaluation(options).prompt_prefix,
+                                         [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); });
+      }
       request.options = options;
       request.special_tokens = specials;
       std::string parent_key;
