@@ -257,3 +257,53 @@ TEST(RewardModel, TrainsScoresAndFeedsRerank) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every loop of the trainer runs end to end on the tiny model and logs what it should: GRPO its groups
+// (no value loss, KL in the loss), online self-training its correct-sample count, and the critic warm-up
+// a value loss with the policy untouched by policy-gradient terms.
+TEST(ReftAlgorithms, EachLoopRunsAndLogsItsQuantities) {
+  auto warm = TempDir("alg_warm");
+  trainers::SftConfig config = TinyConfig();
+  trainers::RunSft(config, warm.string());
+  config.init_checkpoint = (warm / "checkpoint").string();
+  config.max_steps = 2;
+  config.batch_size = 4;
+  struct Case {
+    std::string name;
+    nlohmann::json options;
+    std::vector<std::string> logged, absent;
+  };
+  const std::vector<Case> cases = {
+      {"grpo", {{"algorithm", "grpo"}, {"samples", 2}, {"kl_placement", "loss"}, {"kl_estimator", "k3"}},
+       {"reward", "kl", "clipfrac", "entropy"}, {"value_loss"}},
+      {"online-st", {{"algorithm", "online-st"}}, {"reward", "correct_samples"}, {"value_loss", "clipfrac"}},
+      {"critic-warmup", {{"critic_warmup_steps", 2}}, {"reward", "value_loss"}, {"clipfrac"}},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json o = c.options;
+    o["max_new_tokens"] = 12;
+    const auto options = trainers::ReftOptionsFields().Read(o, "case");
+    const auto out = TempDir("alg_" + c.name);
+    const auto r = trainers::RunReft(config, options, out.string());
+    EXPECT_EQ(r.summary["steps"], 2) << c.name;
+    EXPECT_TRUE(r.summary.contains("breakdown")) << c.name;
+    const auto log = util::ReadJsonLines((out / "metrics.jsonl").string());
+    ASSERT_EQ(log.size(), 2u) << c.name;
+    for (const auto& key : c.logged) EXPECT_TRUE(log[1].value.contains(key)) << c.name << " " << key;
+    for (const auto& key : c.absent) EXPECT_FALSE(log[1].value.contains(key)) << c.name << " " << key;
+    if (c.name == "critic-warmup") {
+      // Only the value head learned: every trunk and lm_head weight is the warm-up's, bit for bit.
+      const trainers::RuntimeConfig runtime{"cpu", "float32", 1};
+      auto before = trainers::LoadCheckpoint(config.init_checkpoint, runtime);
+      auto after = trainers::LoadCheckpoint(r.checkpoint_dir, runtime);
+      auto pa = after->named_parameters();
+      for (const auto& p : before->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pa[p.key()])) << p.key();
+      auto fresh = trainers::rl::LoadWithValueHead(config.init_checkpoint, runtime, config.seed);
+      EXPECT_FALSE(torch::equal(fresh->named_parameters()["value_head.weight"], pa["value_head.weight"]));
+    }
+  }
+}
+
+}  // namespace

@@ -12,6 +12,7 @@
 
 #include "harness/util/error.h"
 #include "harness/util/files.h"
+#include "harness/util/json_io.h"
 #include "tasks/registry.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
@@ -307,6 +308,30 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   result.summary = {{"steps", run.step()}, {"train_seconds", run.train_seconds()},
                     {"tokens_per_second", run.train_seconds() > 0 ? run.tokens_seen() / run.train_seconds() : 0.0},
                     {"questions", questions.size()}, {"algorithm", options.algorithm}};
+  // Where a PPO step's time goes, over every logged step (the log survives a resume).
+  double rollout_s = 0, rollout_tok = 0, score_s = 0, score_tok = 0, update_s = 0, update_tok = 0, step_s = 0;
+  int logged = 0;
+  if (util::FileExists(out_dir + "/metrics.jsonl")) {
+    for (const auto& line : util::ReadJsonLines(out_dir + "/metrics.jsonl")) {
+      const nlohmann::json& m = line.value;
+      if (!m.contains("rollout_seconds")) continue;
+      ++logged;
+      rollout_s += m["rollout_seconds"].get<double>();
+      rollout_tok += m["rollout_tokens_per_second"].get<double>() * m["rollout_seconds"].get<double>();
+      score_s += m["score_seconds"].get<double>();
+      score_tok += m["score_tokens_per_second"].get<double>() * m["score_seconds"].get<double>();
+      update_s += m["update_seconds"].get<double>();
+      update_tok += m["update_tokens_per_second"].get<double>() * m["update_seconds"].get<double>();
+      step_s += m["step_seconds"].get<double>();
+    }
+  }
+  if (logged > 0) {
+    result.summary["breakdown"] = {
+        {"logged_steps", logged}, {"step_seconds_mean", step_s / logged},
+        {"rollout_seconds_mean", rollout_s / logged}, {"rollout_tokens_per_second", rollout_tok / std::max(rollout_s, 1e-9)},
+        {"score_seconds_mean", score_s / logged}, {"score_tokens_per_second", score_tok / std::max(score_s, 1e-9)},
+        {"update_seconds_mean", update_s / logged}, {"update_tokens_per_second", update_tok / std::max(update_s, 1e-9)}};
+  }
   return result;
 }
 

@@ -333,6 +333,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         extra = {{"steps", summary["steps"]}, {"train_seconds", train_seconds},
                  {"steps_per_second", summary["steps"].get<double>() / train_seconds}};
       }
+      if (summary.contains("breakdown")) extra["breakdown"] = summary["breakdown"];  // a trainer's own stages
       profiler.Add("train:" + m->name() + ":seed" + std::to_string(seed),
                    std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
                    summary.value("tokens_per_second", 0.0), "training tokens/s", skipped, extra);
