@@ -18,6 +18,7 @@
 #include "trainers/rl/rollout.h"
 #include "trainers/sft/sft_config.h"
 #include "trainers/sft/sft_trainer.h"
+#include "tiny_config.h"
 
 namespace {
 
@@ -32,15 +33,8 @@ fs::path TempDir(const std::string& name) {
 }
 
 trainers::SftConfig TinyConfig() {
-  nlohmann::json j = {
-      {"preset", "nano"},
-      {"model_overrides", {{"hidden_size", 32}, {"intermediate_size", 64}, {"num_hidden_layers", 2},
-                           {"num_attention_heads", 2}, {"num_key_value_heads", 1}}},
-      {"tokenizer_vocab", 320},
-      {"train", {{{"task", "gsm8k"}, {"synthetic_n", 48}, {"synthetic_seed", 3}}}},
-      {"batch_size", 4}, {"max_steps", 6}, {"warmup_steps", 1}, {"lr", 0.01},
-      {"log_every", 1}, {"save_every", 0}, {"seed", 5}, {"threads", 1}, {"eval_max_new_tokens", 12}};
-  return trainers::SftConfigFromJson(j, "tiny");
+  return test_support::TinySftConfig({{"grad_accum", 1}, {"max_steps", 6}, {"warmup_steps", 1}, {"log_every", 1},
+                                      {"eval_max_new_tokens", 12}});
 }
 
 Sample MakeSample(std::vector<int> prompt, std::vector<int> response, std::vector<uint8_t> action) {

@@ -13,6 +13,7 @@
 #include "trainers/sft/sft_config.h"
 #include "trainers/sft/sft_loss.h"
 #include "trainers/sft/sft_trainer.h"
+#include "tiny_config.h"
 
 namespace {
 
@@ -84,17 +85,7 @@ TEST(SftConfig, RejectsUnknownKeysAndImpossibleValues) {
   }
 }
 
-trainers::SftConfig TinyConfig() {
-  nlohmann::json j = {
-      {"preset", "nano"},
-      {"model_overrides", {{"hidden_size", 32}, {"intermediate_size", 64}, {"num_hidden_layers", 2},
-                           {"num_attention_heads", 2}, {"num_key_value_heads", 1}}},
-      {"tokenizer_vocab", 320},
-      {"train", {{{"task", "gsm8k"}, {"synthetic_n", 48}, {"synthetic_seed", 3}}}},
-      {"batch_size", 4}, {"grad_accum", 2}, {"max_steps", 12}, {"warmup_steps", 2}, {"lr", 0.01},
-      {"log_every", 2}, {"save_every", 0}, {"seed", 5}, {"threads", 1}};
-  return trainers::SftConfigFromJson(j, "tiny");
-}
+trainers::SftConfig TinyConfig() { return test_support::TinySftConfig(); }
 
 // An interrupted run resumed from its saved state ends with exactly the weights of an uninterrupted run
 // (CPU, one thread).

@@ -30,8 +30,7 @@ class CrlftMethod : public Method {
   std::string options_section() const override { return "crlft"; }
   nlohmann::json DescribeOptions() const override { return CrlftOptionsFields().Describe(); }
   nlohmann::json ResolveOptions(const nlohmann::json& section, const std::string& source) const override {
-    const nlohmann::json given = section.is_null() ? nlohmann::json::object() : section;
-    return CrlftOptionsFields().ToJson(CrlftOptionsFields().Read(given, source, "crlft."));
+    return ResolveFieldOptions(CrlftOptionsFields(), section, source, "crlft");
   }
   nlohmann::json TrainingOptions(const nlohmann::json& options) const override {
     nlohmann::json training = options;

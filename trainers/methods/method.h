@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/util/config_fields.h"
+
 #include "trainers/sft/sft_config.h"
 #include "trainers/sft/sft_trainer.h"
 
@@ -68,6 +70,15 @@ class Method {
     return {};
   }
 };
+
+// ResolveOptions for a method whose options are a util::Fields struct: the user's section (null = {}) read
+// and validated with errors under "<section>.", returned complete with defaults.
+template <typename Options>
+nlohmann::json ResolveFieldOptions(const util::Fields<Options>& fields, const nlohmann::json& section,
+                                   const std::string& source, const std::string& section_name) {
+  const nlohmann::json given = section.is_null() ? nlohmann::json::object() : section;
+  return fields.ToJson(fields.Read(given, source, section_name + "."));
+}
 
 // A variant of a registered method with some options fixed (an ablation arm). It trains and evaluates
 // exactly as its parent with those options; the user's section for the parent applies underneath.

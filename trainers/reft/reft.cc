@@ -140,15 +140,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   reference->eval();
   for (auto& p : reference->parameters()) p.set_requires_grad(false);
   FusedAdamW optimizer = MakeAdamW(policy, settings.lr, settings.beta1, settings.beta2, settings.weight_decay);
-  RunOptions run_options;
-  run_options.out_dir = out_dir;
-  run_options.name = options.algorithm;
-  run_options.max_steps = settings.max_steps;
-  run_options.log_every = settings.log_every;
-  run_options.save_every = settings.save_every;
-  run_options.eval_every = settings.eval_every;
-  run_options.stop_after_steps = stop_after_steps;
-  TrainingRun run(run_options, policy, optimizer, tok, eval);
+  TrainingRun run(RunOptionsFor(settings, out_dir, options.algorithm, stop_after_steps), policy, optimizer, tok, eval);
   nlohmann::json position = run.Resume();
   int epoch = position.value("epoch", 0), batch_index = position.value("batch_index", 0);
   rl::AdaptiveKl kl_control{options.beta, options.kl_target, options.kl_horizon};

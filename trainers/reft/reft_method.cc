@@ -38,8 +38,7 @@ class ReftMethod : public Method {
   std::string options_section() const override { return "reft"; }
   nlohmann::json DescribeOptions() const override { return ReftOptionsFields().Describe(); }
   nlohmann::json ResolveOptions(const nlohmann::json& section, const std::string& source) const override {
-    const nlohmann::json given = section.is_null() ? nlohmann::json::object() : section;
-    return ReftOptionsFields().ToJson(ReftOptionsFields().Read(given, source, "reft."));
+    return ResolveFieldOptions(ReftOptionsFields(), section, source, "reft");
   }
   bool TrainsOn(const std::string& task, const nlohmann::json& options) const override {
     return TrainsOnTasks(task, options.value("tasks", std::vector<std::string>{}));
@@ -85,8 +84,7 @@ class OfflineStMethod : public Method {
   std::string options_section() const override { return "offline_st"; }
   nlohmann::json DescribeOptions() const override { return OfflineStFields().Describe(); }
   nlohmann::json ResolveOptions(const nlohmann::json& section, const std::string& source) const override {
-    const nlohmann::json given = section.is_null() ? nlohmann::json::object() : section;
-    return OfflineStFields().ToJson(OfflineStFields().Read(given, source, "offline_st."));
+    return ResolveFieldOptions(OfflineStFields(), section, source, "offline_st");
   }
   bool TrainsOn(const std::string& task, const nlohmann::json& options) const override {
     return TrainsOnTasks(task, options.value("tasks", std::vector<std::string>{}));
@@ -163,8 +161,7 @@ class OrmMethod : public Method {
   std::string options_section() const override { return "orm"; }
   nlohmann::json DescribeOptions() const override { return OrmFields().Describe(); }
   nlohmann::json ResolveOptions(const nlohmann::json& section, const std::string& source) const override {
-    const nlohmann::json given = section.is_null() ? nlohmann::json::object() : section;
-    return OrmFields().ToJson(OrmFields().Read(given, source, "orm."));
+    return ResolveFieldOptions(OrmFields(), section, source, "orm");
   }
   // A scorer, not a generator: evaluation uses it through eval.reranker only.
   bool TrainsOn(const std::string&, const nlohmann::json&) const override { return false; }

@@ -77,13 +77,7 @@ RewardModelResult TrainRewardModel(const SftConfig& settings, const RewardModelO
 
   // 2. Binary cross-entropy on the logit at the last token, through the shared scaffold (resumable).
   FusedAdamW optimizer = MakeAdamW(model, settings.lr, settings.beta1, settings.beta2, settings.weight_decay);
-  RunOptions run_options;
-  run_options.out_dir = out_dir;
-  run_options.name = "orm";
-  run_options.max_steps = settings.max_steps;
-  run_options.log_every = settings.log_every;
-  run_options.save_every = settings.save_every;
-  TrainingRun run(run_options, model, optimizer, tok);
+  TrainingRun run(RunOptionsFor(settings, out_dir, "orm", 0), model, optimizer, tok);
   const nlohmann::json position = run.Resume();
   int epoch = position.value("epoch", 0), batch_index = position.value("batch_index", 0);
   std::vector<int> lengths;

@@ -45,6 +45,20 @@ FusedAdamW MakeAdamW(LlamaForCausalLM& model, double lr, double beta1, double be
   return FusedAdamW(groups, options);
 }
 
+RunOptions RunOptionsFor(const SftConfig& settings, const std::string& out_dir, const std::string& name,
+                         int stop_after_steps) {
+  RunOptions o;
+  o.out_dir = out_dir;
+  o.name = name;
+  o.max_steps = settings.max_steps;
+  o.max_minutes = settings.max_minutes;
+  o.log_every = settings.log_every;
+  o.save_every = settings.save_every;
+  o.eval_every = settings.eval_every;
+  o.stop_after_steps = stop_after_steps;
+  return o;
+}
+
 void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 }

@@ -14,6 +14,7 @@
 
 #include "trainers/model/fused_adamw.h"
 #include "trainers/model/llama.h"
+#include "trainers/sft/sft_config.h"
 
 namespace tokenizer {
 class Tokenizer;
@@ -59,6 +60,10 @@ struct RunOptions {
   int eval_every = 0;          // 0 = only at the end
   int stop_after_steps = 0;    // > 0: save and stop after this many steps of this process (tests)
 };
+
+// The run options of a trainer's settings (steps, time budget, log/save/eval cadence), one place for all.
+RunOptions RunOptionsFor(const SftConfig& settings, const std::string& out_dir, const std::string& name,
+                         int stop_after_steps);
 
 // The loop's bookkeeping around a trainer's own step:
 //   TrainingRun run(options, model, optimizer, tok);

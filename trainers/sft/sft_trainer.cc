@@ -173,16 +173,7 @@ SftRunResult TrainOnTexts(const SftConfig& config, const std::vector<TextExample
   const int pad_id = std::max(0, tok.pad_id());
 
   // 4. The scaffold: resume from the last saved state, if any.
-  RunOptions run_options;
-  run_options.out_dir = out_dir;
-  run_options.name = label;
-  run_options.max_steps = config.max_steps;
-  run_options.max_minutes = config.max_minutes;
-  run_options.log_every = config.log_every;
-  run_options.save_every = config.save_every;
-  run_options.eval_every = config.eval_every;
-  run_options.stop_after_steps = stop_after_steps;
-  TrainingRun run(run_options, model, optimizer, tok, eval);
+  TrainingRun run(RunOptionsFor(config, out_dir, label, stop_after_steps), model, optimizer, tok, eval);
   const nlohmann::json position = run.Resume();
   int epoch = position.value("epoch", 0), batch_index = position.value("batch_index", 0);
   result.resumed = run.resumed();
