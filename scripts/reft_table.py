@@ -69,7 +69,7 @@ def main():
     tasks = [t["task"] for t in doc["config"]["tasks"]]
     k = doc["config"]["eval"].get("k", 0)
 
-    print("| arm | task | greedy (pooled, 95% CI) | per seed | maj@%d | pass@%d | rerank@%d | paper (v1, Galactica N-CoT) |" % (k, k, k))
+    print("| arm | task | greedy (pooled, 95%% CI) | per seed | maj@%d | pass@%d | rerank@%d | paper (v1, Galactica N-CoT) |" % (k, k, k))
     print("|---|---|---|---|---|---|---|---|")
     for m in methods:
         for t in tasks:
