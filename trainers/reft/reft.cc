@@ -111,6 +111,31 @@ double Mean(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / v.size();
 }
 
+// Where a PPO step's time goes, over every logged step of the run's metrics log (it survives a resume):
+// mean seconds of rollout, scoring and update, and each stage's tokens/s; null when nothing was logged.
+nlohmann::json StepTimeBreakdown(const std::string& metrics_path) {
+  double rollout_s = 0, rollout_tok = 0, score_s = 0, score_tok = 0, update_s = 0, update_tok = 0, step_s = 0;
+  int logged = 0;
+  if (!util::FileExists(metrics_path)) return nullptr;
+  for (const auto& line : util::ReadJsonLines(metrics_path)) {
+    const nlohmann::json& m = line.value;
+    if (!m.contains("rollout_seconds")) continue;
+    ++logged;
+    rollout_s += m["rollout_seconds"].get<double>();
+    rollout_tok += m["rollout_tokens_per_second"].get<double>() * m["rollout_seconds"].get<double>();
+    score_s += m["score_seconds"].get<double>();
+    score_tok += m["score_tokens_per_second"].get<double>() * m["score_seconds"].get<double>();
+    update_s += m["update_seconds"].get<double>();
+    update_tok += m["update_tokens_per_second"].get<double>() * m["update_seconds"].get<double>();
+    step_s += m["step_seconds"].get<double>();
+  }
+  if (logged == 0) return nullptr;
+  return {{"logged_steps", logged}, {"step_seconds_mean", step_s / logged},
+          {"rollout_seconds_mean", rollout_s / logged}, {"rollout_tokens_per_second", rollout_tok / std::max(rollout_s, 1e-9)},
+          {"score_seconds_mean", score_s / logged}, {"score_tokens_per_second", score_tok / std::max(score_s, 1e-9)},
+          {"update_seconds_mean", update_s / logged}, {"update_tokens_per_second", update_tok / std::max(update_s, 1e-9)}};
+}
+
 }  // namespace
 
 ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const std::string& out_dir,
@@ -300,30 +325,8 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   result.summary = {{"steps", run.step()}, {"train_seconds", run.train_seconds()},
                     {"tokens_per_second", run.train_seconds() > 0 ? run.tokens_seen() / run.train_seconds() : 0.0},
                     {"questions", questions.size()}, {"algorithm", options.algorithm}};
-  // Where a PPO step's time goes, over every logged step (the log survives a resume).
-  double rollout_s = 0, rollout_tok = 0, score_s = 0, score_tok = 0, update_s = 0, update_tok = 0, step_s = 0;
-  int logged = 0;
-  if (util::FileExists(out_dir + "/metrics.jsonl")) {
-    for (const auto& line : util::ReadJsonLines(out_dir + "/metrics.jsonl")) {
-      const nlohmann::json& m = line.value;
-      if (!m.contains("rollout_seconds")) continue;
-      ++logged;
-      rollout_s += m["rollout_seconds"].get<double>();
-      rollout_tok += m["rollout_tokens_per_second"].get<double>() * m["rollout_seconds"].get<double>();
-      score_s += m["score_seconds"].get<double>();
-      score_tok += m["score_tokens_per_second"].get<double>() * m["score_seconds"].get<double>();
-      update_s += m["update_seconds"].get<double>();
-      update_tok += m["update_tokens_per_second"].get<double>() * m["update_seconds"].get<double>();
-      step_s += m["step_seconds"].get<double>();
-    }
-  }
-  if (logged > 0) {
-    result.summary["breakdown"] = {
-        {"logged_steps", logged}, {"step_seconds_mean", step_s / logged},
-        {"rollout_seconds_mean", rollout_s / logged}, {"rollout_tokens_per_second", rollout_tok / std::max(rollout_s, 1e-9)},
-        {"score_seconds_mean", score_s / logged}, {"score_tokens_per_second", score_tok / std::max(score_s, 1e-9)},
-        {"update_seconds_mean", update_s / logged}, {"update_tokens_per_second", update_tok / std::max(update_s, 1e-9)}};
-  }
+  const nlohmann::json breakdown = StepTimeBreakdown(out_dir + "/metrics.jsonl");
+  if (!breakdown.is_null()) result.summary["breakdown"] = breakdown;
   return result;
 }
 
