@@ -94,17 +94,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The gold chain of thought of each question as a sample (online self-training's supervised half).
-rl::Sample GoldSample(const rl::Question& q, int index, const tokenizer::Tokenizer& tok) {
-  rl::Sample s;
-  s.question = index;
-  s.prompt_ids = tok.EncodePrompt(q.prompt, false);
-  s.response_ids = tok.Encode(q.gold_completion);
-  if (tok.eos_id() >= 0) s.response_ids.push_back(tok.eos_id());
-  s.action.assign(s.response_ids.size(), 1);
-  return s;
-}
-
 double Mean(const std::vector<double>& v) {
   double sum = 0;
   for (double x : v) sum += x;
@@ -171,6 +160,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   rl::AdaptiveKl kl_control{options.beta, options.kl_target, options.kl_horizon};
   kl_control.beta = position.value("beta", options.beta);
   const std::vector<int> unit_lengths(questions.size(), 1);
+  std::vector<std::vector<int>> order = SeededEpochBatches(unit_lengths, settings.batch_size, settings.seed, epoch, "reft");
   const int pad_id = std::max(0, tok.pad_id());
   const c10::Device device = policy->options().device();
   rl::RewardOptions reward_options;
@@ -188,9 +178,10 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
         CosineLearningRate(settings.lr, settings.min_lr_ratio, settings.warmup_steps, settings.max_steps, run.step());
     SetLearningRate(optimizer, lr);
     // 3. Rollout: this step's questions, `samples` responses each, seeded by (seed, step).
-    auto order = SeededEpochBatches(unit_lengths, settings.batch_size, settings.seed, epoch, "reft");
-    if (batch_index >= static_cast<int>(order.size())) ++epoch, batch_index = 0,
-        order = SeededEpochBatches(unit_lengths, settings.batch_size, settings.seed, epoch, "reft");
+    if (batch_index >= static_cast<int>(order.size())) {
+      order = SeededEpochBatches(unit_lengths, settings.batch_size, settings.seed, ++epoch, "reft");
+      batch_index = 0;
+    }
     std::vector<rl::Question> batch;
     for (int i : order[batch_index++]) batch.push_back(questions[i]);
     rollout_options.seed = settings.seed * 1000003ULL + static_cast<uint64_t>(run.step());
@@ -209,12 +200,15 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int>(i);
     std::vector<rl::Sample> gold;
     std::vector<int> correct_rows, gold_rows;
+    rl::TokenBatch gold_batch, correct_batch;
     if (options.algorithm == "online-st") {
       for (size_t i = 0; i < samples.size(); ++i) {
         if (rewards[i].correct) correct_rows.push_back(static_cast<int>(i));
       }
-      for (size_t q = 0; q < batch.size(); ++q) gold.push_back(GoldSample(batch[q], static_cast<int>(q), tok));
+      for (size_t q = 0; q < batch.size(); ++q) gold.push_back(rl::TextSample(tok, batch[q].prompt, batch[q].gold_completion));
       for (size_t q = 0; q < gold.size(); ++q) gold_rows.push_back(static_cast<int>(q));
+      gold_batch = rl::MakeTokenBatch(gold, gold_rows, pad_id, device);
+      if (!correct_rows.empty()) correct_batch = rl::MakeTokenBatch(samples, correct_rows, pad_id, device);
     }
 
     // 5. Old log-probs and values (the policy before this step's updates) and the reference's log-probs.
@@ -256,11 +250,10 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       step = GradientStep(policy, optimizer, 1, [&](int) {
         at::Tensor loss;
         if (options.algorithm == "online-st") {
-          const rl::TokenBatch gb = rl::MakeTokenBatch(gold, gold_rows, pad_id, device);
-          loss = -rl::MaskedMean(rl::ScoreTokens(policy, gb, false, false).logp, gb.mask);
+          loss = -rl::MaskedMean(rl::ScoreTokens(policy, gold_batch, false, false).logp, gold_batch.mask);
           if (!correct_rows.empty()) {
-            const rl::TokenBatch cb = rl::MakeTokenBatch(samples, correct_rows, pad_id, device);
-            loss = 0.5 * loss - 0.5 * rl::MaskedMean(rl::ScoreTokens(policy, cb, false, false).logp, cb.mask);
+            loss = 0.5 * loss -
+                   0.5 * rl::MaskedMean(rl::ScoreTokens(policy, correct_batch, false, false).logp, correct_batch.mask);
           }
           policy_losses.push_back(loss.item<double>());
           loss.backward();
@@ -272,8 +265,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
           at::Tensor picked;
           {
             torch::NoGradGuard no_grad;
-            const at::Tensor hidden = policy->Hidden(tb.ids, tb.attention);
-            picked = hidden.gather(1, tb.index.unsqueeze(-1).expand({tb.index.size(0), tb.index.size(1), hidden.size(2)}));
+            picked = rl::ResponseStates(policy, tb);
           }
           now.values = policy->Values(picked).squeeze(-1);
           loss = options.vf_coef * rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation);

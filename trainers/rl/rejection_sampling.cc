@@ -13,20 +13,17 @@ namespace trainers::rl {
 std::vector<TextExample> RejectionSampledTexts(const SftConfig& settings, const std::string& checkpoint,
                                                const RejectionSamplingOptions& options,
                                                const std::string& data_dir, nlohmann::json* stats) {
-  std::vector<Question> questions = TrainingQuestions(settings, options.tasks, data_dir);
-  if (options.questions > 0 && static_cast<int>(questions.size()) > options.questions) questions.resize(options.questions);
   const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(checkpoint);
   LlamaForCausalLM model = LoadCheckpoint(checkpoint, RuntimeConfig{settings.device, "float32", settings.threads});
-  model->eval();
   RolloutOptions rollout;
   rollout.samples = options.k;
   rollout.temperature = options.temperature;
   rollout.max_new_tokens = options.max_new_tokens;
   rollout.seed = options.seed;
-  const std::vector<Sample> samples = Rollout(model, tok, questions, rollout);
-  RewardOptions reward;
-  reward.partial = 0;
-  const std::vector<Reward> rewards = AnswerRewards(questions, samples, reward);
+  const GradedSamples graded = SampleAndGrade(model, tok, settings, options.tasks, options.questions, rollout, data_dir);
+  const std::vector<Question>& questions = graded.questions;
+  const std::vector<Sample>& samples = graded.samples;
+  const std::vector<Reward>& rewards = graded.rewards;
 
   std::vector<TextExample> texts;
   for (const Question& q : questions) {

@@ -22,20 +22,11 @@ at::Tensor LastTokenLogits(LlamaForCausalLM& model, const std::vector<Sample>& s
   TokenBatch b = MakeTokenBatch(samples, rows, pad_id, model->options().device());
   // Read the value at the state after the last token: shift the index one position right.
   b.index = b.index + 1;
-  const at::Tensor values = ScoreTokens(model, b, /*with_values=*/true, /*with_entropy=*/false).values;  // [B, L]
+  const at::Tensor values = model->Values(ResponseStates(model, b)).squeeze(-1).to(torch::kFloat);  // [B, L]
   std::vector<int64_t> last;
   for (int r : rows) last.push_back(static_cast<int64_t>(samples[r].response_ids.size()) - 1);
   const at::Tensor idx = torch::tensor(last, torch::kLong).to(values.device()).unsqueeze(1);
   return values.gather(1, idx).squeeze(1);
-}
-
-Sample TextSample(const tokenizer::Tokenizer& tok, const std::string& prompt, const std::string& completion) {
-  Sample s;
-  s.prompt_ids = tok.EncodePrompt(prompt, false);
-  s.response_ids = tok.Encode(completion);
-  if (tok.eos_id() >= 0) s.response_ids.push_back(tok.eos_id());
-  s.action.assign(s.response_ids.size(), 1);
-  return s;
 }
 
 }  // namespace
@@ -48,8 +39,6 @@ RewardModelResult TrainRewardModel(const SftConfig& settings, const RewardModelO
   // 1. Samples from the starting checkpoint (ReFT: the warm-up), labelled by the task's own grader,
   //    deduplicated per question.
   const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(settings.init_checkpoint);
-  std::vector<Question> questions = TrainingQuestions(settings, options.tasks, out_dir + "/data");
-  if (options.questions > 0 && static_cast<int>(questions.size()) > options.questions) questions.resize(options.questions);
   const RuntimeConfig runtime{settings.device, "float32", threads};
   LlamaForCausalLM model = LoadWithValueHead(settings.init_checkpoint, runtime, settings.seed);
   RolloutOptions rollout;
@@ -57,14 +46,13 @@ RewardModelResult TrainRewardModel(const SftConfig& settings, const RewardModelO
   rollout.temperature = options.temperature;
   rollout.max_new_tokens = options.max_new_tokens;
   rollout.seed = settings.seed ^ 0x6f726dULL;
-  model->eval();
-  std::vector<Sample> sampled = Rollout(model, tok, questions, rollout);
-  RewardOptions reward;
-  reward.partial = 0;
-  const std::vector<Reward> rewards = AnswerRewards(questions, sampled, reward);
+  GradedSamples graded =
+      SampleAndGrade(model, tok, settings, options.tasks, options.questions, rollout, out_dir + "/data");
+  std::vector<Sample>& sampled = graded.samples;
+  const std::vector<Reward>& rewards = graded.rewards;
   std::vector<Sample> data;
   std::vector<float> labels;
-  std::vector<std::set<std::vector<int>>> seen(questions.size());
+  std::vector<std::set<std::vector<int>>> seen(graded.questions.size());
   for (size_t i = 0; i < sampled.size(); ++i) {
     if (!seen[sampled[i].question].insert(sampled[i].response_ids).second) continue;
     sampled[i].action.assign(sampled[i].response_ids.size(), 1);

@@ -165,17 +165,44 @@ TokenBatch MakeTokenBatch(const std::vector<Sample>& samples, const std::vector<
   return b;
 }
 
-TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool with_values, bool with_entropy) {
+Sample TextSample(const tokenizer::Tokenizer& tok, const std::string& prompt, const std::string& completion) {
+  Sample s;
+  s.prompt_ids = tok.EncodePrompt(prompt, false);
+  s.response_ids = tok.Encode(completion);
+  if (tok.eos_id() >= 0) s.response_ids.push_back(tok.eos_id());
+  s.action.assign(s.response_ids.size(), 1);
+  return s;
+}
+
+at::Tensor ResponseStates(LlamaForCausalLM& model, const TokenBatch& batch) {
   const at::Tensor hidden = model->Hidden(batch.ids, batch.attention);  // [B, T, H]
   const int64_t B = batch.index.size(0), L = batch.index.size(1), H = hidden.size(2);
+  return hidden.gather(1, batch.index.unsqueeze(-1).expand({B, L, H}));  // [B, L, H]
+}
+
+TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool with_values, bool with_entropy) {
   // Only the positions that score a response token go through lm_head.
-  const at::Tensor picked = hidden.gather(1, batch.index.unsqueeze(-1).expand({B, L, H}));  // [B, L, H]
+  const at::Tensor picked = ResponseStates(model, batch);
   const at::Tensor logits = model->Logits(picked).to(torch::kFloat);                          // [B, L, V]
   const at::Tensor logp_all = torch::log_softmax(logits, -1);
   TokenScores out;
   out.logp = logp_all.gather(2, batch.response.unsqueeze(-1)).squeeze(-1);
   if (with_entropy) out.entropy = -(logp_all.exp() * logp_all).sum(-1);
   if (with_values) out.values = model->Values(picked).squeeze(-1).to(torch::kFloat);
+  return out;
+}
+
+GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const SftConfig& settings,
+                             const std::vector<std::string>& task_names, int max_questions,
+                             const RolloutOptions& rollout, const std::string& data_dir) {
+  GradedSamples out;
+  out.questions = TrainingQuestions(settings, task_names, data_dir);
+  if (max_questions > 0 && static_cast<int>(out.questions.size()) > max_questions) out.questions.resize(max_questions);
+  model->eval();
+  out.samples = Rollout(model, tok, out.questions, rollout);
+  RewardOptions reward;
+  reward.partial = 0;
+  out.rewards = AnswerRewards(out.questions, out.samples, reward);
   return out;
 }
 

@@ -90,6 +90,12 @@ struct TokenBatch {
 TokenBatch MakeTokenBatch(const std::vector<Sample>& samples, const std::vector<int>& rows, int pad_id,
                           const c10::Device& device);
 
+// A prompt with a given completion (+ EOS) as a sample whose every token counts (gold chains, reranked texts).
+Sample TextSample(const tokenizer::Tokenizer& tok, const std::string& prompt, const std::string& completion);
+
+// The final hidden states at the positions in batch.index, [B, L, hidden]: what lm_head and the value head read.
+at::Tensor ResponseStates(LlamaForCausalLM& model, const TokenBatch& batch);
+
 struct TokenScores {
   at::Tensor logp;      // [B, L] log pi(response_j | prefix)
   at::Tensor entropy;   // [B, L] (when asked)
@@ -97,6 +103,17 @@ struct TokenScores {
 };
 // One forward of `model` over the batch. Gradients flow unless the caller holds a NoGradGuard.
 TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool with_values, bool with_entropy);
+
+// Samples `rollout.samples` responses to each of the first `max_questions` (0 = all) training questions of
+// `task_names` and grades them (no partial reward): the data of rejection sampling and of the reward model.
+struct GradedSamples {
+  std::vector<Question> questions;
+  std::vector<Sample> samples;
+  std::vector<Reward> rewards;
+};
+GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const SftConfig& settings,
+                             const std::vector<std::string>& task_names, int max_questions,
+                             const RolloutOptions& rollout, const std::string& data_dir);
 
 // A model with a value head from a checkpoint without one (an SFT warm-up): the trunk and lm_head from
 // `path`, the head from `value_head_from` (a checkpoint that has one), else `path`'s own head when it has
