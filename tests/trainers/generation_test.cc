@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
+#include <mutex>
+#include <future>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 
@@ -312,9 +316,9 @@ TEST(Engine, CpuDecodeKernelsMatchTheLibTorchPath) {
       slow(model, Decode, EngineOptions{true, 64, /*cpu_decode_kernels=*/false});
   auto base = slow.Generate({Request({5, 6, 7}, 10, 0.0, 0)})[0].completions[0];
   const int marker = base.token_ids[2];
-  StopHook hook = [&](const StopEvent& e) -> std::optional<std::vector<int>> {
+  StopHook hook = [&](const StopEvent& e) -> std::optional<HookReply> {
     if (e.completion->token_ids.size() > 20) return std::nullopt;
-    return std::vector<int>{30, 31, 32};
+    return HookReply{{30, 31, 32}};
   };
   std::vector<GenerateRequest> reqs = {Request({5, 6, 7}, 24, 0.0, 0),
                                        Request({3, 4, 5, 6, 7, 8, 9, 10}, 24, 0.9, 5, 3),
@@ -382,10 +386,10 @@ TEST(Engine, HookAppendsTokensAndContinuesWithoutRecomputing) {
   const int marker = base.token_ids[2];
   const std::vector<int> tool_output = {30, 31, 32};
   int calls = 0;
-  StopHook hook = [&](const StopEvent& e) -> std::optional<std::vector<int>> {
+  StopHook hook = [&](const StopEvent& e) -> std::optional<HookReply> {
     EXPECT_EQ(e.stop_token_id, marker);
     if (calls++ > 0) return std::nullopt;  // second marker ends the sequence
-    return tool_output;
+    return HookReply{tool_output};
   };
   auto r = Request({5, 6, 7}, 10, 0.0, 0);
   r.stop_token_ids = {marker};
@@ -413,6 +417,115 @@ TEST(Engine, HookAppendsTokensAndContinuesWithoutRecomputing) {
         engine.Generate({Request(prompt, static_cast<int>(rest), 0.0, 0)})[0].completions[0];
     EXPECT_EQ(std::vector<int>(hooked.token_ids.end() - rest, hooked.token_ids.end()),
               fresh.token_ids);
+  }
+}
+
+// A reply that drops the stop token: the appended tokens take its place in the sequence and in the
+// cache, so the continuation equals greedy decoding of prompt + prefix without the stop + appended.
+TEST(Engine, HookCanReplaceTheStopToken) {
+  auto model = TinyModel();
+  Engine engine(model, Decode);
+  auto base = engine.Generate({Request({5, 6, 7}, 12, 0.0, 0)})[0].completions[0];
+  const int marker = base.token_ids[3];
+  const size_t first = std::find(base.token_ids.begin(), base.token_ids.end(), marker) - base.token_ids.begin();
+  const std::vector<int> hint = {20, 21};
+  int calls = 0;
+  StopHook hook = [&](const StopEvent& e) -> std::optional<HookReply> {
+    if (calls++ > 0) return std::nullopt;
+    HookReply reply;
+    reply.append = hint;
+    reply.drop_stop = true;
+    return reply;
+  };
+  auto r = Request({5, 6, 7}, 12, 0.0, 0);
+  r.stop_token_ids = {marker};
+  auto hooked = engine.Generate({r}, hook)[0].completions[0];
+  // The prefix before the marker, then the hint (not generated), never the marker itself at `first`.
+  ASSERT_GE(hooked.token_ids.size(), first + hint.size());
+  EXPECT_EQ(std::vector<int>(hooked.token_ids.begin(), hooked.token_ids.begin() + first),
+            std::vector<int>(base.token_ids.begin(), base.token_ids.begin() + first));
+  EXPECT_EQ(std::vector<int>(hooked.token_ids.begin() + first, hooked.token_ids.begin() + first + 2), hint);
+  EXPECT_EQ(hooked.generated[first], 0);
+  EXPECT_EQ(hooked.token_ids.size(), hooked.logprobs.size());
+  EXPECT_EQ(hooked.token_ids.size(), hooked.generated.size());
+  // The dropped marker counted as generated: first + (model tokens after the hint) + 1 <= 12.
+  const int generated = std::count(hooked.generated.begin(), hooked.generated.end(), 1);
+  EXPECT_LE(generated + 1, 12);
+  std::vector<int> prompt = {5, 6, 7};
+  prompt.insert(prompt.end(), hooked.token_ids.begin(), hooked.token_ids.begin() + first + hint.size());
+  const size_t rest = hooked.token_ids.size() - (first + hint.size());
+  ASSERT_GT(rest, 0u);
+  auto fresh = engine.Generate({Request(prompt, static_cast<int>(rest), 0.0, 0)})[0].completions[0];
+  EXPECT_EQ(std::vector<int>(hooked.token_ids.end() - rest, hooked.token_ids.end()), fresh.token_ids);
+  // Dropping a stop string's token is refused; so is dropping without appending.
+  auto rs = Request({5, 6, 7}, 12, 0.0, 0);
+  rs.stop_strings = {Decode({base.token_ids[1]}, false)};
+  StopHook drop = [&](const StopEvent&) -> std::optional<HookReply> { return HookReply{{20}, true}; };
+  EXPECT_THROW(engine.Generate({rs}, drop), util::InputError);
+  StopHook empty = [&](const StopEvent&) -> std::optional<HookReply> { return HookReply{{}, true}; };
+  EXPECT_THROW(engine.Generate({r}, empty), util::InputError);
+}
+
+// Deferred replies (tool calls): a sequence waits outside the batch while the others keep decoding,
+// then rejoins; every sequence equals what an immediate reply of the same tokens gives, on the
+// cached path and on the uncached reference.
+TEST(Engine, DeferredRepliesLetTheBatchKeepDecoding) {
+  auto model = TinyModel();
+  Engine engine(model, Decode);
+  auto base = engine.Generate({Request({5, 6, 7}, 16, 0.0, 0)})[0].completions[0];
+  const int marker = base.token_ids[2];
+  std::vector<GenerateRequest> reqs = {Request({5, 6, 7}, 16, 0.0, 0), Request({3, 4, 9}, 16, 0.0, 0),
+                                       Request({11, 12}, 16, 0.8, 3, 3)};
+  for (auto& r : reqs) r.stop_token_ids = {marker};
+  auto tool = [](const StopEvent& e) {
+    return std::vector<int>{10 + e.request, 14, static_cast<int>(e.completion->token_ids.size() % 7) + 20};
+  };
+  auto immediate = [&](const StopEvent& e) -> std::optional<HookReply> {
+    if (e.completion->token_ids.size() > 24) return std::nullopt;
+    return HookReply{{25}, false, {}, {}};
+  };
+  StopHook now = [&](const StopEvent& e) -> std::optional<HookReply> {
+    auto reply = immediate(e);
+    if (reply) {
+      auto more = tool(e);
+      reply->append.insert(reply->append.end(), more.begin(), more.end());
+    }
+    return reply;
+  };
+  // The deferred tool "runs" on another thread for a while; other sequences decode meanwhile.
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  int deferred_calls = 0;
+  StopHook later = [&](const StopEvent& e) -> std::optional<HookReply> {
+    auto reply = immediate(e);
+    if (!reply) return reply;
+    auto promise = std::make_shared<std::promise<void>>();
+    reply->ready = promise->get_future().share();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++deferred_calls;
+      threads.emplace_back([promise] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        promise->set_value();
+      });
+    }
+    auto tokens = tool(e);
+    reply->resume = [tokens] { return tokens; };
+    return reply;
+  };
+  auto a = engine.Generate(reqs, now);
+  auto b = engine.Generate(reqs, later);
+  Engine uncached(model, Decode, EngineOptions{false, 64, false});
+  auto c = uncached.Generate(reqs, later);
+  for (auto& t : threads) t.join();
+  EXPECT_GT(deferred_calls, 3);
+  for (size_t r = 0; r < reqs.size(); ++r) {
+    for (size_t k = 0; k < a[r].completions.size(); ++k) {
+      EXPECT_EQ(a[r].completions[k].token_ids, b[r].completions[k].token_ids) << r << "/" << k;
+      EXPECT_EQ(a[r].completions[k].generated, b[r].completions[k].generated) << r << "/" << k;
+      EXPECT_EQ(a[r].completions[k].token_ids, c[r].completions[k].token_ids) << r << "/" << k;
+      EXPECT_EQ(a[r].completions[k].finish_reason, b[r].completions[k].finish_reason);
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 #include "trainers/generation/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include <ATen/ATen.h>
@@ -21,6 +22,14 @@ class StepRunner {
   virtual ~StepRunner() = default;
   virtual at::Tensor Step(const std::vector<std::vector<int>>& chunks) = 0;
   virtual void Select(const std::vector<int64_t>& rows) = 0;
+  // A copy of one row's state (a sequence leaving the batch to wait on a tool call), and its return
+  // as the last row.
+  struct Parked {
+    KvCache cache;
+    std::vector<int> history;
+  };
+  virtual Parked Park(int64_t row) const = 0;
+  virtual void Unpark(const Parked& parked) = 0;
 };
 
 at::Tensor ToTensor(const std::vector<std::vector<int>>& rows, int64_t width, bool left_pad,
@@ -79,6 +88,8 @@ class CachedRunner : public StepRunner {
   }
 
   void Select(const std::vector<int64_t>& rows) override { cache_.SelectRows(rows); }
+  Parked Park(int64_t row) const override { return {cache_.ExtractRows({row}), {}}; }
+  void Unpark(const Parked& parked) override { cache_.AppendRows(parked.cache); }
 
  private:
   LlamaForCausalLM& model_;
@@ -93,7 +104,8 @@ class UncachedRunner : public StepRunner {
   explicit UncachedRunner(LlamaForCausalLM& model) : model_(model) {}
 
   at::Tensor Step(const std::vector<std::vector<int>>& chunks) override {
-    if (history_.empty()) history_.resize(chunks.size());
+    if (!started_) history_.resize(chunks.size());
+    started_ = true;
     int64_t width = 0;
     for (size_t b = 0; b < chunks.size(); ++b) {
       history_[b].insert(history_[b].end(), chunks[b].begin(), chunks[b].end());
@@ -110,10 +122,13 @@ class UncachedRunner : public StepRunner {
     for (int64_t r : rows) kept.push_back(history_[r]);
     history_ = std::move(kept);
   }
+  Parked Park(int64_t row) const override { return {KvCache{}, history_.at(row)}; }
+  void Unpark(const Parked& parked) override { history_.push_back(parked.history); }
 
  private:
   LlamaForCausalLM& model_;
   std::vector<std::vector<int>> history_;
+  bool started_ = false;
 };
 
 struct Sequence {
@@ -124,6 +139,9 @@ struct Sequence {
   int64_t length = 0;         // prompt + completion tokens
   size_t scan_from = 0;       // stop strings are only searched in tokens from here on
   std::vector<int> pending;   // tokens to push through the model next step
+  // While waiting on a deferred hook reply: the reply and the row's saved state.
+  HookReply waiting;
+  StepRunner::Parked parked;
 };
 
 // Checks every request; returns the longest stop string (how far back stop strings are searched).
@@ -184,27 +202,50 @@ bool DetectStop(const GenerateRequest& req, Sequence& s, int tok, size_t max_sto
 }
 
 // The hook's tokens for a stopped sequence, checked against the vocabulary; nullopt = finish it.
-std::optional<std::vector<int>> AskHook(const StopHook& hook, StopEvent event, const Sequence& s,
-                                        const GenerateRequest& req, const ModelConfig& config) {
-  event.request = s.request;
-  event.sample = s.sample;
-  event.prompt = &req.prompt;
-  event.completion = &s.completion;
-  std::optional<std::vector<int>> append = hook(event);
-  if (!append) return append;
-  for (int id : *append) {
+void CheckHookTokens(const std::vector<int>& ids, const ModelConfig& config) {
+  for (int id : ids) {
     if (id < 0 || id >= config.vocab_size) {
       throw util::InputError(util::Location{"", 0, "hook"},
                              "appended token id " + std::to_string(id) + " outside the vocabulary");
     }
   }
-  return append;
 }
 
-// Appends hook tokens after the stop token: they go through the model on the next step together with it.
-void AppendHookTokens(Sequence& s, int tok, const std::vector<int>& append) {
+std::optional<HookReply> AskHook(const StopHook& hook, StopEvent event, const Sequence& s,
+                                 const GenerateRequest& req, const ModelConfig& config) {
+  event.request = s.request;
+  event.sample = s.sample;
+  event.prompt = &req.prompt;
+  event.completion = &s.completion;
+  std::optional<HookReply> reply = hook(event);
+  if (!reply) return reply;
+  CheckHookTokens(reply->append, config);
+  const bool deferred = reply->ready.valid();
+  if (reply->drop_stop && event.stop_token_id < 0) {
+    throw util::InputError(util::Location{"", 0, "hook"}, "drop_stop applies to a stop token, not a stop string");
+  }
+  if (reply->drop_stop && reply->append.empty() && !deferred) {
+    throw util::InputError(util::Location{"", 0, "hook"}, "a reply that drops the stop token must append tokens");
+  }
+  if (deferred && !reply->resume) {
+    throw util::InputError(util::Location{"", 0, "hook"}, "a deferred reply needs a resume function");
+  }
+  return reply;
+}
+
+// Removes the stop token just sampled (a hook replaces it); it is not in the cache yet.
+void DropStopToken(Sequence& s) {
   Completion& c = s.completion;
-  s.pending.assign(1, tok);
+  c.token_ids.pop_back();
+  c.logprobs.pop_back();
+  c.generated.pop_back();
+  s.length -= 1;
+  s.pending.clear();
+}
+
+// Appends hook tokens; they go through the model on the next step with whatever is pending (the stop token).
+void AppendHookTokens(Sequence& s, const std::vector<int>& append) {
+  Completion& c = s.completion;
   s.pending.insert(s.pending.end(), append.begin(), append.end());
   for (int id : append) {
     c.token_ids.push_back(id);
@@ -315,8 +356,10 @@ void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t b
   for (size_t r = 0; identity && r < fanout.size(); ++r) identity = fanout[r] == static_cast<int64_t>(r);
   if (!identity) KeepRows(*runner, logits, fanout);
 
-  // 3. Decode until every sequence has finished: sample, detect stops (a hook may append and continue),
-  //    drop finished sequences, push the next tokens through the model.
+  // 3. Decode until every sequence has finished: sample, detect stops (a hook may append and continue,
+  //    or park the sequence while its tool call runs), drop finished and parked rows, let ready parked
+  //    sequences rejoin, push the next tokens through the model.
+  std::vector<Sequence> parked;
   while (!live.empty()) {
     const size_t B = live.size();
     std::vector<SamplingParams> params(B);
@@ -342,18 +385,25 @@ void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t b
       s.completion.generated.push_back(1);
       ++s.generated;
       ++s.length;
+      s.pending.assign(1, tok);
       StopEvent event;
       bool stopped = DetectStop(req, s, tok, max_stop_len, decode_, &event);
       if (stopped && hook) {
-        if (std::optional<std::vector<int>> append = AskHook(hook, event, s, req, config)) {
-          if (static_cast<int64_t>(append->size()) >= config.max_position_embeddings - s.length) {
+        if (std::optional<HookReply> reply = AskHook(hook, event, s, req, config)) {
+          if (static_cast<int64_t>(reply->append.size()) >= config.max_position_embeddings - s.length) {
             finish(s, "length");  // the appended text does not fit the context
             continue;
           }
-          AppendHookTokens(s, tok, *append);
-          stopped = false;
+          if (reply->drop_stop) DropStopToken(s);
+          AppendHookTokens(s, reply->append);
           if (s.generated >= req.max_new_tokens) {
             finish(s, "length");
+            continue;
+          }
+          if (reply->ready.valid()) {  // wait outside the batch; the stop token is not in the cache yet
+            s.parked = runner->Park(static_cast<int64_t>(b));
+            s.waiting = std::move(*reply);
+            parked.push_back(std::move(s));
             continue;
           }
           keep.push_back(static_cast<int64_t>(b));
@@ -366,13 +416,36 @@ void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t b
       } else if (s.generated >= req.max_new_tokens || s.length >= config.max_position_embeddings) {
         finish(s, "length");
       } else {
-        s.pending.assign(1, tok);
         keep.push_back(static_cast<int64_t>(b));
         next.push_back(std::move(s));
       }
     }
-    if (next.empty()) break;
     if (next.size() != B) runner->Select(keep);
+    // Parked sequences whose replies are ready rejoin as the last rows, in the order they left; when
+    // nothing else is decoding, wait for the oldest.
+    for (size_t p = 0; p < parked.size();) {
+      Sequence& s = parked[p];
+      const bool must_wait = next.empty() && p == 0;
+      if (!must_wait && s.waiting.ready.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ++p;
+        continue;
+      }
+      s.waiting.ready.wait();
+      std::vector<int> resumed = s.waiting.resume();
+      CheckHookTokens(resumed, config);
+      s.waiting = HookReply{};
+      if (static_cast<int64_t>(resumed.size()) >= config.max_position_embeddings - s.length ||
+          (s.pending.empty() && resumed.empty())) {
+        finish(s, "length");
+      } else {
+        AppendHookTokens(s, resumed);
+        runner->Unpark(s.parked);
+        s.parked = StepRunner::Parked{};
+        next.push_back(std::move(s));
+      }
+      parked.erase(parked.begin() + static_cast<std::ptrdiff_t>(p));
+    }
+    if (next.empty()) break;
     live = std::move(next);
     std::vector<std::vector<int>> chunks;
     chunks.reserve(live.size());

@@ -17,14 +17,18 @@
 // requests share the batch (up to floating-point differences of batched matrix products).
 //
 // Hooks (tool calls, hints): when a sequence hits a stop token or stop string and a StopHook is
-// given, the hook sees the sequence so far and may return tokens to append; they are pushed through
+// given, the hook sees the sequence so far and may reply with tokens to append; they are pushed through
 // the model on the next step together with the just-sampled token (only the new tokens are
 // computed; the prefix stays in the cache) and decoding continues. Appended tokens appear in
-// token_ids with generated = 0 and logprob 0, and do not count against max_new_tokens.
+// token_ids with generated = 0 and logprob 0, and do not count against max_new_tokens. A reply may
+// drop the stop token it answers (a hint in place of end-of-sequence), and may be deferred (a tool
+// call running in the sandbox): the sequence then leaves the batch with a copy of its cache rows while
+// the others keep decoding, and rejoins with the reply's tokens once they are ready.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,7 +71,19 @@ struct StopEvent {
   std::string matched_stop;              // stop string, or "" when a stop token id matched
   int stop_token_id = -1;                // the stop token id, or -1 when a stop string matched
 };
-using StopHook = std::function<std::optional<std::vector<int>>(const StopEvent&)>;
+// What a hook answers for a stopped sequence that should continue.
+struct HookReply {
+  std::vector<int> append;   // tokens to push after the stop (for a deferred reply: before resume's)
+  // Remove the stop token just sampled (only for a stop token, not a stop string): `append` takes its
+  // place, e.g. a hint instead of end-of-sequence. The reply must then append something.
+  bool drop_stop = false;
+  // Deferred: when `ready` is valid, the sequence leaves the batch until it is ready, then `resume`
+  // (called on the engine's thread) gives the tokens appended after `append`.
+  std::shared_future<void> ready;
+  std::function<std::vector<int>()> resume;
+};
+// nullopt = finish the sequence.
+using StopHook = std::function<std::optional<HookReply>(const StopEvent&)>;
 
 // ids -> text; skip_special drops special tokens (used for Completion::text).
 using DecodeFn = std::function<std::string(const std::vector<int>&, bool skip_special)>;

@@ -69,6 +69,36 @@ void KvCache::SelectRows(const std::vector<int64_t>& rows) {
   lengths = std::move(new_lengths);
 }
 
+KvCache KvCache::ExtractRows(const std::vector<int64_t>& rows) const {
+  KvCache out = *this;  // shares tensors until SelectRows replaces them with gathered copies
+  out.SelectRows(rows);
+  return out;
+}
+
+void KvCache::AppendRows(const KvCache& other) {
+  if (other.keys.empty() || other.batch() == 0) return;
+  if (keys.empty() || batch() == 0) {
+    *this = other;
+    return;
+  }
+  KvCache incoming = other;
+  Reserve(incoming.capacity);
+  if (incoming.capacity < capacity) {
+    for (auto* list : {&incoming.keys, &incoming.values}) {
+      for (auto& t : *list) {
+        auto grown = at::zeros({t.size(0), t.size(1), capacity, t.size(3)}, t.options());
+        grown.narrow(2, 0, incoming.capacity).copy_(t);
+        t = grown;
+      }
+    }
+  }
+  for (size_t l = 0; l < keys.size(); ++l) {
+    keys[l] = at::cat({keys[l], incoming.keys[l]}, 0);
+    values[l] = at::cat({values[l], incoming.values[l]}, 0);
+  }
+  lengths.insert(lengths.end(), incoming.lengths.begin(), incoming.lengths.end());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Modules
 

@@ -37,6 +37,12 @@ struct KvCache {
   // Keeps/reorders/replicates rows: new row i is old row rows[i] (used to fan a prompt out to n
   // samples and to drop finished sequences).
   void SelectRows(const std::vector<int64_t>& rows);
+  // A cache holding copies of the given rows (this one is unchanged): a sequence that leaves the batch
+  // while it waits on a tool call keeps its prefix here.
+  KvCache ExtractRows(const std::vector<int64_t>& rows) const;
+  // Adds `other`'s rows after this cache's rows (the waiting sequence rejoins); capacities are
+  // reconciled by growing the smaller one.
+  void AppendRows(const KvCache& other);
 };
 
 // Several projection weights concatenated along the output dimension so one GEMM replaces several
