@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -373,6 +375,134 @@ void RenderTrends(std::ostringstream& out, const ReportOptions& o) {
   out << "</tbody></table></div></section>\n";
 }
 
+std::string Plural(size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// "2 tool calls, 1 hint round" (+ "; tool-call budget reached" when the run was cut short).
+std::string TrajectorySummary(const Trajectory& t) {
+  return Plural(t.tool_calls.size(), "tool call") + ", " + Plural(static_cast<size_t>(t.hint_rounds), "hint round") +
+         (t.truncated_calls ? "; tool-call budget reached" : "");
+}
+
+// One piece of a tool-integrated text: model text, a code block or a tool output; [begin, end) is the
+// piece's content in the text, without the markers.
+struct Segment {
+  enum Kind { kText, kCode, kOutput } kind;
+  size_t begin, end;
+};
+
+// Splits `text` at its <code>…</code> and <output>…</output> markers. An unclosed block (a cut text)
+// runs to the end. The newline the producer writes inside each marker ("<code>\n…\n</code>") and
+// around it belongs to the marker.
+std::vector<Segment> SplitTrajectory(const std::string& text) {
+  static const std::string kCodeOpen = "<code>", kCodeClose = "</code>", kOutOpen = "<output>", kOutClose = "</output>";
+  auto trim = [&](Segment s) {
+    if (s.begin < s.end && text[s.begin] == '\n') ++s.begin;
+    if (s.begin < s.end && text[s.end - 1] == '\n') --s.end;
+    return s;
+  };
+  std::vector<Segment> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t code = text.find(kCodeOpen, pos), output = text.find(kOutOpen, pos);
+    const size_t next = std::min(code, output);
+    out.push_back(trim({Segment::kText, pos, next == std::string::npos ? text.size() : next}));
+    if (next == std::string::npos) break;
+    const bool is_code = next == code;
+    const size_t body = next + (is_code ? kCodeOpen : kOutOpen).size();
+    const std::string& close = is_code ? kCodeClose : kOutClose;
+    const size_t end = text.find(close, body);
+    out.push_back(trim({is_code ? Segment::kCode : Segment::kOutput, body, end == std::string::npos ? text.size() : end}));
+    pos = end == std::string::npos ? text.size() : end + close.size();
+  }
+  return out;
+}
+
+std::string StatusBadge(const std::string& status) {
+  return std::string("<span class=\"badge ") + (status == "passed" ? "tool-ok" : "tool-fail") + "\">" +
+         Escape(status.empty() ? "unknown" : status) + "</span>";
+}
+
+// A tool-integrated completion: the text (cut to max_bytes) split into model text, code blocks and
+// outputs; each code block is followed by its call's status badge (calls matched to code blocks in
+// order); each inserted hint is highlighted at its first occurrence in model text after the previous
+// hint. Calls and hints that the shown text does not hold are listed at the end.
+std::string RenderTrajectory(const Trajectory& t, size_t max_bytes) {
+  const std::string text = html::Truncate(t.text, max_bytes);
+  const std::vector<Segment> segments = SplitTrajectory(text);
+  struct Located {
+    size_t begin, end;
+    const InsertedHint* hint;
+  };
+  std::vector<Located> located;
+  std::vector<const InsertedHint*> missing;
+  size_t from = 0;
+  for (const auto& h : t.hints) {
+    std::optional<Located> found;
+    for (size_t at = h.text.empty() ? std::string::npos : text.find(h.text, from); at != std::string::npos && !found;
+         at = text.find(h.text, at + 1)) {
+      for (const auto& seg : segments) {
+        if (seg.kind == Segment::kText && seg.begin <= at && at + h.text.size() <= seg.end) {
+          found = Located{at, at + h.text.size(), &h};
+        }
+      }
+    }
+    if (!found) {
+      missing.push_back(&h);
+      continue;
+    }
+    located.push_back(*found);
+    from = found->end;
+  }
+  const std::string_view view(text);
+  std::ostringstream out;
+  out << "<div class=\"trajectory\">";
+  size_t calls_shown = 0;
+  for (const auto& seg : segments) {
+    if (seg.kind == Segment::kText) {
+      bool blank = true;
+      for (size_t i = seg.begin; i < seg.end && blank; ++i) blank = std::isspace(static_cast<unsigned char>(text[i])) != 0;
+      if (blank) continue;
+      out << "<pre class=\"tool-text\">";
+      size_t at = seg.begin;
+      for (const auto& l : located) {
+        if (l.begin < seg.begin || l.end > seg.end) continue;
+        out << Escape(view.substr(at, l.begin - at)) << "<span class=\"hint\" title=\"inserted hint: "
+            << Escape(l.hint->kind.empty() ? "hint" : l.hint->kind) << ", round " << l.hint->round
+            << (l.hint->where.empty() ? "" : ", at " + Escape(l.hint->where)) << "\">"
+            << Escape(view.substr(l.begin, l.end - l.begin)) << "</span>";
+        at = l.end;
+      }
+      out << Escape(view.substr(at, seg.end - at)) << "</pre>";
+      continue;
+    }
+    out << "<pre class=\"" << (seg.kind == Segment::kCode ? "tool-code" : "tool-out") << "\">"
+        << Escape(view.substr(seg.begin, seg.end - seg.begin)) << "</pre>";
+    if (seg.kind == Segment::kCode) {
+      if (calls_shown < t.tool_calls.size()) {
+        const ToolCall& call = t.tool_calls[calls_shown];
+        out << "<div class=\"tool-status\">" << StatusBadge(call.status) << " <span class=\"ci\">call "
+            << calls_shown + 1 << ", " << html::Fixed(call.seconds, 3) << " s, round " << call.round << "</span></div>";
+      }
+      ++calls_shown;
+    }
+  }
+  if (calls_shown < t.tool_calls.size()) {
+    out << "<p class=\"ci\">" << Plural(t.tool_calls.size() - calls_shown, "more tool call")
+        << " beyond the text shown:";
+    for (size_t i = calls_shown; i < t.tool_calls.size(); ++i) out << " " << StatusBadge(t.tool_calls[i].status);
+    out << "</p>";
+  }
+  if (!missing.empty()) {
+    out << "<p class=\"ci\">hints not found in the text shown:";
+    for (const InsertedHint* h : missing) out << " <span class=\"hint\">" << Escape(html::Truncate(h->text, 200)) << "</span>";
+    out << "</p>";
+  }
+  out << "</div>";
+  return out.str();
+}
+
 void RenderSamples(std::ostringstream& out, const std::vector<LoadedRun>& runs, const ReportOptions& o) {
   out << "<section id=\"samples\"><h2>Samples</h2>\n<p class=\"meta\">Per task, each (method, model, seed): "
          "the first sample of each problem (the one accuracy uses). Texts over "
@@ -395,9 +525,28 @@ void RenderSamples(std::ostringstream& out, const std::vector<LoadedRun>& runs, 
       }
       any = true;
       long right = 0;
-      for (const auto* s : samples) right += s->correct[0] ? 1 : 0;
+      // Tool-integrated rows: mean tool calls and hint rounds of the first completion, over the problems
+      // that have trajectories.
+      size_t with_trajectory = 0, calls = 0, rounds = 0;
+      for (const auto* s : samples) {
+        right += s->correct[0] ? 1 : 0;
+        if (s->trajectories.empty()) continue;
+        ++with_trajectory;
+        calls += s->trajectories[0].tool_calls.size();
+        rounds += static_cast<size_t>(s->trajectories[0].hint_rounds);
+      }
+      std::string tool_line;
+      if (with_trajectory > 0) {
+        const double n = static_cast<double>(with_trajectory);
+        tool_line = "; " + html::Fixed(calls / n, 2) + " tool calls per problem, " + html::Fixed(rounds / n, 2) +
+                    " hint rounds per problem" +
+                    (with_trajectory < samples.size() ? " (over the " + std::to_string(with_trajectory) +
+                                                            " problems with trajectories)"
+                                                      : "");
+      }
       out << "<details class=\"drill\"><summary>" << Escape(row->key.method) << " / " << Escape(row->key.model)
           << " / seed " << row->key.seed << " — " << right << " of " << samples.size() << " first samples correct"
+          << tool_line
           << (samples.size() > o.max_samples_per_row ? " (showing " + std::to_string(o.max_samples_per_row) + ")" : "")
           << "</summary>\n<div class=\"scroll\"><table class=\"samples\"><thead><tr><th>id</th><th>correct</th>"
              "<th>gold</th><th>extracted</th><th>rule</th><th>prompt and completion</th></tr></thead><tbody>\n";
@@ -414,9 +563,15 @@ void RenderSamples(std::ostringstream& out, const std::vector<LoadedRun>& runs, 
             << "</td><td>" << Escape(html::Truncate(s.gold, 200)) << "</td><td>" << Escape(html::Truncate(extracted, 200))
             << "</td><td>" << Escape(s.rules.empty() ? "" : s.rules[0]) << "</td><td><details><summary>"
             << Escape(html::Truncate(util::CollapseWhitespace(s.prompt), 80)) << "</summary><b>prompt</b><pre>"
-            << Escape(html::Truncate(s.prompt, o.max_text_bytes)) << "</pre><b>completion</b><pre>"
-            << Escape(html::Truncate(s.completions.empty() ? "" : s.completions[0], o.max_text_bytes))
-            << "</pre></details></td></tr>\n";
+            << Escape(html::Truncate(s.prompt, o.max_text_bytes)) << "</pre>";
+        if (!s.trajectories.empty()) {
+          out << "<b>completion</b> <span class=\"ci tool-summary\">" << Escape(TrajectorySummary(s.trajectories[0]))
+              << "</span>" << RenderTrajectory(s.trajectories[0], o.max_text_bytes);
+        } else {
+          out << "<b>completion</b><pre>"
+              << Escape(html::Truncate(s.completions.empty() ? "" : s.completions[0], o.max_text_bytes)) << "</pre>";
+        }
+        out << "</details></td></tr>\n";
       }
       out << "</tbody></table></div></details>\n";
     }

@@ -72,11 +72,18 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 details{margin:4px 0}summary{cursor:pointer}
 pre{white-space:pre-wrap;word-break:break-word;background:var(--band);padding:6px 8px;margin:2px 0;font:12px/1.4 ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;max-height:24em;overflow:auto}
 tr.correct td:first-child{border-left:4px solid var(--good)}tr.wrong td:first-child{border-left:4px solid var(--bad)}
+.trajectory{border-left:3px solid var(--line);padding-left:6px;margin:2px 0;max-height:36em;overflow:auto}
+.trajectory pre{max-height:none}
+pre.tool-code{background:#eef3fb;border-left:3px solid var(--accent)}
+pre.tool-out{background:#f6f6f2;border-left:3px solid #8a8f96;color:#333}
+.tool-status{margin:0 0 4px}
+.badge.tool-ok{color:#fff;background:var(--good);border-color:var(--good)}.badge.tool-fail{color:#fff;background:var(--bad);border-color:var(--bad)}
+.hint{background:#fff3b0;outline:1px dashed #d4a800;font-style:italic}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg{background:#fff}svg text{font:11px system-ui,sans-serif;fill:#1d232a}
 .note{background:#fff8e1;border:1px solid #f0d58c;padding:6px 10px;font-size:13px;margin:8px 0}
 @media (max-width:700px){body{padding:8px}nav{position:static}}
-@media print{nav{display:none}body{max-width:none;padding:0;font-size:11px}h2{break-after:avoid}tr,svg,pre{break-inside:avoid}pre{max-height:none}a{color:inherit}}
+@media print{nav{display:none}body{max-width:none;padding:0;font-size:11px}h2{break-after:avoid}tr,svg,pre{break-inside:avoid}pre{max-height:none}.trajectory{max-height:none}a{color:inherit}}
 )CSS";
 
 }  // namespace

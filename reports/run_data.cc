@@ -54,6 +54,101 @@ std::vector<std::string> OptionalStringArray(const Json& object, const std::stri
   return out;
 }
 
+// Readers for one field of a nested object whose path (e.g. "trajectories[0].tool_calls[1]") is `path`;
+// errors name "<path>.<field>". Absent or null → the default.
+Location FieldAt(const Location& where, const std::string& path, const std::string& field) {
+  return At(where.file, where.line, path + "." + field);
+}
+
+std::string NestedString(const Json& object, const std::string& path, const std::string& field, const Location& where,
+                         bool required) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) {
+    if (required) throw InputError(FieldAt(where, path, field), "missing required field");
+    return "";
+  }
+  if (!it->is_string()) {
+    throw InputError(FieldAt(where, path, field), "expected a string, got " + util::JsonTypeName(*it));
+  }
+  return it->get<std::string>();
+}
+
+long long NestedCount(const Json& object, const std::string& path, const std::string& field, const Location& where) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return 0;
+  if (!it->is_number_integer() && !it->is_number_unsigned()) {
+    throw InputError(FieldAt(where, path, field), "expected an integer, got " + util::JsonTypeName(*it));
+  }
+  const long long v = it->get<long long>();
+  if (v < 0) throw InputError(FieldAt(where, path, field), "expected a non-negative integer, got " + it->dump());
+  return v;
+}
+
+const Json* NestedArray(const Json& object, const std::string& path, const std::string& field, const Location& where) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return nullptr;
+  if (!it->is_array()) {
+    throw InputError(FieldAt(where, path, field), "expected an array, got " + util::JsonTypeName(*it));
+  }
+  return &*it;
+}
+
+void RequireObject(const Json& value, const std::string& path, const Location& where) {
+  if (!value.is_object()) {
+    throw InputError(At(where.file, where.line, path), "expected a JSON object, got " + util::JsonTypeName(value));
+  }
+}
+
+ToolCall ParseToolCall(const Json& value, const std::string& path, const Location& where) {
+  RequireObject(value, path, where);
+  ToolCall call;
+  call.code = NestedString(value, path, "code", where, true);
+  call.output = NestedString(value, path, "output", where, false);
+  call.status = NestedString(value, path, "status", where, true);
+  if (auto it = value.find("seconds"); it != value.end() && !it->is_null()) {
+    if (!it->is_number()) {
+      throw InputError(FieldAt(where, path, "seconds"), "expected a number, got " + util::JsonTypeName(*it));
+    }
+    call.seconds = it->get<double>();
+  }
+  call.round = NestedCount(value, path, "round", where);
+  return call;
+}
+
+InsertedHint ParseHint(const Json& value, const std::string& path, const Location& where) {
+  RequireObject(value, path, where);
+  InsertedHint hint;
+  hint.kind = NestedString(value, path, "kind", where, false);
+  hint.text = NestedString(value, path, "text", where, true);
+  hint.where = NestedString(value, path, "where", where, false);
+  hint.round = NestedCount(value, path, "round", where);
+  return hint;
+}
+
+Trajectory ParseTrajectory(const Json& value, const std::string& path, const Location& where) {
+  RequireObject(value, path, where);
+  Trajectory t;
+  t.text = NestedString(value, path, "text", where, true);
+  if (const Json* calls = NestedArray(value, path, "tool_calls", where)) {
+    for (size_t i = 0; i < calls->size(); ++i) {
+      t.tool_calls.push_back(ParseToolCall((*calls)[i], path + ".tool_calls[" + std::to_string(i) + "]", where));
+    }
+  }
+  if (const Json* hints = NestedArray(value, path, "hints", where)) {
+    for (size_t i = 0; i < hints->size(); ++i) {
+      t.hints.push_back(ParseHint((*hints)[i], path + ".hints[" + std::to_string(i) + "]", where));
+    }
+  }
+  t.hint_rounds = NestedCount(value, path, "hint_rounds", where);
+  if (auto it = value.find("truncated_calls"); it != value.end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      throw InputError(FieldAt(where, path, "truncated_calls"), "expected a boolean, got " + util::JsonTypeName(*it));
+    }
+    t.truncated_calls = it->get<bool>();
+  }
+  return t;
+}
+
 RowKey ParseKey(const Json& object, const Location& where) {
   RowKey key;
   key.task = util::RequireString(object, "task", where);
@@ -199,6 +294,19 @@ SampleRecord ParseSample(const Json& value, const Location& where) {
         throw InputError(At(samples_path, line, "scores"), "expected numbers, found " + util::JsonTypeName(e));
       }
       s.scores.push_back(e.get<double>());
+    }
+  }
+  if (auto it = value.find("trajectories"); it != value.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      throw InputError(At(samples_path, line, "trajectories"), "expected an array, got " + util::JsonTypeName(*it));
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      s.trajectories.push_back(ParseTrajectory((*it)[i], "trajectories[" + std::to_string(i) + "]", where));
+    }
+    if (!s.trajectories.empty() && !s.completions.empty() && s.trajectories.size() != s.completions.size()) {
+      throw InputError(At(samples_path, line, "trajectories"),
+                       "expected one trajectory per completion: " + std::to_string(s.trajectories.size()) +
+                           " trajectories, " + std::to_string(s.completions.size()) + " completions");
     }
   }
   const Json& correct = util::RequireField(value, "correct", where);

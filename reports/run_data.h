@@ -39,6 +39,34 @@ struct RowKey {
   }
 };
 
+// Tool-integrated inference (START): one sandbox run inside a completion, the code between <code> and
+// </code> and its output between <output> and </output>.
+struct ToolCall {
+  std::string code;
+  std::string output;
+  std::string status;    // sandbox status name: passed, runtime_error, time_limit_cpu, ...
+  double seconds = 0;
+  long long round = 0;   // hint round the call was made in; 0 = before any hint
+};
+
+// A hint inserted into the text by the harness (not written by the model).
+struct InsertedHint {
+  std::string kind;      // e.g. "calculation"
+  std::string text;
+  std::string where;     // "stop" (in place of the end-of-sequence token) or "reflection" (after "Wait" etc.)
+  long long round = 0;   // 1-based hint round
+};
+
+// The tool-integrated record of one completion: the full text with the markers kept, its tool calls in
+// order, and the hints inserted into it.
+struct Trajectory {
+  std::string text;
+  std::vector<ToolCall> tool_calls;
+  std::vector<InsertedHint> hints;
+  long long hint_rounds = 0;
+  bool truncated_calls = false;  // the per-completion tool-call budget cut the run short
+};
+
 // One line of samples.jsonl: one problem of one row, with every completion drawn for it.
 struct SampleRecord {
   RowKey key;
@@ -50,6 +78,7 @@ struct SampleRecord {
   std::vector<std::string> rules;
   std::vector<bool> correct;                           // the first entry is what "accuracy" uses
   std::vector<double> scores;                          // optional reranker scores, one per completion
+  std::vector<Trajectory> trajectories;                // optional (START), one per completion, same order
   long line = 0;                                       // 1-based line in samples.jsonl
 };
 
@@ -84,7 +113,9 @@ std::string SamplesPathFor(const std::string& results_path);
 // or a row lacks task/method/metrics or has mistyped fields.
 LoadedRun ParseResults(const nlohmann::json& document, const std::string& path);
 
-// Parses one samples.jsonl record (see ReadSamples); `where` names file and line.
+// Parses one samples.jsonl record (see ReadSamples); `where` names file and line. The optional
+// "trajectories" array is checked field by field (errors name e.g. "trajectories[0].tool_calls[2].status");
+// when both it and "completions" are non-empty they must have the same length.
 SampleRecord ParseSample(const nlohmann::json& value, const util::Location& where);
 
 // Parses samples.jsonl. Strict: id, task, method and correct (array of bools) are required; duplicate
