@@ -1,6 +1,7 @@
 #include "trainers/eval/evaluate.h"
 
 #include <chrono>
+#include <cmath>
 #include <map>
 
 #include <torch/torch.h>
@@ -64,6 +65,40 @@ void ScoreEvalCompletions(const tasks::Task& task, const std::vector<tasks::Reco
       out->score_seconds > 0 ? records.size() * options.k / out->score_seconds : 0;
 }
 
+// Each problem's trajectories into its sample record, and the tool figures into the metrics: tool calls
+// and hint rounds per problem (mean over the problem's completions, then over problems, with a normal CI).
+void AttachTrajectories(const std::vector<tasks::Record>& records,
+                        const std::vector<std::vector<nlohmann::json>>& trajectories, EvalOutput* out) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < records.size(); ++i) index[records[i].id] = i;
+  std::vector<double> calls, rounds;
+  for (auto& sample : out->scored.samples) {
+    auto it = index.find(sample.value("id", ""));
+    if (it == index.end()) continue;
+    const auto& per_completion = trajectories[it->second];
+    sample["trajectories"] = per_completion;
+    double c = 0, r = 0;
+    for (const auto& t : per_completion) {
+      c += t["tool_calls"].size();
+      r += t.value("hint_rounds", 0);
+    }
+    const double n = per_completion.empty() ? 1.0 : static_cast<double>(per_completion.size());
+    calls.push_back(c / n);
+    rounds.push_back(r / n);
+  }
+  auto put = [&](const std::string& name, const std::vector<double>& values) {
+    if (values.empty()) return;
+    double mean = 0, var = 0;
+    for (double v : values) mean += v;
+    mean /= values.size();
+    for (double v : values) var += (v - mean) * (v - mean);
+    const double se = values.size() > 1 ? std::sqrt(var / (values.size() - 1) / values.size()) : 0.0;
+    scoring::PutMetric(out->scored.metrics, name, mean, se, mean - 1.96 * se, mean + 1.96 * se);
+  };
+  put("tool_calls", calls);
+  put("hint_rounds", rounds);
+}
+
 EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const tasks::Task& task,
                          const std::vector<tasks::Record>& records, const EvalOptions& options) {
   using Clock = std::chrono::steady_clock;
@@ -99,10 +134,18 @@ EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& to
                 engine_options);
   auto start = Clock::now();
   std::vector<GenerateResult> results;
+  std::vector<std::vector<nlohmann::json>> trajectories;
   {
     torch::NoGradGuard no_grad;
     model->eval();
-    results = engine.Generate(requests);
+    if (options.generate) {
+      GeneratedWithTools generated = options.generate(engine, tok, requests);
+      results = std::move(generated.results);
+      trajectories = std::move(generated.trajectories);
+      out.generation_stats = std::move(generated.stats);
+    } else {
+      results = engine.Generate(requests);
+    }
   }
   out.generate_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -114,6 +157,7 @@ EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& to
     }
   }
   ScoreEvalCompletions(task, records, prompts, completions, options, &out);
+  if (!trajectories.empty()) AttachTrajectories(records, trajectories, &out);
   return out;
 }
 

@@ -20,6 +20,20 @@ class Tokenizer;
 namespace trainers {
 
 class LlamaForCausalLM;
+class Engine;
+struct GenerateRequest;
+struct GenerateResult;
+
+// Generation beyond plain decoding (START's tool calls and hints): runs the requests on the engine and
+// returns the results, one trajectory record (sample JSON "trajectories") per completion, and figures for
+// the profile and the metrics ({"tool_calls", "tool_seconds", "wait_seconds", ...}).
+struct GeneratedWithTools {
+  std::vector<GenerateResult> results;
+  std::vector<std::vector<nlohmann::json>> trajectories;
+  nlohmann::json stats = nlohmann::json::object();
+};
+using GenerateFn = std::function<GeneratedWithTools(Engine& engine, const tokenizer::Tokenizer& tok,
+                                                    const std::vector<GenerateRequest>& requests)>;
 
 struct EvalOptions {
   std::string template_name;       // "" = task default
@@ -40,6 +54,7 @@ struct EvalOptions {
       scorer;
   std::string code_block = "last";
   bool chat = false;               // wrap each prompt in the tokenizer's chat template (one user turn)
+  GenerateFn generate;             // empty = plain engine decoding (a method's EvalSpec may set it)
 };
 
 struct EvalOutput {
@@ -50,6 +65,7 @@ struct EvalOutput {
   double score_seconds = 0;
   double generated_tokens_per_second = 0;
   double scored_completions_per_second = 0;
+  nlohmann::json generation_stats = nlohmann::json::object();  // GenerateFn's figures, when one ran
 };
 
 // The prompts EvaluateModel generates from (prefix + the task's rendering), one per record.

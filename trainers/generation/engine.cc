@@ -430,7 +430,11 @@ void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t b
         ++p;
         continue;
       }
-      s.waiting.ready.wait();
+      if (must_wait) {
+        const auto wait_start = std::chrono::steady_clock::now();
+        s.waiting.ready.wait();
+        hook_wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
+      }
       std::vector<int> resumed = s.waiting.resume();
       CheckHookTokens(resumed, config);
       s.waiting = HookReply{};

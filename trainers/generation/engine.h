@@ -106,6 +106,9 @@ class Engine {
                                        const StopHook& hook = nullptr);
 
   LlamaForCausalLM& model() { return model_; }
+  // Seconds Generate spent blocked on deferred hook replies with no other sequence to decode (since
+  // construction): the share of wall time the batch waited on tools.
+  double hook_wait_seconds() const { return hook_wait_seconds_; }
 
  private:
   // One wave of requests [begin, end): prefill each prompt once, fan out to the samples, decode them all.
@@ -115,6 +118,7 @@ class Engine {
   LlamaForCausalLM model_;
   DecodeFn decode_;
   EngineOptions options_;
+  double hook_wait_seconds_ = 0;
 };
 
 }  // namespace trainers

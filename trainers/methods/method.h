@@ -12,6 +12,7 @@
 
 #include "harness/util/config_fields.h"
 
+#include "trainers/eval/evaluate.h"
 #include "trainers/sft/sft_config.h"
 #include "trainers/sft/sft_trainer.h"
 
@@ -35,6 +36,8 @@ struct TrainOutput {
 // What evaluation of a trained method needs.
 struct EvalSpec {
   std::string prompt_prefix;       // inference condition, prepended to every rendered prompt
+  GenerateFn generate;             // generation beyond plain decoding (START's tools and hints); empty = plain
+  nlohmann::json generation = nullptr;  // what `generate` does, for the evaluation's key (null = plain)
 };
 
 class Method {

@@ -47,8 +47,7 @@ std::vector<Question> TrainingQuestions(const SftConfig& settings, const std::ve
 }
 
 std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
-                            const std::vector<Question>& questions, const RolloutOptions& options,
-                            const StopHook& hook) {
+                            const std::vector<Question>& questions, const RolloutOptions& options) {
   std::vector<GenerateRequest> requests;
   requests.reserve(questions.size());
   for (const Question& q : questions) {
@@ -58,7 +57,7 @@ std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer&
     r.max_new_tokens = options.max_new_tokens;
     r.sampling.temperature = options.temperature;
     r.sampling.top_k = 0;
-    r.sampling.top_p = 1.0;
+    r.sampling.top_p = options.top_p;
     r.seed = util::Fnv1a64(q.record.id, options.seed);
     if (tok.eos_id() >= 0) r.stop_token_ids.push_back(tok.eos_id());
     requests.push_back(std::move(r));
@@ -70,7 +69,7 @@ std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer&
   std::vector<GenerateResult> results;
   {
     torch::NoGradGuard no_grad;
-    results = engine.Generate(requests, hook);
+    results = options.generate ? options.generate(engine, requests) : engine.Generate(requests);
   }
   std::vector<Sample> samples;
   samples.reserve(questions.size() * options.samples);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,18 @@ struct Question {
 std::vector<Question> TrainingQuestions(const SftConfig& settings, const std::vector<std::string>& task_names,
                                         const std::string& data_dir);
 
+// Generation beyond plain sampling (START's tool calls and hints): runs the requests on the engine.
+using RolloutGenerator =
+    std::function<std::vector<GenerateResult>(Engine& engine, const std::vector<GenerateRequest>& requests)>;
+
 struct RolloutOptions {
   int samples = 1;              // responses per question
   int max_new_tokens = 160;
   double temperature = 1.0;     // ReFT samples with T=1, no top-k or top-p
+  double top_p = 1.0;           // START's RFT samples with T=0.6, top-p 0.95
   uint64_t seed = 0;            // sample k of question q draws from stream (seed, question id, k)
   int max_batch = 64;
+  RolloutGenerator generate;    // empty = engine.Generate
 };
 
 // One sampled response. action[j] = 1 for tokens the policy sampled, 0 for tokens a hook appended.
@@ -60,8 +67,7 @@ struct Sample {
 
 // Samples options.samples responses per question (questions[i] gives samples [i*n, (i+1)*n)).
 std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
-                            const std::vector<Question>& questions, const RolloutOptions& options,
-                            const StopHook& hook = nullptr);
+                            const std::vector<Question>& questions, const RolloutOptions& options);
 
 struct RewardOptions {
   double partial = 0.1;            // extractable but wrong (ReFT §3.1; numeric answers)

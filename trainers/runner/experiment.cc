@@ -364,6 +364,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         base_options.seed = seed;
         base_options.template_name = t.template_name;
         base_options.prompt_prefix = spec.prompt_prefix;
+        base_options.generate = spec.generate;
         if (config.eval.greedy) modes.emplace_back("greedy", base_options);
         const auto& sampled = config.eval.sampled_methods;
         const auto& sampled_tasks = config.eval.sampled_tasks;
@@ -391,6 +392,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
                                            {"template", t.template_name}, {"eval", config_json["eval"]},
                                            {"seed", seed}};
           if (mode == "sampled" && !config.eval.reranker.empty()) key_inputs["reranker"] = trained.at(config.eval.reranker).key;
+          if (!spec.generation.is_null()) key_inputs["generation"] = spec.generation;
           const std::string key = StepKey(key_inputs);
           const std::string dir = out_dir + "/eval/" + method + "-" + t.task + "-" + mode + "-" + key;
           const auto start = Clock::now();
@@ -414,11 +416,13 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
                              {"generated_tokens", e.generated_tokens}, {"generate_seconds", e.generate_seconds},
                              {"tokens_per_second", e.generated_tokens_per_second},
                              {"completions_per_second", e.scored_completions_per_second}};
+            if (!e.generation_stats.empty()) produced["generation"] = e.generation_stats;
             return std::make_pair(produced, e.scored.samples);
           });
           profiler.Add("generate:" + method + ":" + t.task + ":" + mode,
                        std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
-                       result.value("tokens_per_second", 0.0), "generated tokens/s", skipped);
+                       result.value("tokens_per_second", 0.0), "generated tokens/s", skipped,
+                       result.value("generation", json::object()));
           reports::ResultRow row;
           row.task = t.task;
           row.variant = result.value("variant", "");

@@ -1,0 +1,166 @@
+#include "trainers/start/hint_infer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "harness/sandbox/sandbox.h"
+#include "harness/util/error.h"
+#include "trainers/tokenizer/tokenizer.h"
+
+namespace trainers::start {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the hook tracks for one completion.
+struct SequenceState {
+  Trajectory trajectory;
+  int calls = 0;
+  int reflections = 0;
+};
+
+// A tool call running on its own thread; the engine's thread reads it once `done` is ready.
+struct ToolJob {
+  sandbox::ToolResult result;
+  double seconds = 0;
+};
+
+int RequireToken(const tokenizer::Tokenizer& tok, const char* token) {
+  const int id = tok.TokenId(token);
+  if (id < 0) {
+    throw util::InputError(util::Location{"", 0, "tokenizer"},
+                           std::string("the tool protocol needs the special token ") + token);
+  }
+  return id;
+}
+
+const Hint& HintForRound(const HintInferOptions& options, int round) {
+  if (options.hint == "cycle") return MathHints()[(round - 1) % MathHints().size()];
+  return FindHint(options.hint);
+}
+
+sandbox::Limits ToolLimits(const HintInferOptions& options) {
+  sandbox::Limits limits;
+  limits.cpu_seconds = options.tool_cpu_seconds;
+  limits.wall_seconds = options.tool_cpu_seconds * 3 + 2;
+  limits.memory_bytes = size_t{1} << 30;
+  return limits;
+}
+
+}  // namespace
+
+const util::Fields<HintInferOptions>& HintInferFields() {
+  using O = HintInferOptions;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<O>();
+    f->Add("rounds", &O::rounds, "hints inserted in place of end-of-sequence (sequential scaling rounds R)",
+           util::InRange(0, 16))
+        .Add("hint", &O::hint, "hint kind: calculation, self-check, alternative, logic, debug, or cycle",
+             util::OneOf(HintKinds()))
+        .Add("reflection", &O::reflection, "also insert a hint after the model's own \"Wait\"/\"Alternatively\"")
+        .Add("max_reflection_hints", &O::max_reflection_hints, "reflection hints per completion", util::AtLeast(0))
+        .Add("max_tool_calls", &O::max_tool_calls, "tool calls executed per completion (START: 6)", util::AtLeast(0))
+        .Add("max_output_chars", &O::max_output_chars, "tool output kept, in bytes", util::AtLeast(1))
+        .Add("tool_cpu_seconds", &O::tool_cpu_seconds, "CPU seconds per tool call", util::AtLeast(0.01));
+    return f;
+  }();
+  return *fields;
+}
+
+ToolGeneration GenerateWithTools(Engine& engine, const tokenizer::Tokenizer& tok,
+                                 std::vector<GenerateRequest> requests, const HintInferOptions& options) {
+  const auto start = Clock::now();
+  const double wait0 = engine.hook_wait_seconds();
+  const int code_close = RequireToken(tok, kCodeClose);
+  RequireToken(tok, kCodeOpen);
+  RequireToken(tok, kOutputOpen);
+  RequireToken(tok, kOutputClose);
+  const int eos = tok.eos_id();
+  const sandbox::Limits limits = ToolLimits(options);
+  std::vector<std::vector<SequenceState>> states(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto& r = requests[i];
+    states[i].resize(r.n);
+    for (int id : {eos, code_close}) {
+      if (id >= 0 && std::find(r.stop_token_ids.begin(), r.stop_token_ids.end(), id) == r.stop_token_ids.end()) {
+        r.stop_token_ids.push_back(id);
+      }
+    }
+    if (options.reflection) {
+      for (const auto& word : ReflectiveWords()) r.stop_strings.push_back(word);
+    }
+  }
+  ToolGeneration out;
+  const auto encode = [&tok](const std::string& text) { return tok.Encode(text); };
+
+  StopHook hook = [&](const StopEvent& e) -> std::optional<HookReply> {
+    SequenceState& st = states[e.request][e.sample];
+    Trajectory& traj = st.trajectory;
+    const int round = traj.hint_rounds;
+    // 1. A tool call: run it off the engine's thread; the sequence waits outside the batch.
+    if (e.stop_token_id == code_close) {
+      const std::string code = LastToolCode(tok.Decode(e.completion->token_ids, false)).value_or("");
+      if (st.calls >= options.max_tool_calls) {
+        traj.truncated_calls = true;
+        const std::string note = "tool call limit reached";
+        traj.calls.push_back({code, note, "limit", 0.0, round});
+        return HookReply{encode(ToolOutputText(note))};
+      }
+      ++st.calls;
+      auto job = std::make_shared<ToolJob>();
+      const size_t max_chars = static_cast<size_t>(options.max_output_chars);
+      HookReply reply;
+      reply.ready = std::async(std::launch::async, [job, code, limits, max_chars] {
+                      const auto t0 = Clock::now();
+                      job->result = sandbox::RunTool(code, limits, max_chars);
+                      job->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+                    }).share();
+      reply.resume = [job, code, round, &traj, &out, encode] {
+        traj.calls.push_back({code, job->result.output, sandbox::StatusName(job->result.status), job->seconds, round});
+        out.tool_calls += 1;
+        out.tool_seconds += job->seconds;
+        return encode(ToolOutputText(job->result.output));
+      };
+      return reply;
+    }
+    // 2. End of sequence: a hint takes its place for the first `rounds` times.
+    if (e.stop_token_id == eos && eos >= 0) {
+      if (round >= options.rounds) return std::nullopt;
+      const Hint& hint = HintForRound(options, round + 1);
+      traj.hint_rounds = round + 1;
+      traj.hints.push_back({hint.kind, hint.text, "stop", round + 1});
+      HookReply reply;
+      reply.drop_stop = true;
+      reply.append = encode("\n" + hint.text + "\n");
+      return reply;
+    }
+    // 3. A reflective word the model wrote: complete it with a hint (or just go on).
+    if (!e.matched_stop.empty() && st.reflections < options.max_reflection_hints) {
+      ++st.reflections;
+      const Hint& hint = HintForRound(options, round + 1);
+      traj.hints.push_back({hint.kind, hint.after_reflection, "reflection", round});
+      return HookReply{encode(hint.after_reflection + "\n")};
+    }
+    if (!e.matched_stop.empty()) return HookReply{};  // a reflective word past the cap: keep decoding
+    return std::nullopt;  // another stop token of the request
+  };
+
+  out.results = engine.Generate(requests, hook);
+  out.trajectories.resize(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    for (size_t k = 0; k < out.results[i].completions.size(); ++k) {
+      std::vector<int> ids = out.results[i].completions[k].token_ids;
+      if (!ids.empty() && ids.back() == eos) ids.pop_back();
+      Trajectory traj = std::move(states[i][k].trajectory);
+      traj.text = tok.Decode(ids, /*skip_special_tokens=*/false);
+      out.trajectories[i].push_back(std::move(traj));
+    }
+  }
+  out.wait_seconds = engine.hook_wait_seconds() - wait0;
+  out.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return out;
+}
+
+}  // namespace trainers::start

@@ -1,0 +1,170 @@
+#include "trainers/start/start.h"
+
+#include <set>
+
+#include <torch/torch.h>
+
+#include "harness/util/error.h"
+#include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/rl/rejection_sampling.h"
+#include "trainers/rl/rollout.h"
+#include "trainers/tokenizer/tokenizer.h"
+
+namespace trainers::start {
+
+const util::Fields<StartOptions>& StartOptionsFields() {
+  using O = StartOptions;
+  static const auto* fields = [] {
+    auto* f = new util::Fields<O>();
+    f->Add("tasks", &O::tasks, "families whose training problems are used (empty = every task of the run but code)")
+        .Add("questions", &O::questions, "training problems per stage (the first N)", util::InRange(1, 1000000))
+        .Add("rounds", &O::rounds, "Hint-RFT: hint rounds of the hinted run", util::InRange(1, 16))
+        .Add("samples", &O::samples, "RFT: samples per problem (START: 16)", util::InRange(1, 256))
+        .Add("temperature", &O::temperature, "RFT sampling temperature (START: 0.6)", util::InRange(0.05, 2.0))
+        .Add("top_p", &O::top_p, "RFT nucleus sampling (START: 0.95)", util::InRange(0.0, 1.0))
+        .Add("keep", &O::keep, "RFT: unique correct samples kept per problem", util::InRange(1, 256))
+        .Add("repetition_ngram", &O::repetition_ngram, "repetition filter n-gram in words (0 = off)",
+             util::InRange(0, 64))
+        .Add("max_repeats", &O::max_repeats, "repetition filter: most occurrences of one n-gram", util::AtLeast(1))
+        .Add("max_new_tokens", &O::max_new_tokens, "generation cap (0 = training.eval_max_new_tokens)",
+             util::InRange(0, 4096))
+        .Add("eval_rounds", &O::eval_rounds, "hint rounds when the trained model is evaluated (START: 0)",
+             util::InRange(0, 16));
+    return f;
+  }();
+  return *fields;
+}
+
+std::vector<std::string> StartTasks(const SftConfig& settings, const std::vector<std::string>& chosen) {
+  if (!chosen.empty()) return chosen;
+  std::vector<std::string> tasks;
+  for (const auto& source : settings.train) {
+    if (source.task == "livecodebench") continue;
+    if (std::find(tasks.begin(), tasks.end(), source.task) == tasks.end()) tasks.push_back(source.task);
+  }
+  return tasks;
+}
+
+namespace {
+
+int MaxNewTokens(const SftConfig& settings, const StartOptions& options) {
+  return options.max_new_tokens > 0 ? options.max_new_tokens : settings.eval_max_new_tokens;
+}
+
+// Greedy generation with the tool protocol and `rounds` hints, as samples graded by the task's rules.
+struct GradedRun {
+  std::vector<rl::Sample> samples;
+  std::vector<rl::Reward> rewards;
+  std::vector<Trajectory> trajectories;
+  long long tool_calls = 0;
+};
+
+GradedRun RunGreedy(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const std::vector<rl::Question>& questions,
+                    int rounds, int max_new_tokens) {
+  GradedRun run;
+  HintInferOptions hint;
+  hint.rounds = rounds;
+  rl::RolloutOptions rollout;
+  rollout.samples = 1;
+  rollout.temperature = 0;
+  rollout.max_new_tokens = max_new_tokens;
+  std::vector<std::vector<Trajectory>> trajectories;
+  rollout.generate = [&](Engine& engine, const std::vector<GenerateRequest>& requests) {
+    ToolGeneration g = GenerateWithTools(engine, tok, requests, hint);
+    trajectories = std::move(g.trajectories);
+    run.tool_calls += g.tool_calls;
+    return std::move(g.results);
+  };
+  run.samples = rl::Rollout(model, tok, questions, rollout);
+  for (auto& per_question : trajectories) run.trajectories.push_back(std::move(per_question.at(0)));
+  rl::RewardOptions reward;
+  reward.partial = 0;
+  run.rewards = rl::AnswerRewards(questions, run.samples, reward);
+  return run;
+}
+
+double Accuracy(const std::vector<rl::Reward>& rewards) {
+  double correct = 0;
+  for (const auto& r : rewards) correct += r.correct;
+  return rewards.empty() ? 0.0 : correct / rewards.size();
+}
+
+}  // namespace
+
+std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::string& checkpoint,
+                                      const StartOptions& options, const std::string& data_dir,
+                                      nlohmann::json* stats) {
+  const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(checkpoint);
+  LlamaForCausalLM model = LoadCheckpoint(checkpoint, RuntimeConfig{settings.device, "float32", settings.threads});
+  std::vector<rl::Question> questions = rl::TrainingQuestions(settings, StartTasks(settings, options.tasks), data_dir);
+  if (static_cast<int>(questions.size()) > options.questions) questions.resize(options.questions);
+  // 1. Greedy (the tool protocol on, no hint) and Hint-infer on every problem.
+  const GradedRun greedy = RunGreedy(model, tok, questions, 0, MaxNewTokens(settings, options));
+  const GradedRun hinted = RunGreedy(model, tok, questions, options.rounds, MaxNewTokens(settings, options));
+  // 2. Keep hinted-right, greedy-wrong; 3. drop repetitive ones; 4. normalise the hint text (START §3.1).
+  std::vector<TextExample> texts;
+  std::set<std::string> seen;
+  long kept = 0, candidates = 0, repetitive = 0, with_tool = 0;
+  const std::string canonical = MathHints().front().text;
+  for (size_t q = 0; q < questions.size(); ++q) {
+    if (!KeepForHintRft(greedy.rewards[q].correct, hinted.rewards[q].correct)) continue;
+    ++candidates;
+    const Trajectory& t = hinted.trajectories[q];
+    if (options.repetition_ngram > 0 && rl::HasRepeatedNgram(t.text, options.repetition_ngram, options.max_repeats)) {
+      ++repetitive;
+      continue;
+    }
+    const std::string text = NormalizeHints(t.text, t.hints, canonical);
+    if (!seen.insert(questions[q].prompt + "\x1f" + text).second) continue;
+    with_tool += !t.calls.empty();
+    texts.push_back({questions[q].prompt, text, 1.0, questions[q].task->name() + ":hint-rft"});
+    ++kept;
+  }
+  if (stats) {
+    *stats = {{"questions", questions.size()}, {"greedy_accuracy", Accuracy(greedy.rewards)},
+              {"hinted_accuracy", Accuracy(hinted.rewards)}, {"greedy_tool_calls", greedy.tool_calls},
+              {"hinted_tool_calls", hinted.tool_calls}, {"hinted_right_greedy_wrong", candidates},
+              {"repetitive", repetitive}, {"kept", kept}, {"kept_with_tool_call", with_tool}};
+  }
+  if (texts.empty()) {
+    throw std::runtime_error("Hint-RFT kept no trajectory: no problem was right with hints and wrong without "
+                             "(greedy " + std::to_string(Accuracy(greedy.rewards)) + ", hinted " +
+                             std::to_string(Accuracy(hinted.rewards)) + ")");
+  }
+  return texts;
+}
+
+std::vector<TextExample> RftTexts(const SftConfig& settings, const std::string& checkpoint,
+                                  const StartOptions& options, bool tools, const std::string& data_dir,
+                                  nlohmann::json* stats) {
+  rl::RejectionSamplingOptions rs;
+  rs.tasks = StartTasks(settings, options.tasks);
+  rs.questions = options.questions;
+  rs.k = options.samples;
+  rs.keep = options.keep;
+  rs.temperature = options.temperature;
+  rs.top_p = options.top_p;
+  rs.max_new_tokens = MaxNewTokens(settings, options);
+  rs.seed = settings.seed;
+  rs.include_gold = false;
+  rs.repetition_ngram = options.repetition_ngram;
+  rs.max_repeats = options.max_repeats;
+  long long tool_calls = 0;
+  if (tools) {
+    const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(checkpoint);
+    rs.generate = [tok, &tool_calls](Engine& engine, const std::vector<GenerateRequest>& requests) {
+      HintInferOptions hint;
+      hint.rounds = 0;
+      ToolGeneration g = GenerateWithTools(engine, tok, requests, hint);
+      tool_calls += g.tool_calls;
+      return std::move(g.results);
+    };
+  }
+  std::vector<TextExample> texts = rl::RejectionSampledTexts(settings, checkpoint, rs, data_dir, stats);
+  if (stats) (*stats)["tool_calls"] = tool_calls;
+  for (auto& t : texts) t.source += tools ? ":rft" : ":rft-no-tool";
+  if (texts.empty()) throw std::runtime_error("RFT kept no sample: none of the samples was correct");
+  return texts;
+}
+
+}  // namespace trainers::start
