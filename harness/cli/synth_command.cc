@@ -43,8 +43,8 @@ void RegisterSynthCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--seed", args->options.seed, "Seed of the problem stream")
       ->capture_default_str();
   cmd->add_option("--style", args->options.style,
-                  "Extra solutions per record: ncot, ncot-check (multiple choice checks each option), pcot, mixed (expert + sub-optimal), tool; "
-                  "none by default");
+                  "Extra solutions per record: ncot, ncot-check (multiple choice checks each option), pcot, mixed (expert + sub-optimal), tool, "
+                  "ncot-tool (the solution, then a Python program recomputing it and its output); none by default");
   cmd->add_option("--steps", args->options.steps,
                   "Reasoning steps per problem (0 = the task's default range; livecodebench: 1 "
                   "easy .. 3 hard)")
@@ -58,6 +58,9 @@ void RegisterSynthCommand(CLI::App& app, Action* selected) {
       ->capture_default_str();
   cmd->add_option("--wrong-rate", args->options.wrong_rate,
                   "mixed: probability that a sub-optimal solution's final answer is wrong")
+      ->capture_default_str();
+  cmd->add_option("--tool-share", args->options.tool_share,
+                  "ncot/ncot-check: share of problems whose solution is the ncot-tool one (drawn per problem)")
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Output file (written atomically); stdout when omitted");
   cmd->callback([selected, args] { *selected = [args] { return RunSynth(*args); }; });

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -121,6 +123,167 @@ std::string Join(const std::vector<std::string>& lines, const std::string& sep) 
   return out;
 }
 
+// The step lines every N-CoT style starts with.
+std::vector<std::string> NcotStepLines(const Derivation& d) {
+  std::vector<double> values = Evaluate(d);
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < d.steps.size(); ++i) lines.push_back(NcotLine(d.steps[i], values, values[i]));
+  return lines;
+}
+
+// The lines after the steps. Plain: the answer note (if any) and the final line. Check layout (multiple
+// choice with a value text): the value, one comparison per option up to the match, the final line.
+std::vector<std::string> NcotEnding(const Derivation& d, bool check) {
+  std::vector<std::string> lines;
+  if (!check || d.choices.letters.empty() || d.value_text.empty()) {
+    if (!d.answer_note.empty()) lines.push_back(d.answer_note);
+    lines.push_back(FinalLine(d, d.answer));
+    return lines;
+  }
+  lines.push_back("So the answer is " + d.value_text + ".");
+  for (size_t i = 0; i < d.choices.letters.size(); ++i) {
+    const std::string text = i < d.choices.texts.size() ? d.choices.texts[i] : Num(d.choices.values.at(i));
+    const bool match = d.choices.letters[i] == d.answer;
+    lines.push_back("(" + d.choices.letters[i] + ") " + text + " = " + d.value_text + "? " + (match ? "yes" : "no"));
+    if (match) break;
+  }
+  lines.push_back(FinalLine(d, d.answer));
+  return lines;
+}
+
+// A value as a Python 3 program holds it: an int (arbitrary precision there; 128 bits here, far beyond
+// what generated problems reach) or a float (an IEEE double, as in CPython).
+struct PyValue {
+  bool is_float = false;
+  __int128 i = 0;
+  double f = 0;
+  double AsFloat() const { return is_float ? f : static_cast<double>(i); }
+};
+
+PyValue PyInt(__int128 v) {
+  PyValue out;
+  out.i = v;
+  return out;
+}
+
+PyValue PyFloat(double v) {
+  PyValue out;
+  out.is_float = true;
+  out.f = v;
+  return out;
+}
+
+// What Python makes of a literal as Num writes it: digits alone are an int, anything else ("2.5",
+// "1e+20") a float.
+PyValue PyLiteral(const std::string& text) {
+  if (text.find_first_not_of("-0123456789") == std::string::npos) return PyInt(std::stoll(text));
+  return PyFloat(std::strtod(text.c_str(), nullptr));
+}
+
+// CPython's float floor division and modulo (Objects/floatobject.c: the remainder takes the divisor's
+// sign, the quotient is (a - mod) / b rounded to the nearest integer below).
+void PyFloatDivMod(double a, double b, double* div_out, double* mod_out) {
+  double mod = std::fmod(a, b);
+  double div = (a - mod) / b;
+  if (mod != 0) {
+    if ((b < 0) != (mod < 0)) {
+      mod += b;
+      div -= 1.0;
+    }
+  } else {
+    mod = std::copysign(0.0, b);
+  }
+  double floordiv;
+  if (div != 0) {
+    floordiv = std::floor(div);
+    if (div - floordiv > 0.5) floordiv += 1.0;
+  } else {
+    floordiv = std::copysign(0.0, a / b);
+  }
+  *div_out = floordiv;
+  *mod_out = mod;
+}
+
+// `a op b` with Python 3 semantics: int op int stays int except for /, which (like any float operand)
+// gives a float; // and % floor towards minus infinity. Division by zero (which Python would raise on)
+// does not occur in generated problems; it gives 0 here.
+PyValue PyApply(const std::string& op, const PyValue& a, const PyValue& b) {
+  if (!a.is_float && !b.is_float && op != "/") {
+    if (op == "+") return PyInt(a.i + b.i);
+    if (op == "-") return PyInt(a.i - b.i);
+    if (op == "*") return PyInt(a.i * b.i);
+    if (b.i == 0) return PyInt(0);
+    __int128 q = a.i / b.i, r = a.i % b.i;
+    if (r != 0 && ((r < 0) != (b.i < 0))) {
+      q -= 1;
+      r += b.i;
+    }
+    return PyInt(op == "//" ? q : r);
+  }
+  const double x = a.AsFloat(), y = b.AsFloat();
+  if (op == "+") return PyFloat(x + y);
+  if (op == "-") return PyFloat(x - y);
+  if (op == "*") return PyFloat(x * y);
+  if (y == 0) return PyFloat(0);
+  if (op == "/") return PyFloat(x / y);
+  double div, mod;
+  PyFloatDivMod(x, y, &div, &mod);
+  return PyFloat(op == "//" ? div : mod);
+}
+
+// Python's repr of a float: the shortest digits that read back to the same double, in positional
+// notation with at least one decimal ("12.0", "0.0001") when the decimal exponent is in [-4, 16), else
+// in exponent notation with a signed two-digit-minimum exponent ("1e-05", "1.5e+16").
+std::string PyFloatRepr(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
+  char buf[64];
+  for (int precision = 0; precision <= 16; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*e", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string text = buf;  // [-]d[.ddd]e[+-]XX
+  std::string sign;
+  if (text[0] == '-') {
+    sign = "-";
+    text = text.substr(1);
+  }
+  const size_t e = text.find('e');
+  const int exponent = std::stoi(text.substr(e + 1));
+  std::string digits;
+  for (size_t k = 0; k < e; ++k) {
+    if (text[k] != '.') digits += text[k];
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  if (exponent < -4 || exponent >= 16) {
+    std::string mantissa = digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "");
+    std::string exp_digits = std::to_string(exponent < 0 ? -exponent : exponent);
+    if (exp_digits.size() < 2) exp_digits = "0" + exp_digits;
+    return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + exp_digits;
+  }
+  if (exponent < 0) return sign + "0." + std::string(-exponent - 1, '0') + digits;
+  const size_t int_len = static_cast<size_t>(exponent) + 1;
+  if (digits.size() <= int_len) return sign + digits + std::string(int_len - digits.size(), '0') + ".0";
+  return sign + digits.substr(0, int_len) + "." + digits.substr(int_len);
+}
+
+std::string PyIntText(__int128 v) {
+  if (v == 0) return "0";
+  const bool negative = v < 0;
+  unsigned __int128 u = negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string out;
+  while (u > 0) {
+    out += static_cast<char>('0' + static_cast<int>(u % 10));
+    u /= 10;
+  }
+  if (negative) out += '-';
+  return std::string(out.rbegin(), out.rend());
+}
+
+// What print() shows for the value.
+std::string PyPrinted(const PyValue& v) { return v.is_float ? PyFloatRepr(v.f) : PyIntText(v.i); }
+
 }  // namespace
 
 std::string Num(double value) { return util::FormatNumber(value); }
@@ -164,28 +327,58 @@ std::string RenderGsm8kAnswer(const Derivation& d) {
 }
 
 std::string RenderNcot(const Derivation& d) {
-  std::vector<double> values = Evaluate(d);
-  std::vector<std::string> lines;
-  for (size_t i = 0; i < d.steps.size(); ++i)
-    lines.push_back(NcotLine(d.steps[i], values, values[i]));
-  if (!d.answer_note.empty()) lines.push_back(d.answer_note);
-  lines.push_back(FinalLine(d, d.answer));
+  std::vector<std::string> lines = NcotStepLines(d);
+  for (auto& line : NcotEnding(d, /*check=*/false)) lines.push_back(std::move(line));
   return Join(lines, "\n");
 }
 
 std::string RenderNcotCheck(const Derivation& d) {
-  if (d.choices.letters.empty() || d.value_text.empty()) return RenderNcot(d);
-  std::vector<double> values = Evaluate(d);
-  std::vector<std::string> lines;
-  for (size_t i = 0; i < d.steps.size(); ++i) lines.push_back(NcotLine(d.steps[i], values, values[i]));
-  lines.push_back("So the answer is " + d.value_text + ".");
-  for (size_t i = 0; i < d.choices.letters.size(); ++i) {
-    const std::string text = i < d.choices.texts.size() ? d.choices.texts[i] : Num(d.choices.values.at(i));
-    const bool match = d.choices.letters[i] == d.answer;
-    lines.push_back("(" + d.choices.letters[i] + ") " + text + " = " + d.value_text + "? " + (match ? "yes" : "no"));
-    if (match) break;
+  std::vector<std::string> lines = NcotStepLines(d);
+  for (auto& line : NcotEnding(d, /*check=*/true)) lines.push_back(std::move(line));
+  return Join(lines, "\n");
+}
+
+std::string RenderNcotToolCheck(const Derivation& d) {
+  std::vector<std::string> lines = NcotStepLines(d);
+  const std::vector<std::string> ending = NcotEnding(d, /*check=*/true);
+  lines.insert(lines.end(), ending.begin(), ending.end());
+  if (CalcStepCount(d) == 0) return Join(lines, "\n");
+  // The recomputation: one variable per calculation step (s1, s2, ... in order), literals inline, the
+  // operator RenderPcot would use, and the printed value simulated with Python's own semantics.
+  const std::vector<double> values = Evaluate(d);
+  std::vector<std::string> names(d.steps.size());
+  std::vector<PyValue> py(d.steps.size());
+  lines.push_back(kPythonHint);
+  lines.push_back("<code>");
+  int count = 0, last = -1;
+  for (size_t i = 0; i < d.steps.size(); ++i) {
+    const CalcStep& s = d.steps[i];
+    if (!IsCalc(s)) continue;
+    auto operand = [&](const Operand& o, std::string* text) {
+      if (o.ref >= 0) {
+        *text = names[o.ref];
+        return py[o.ref];
+      }
+      *text = Num(o.literal);
+      return PyLiteral(*text);
+    };
+    std::string lhs, rhs;
+    const PyValue a = operand(s.lhs, &lhs), b = operand(s.rhs, &rhs);
+    std::string op = PythonOp(s, values);
+    // A float operand (a float-valued earlier step) makes // a floor of a rounded quotient (0.3 // 0.1 is
+    // 2.0); true division keeps the value the derivation states.
+    if (op == "//" && (a.is_float || b.is_float)) op = "/";
+    names[i] = "s" + std::to_string(++count);
+    py[i] = PyApply(op, a, b);
+    last = static_cast<int>(i);
+    lines.push_back(names[i] + " = " + lhs + " " + op + " " + rhs);
   }
-  lines.push_back(FinalLine(d, d.answer));
+  lines.push_back("print(" + names[last] + ")");
+  lines.push_back("</code>");
+  lines.push_back("<output>");
+  lines.push_back(PyPrinted(py[last]));
+  lines.push_back("</output>");
+  lines.insert(lines.end(), ending.begin(), ending.end());
   return Join(lines, "\n");
 }
 

@@ -92,6 +92,30 @@ std::string RenderNcot(const Derivation& d);
 // (B)." Finding the letter of a value is then a run of local comparisons, which a small model learns,
 // instead of one lookup across the prompt (learning_probes.md). Not multiple choice: RenderNcot.
 std::string RenderNcotCheck(const Derivation& d);
+// The sentence START (arXiv 2503.04625) puts in place of the end of a solution to make the model use
+// its Python tool.
+inline constexpr const char* kPythonHint = "Wait, maybe using Python here is a good idea.";
+// START's tool-integrated solution: the RenderNcotCheck text (RenderNcot when not multiple choice), then
+// kPythonHint, a program that recomputes the problem, what it prints, and the ending again:
+//   <the RenderNcotCheck text>
+//   Wait, maybe using Python here is a good idea.
+//   <code>
+//   s1 = 12 * 37
+//   s2 = s1 - 5
+//   print(s2)
+//   </code>
+//   <output>
+//   439
+//   </output>
+//   The answer is 439.
+// One line per calculation step, named s1, s2, ... in order; an earlier result is its name, a literal
+// its number (Num); operators as RenderPcot writes them, except that a float operand gets / for an
+// exact division (Python's // of floats can floor a rounded quotient). The output is what Python 3
+// prints for the program ("12.0" once a float is involved, shortest repr). The ending repeated after
+// </output> is the text's own: the final line (after the answer note, if any), or for multiple choice
+// "So the answer is v.", the option checks and the final line. Without calculation steps: the
+// RenderNcotCheck text alone.
+std::string RenderNcotToolCheck(const Derivation& d);
 // ReFT-style program: "def solution(): ... return result" plus a final print(solution()).
 std::string RenderPcot(const Derivation& d);
 // N-CoT in which heavy steps call the Python tool: "<code>\nprint(12 *
@@ -101,7 +125,7 @@ std::string RenderTool(const Derivation& d);
 // One solution of a problem, labelled with where it came from (C-RLFT sources).
 struct Solution {
   std::string source;  // "expert" | "suboptimal"
-  std::string style;   // ncot | pcot | tool
+  std::string style;   // ncot | pcot | tool (RenderTool, RenderNcotToolCheck)
   std::string flaw;  // "" for expert; arithmetic_slip | skipped_step | sloppy_format | wrong_answer
   std::string text;
   bool correct = true;  // whether its final answer equals the gold

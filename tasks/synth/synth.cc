@@ -85,8 +85,21 @@ void RenderStyle(const SynthOptions& options, const internal::Candidate& c, Synt
     s.correct = true;
     return s;
   };
-  if (options.style == "ncot") item.solutions.push_back(expert("ncot", RenderNcot(d)));
-  if (options.style == "ncot-check") item.solutions.push_back(expert("ncot", RenderNcotCheck(d)));
+  if (options.style == "ncot" || options.style == "ncot-check") {
+    // START's rare tool use: a per-problem draw (its own stream, like mixed's) picks the tool solution.
+    bool tool = false;
+    if (options.tool_share > 0 && CalcStepCount(d) > 0) {
+      util::SplitMix64 draw(options.seed ^ util::Fnv1a64(item.key, 0x7001));
+      tool = draw.Uniform() < options.tool_share;
+    }
+    if (tool) {
+      item.solutions.push_back(expert("tool", RenderNcotToolCheck(d)));
+    } else {
+      item.solutions.push_back(
+          expert("ncot", options.style == "ncot" ? RenderNcot(d) : RenderNcotCheck(d)));
+    }
+  }
+  if (options.style == "ncot-tool") item.solutions.push_back(expert("tool", RenderNcotToolCheck(d)));
   if (options.style == "pcot") item.solutions.push_back(expert("pcot", RenderPcot(d)));
   if (options.style == "tool") item.solutions.push_back(expert("tool", RenderTool(d)));
   if (options.style == "mixed") {
@@ -142,7 +155,9 @@ std::vector<std::string> SynthTaskNames() {
   return names;
 }
 
-std::vector<std::string> SynthStyles() { return {"", "ncot", "ncot-check", "pcot", "mixed", "tool"}; }
+std::vector<std::string> SynthStyles() {
+  return {"", "ncot", "ncot-check", "pcot", "mixed", "tool", "ncot-tool"};
+}
 
 void ValidateOptions(const SynthOptions& options) {
   const TaskSpec& spec = SpecFor(options.task);
@@ -162,7 +177,7 @@ void ValidateOptions(const SynthOptions& options) {
     throw util::InputError(util::Location{"", 0, "style"},
                            "unknown style '" + options.style + "'" +
                                (close.empty() ? "" : " (did you mean '" + close + "'?)") +
-                               "; styles: ncot, ncot-check, pcot, mixed, tool (or none)");
+                               "; styles: ncot, ncot-check, pcot, mixed, tool, ncot-tool (or none)");
   }
   if (options.task == "livecodebench" && !options.style.empty()) {
     throw util::InputError(util::Location{"", 0, "style"},
@@ -188,6 +203,15 @@ void ValidateOptions(const SynthOptions& options) {
     throw util::InputError(
         util::Location{"", 0, "wrong_rate"},
         "wrong_rate must be within [0, 1], got " + util::FormatNumber(options.wrong_rate));
+  }
+  if (!(options.tool_share >= 0.0 && options.tool_share <= 1.0)) {
+    throw util::InputError(
+        util::Location{"", 0, "tool_share"},
+        "tool_share must be within [0, 1], got " + util::FormatNumber(options.tool_share));
+  }
+  if (options.tool_share > 0 && options.style != "ncot" && options.style != "ncot-check") {
+    throw util::InputError(util::Location{"", 0, "tool_share"},
+                           "tool_share applies to styles ncot and ncot-check, not '" + options.style + "'");
   }
   const std::vector<std::string> kinds = FlawKinds();
   bool wrong_kind = options.flaws.empty(), right_kind = options.flaws.empty();

@@ -37,7 +37,9 @@ struct SynthOptions {
   std::string split = "train";  // train | test
   int n = 100;                  // number of problems, >= 1
   uint64_t seed = 0;
-  std::string style;  // "" (published fields only) | ncot | ncot-check | pcot | mixed | tool
+  // "" (published fields only) | ncot | ncot-check | pcot | mixed | tool | ncot-tool (every solution
+  // RenderNcotToolCheck)
+  std::string style;
   // Reasoning steps per problem; 0 = the task's default range. gsm8k/svamp/mathqa/aime: arithmetic
   // operations; agieval/gpqa: relations or conversions to chain; livecodebench: 1 easy .. 3 hard.
   int steps = 0;
@@ -47,6 +49,11 @@ struct SynthOptions {
   int suboptimal = 3;       // mixed: sub-optimal solutions per problem
   double wrong_rate = 0.5;  // mixed: probability that a sub-optimal solution's answer is wrong
   std::vector<std::string> flaws;  // mixed: flaw kinds drawn (FlawKinds(); empty = all)
+  // ncot / ncot-check: the share of problems whose expert solution is RenderNcotToolCheck (style "tool")
+  // instead, as START trains the tool ability in rarely (a few percent). Drawn per problem from its key
+  // and the seed, so one problem's draw does not depend on the others (prefixes of n are stable);
+  // problems without a calculation step keep the plain solution. 0 = never (no draw is made).
+  double tool_share = 0;
 };
 
 // One generated problem, before serialisation.

@@ -1,6 +1,8 @@
 // SFT: the weighted completion-only loss against a hand computation, config validation, and exact resume.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <torch/torch.h>
@@ -11,6 +13,7 @@
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/model/llama.h"
 #include "trainers/sft/sft_config.h"
+#include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_loss.h"
 #include "trainers/sft/sft_trainer.h"
 #include "tiny_config.h"
@@ -67,6 +70,10 @@ TEST(SftConfig, RejectsUnknownKeysAndImpossibleValues) {
       {{{"train", {{{"task", "gsm8k"}}}}}, "train[0].synthetic_n"},
       {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"style", "fancy"}}}}}, "train[0].style"},
       {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"wrong_rate", 2.0}}}}}, "train[0].wrong_rate"},
+      {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"style", "ncot"}, {"tool_share", 1.5}}}}},
+       "train[0].tool_share"},
+      {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"style", "pcot"}, {"tool_share", 0.1}}}}},
+       "train[0].tool_share"},
       {{{"log_every", 0}}, "log_every"},   // used to divide by zero
       {{{"eval_n", 0}}, "eval_n"},         // used to read front() of an empty vector
       {{{"preset", "nanoo"}}, "preset"},
@@ -83,6 +90,42 @@ TEST(SftConfig, RejectsUnknownKeysAndImpossibleValues) {
       EXPECT_EQ(e.where().file, "c.json");
     }
   }
+}
+
+// tool_share is written only when set, so the JSON (and every run key hashed from it) of a config without it
+// is what it was before the field existed; a set share reads back.
+TEST(SftConfig, ToolShareIsWrittenOnlyWhenSet) {
+  nlohmann::json j = {{"train", {{{"task", "gsm8k"}, {"synthetic_n", 10}, {"style", "ncot"}}}}};
+  trainers::SftConfig plain = trainers::SftConfigFromJson(j, "c.json");
+  EXPECT_FALSE(trainers::SftConfigToJson(plain)["train"][0].contains("tool_share"));
+  EXPECT_TRUE(trainers::SftConfigToJson(plain)["train"][0].contains("wrong_rate"));
+  j["train"][0]["tool_share"] = 0.05;
+  trainers::SftConfig tool = trainers::SftConfigFromJson(j, "c.json");
+  EXPECT_EQ(tool.train[0].tool_share, 0.05);
+  const nlohmann::json written = trainers::SftConfigToJson(tool);
+  EXPECT_EQ(written["train"][0]["tool_share"], 0.05);
+  EXPECT_EQ(trainers::SftConfigFromJson(written, "c.json").train[0].tool_share, 0.05);
+}
+
+// A generator source's tool_share reaches the generator: at 1 every gsm8k completion is the tool solution.
+TEST(SftData, ToolShareReachesTheGenerator) {
+  const std::string dir = (std::filesystem::temp_directory_path() / ("sft_tool_share_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  trainers::DataSource source;
+  source.task = "gsm8k";
+  source.synthetic_n = 20;
+  source.style = "ncot";
+  for (double share : {0.0, 1.0}) {
+    source.tool_share = share;
+    const auto examples = trainers::BuildTextExamples(source, dir);
+    ASSERT_EQ(examples.size(), 20u);
+    for (const auto& e : examples) {
+      EXPECT_EQ(e.completion.find("Wait, maybe using Python here is a good idea.\n<code>\n") != std::string::npos,
+                share == 1.0)
+          << e.completion;
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 trainers::SftConfig TinyConfig() { return test_support::TinySftConfig(); }

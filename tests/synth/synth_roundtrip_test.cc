@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cctype>
+#include <iostream>
 #include <regex>
 #include <set>
 
@@ -126,14 +128,15 @@ TEST(SynthRoundTripTest, PublishedWorkedSolutionsScore) {
 }
 
 TEST(SynthRoundTripTest, ToolStyleSolutionsScore) {
-  for (const auto& c : LoaderCases()) {
-    SCOPED_TRACE(c.task);
-    Loaded l =
-        WriteAndLoad(Opt(c.task, "train", 30, 5, "tool"), std::string("tool_") + c.file, c.variant);
-    if (l.task == nullptr) GTEST_SKIP() << "no loader registered for " << c.task;
-    for (size_t i = 0; i < l.records.size(); ++i) {
-      EXPECT_TRUE(Scores(*l.task, l.items[i].solutions.at(0).text, l.records[i]))
-          << l.items[i].solutions[0].text;
+  for (const std::string style : {"tool", "ncot-tool"}) {
+    for (const auto& c : LoaderCases()) {
+      SCOPED_TRACE(style + " " + c.task);
+      Loaded l = WriteAndLoad(Opt(c.task, "train", 30, 5, style), style + "_" + c.file, c.variant);
+      if (l.task == nullptr) GTEST_SKIP() << "no loader registered for " << c.task;
+      for (size_t i = 0; i < l.records.size(); ++i) {
+        EXPECT_TRUE(Scores(*l.task, l.items[i].solutions.at(0).text, l.records[i]))
+            << l.items[i].solutions[0].text;
+      }
     }
   }
 }
@@ -199,6 +202,85 @@ TEST(SynthRoundTripTest, ToolCallsShowWhatPythonPrints) {
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(results[i]["output"].get<std::string>(), expected[i]) << cases[i]["program"];
   }
+}
+
+// START's recomputation (style ncot-tool): each program prints exactly what its <output> block says, the
+// text before the hint is the ncot-check solution, and the part after </output> repeats that solution's
+// ending. Also a few hand-made edge cases of Python's number printing.
+TEST(SynthRoundTripTest, ToolCheckProgramsPrintTheirOutputBlock) {
+  if (!synth_test::HavePython()) GTEST_SKIP() << "python3 not available";
+  const std::string hint = std::string("\n") + tasks::synth::kPythonHint + "\n<code>\n";
+  nlohmann::json cases = nlohmann::json::array();
+  std::vector<std::string> expected;
+  auto add = [&](const std::string& text) {
+    const size_t code = text.find("<code>\n"), code_end = text.find("\n</code>\n<output>\n");
+    const size_t out_end = text.find("\n</output>");
+    ASSERT_NE(code, std::string::npos) << text;
+    ASSERT_NE(code_end, std::string::npos) << text;
+    ASSERT_NE(out_end, std::string::npos) << text;
+    const size_t out = code_end + std::string("\n</code>\n<output>\n").size();
+    cases.push_back({{"kind", "stdin"}, {"program", text.substr(code + 7, code_end - code - 7)}, {"input", ""}});
+    expected.push_back(text.substr(out, out_end - out) + "\n");
+  };
+  for (const auto& c : LoaderCases()) {
+    SCOPED_TRACE(c.task);
+    auto items = tasks::synth::GenerateItems(Opt(c.task, "train", 150, 31, "ncot-tool"));
+    auto plain = tasks::synth::GenerateItems(Opt(c.task, "train", 150, 31, "ncot-check"));
+    int with_code = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string& text = items[i].solutions.at(0).text;
+      const std::string& head = plain[i].solutions.at(0).text;
+      if (text.find("<code>") == std::string::npos) {
+        EXPECT_EQ(text, head);
+        continue;
+      }
+      ++with_code;
+      EXPECT_EQ(text.substr(0, head.size() + hint.size()), head + hint);
+      const std::string tail = text.substr(text.find("\n</output>\n") + 11);
+      ASSERT_GE(head.size(), tail.size());
+      EXPECT_EQ(head.substr(head.size() - tail.size()), tail);
+      EXPECT_EQ(tail.rfind(items[i].gold.size() == 1 && std::isalpha(items[i].gold[0]) ? "So the answer is " : "The answer is ", 0), 0u)
+          << text;
+      add(text);
+    }
+    // agieval/gpqa orderings have no arithmetic; every other family does.
+    EXPECT_GE(with_code, c.task == std::string("agieval") || c.task == std::string("gpqa") ? 50 : 150);
+  }
+  // Python's printing: int overflow-free products, float repr, tiny and huge floats, float floor division.
+  using tasks::synth::Calc;
+  using tasks::synth::Lit;
+  using tasks::synth::Ref;
+  const std::vector<std::vector<tasks::synth::CalcStep>> edge = {
+      {Calc('+', Lit(0.1, ""), Lit(0.2, ""), "", "", "")},
+      {Calc('*', Lit(987654321, ""), Lit(123456789, ""), "", "", ""), Calc('*', Ref(0), Lit(1000, ""), "", "", "")},
+      {Calc('/', Lit(1, ""), Lit(3, ""), "", "", "")},
+      {Calc('/', Lit(1, ""), Lit(100000, ""), "", "", "")},
+      {Calc('/', Lit(1, ""), Lit(10000, ""), "", "", "")},
+      {Calc('*', Lit(2.5, ""), Lit(1e16, ""), "", "", "")},
+      {Calc('*', Lit(1.5, ""), Lit(1e15, ""), "", "", "")},
+      {Calc('/', Lit(0.3, ""), Lit(0.1, ""), "", "", "")},
+      {Calc('%', Lit(7.5, ""), Lit(2, ""), "", "", "")},
+      {Calc('-', Lit(2, ""), Lit(7.25, ""), "", "", "")},
+      {Calc('/', Lit(9, ""), Lit(4, ""), "", "", ""), Calc('*', Ref(0), Lit(4, ""), "", "", ""),
+       Calc('/', Ref(1), Lit(3, ""), "", "", ""), Calc('%', Ref(2), Lit(2, ""), "", "", "")},
+  };
+  for (const auto& steps : edge) {
+    tasks::synth::Derivation d;
+    d.steps = steps;
+    d.answer = "0";
+    add(tasks::synth::RenderNcotToolCheck(d));
+  }
+  nlohmann::json results = synth_test::RunPrograms(cases);
+  ASSERT_EQ(results.size(), expected.size());
+  int matches = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_TRUE(results[i]["ok"].get<bool>()) << results[i]["error"] << "\n" << cases[i]["program"];
+    const bool same = results[i]["output"].get<std::string>() == expected[i];
+    matches += same ? 1 : 0;
+    EXPECT_TRUE(same) << "python printed " << results[i]["output"] << ", text says " << expected[i] << "\n"
+                      << cases[i]["program"];
+  }
+  std::cout << "ncot-tool programs: " << matches << "/" << expected.size() << " print their <output> block\n";
 }
 
 TEST(SynthRoundTripTest, LiveCodeBenchReferenceSolutionsPassInTheSandbox) {

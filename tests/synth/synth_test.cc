@@ -297,7 +297,7 @@ TEST(SynthTest, EveryTaskStyleAndStepCountGenerates) {
                                                 {"agieval", 6},      {"gpqa", 6},  {"aime", 5},
                                                 {"livecodebench", 3}};
   for (const auto& [task, top] : max_steps) {
-    for (const std::string style : {"", "ncot", "ncot-check", "pcot", "mixed", "tool"}) {
+    for (const std::string style : {"", "ncot", "ncot-check", "pcot", "mixed", "tool", "ncot-tool"}) {
       if (task == "livecodebench" && !style.empty()) continue;
       for (int steps = 0; steps <= top; ++steps) {
         SCOPED_TRACE(task + " " + style + " " + std::to_string(steps));
@@ -472,6 +472,192 @@ TEST(SynthCheckStyle, EveryChoiceFamilyEndsAtTheGoldLetter) {
         EXPECT_EQ(line.substr(line.size() - tail.size()), tail) << item.solutions[0].text;
       }
     }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+using namespace tasks::synth;
+
+// START's tool-integrated layout, by hand: the solution, the hint, one variable per calculation step, what
+// Python prints, and the final line again.
+TEST(SynthToolCheckStyle, RendersTheSolutionThenAProgramItsOutputAndTheAnswerAgain) {
+  Derivation d;
+  d.steps.push_back(Calc('*', Lit(12, "price"), Lit(37, "count"), "The tickets cost", "dollars", "cost"));
+  d.steps.push_back(Calc('-', Ref(0), Lit(5, "coupon"), "With the coupon they cost", "dollars", "total"));
+  d.answer = "439";
+  EXPECT_EQ(RenderNcotToolCheck(d),
+            "The tickets cost 12 * 37 = 444 dollars.\n"
+            "With the coupon they cost 444 - 5 = 439 dollars.\n"
+            "The answer is 439.\n"
+            "Wait, maybe using Python here is a good idea.\n"
+            "<code>\n"
+            "s1 = 12 * 37\n"
+            "s2 = s1 - 5\n"
+            "print(s2)\n"
+            "</code>\n"
+            "<output>\n"
+            "439\n"
+            "</output>\n"
+            "The answer is 439.");
+  EXPECT_EQ(std::string(kPythonHint), "Wait, maybe using Python here is a good idea.");
+}
+
+// Deduction sentences get no code line; once a float is involved Python prints a float ("1.0"), and an
+// exact division of a float uses / (0.3 // 0.1 would be 2.0 in Python).
+TEST(SynthToolCheckStyle, SkipsDeductionsAndPrintsWhatPythonPrintsForFloats) {
+  Derivation d;
+  d.steps.push_back(Calc('/', Lit(7, "cake"), Lit(2, "halves"), "Each half is", "kg", "half"));
+  CalcStep note;
+  note.text = "Both halves are doubled.";
+  d.steps.push_back(note);
+  d.steps.push_back(Calc('*', Ref(0), Lit(2, ""), "Doubled, a half is", "kg", "doubled"));
+  d.steps.push_back(Calc('/', Ref(2), Lit(7, ""), "Per kg of cake that is", "", "ratio"));
+  d.answer = "1";
+  EXPECT_EQ(RenderNcotToolCheck(d),
+            "Each half is 7 / 2 = 3.5 kg.\n"
+            "Both halves are doubled.\n"
+            "Doubled, a half is 3.5 * 2 = 7 kg.\n"
+            "Per kg of cake that is 7 / 7 = 1.\n"
+            "The answer is 1.\n"
+            "Wait, maybe using Python here is a good idea.\n"
+            "<code>\n"
+            "s1 = 7 / 2\n"
+            "s2 = s1 * 2\n"
+            "s3 = s2 / 7\n"
+            "print(s3)\n"
+            "</code>\n"
+            "<output>\n"
+            "1.0\n"
+            "</output>\n"
+            "The answer is 1.");
+  // Integer-only arithmetic keeps RenderPcot's exact //.
+  Derivation exact;
+  exact.steps.push_back(Calc('/', Lit(12, ""), Lit(4, ""), "Each gets", "", "each"));
+  exact.answer = "3";
+  EXPECT_NE(RenderNcotToolCheck(exact).find("<code>\ns1 = 12 // 4\nprint(s1)\n</code>\n<output>\n3\n</output>"),
+            std::string::npos);
+  // No calculation at all: the plain solution.
+  Derivation words;
+  words.steps.push_back(note);
+  words.answer = "7";
+  EXPECT_EQ(RenderNcotToolCheck(words), RenderNcot(words));
+}
+
+// Multiple choice: the check layout, and after the output the same value, option checks and letter.
+TEST(SynthToolCheckStyle, MultipleChoiceRepeatsTheOptionChecksAfterTheOutput) {
+  Derivation d;
+  d.steps.push_back(Calc('*', Lit(4, "boxes"), Lit(9, "per_box"), "The boxes hold", "pens", "pens"));
+  d.steps.push_back(Calc('-', Ref(0), Lit(6, "lost"), "After losing 6, there are", "pens", "left"));
+  d.choices.letters = {"A", "B", "C", "D"};
+  d.choices.values = {31, 36, 30, 300};
+  d.answer = "C";
+  d.value_text = "30";
+  d.answer_note = "So the answer is 30, which is option (C).";
+  const std::string checks =
+      "So the answer is 30.\n"
+      "(A) 31 = 30? no\n"
+      "(B) 36 = 30? no\n"
+      "(C) 30 = 30? yes\n"
+      "The answer is (C).";
+  EXPECT_EQ(RenderNcotToolCheck(d),
+            "The boxes hold 4 * 9 = 36 pens.\n"
+            "After losing 6, there are 36 - 6 = 30 pens.\n" +
+                checks +
+                "\nWait, maybe using Python here is a good idea.\n"
+                "<code>\n"
+                "s1 = 4 * 9\n"
+                "s2 = s1 - 6\n"
+                "print(s2)\n"
+                "</code>\n"
+                "<output>\n"
+                "30\n"
+                "</output>\n" +
+                checks);
+  EXPECT_EQ(RenderNcotToolCheck(d).substr(0, RenderNcotCheck(d).size() + 1), RenderNcotCheck(d) + "\n");
+}
+
+SynthOptions WithToolShare(const std::string& task, int n, const std::string& style, double share) {
+  auto o = Opt(task, "train", n, 11, style);
+  o.tool_share = share;
+  return o;
+}
+
+// tool_share 0 is the plain style, byte for byte; 1 gives every problem the ncot-tool solution.
+TEST(SynthToolShare, ZeroKeepsFilesAndOneGivesEveryProblemTheToolSolution) {
+  for (const std::string task : {"gsm8k", "svamp", "mathqa", "agieval", "gpqa", "aime"}) {
+    SCOPED_TRACE(task);
+    for (const std::string style : {"ncot", "ncot-check"}) {
+      EXPECT_EQ(SynthesizeFile(WithToolShare(task, 40, style, 0.0)), SynthesizeFile(Opt(task, "train", 40, 11, style)));
+      auto plain = GenerateItems(WithToolShare(task, 40, style, 0.0));
+      auto all = GenerateItems(WithToolShare(task, 40, style, 1.0));
+      auto tool = GenerateItems(WithToolShare(task, 40, "ncot-tool", 0.0));
+      ASSERT_EQ(all.size(), tool.size());
+      for (size_t i = 0; i < all.size(); ++i) {
+        ASSERT_EQ(all[i].key, tool[i].key);
+        EXPECT_EQ(plain[i].solutions.at(0).style, "ncot");
+        const bool has_code = tool[i].solutions.at(0).text.find("<code>") != std::string::npos;
+        EXPECT_EQ(all[i].solutions.at(0).style, has_code ? "tool" : "ncot");
+        if (has_code) {
+          EXPECT_EQ(all[i].solutions[0].text, tool[i].solutions[0].text);
+          EXPECT_EQ(tool[i].solutions[0].style, "tool");
+        } else {
+          EXPECT_EQ(all[i].solutions[0].text, plain[i].solutions[0].text);
+        }
+      }
+    }
+  }
+}
+
+// About tool_share of the problems get the tool solution, each decided on its own: a longer file keeps the
+// shorter one's choices.
+TEST(SynthToolShare, ShareIsPerProblemAndStableAsNGrows) {
+  auto big = GenerateItems(WithToolShare("gsm8k", 2000, "ncot", 0.05));
+  auto small = GenerateItems(WithToolShare("gsm8k", 1000, "ncot", 0.05));
+  int tools = 0;
+  for (const auto& item : big) tools += item.solutions.at(0).style == "tool" ? 1 : 0;
+  // Binomial(2000, 0.05): mean 100, sd 9.75; the 99% band is 100 +- 25.
+  EXPECT_GE(tools, 75);
+  EXPECT_LE(tools, 125);
+  for (size_t i = 0; i < small.size(); ++i) {
+    ASSERT_EQ(small[i].key, big[i].key);  // items are prefix-stable in n
+    EXPECT_EQ(small[i].solutions.at(0).style, big[i].solutions.at(0).style) << i;
+    EXPECT_EQ(small[i].solutions[0].text, big[i].solutions[0].text) << i;
+  }
+  // The draw depends on the seed too.
+  auto other = WithToolShare("gsm8k", 2000, "ncot", 0.05);
+  other.seed = 12;
+  int differing = 0;
+  auto reseeded = GenerateItems(other);
+  std::set<std::string> chosen, chosen_reseeded;
+  for (const auto& item : big) {
+    if (item.solutions[0].style == "tool") chosen.insert(item.key);
+  }
+  for (const auto& item : reseeded) {
+    if (item.solutions[0].style == "tool") chosen_reseeded.insert(item.key);
+  }
+  for (const auto& key : chosen) differing += chosen_reseeded.count(key) ? 0 : 1;
+  EXPECT_GT(differing, 0);
+}
+
+TEST(SynthToolShare, BadShareOrStyleIsAnInputErrorNamingTheField) {
+  for (double bad : {1.5, -0.1, std::nan("")}) {
+    try {
+      GenerateItems(WithToolShare("gsm8k", 5, "ncot", bad));
+      ADD_FAILURE() << bad;
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(e.where().field, "tool_share");
+      EXPECT_NE(std::string(e.what()).find("[0, 1]"), std::string::npos) << e.what();
+    }
+  }
+  try {
+    GenerateItems(WithToolShare("gsm8k", 5, "pcot", 0.1));
+    ADD_FAILURE();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().field, "tool_share");
+    EXPECT_NE(std::string(e.what()).find("ncot and ncot-check"), std::string::npos) << e.what();
   }
 }
 

@@ -72,6 +72,7 @@ std::vector<TextExample> CrlftTexts(const DataSource& source, const CrlftOptions
   mixed.suboptimal = options.suboptimal;
   mixed.wrong_rate = options.wrong_rate;
   mixed.flaws = options.flaws;
+  mixed.tool_share = 0;  // C-RLFT's own expert/sub-optimal data: START's tool solutions are not drawn
   std::vector<std::vector<std::string>> solutions, sources;
   const std::vector<tasks::Record> records = LoadSourceRecords(mixed, "train", data_dir, &solutions, &sources);
   const tasks::Task& task = tasks::FindTask(source.task);

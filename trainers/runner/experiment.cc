@@ -152,6 +152,7 @@ SftConfig RunSettings(const ExperimentConfig& config, uint64_t seed, int threads
     source.max_value = t.max_value;
     source.template_name = t.template_name;
     source.style = t.task == "livecodebench" ? "" : t.style;
+    source.tool_share = t.task == "livecodebench" ? 0 : t.tool_share;
     settings.train.push_back(source);
   }
   return settings;

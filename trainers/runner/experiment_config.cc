@@ -77,7 +77,12 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
         .Add("style", &T::style,
              "generator solution style trained on: ncot, or ncot-check (multiple choice checks the options in "
              "turn); livecodebench always learns its reference program",
-             util::OneOf({"ncot", "ncot-check"}));
+             util::OneOf({"ncot", "ncot-check"}))
+        .Add("tool_share", &T::tool_share,
+             "share of training problems (drawn per problem) whose solution then recomputes the answer with the "
+             "Python tool after the hint 'Wait, maybe using Python here is a good idea.' (START: a few percent); "
+             "livecodebench: none",
+             util::InRange(0.0, 1.0));
     f->Rule(CheckTask);
     return f;
   }();

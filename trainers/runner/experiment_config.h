@@ -28,6 +28,7 @@ struct ExperimentTask {
   int max_value = 0;          // synthetic number scale (0 = task default)
   std::string template_name;  // prompt template for training and evaluation ("" = task default)
   std::string style = "ncot";  // generator solution style trained on (livecodebench: its reference program)
+  double tool_share = 0;       // share of training problems with START's tool solution (livecodebench: none)
 };
 
 struct ExperimentEval {

@@ -76,9 +76,18 @@ const util::Fields<DataSource>& DataSourceFields() {
         .Add("flaws", &D::flaws,
              "style mixed: flaw kinds drawn (arithmetic_slip, wrong_answer, skipped_step, sloppy_format; "
              "empty = all)")
+        .Add("tool_share", &D::tool_share,
+             "style ncot/ncot-check: share of problems (drawn per problem) whose solution recomputes the answer "
+             "with the Python tool after the hint (START)",
+             InRange(0.0, 1.0))
         .Add("weight", &D::weight, "per-example loss weight", AtLeast(0.0))
         .Add("condition", &D::condition, "condition prefix (special token) before every prompt")
         .Add("template", &D::template_name, "prompt template (\"\" = task default)");
+    f->Rule([](const D& d) {
+      return d.tool_share > 0 && d.style != "ncot" && d.style != "ncot-check"
+                 ? RuleFailure{"tool_share", "applies to styles ncot and ncot-check only"}
+                 : util::Ok();
+    });
     f->Rule([](const D& d) {
       return !d.file.empty() || d.synthetic_n > 0
                  ? util::Ok()
@@ -120,6 +129,16 @@ SftConfig SftConfigFromJson(const json& j, const std::string& source) {
   return SftConfigFields().Read(j, source);
 }
 
-json SftConfigToJson(const SftConfig& c) { return SftConfigFields().ToJson(c); }
+json SftConfigToJson(const SftConfig& c) {
+  json out = SftConfigFields().ToJson(c);
+  // tool_share came after runs were keyed by this JSON: written only when set, so every earlier key (and
+  // config.json) stays as it was. Reading an absent tool_share gives the default 0.
+  for (const char* list : {"train", "eval"}) {
+    for (auto& source : out[list]) {
+      if (source["tool_share"].get<double>() == 0) source.erase("tool_share");
+    }
+  }
+  return out;
+}
 
 }  // namespace trainers

@@ -51,6 +51,7 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
   options.suboptimal = source.suboptimal;
   options.wrong_rate = source.wrong_rate;
   options.flaws = source.flaws;
+  options.tool_share = source.tool_share;
   tasks::synth::ValidateOptions(options);
   std::vector<tasks::synth::SynthItem> items = tasks::synth::GenerateItems(options);
   // The file is written so that what is trained on is inspectable and exactly what the loader reads.
