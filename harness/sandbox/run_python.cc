@@ -258,7 +258,10 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
 }
 
 ToolResult RunTool(const std::string& code, const Limits& limits, size_t max_output_chars) {
-  RunResult run = RunPython(code, "", limits);
+  return ToolResultFrom(RunPython(code, "", limits), max_output_chars);
+}
+
+ToolResult ToolResultFrom(const RunResult& run, size_t max_output_chars) {
   ToolResult tool;
   tool.status = run.status;
   tool.output = run.stdout_text;

@@ -96,5 +96,7 @@ struct ToolResult {
   bool truncated = false;
 };
 ToolResult RunTool(const std::string& code, const Limits& limits, size_t max_output_chars);
+// The same formatting for a run made elsewhere (a Pool's fork server).
+ToolResult ToolResultFrom(const RunResult& run, size_t max_output_chars);
 
 }  // namespace sandbox

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <condition_variable>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 
+#include "harness/sandbox/pool.h"
 #include "harness/sandbox/sandbox.h"
 #include "harness/util/error.h"
 #include "trainers/tokenizer/tokenizer.h"
@@ -21,10 +26,72 @@ struct SequenceState {
   int reflections = 0;
 };
 
-// A tool call running on its own thread; the engine's thread reads it once `done` is ready.
+// A tool call in flight; the engine's thread reads it once its future is ready.
 struct ToolJob {
   sandbox::ToolResult result;
   double seconds = 0;
+};
+
+// Tool calls through a sandbox::Pool (fork servers: one interpreter per worker, forked per call, instead
+// of a fresh interpreter per call); a dispatcher thread hands each verdict to its waiting sequence.
+class ToolRunner {
+ public:
+  ToolRunner(int workers, size_t max_output_chars)
+      : pool_(sandbox::PoolOptions{workers, true}), max_output_chars_(max_output_chars),
+        dispatcher_([this] { Dispatch(); }) {}
+  ~ToolRunner() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    dispatcher_.join();
+  }
+
+  std::shared_future<void> Submit(const std::string& code, const sandbox::Limits& limits,
+                                  std::shared_ptr<ToolJob> job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t id = pool_.Submit(sandbox::Job{code, "", limits});
+    Waiting& w = waiting_[id];
+    w.job = std::move(job);
+    ++outstanding_;
+    wake_.notify_all();
+    return w.done.get_future().share();
+  }
+
+ private:
+  struct Waiting {
+    std::shared_ptr<ToolJob> job;
+    std::promise<void> done;
+  };
+
+  void Dispatch() {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || outstanding_ > 0; });
+        if (outstanding_ == 0) return;  // stopping, nothing in flight
+      }
+      std::optional<sandbox::Verdict> verdict = pool_.Next();
+      if (!verdict) continue;
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = waiting_.find(verdict->id);
+      it->second.job->result = sandbox::ToolResultFrom(verdict->result, max_output_chars_);
+      it->second.job->seconds = verdict->result.wall_seconds;
+      it->second.done.set_value();
+      waiting_.erase(it);
+      --outstanding_;
+    }
+  }
+
+  sandbox::Pool pool_;
+  size_t max_output_chars_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<uint64_t, Waiting> waiting_;
+  size_t outstanding_ = 0;
+  bool stopping_ = false;
+  std::thread dispatcher_;  // last: starts after the members it uses
 };
 
 int RequireToken(const tokenizer::Tokenizer& tok, const char* token) {
@@ -63,7 +130,8 @@ const util::Fields<HintInferOptions>& HintInferFields() {
         .Add("max_reflection_hints", &O::max_reflection_hints, "reflection hints per completion", util::AtLeast(0))
         .Add("max_tool_calls", &O::max_tool_calls, "tool calls executed per completion (START: 6)", util::AtLeast(0))
         .Add("max_output_chars", &O::max_output_chars, "tool output kept, in bytes", util::AtLeast(1))
-        .Add("tool_cpu_seconds", &O::tool_cpu_seconds, "CPU seconds per tool call", util::AtLeast(0.01));
+        .Add("tool_cpu_seconds", &O::tool_cpu_seconds, "CPU seconds per tool call", util::AtLeast(0.01))
+        .Add("tool_workers", &O::tool_workers, "sandbox fork servers running tool calls at once", util::InRange(1, 64));
     return f;
   }();
   return *fields;
@@ -93,6 +161,7 @@ ToolGeneration GenerateWithTools(Engine& engine, const tokenizer::Tokenizer& tok
     }
   }
   ToolGeneration out;
+  ToolRunner tools(options.tool_workers, static_cast<size_t>(options.max_output_chars));
   const auto encode = [&tok](const std::string& text) { return tok.Encode(text); };
 
   StopHook hook = [&](const StopEvent& e) -> std::optional<HookReply> {
@@ -110,13 +179,8 @@ ToolGeneration GenerateWithTools(Engine& engine, const tokenizer::Tokenizer& tok
       }
       ++st.calls;
       auto job = std::make_shared<ToolJob>();
-      const size_t max_chars = static_cast<size_t>(options.max_output_chars);
       HookReply reply;
-      reply.ready = std::async(std::launch::async, [job, code, limits, max_chars] {
-                      const auto t0 = Clock::now();
-                      job->result = sandbox::RunTool(code, limits, max_chars);
-                      job->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-                    }).share();
+      reply.ready = tools.Submit(code, limits, job);
       reply.resume = [job, code, round, &traj, &out, encode] {
         traj.calls.push_back({code, job->result.output, sandbox::StatusName(job->result.status), job->seconds, round});
         out.tool_calls += 1;

@@ -1,7 +1,7 @@
 // START's Hint-infer (arXiv 2503.04625 v1 §2): decoding with the Python tool and inserted hints.
 //
 //   - Tool protocol: `</code>` (a special token) stops a sequence; the code after the last `<code>` runs in
-//     the sandbox (sandbox::RunTool) on another thread while the rest of the batch keeps decoding (the
+//     the sandbox (a fork-server sandbox::Pool) off the engine's thread while the rest of the batch keeps decoding (the
 //     engine's deferred hook replies); its output is appended between `<output>` markers and the
 //     sequence continues on its cached prefix. At most `max_tool_calls` calls run per completion
 //     (START: 6); later calls get the output "tool call limit reached" without running.
@@ -34,6 +34,7 @@ struct HintInferOptions {
   int max_tool_calls = 6;         // START's cap per completion
   int max_output_chars = 256;     // tool output kept (ToRL cuts at 256 characters)
   double tool_cpu_seconds = 2.0;  // CPU limit per tool call
+  int tool_workers = 2;           // sandbox fork servers running calls at once
 };
 const util::Fields<HintInferOptions>& HintInferFields();
 

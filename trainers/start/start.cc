@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "harness/util/error.h"
+#include "harness/util/files.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/rl/rejection_sampling.h"
 #include "trainers/rl/rollout.h"
@@ -120,6 +121,17 @@ std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::stri
     texts.push_back({questions[q].prompt, text, 1.0, questions[q].task->name() + ":hint-rft"});
     ++kept;
   }
+  // The inputs of the selection, inspectable: every problem's greedy and hinted trajectory and verdicts.
+  std::string dump;
+  for (size_t q = 0; q < questions.size(); ++q) {
+    dump += nlohmann::json({{"id", questions[q].record.id}, {"gold", questions[q].record.gold},
+                            {"greedy_correct", greedy.rewards[q].correct}, {"hinted_correct", hinted.rewards[q].correct},
+                            {"greedy", greedy.trajectories[q].ToJson()}, {"hinted", hinted.trajectories[q].ToJson()}})
+                .dump() +
+            "\n";
+  }
+  util::MakeDirs(data_dir);
+  util::WriteFileAtomic(data_dir + "/hint_rft_trajectories.jsonl", dump);
   if (stats) {
     *stats = {{"questions", questions.size()}, {"greedy_accuracy", Accuracy(greedy.rewards)},
               {"hinted_accuracy", Accuracy(hinted.rewards)}, {"greedy_tool_calls", greedy.tool_calls},
