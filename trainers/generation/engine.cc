@@ -29,7 +29,8 @@ class StepRunner {
     std::vector<int> history;
   };
   virtual Parked Park(int64_t row) const = 0;
-  virtual void Unpark(const Parked& parked) = 0;
+  // Appends the parked rows, in order, after the current rows (one copy of the cache for all of them).
+  virtual void Unpark(const std::vector<const Parked*>& parked) = 0;
 };
 
 at::Tensor ToTensor(const std::vector<std::vector<int>>& rows, int64_t width, bool left_pad,
@@ -89,7 +90,12 @@ class CachedRunner : public StepRunner {
 
   void Select(const std::vector<int64_t>& rows) override { cache_.SelectRows(rows); }
   Parked Park(int64_t row) const override { return {cache_.ExtractRows({row}), {}}; }
-  void Unpark(const Parked& parked) override { cache_.AppendRows(parked.cache); }
+  void Unpark(const std::vector<const Parked*>& parked) override {
+    if (parked.empty()) return;
+    KvCache rows = parked.front()->cache;  // one row each: gathering them first is cheap
+    for (size_t i = 1; i < parked.size(); ++i) rows.AppendRows(parked[i]->cache);
+    cache_.AppendRows(rows);
+  }
 
  private:
   LlamaForCausalLM& model_;
@@ -123,7 +129,9 @@ class UncachedRunner : public StepRunner {
     history_ = std::move(kept);
   }
   Parked Park(int64_t row) const override { return {KvCache{}, history_.at(row)}; }
-  void Unpark(const Parked& parked) override { history_.push_back(parked.history); }
+  void Unpark(const std::vector<const Parked*>& parked) override {
+    for (const Parked* p : parked) history_.push_back(p->history);
+  }
 
  private:
   LlamaForCausalLM& model_;
@@ -423,9 +431,10 @@ void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t b
     if (next.size() != B) runner->Select(keep);
     // Parked sequences whose replies are ready rejoin as the last rows, in the order they left; when
     // nothing else is decoding, wait for the oldest.
+    std::vector<Sequence> rejoining;
     for (size_t p = 0; p < parked.size();) {
       Sequence& s = parked[p];
-      const bool must_wait = next.empty() && p == 0;
+      const bool must_wait = next.empty() && rejoining.empty() && p == 0;
       if (!must_wait && s.waiting.ready.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
         ++p;
         continue;
@@ -443,11 +452,18 @@ void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t b
         finish(s, "length");
       } else {
         AppendHookTokens(s, resumed);
-        runner->Unpark(s.parked);
+        rejoining.push_back(std::move(s));
+      }
+      parked.erase(parked.begin() + static_cast<std::ptrdiff_t>(p));
+    }
+    if (!rejoining.empty()) {
+      std::vector<const StepRunner::Parked*> rows;
+      for (const auto& s : rejoining) rows.push_back(&s.parked);
+      runner->Unpark(rows);
+      for (auto& s : rejoining) {
         s.parked = StepRunner::Parked{};
         next.push_back(std::move(s));
       }
-      parked.erase(parked.begin() + static_cast<std::ptrdiff_t>(p));
     }
     if (next.empty()) break;
     live = std::move(next);

@@ -1,5 +1,7 @@
 #include "trainers/start/hint_infer.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <future>
@@ -116,6 +118,30 @@ sandbox::Limits ToolLimits(const HintInferOptions& options) {
   return limits;
 }
 
+// OpenBLAS runs single-threaded while tool calls may fork: its pthread_atfork handler shuts its worker
+// pool down from the forking thread, and a BLAS call in flight on the decode thread then waits forever for
+// a worker that is gone (seen: the decode thread spinning in exec_blas_async, the pool's threads gone).
+// The decode steps run on our own kernels; only prefill and appended chunks use BLAS.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() {
+    get_ = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    set_ = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (get_ && set_) {
+      saved_ = get_();
+      set_(1);
+    }
+  }
+  ~SingleThreadedBlas() {
+    if (get_ && set_ && saved_ > 0) set_(saved_);
+  }
+
+ private:
+  int (*get_)() = nullptr;
+  void (*set_)(int) = nullptr;
+  int saved_ = 0;
+};
+
 }  // namespace
 
 const util::Fields<HintInferOptions>& HintInferFields() {
@@ -161,6 +187,7 @@ ToolGeneration GenerateWithTools(Engine& engine, const tokenizer::Tokenizer& tok
     }
   }
   ToolGeneration out;
+  SingleThreadedBlas blas_guard;
   ToolRunner tools(options.tool_workers, static_cast<size_t>(options.max_output_chars));
   const auto encode = [&tok](const std::string& text) { return tok.Encode(text); };
 
