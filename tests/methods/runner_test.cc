@@ -101,6 +101,10 @@ std::vector<BadCase> BadCases() {
       {{{"eval", {{"k", 2}, {"sampled_methods", {"reft"}}}}}, "eval.sampled_methods"},
       {{{"eval", {{"k", 2}, {"sampled_tasks", {"svamp"}}}}}, "eval.sampled_tasks"},
       {{{"reft", {{"algorithm", "a2c"}}}}, "reft.algorithm"},
+      {{{"start", {{"samples", 0}}}}, "start.samples"},
+      {{{"start", {{"top_p", 1.5}}}}, "start.top_p"},
+      {{{"hint_infer", {{"hint", "nope"}}}}, "hint_infer.hint"},
+      {{{"hint_infer", {{"rounds", -1}}}}, "hint_infer.rounds"},
       {{{"seeds", {-1}}}, "seeds[0]"},
       {{{"seeds", nlohmann::json::array()}}, "seeds"},
   };
@@ -355,7 +359,9 @@ TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
   EXPECT_EQ(names, (std::vector<std::string>{"base", "sft", "crlft", "crlft-sft-all", "crlft-expert-only",
                                              "crlft-weights-only", "crlft-condition-only", "crlft-sub-condition",
                                              "sft-continued", "offline-st", "orm", "reft", "reft-beta0",
-                                             "reft-no-partial", "online-st", "grpo"}));
+                                             "reft-no-partial", "online-st", "grpo", "hint-infer", "start-0", "start",
+                                             "rft-no-tool", "hint-infer-r0", "hint-infer-r2", "hint-infer-r3",
+                                             "hint-infer-r4"}));
   EXPECT_EQ(methods[2]["starts_from"], "base");
   bool has_expert_share = false;
   for (const auto& o : methods[2]["options"]) {

@@ -157,7 +157,8 @@ const util::Fields<HintInferOptions>& HintInferFields() {
         .Add("max_tool_calls", &O::max_tool_calls, "tool calls executed per completion (START: 6)", util::AtLeast(0))
         .Add("max_output_chars", &O::max_output_chars, "tool output kept, in bytes", util::AtLeast(1))
         .Add("tool_cpu_seconds", &O::tool_cpu_seconds, "CPU seconds per tool call", util::AtLeast(0.01))
-        .Add("tool_workers", &O::tool_workers, "sandbox fork servers running tool calls at once", util::InRange(1, 64));
+        .Add("tool_workers", &O::tool_workers, "sandbox fork servers running tool calls at once", util::InRange(1, 64))
+        .Add("tasks", &O::tasks, "families a hint-infer method is evaluated on (empty = every task but code)");
     return f;
   }();
   return *fields;

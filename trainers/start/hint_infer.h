@@ -35,6 +35,7 @@ struct HintInferOptions {
   int max_output_chars = 256;     // tool output kept (ToRL cuts at 256 characters)
   double tool_cpu_seconds = 2.0;  // CPU limit per tool call
   int tool_workers = 2;           // sandbox fork servers running calls at once
+  std::vector<std::string> tasks; // families a hint-infer method is evaluated on (empty = every task but code)
 };
 const util::Fields<HintInferOptions>& HintInferFields();
 

@@ -28,6 +28,7 @@ bool TrainsOnStartTasks(const std::string& task, const std::vector<std::string>&
 EvalSpec ToolEvaluation(const start::HintInferOptions& hint) {
   EvalSpec spec;
   spec.generation = start::HintInferFields().ToJson(hint);
+  spec.generation.erase("tasks");  // which families are evaluated is not how each one is generated
   spec.generation["protocol"] = "start-tools-v1";
   spec.generate = [hint](Engine& engine, const tokenizer::Tokenizer& tok, const std::vector<GenerateRequest>& requests) {
     start::ToolGeneration g = start::GenerateWithTools(engine, tok, requests, hint);
@@ -66,7 +67,9 @@ class HintInferMethod : public Method {
   }
   // Inference only: every round count shares one (empty) training step.
   nlohmann::json TrainingOptions(const nlohmann::json&) const override { return nlohmann::json::object(); }
-  bool TrainsOn(const std::string& task, const nlohmann::json&) const override { return task != "livecodebench"; }
+  bool TrainsOn(const std::string& task, const nlohmann::json& options) const override {
+    return TrainsOnStartTasks(task, options.value("tasks", std::vector<std::string>{}));
+  }
   TrainOutput Train(const TrainRequest& request) const override {
     return {request.settings.init_checkpoint, {{"steps", 0}, {"note", "inference only: the sft checkpoint"}}};
   }
