@@ -29,6 +29,13 @@ TEST(ToolProtocol, LastToolCodeTakesTheLastBlockWithoutMarkerNewlines) {
   for (const auto& c : cases) EXPECT_EQ(LastToolCode(c.text), c.code) << c.text;
 }
 
+TEST(ToolProtocol, ClosingToolCodeNeedsAnOpenBlock) {
+  EXPECT_EQ(ClosingToolCode("a\n<code>\nprint(1)\n</code>"), "print(1)");
+  EXPECT_EQ(ClosingToolCode("<code>x=1</code>\n<output>\n</output>\nWait.\n</code>"), std::nullopt);
+  EXPECT_EQ(ClosingToolCode("no block</code>"), std::nullopt);
+  EXPECT_EQ(ClosingToolCode("<code>print(2)"), std::nullopt);  // not closing
+}
+
 TEST(ToolProtocol, OutputTextMatchesTheTrainingLayout) {
   EXPECT_EQ(ToolOutputText("444\n"), "\n<output>\n444\n</output>");
   EXPECT_EQ(ToolOutputText("444"), "\n<output>\n444\n</output>");
@@ -185,6 +192,21 @@ TEST(HintInfer, CapRefusesCallsBeyondTheLimit) {
     EXPECT_NE(t.text.find("\n<output>\ntool call limit reached\n</output>"), std::string::npos);
   }
   EXPECT_EQ(g.tool_calls, 2);  // only executed calls count
+}
+
+TEST(HintInfer, CloseWithoutOpenRunsNothing) {
+  Scripted s;
+  auto next = s.Chain({"Q", "X", "</code>"});
+  next[s.Id("</output>")] = s.tok.eos_id();
+  Engine engine(BigramModel(s.tok, next), [&](const std::vector<int>& ids, bool skip) { return s.tok.Decode(ids, skip); });
+  HintInferOptions options;
+  options.rounds = 0;
+  ToolGeneration g = GenerateWithTools(engine, s.tok, {Greedy(s, "Q")}, options);
+  const Trajectory& t = g.trajectories[0][0];
+  EXPECT_EQ(t.text, "X</code>\n<output>\nerror: </code> without <code>\n</output>");
+  ASSERT_EQ(t.calls.size(), 1u);
+  EXPECT_EQ(t.calls[0].status, "no_code");
+  EXPECT_EQ(g.tool_calls, 0);
 }
 
 TEST(HintInfer, ReflectionHintCompletesTheModelsWait) {

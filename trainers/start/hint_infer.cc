@@ -198,7 +198,12 @@ ToolGeneration GenerateWithTools(Engine& engine, const tokenizer::Tokenizer& tok
     const int round = traj.hint_rounds;
     // 1. A tool call: run it off the engine's thread; the sequence waits outside the batch.
     if (e.stop_token_id == code_close) {
-      const std::string code = LastToolCode(tok.Decode(e.completion->token_ids, false)).value_or("");
+      const std::optional<std::string> open = ClosingToolCode(tok.Decode(e.completion->token_ids, false));
+      if (!open) {  // nothing to run: say so, as an interpreter would, without running an earlier block
+        traj.calls.push_back({"", kNoCodeOutput, "no_code", 0.0, round});
+        return HookReply{encode(ToolOutputText(kNoCodeOutput))};
+      }
+      const std::string code = *open;
       if (st.calls >= options.max_tool_calls) {
         traj.truncated_calls = true;
         const std::string note = "tool call limit reached";

@@ -29,7 +29,7 @@ EvalSpec ToolEvaluation(const start::HintInferOptions& hint) {
   EvalSpec spec;
   spec.generation = start::HintInferFields().ToJson(hint);
   spec.generation.erase("tasks");  // which families are evaluated is not how each one is generated
-  spec.generation["protocol"] = "start-tools-v1";
+  spec.generation["protocol"] = "start-tools-v2";
   spec.generate = [hint](Engine& engine, const tokenizer::Tokenizer& tok, const std::vector<GenerateRequest>& requests) {
     start::ToolGeneration g = start::GenerateWithTools(engine, tok, requests, hint);
     GeneratedWithTools out;

@@ -54,6 +54,17 @@ std::optional<std::string> LastToolCode(const std::string& text) {
   return text.substr(begin, end - begin);
 }
 
+std::optional<std::string> ClosingToolCode(const std::string& text) {
+  const std::string close = kCodeClose;
+  if (text.size() < close.size() || text.compare(text.size() - close.size(), close.size(), close) != 0) {
+    return std::nullopt;
+  }
+  const std::string body = text.substr(0, text.size() - close.size());
+  const size_t open = body.rfind(kCodeOpen);
+  if (open == std::string::npos || body.find(close, open) != std::string::npos) return std::nullopt;
+  return LastToolCode(body);
+}
+
 std::string ToolOutputText(const std::string& output) {
   std::string body = output;
   if (!body.empty() && body.back() != '\n') body += '\n';

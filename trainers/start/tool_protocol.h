@@ -48,6 +48,12 @@ const std::vector<std::string>& ReflectiveWords();
 // The code of the last tool call in `text` (markers kept): what follows the last <code>, up to a
 // following </code> if any, without the newline next to each marker; nullopt when there is no <code>.
 std::optional<std::string> LastToolCode(const std::string& text);
+// The code of the call that `text` (ending with </code>) just closed: after the last <code>, provided no
+// other </code> closed it earlier; nullopt for a </code> without an open <code> (it must not re-run an
+// earlier block).
+std::optional<std::string> ClosingToolCode(const std::string& text);
+// What a </code> without an open <code> gets as its output.
+inline constexpr const char* kNoCodeOutput = "error: </code> without <code>";
 // The text appended after a tool call: "\n<output>\n" + output (newline-terminated unless empty) +
 // "</output>", the layout the training data uses (tasks/synth RenderNcotToolCheck).
 std::string ToolOutputText(const std::string& output);
