@@ -46,6 +46,16 @@ def mcnemar(b, c):
     return min(1.0, 2 * tail)
 
 
+def paired(a, b):
+    """Two arms' per-problem correctness ({key: bool}) on their shared keys: (acc_a, acc_b, only_a, only_b, p)."""
+    keys = sorted(set(a) & set(b))
+    only_a = sum(1 for key in keys if a[key] and not b[key])
+    only_b = sum(1 for key in keys if b[key] and not a[key])
+    acc_a = sum(a[key] for key in keys) / len(keys)
+    acc_b = sum(b[key] for key in keys) / len(keys)
+    return acc_a, acc_b, only_a, only_b, mcnemar(only_a, only_b)
+
+
 def choice_diagnostics(samples):
     """(value right, letter matches value) shares over greedy multiple-choice samples."""
     n = value_right = letter_matches = 0

@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from family_table import mcnemar, wilson  # noqa: E402  (one definition of each estimator)
+from family_table import paired, wilson  # noqa: E402  (one definition of each estimator)
 
 # ReFT arXiv v1, Table 2 (Galactica-6.7B, N-CoT value accuracy) and Table 4 (voting@100, N-CoT, GSM8K).
 PAPER = {
@@ -101,12 +101,7 @@ def main():
             a, b = greedy.get((better, t)), greedy.get((worse, t))
             if not a or not b:
                 continue
-            keys = sorted(set(a) & set(b))
-            only_a = sum(1 for key in keys if a[key] and not b[key])
-            only_b = sum(1 for key in keys if b[key] and not a[key])
-            p = mcnemar(only_a, only_b)
-            acc_a = sum(a[key] for key in keys) / len(keys)
-            acc_b = sum(b[key] for key in keys) / len(keys)
+            acc_a, acc_b, only_a, only_b, p = paired(a, b)
             if "collapse" in claim:
                 verdict = "agrees (collapse)" if acc_b < 0.05 else ("disagrees: no collapse" if p >= 0.05 or acc_b >= acc_a
                                                                    else "partly: worse, not collapsed")

@@ -15,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from family_table import mcnemar, wilson  # noqa: E402  (one definition of each estimator)
+from family_table import paired, wilson  # noqa: E402  (one definition of each estimator)
 
 # START arXiv v1, Table 1 (pass@1, %): the base QwQ-32B-Preview, START, and the no-tool RFT control
 # (QwQ-RFT, AIME24 only). Our families are arithmetic word problems; these are the paper's math columns.
@@ -103,12 +103,7 @@ def main():
             a, b = greedy.get((better, t)), greedy.get((worse, t))
             if not a or not b:
                 continue
-            keys = sorted(set(a) & set(b))
-            only_a = sum(1 for key in keys if a[key] and not b[key])
-            only_b = sum(1 for key in keys if b[key] and not a[key])
-            p = mcnemar(only_a, only_b)
-            acc_a = mean([a[key] for key in keys])
-            acc_b = mean([b[key] for key in keys])
+            acc_a, acc_b, only_a, only_b, p = paired(a, b)
             if "~" in claim:
                 verdict = "agrees (no significant difference)" if p >= 0.05 else "disagrees (differs)"
             elif p >= 0.05:
