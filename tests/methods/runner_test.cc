@@ -361,7 +361,9 @@ TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
                                              "sft-continued", "offline-st", "orm", "reft", "reft-beta0",
                                              "reft-no-partial", "online-st", "grpo", "hint-infer", "start-0", "start",
                                              "rft-no-tool", "hint-infer-r0", "hint-infer-r2", "hint-infer-r3",
-                                             "hint-infer-r4"}));
+                                             "hint-infer-r4", "wsrl-offline", "wsrl", "wsrl-no-warmup",
+                                             "wsrl-random-warmup", "wsrl-retention", "wsrl-append",
+                                             "wsrl-warmup-small", "wsrl-warmup-large", "rlpd", "sac-scratch"}));
   EXPECT_EQ(methods[2]["starts_from"], "base");
   bool has_expert_share = false;
   for (const auto& o : methods[2]["options"]) {
