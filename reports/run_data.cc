@@ -254,6 +254,7 @@ LoadedRun ParseResults(const nlohmann::json& document, const std::string& path) 
     }
     run.rows.push_back(std::move(row));
   }
+  run.studies = ParseStudies(document, path);
   run.document = document;
   return run;
 }

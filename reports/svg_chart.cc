@@ -31,6 +31,33 @@ std::string TickLabel(double v, double step) {
   return html::Fixed(v, decimals);
 }
 
+// The band as polygons (upper bound left to right, lower bound back), one per run of points with finite
+// bounds; runs of one point are left out.
+template <typename Px, typename Py>
+std::string BandPolygons(const std::vector<BandPoint>& band, const char* color, const Px& px, const Py& py) {
+  std::string out;
+  std::vector<BandPoint> run;
+  auto flush = [&] {
+    if (run.size() >= 2) {
+      std::string points;
+      for (const auto& b : run) points += (points.empty() ? "" : " ") + Num(px(b.x)) + "," + Num(py(b.hi));
+      for (auto it = run.rbegin(); it != run.rend(); ++it) points += " " + Num(px(it->x)) + "," + Num(py(it->lo));
+      out += "<polygon class=\"band\" points=\"" + points + "\" fill=\"" + color +
+             "\" fill-opacity=\"0.18\" stroke=\"none\"/>";
+    }
+    run.clear();
+  };
+  for (const auto& b : band) {
+    if (std::isfinite(b.x) && std::isfinite(b.lo) && std::isfinite(b.hi)) {
+      run.push_back(b);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
 }  // namespace
 
 const char* SeriesColor(size_t i) { return kPalette[i % (sizeof(kPalette) / sizeof(kPalette[0]))]; }
@@ -41,13 +68,26 @@ std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) 
   const double height = o.height + legend_h;
   const double pw = o.width - left - right, ph = o.height - top - bottom;
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+  auto include = [&](double x, double y) {
+    if (!std::isfinite(x) || !std::isfinite(y)) return;
+    xmin = std::min(xmin, x);
+    xmax = std::max(xmax, x);
+    ymin = std::min(ymin, y);
+    ymax = std::max(ymax, y);
+  };
   for (const auto& s : series) {
-    for (const auto& [x, y] : s.points) {
-      if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      xmin = std::min(xmin, x);
-      xmax = std::max(xmax, x);
-      ymin = std::min(ymin, y);
-      ymax = std::max(ymax, y);
+    for (const auto& [x, y] : s.points) include(x, y);
+    for (const auto& b : s.band) {
+      if (!std::isfinite(b.lo) || !std::isfinite(b.hi)) continue;
+      include(b.x, b.lo);
+      include(b.x, b.hi);
+    }
+  }
+  if (std::isfinite(xmin)) {
+    for (const auto& m : o.markers) {
+      if (!std::isfinite(m.x)) continue;
+      xmin = std::min(xmin, m.x);
+      xmax = std::max(xmax, m.x);
     }
   }
   std::ostringstream out;
@@ -91,6 +131,18 @@ std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) 
   if (!o.y_label.empty()) {
     out << "<text transform=\"translate(12," << Num(top + ph / 2) << ") rotate(-90)\" text-anchor=\"middle\">"
         << html::Escape(o.y_label) << "</text>";
+  }
+  for (size_t i = 0; i < series.size(); ++i) {
+    out << BandPolygons(series[i].band, SeriesColor(i), px, py);
+  }
+  for (const auto& m : o.markers) {
+    if (!std::isfinite(m.x)) continue;
+    out << "<line class=\"marker\" x1=\"" << Num(px(m.x)) << "\" x2=\"" << Num(px(m.x)) << "\" y1=\"" << Num(top)
+        << "\" y2=\"" << Num(top + ph) << "\" stroke=\"#5c6773\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"/>";
+    if (!m.label.empty()) {
+      out << "<text class=\"marker-label\" x=\"" << Num(px(m.x) + 3) << "\" y=\"" << Num(top + 11) << "\">"
+          << html::Escape(html::Truncate(m.label, 40)) << "</text>";
+    }
   }
   for (size_t i = 0; i < series.size(); ++i) {
     std::string path;
