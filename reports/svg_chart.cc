@@ -64,8 +64,10 @@ const char* SeriesColor(size_t i) { return kPalette[i % (sizeof(kPalette) / size
 
 std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) {
   const double left = 52, right = 12, top = 26, bottom = 40;
+  // The legend sits below the x-axis label (12 px gap), three entries a row.
+  const double legend_gap = 12;
   const double legend_h = 16.0 * static_cast<double>((series.size() + 2) / 3);
-  const double height = o.height + legend_h;
+  const double height = o.height + legend_gap + legend_h;
   const double pw = o.width - left - right, ph = o.height - top - bottom;
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
   auto include = [&](double x, double y) {
@@ -163,7 +165,7 @@ std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) 
   }
   for (size_t i = 0; i < series.size(); ++i) {
     const double lx = left + static_cast<double>(i % 3) * (pw / 3);
-    const double ly = o.height + 16.0 * static_cast<double>(i / 3) - 2;
+    const double ly = o.height + legend_gap + 16.0 * static_cast<double>(i / 3) - 2;
     out << "<rect x=\"" << Num(lx) << "\" y=\"" << Num(ly - 8) << "\" width=\"12\" height=\"4\" fill=\"" << SeriesColor(i)
         << "\"/><text x=\"" << Num(lx + 16) << "\" y=\"" << Num(ly - 3) << "\">"
         << html::Escape(html::Truncate(series[i].name, 40)) << "</text>";
