@@ -341,7 +341,8 @@ std::vector<SampleRecord> ReadSamples(const std::string& samples_path) {
 LoadedRun LoadRun(const std::string& results_path, bool with_samples) {
   LoadedRun run = ParseResults(util::ReadJsonFile(results_path), results_path);
   const std::string samples = SamplesPathFor(results_path);
-  if (with_samples && util::FileExists(samples)) {
+  // A run without rows (only studies) has no samples to join; its samples.jsonl is empty.
+  if (with_samples && !run.rows.empty() && util::FileExists(samples)) {
     run.samples = ReadSamples(samples);
     run.samples_path = samples;
   }

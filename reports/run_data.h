@@ -124,7 +124,8 @@ SampleRecord ParseSample(const nlohmann::json& value, const util::Location& wher
 // (row, id) pairs are an error naming both lines.
 std::vector<SampleRecord> ReadSamples(const std::string& samples_path);
 
-// Reads results.json and, when `with_samples` and it exists, samples.jsonl beside it.
+// Reads results.json and, when `with_samples` and it exists, samples.jsonl beside it (not for a run without
+// rows, e.g. one whose methods only report studies: the runner leaves its samples.jsonl empty).
 LoadedRun LoadRun(const std::string& results_path, bool with_samples = true);
 
 }  // namespace reports

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "harness/util/error.h"
+#include "harness/util/files.h"
 #include "reports/compare.h"
 #include "reports/history.h"
 #include "reports/html_report.h"
@@ -240,6 +241,20 @@ TEST(StudyOnlyRun, CompareAndHistoryDoNotCrash) {
   EXPECT_FALSE(reports::AppendRun(db, doc, "a/results.json").empty());
   EXPECT_EQ(reports::CountRuns(db), 1);
   EXPECT_TRUE(reports::LoadTrend(db, 5, "").empty());
+  std::filesystem::remove_all(dir);
+}
+
+// The runner writes an empty samples.jsonl beside a run without rows; `harness report` reads such a run.
+TEST(StudyOnlyRun, LoadRunIgnoresTheEmptySamplesFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("study_load_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  util::WriteFileAtomic((dir / "results.json").string(), StudyOnlyResults(FourStudies()).dump());
+  util::WriteFileAtomic((dir / "samples.jsonl").string(), "");
+  const reports::LoadedRun run = reports::LoadRun((dir / "results.json").string());
+  EXPECT_TRUE(run.samples.empty());
+  EXPECT_TRUE(run.samples_path.empty());
+  EXPECT_EQ(run.studies.size(), 4u);
+  EXPECT_NE(reports::RenderHtmlReport({run}, reports::ReportOptions{}).find("id=\"studies\""), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
