@@ -15,6 +15,8 @@
 #include "harness/util/error.h"
 #include "harness/util/text.h"
 #include "reports/html_util.h"
+#include "reports/stats.h"
+#include "reports/study.h"
 #include "reports/svg_chart.h"
 #include "tasks/metrics/metrics.h"
 
@@ -94,6 +96,10 @@ std::string Models(const std::vector<LoadedRun>& runs) {
   return out.empty() ? "(none)" : out;
 }
 
+bool HasStudies(const std::vector<LoadedRun>& runs) {
+  return std::any_of(runs.begin(), runs.end(), [](const LoadedRun& r) { return !r.studies.empty(); });
+}
+
 void RenderHeader(std::ostringstream& out, const std::vector<LoadedRun>& runs, const ReportOptions& o) {
   out << "<header><h1>" << Escape(o.title) << "</h1>\n<p class=\"meta\">";
   for (const auto& r : runs) {
@@ -104,7 +110,8 @@ void RenderHeader(std::ostringstream& out, const std::vector<LoadedRun>& runs, c
         << "<br>";
   }
   out << "Model(s) run here: <b>" << Escape(Models(runs)) << "</b></p></header>\n";
-  out << "<nav><a href=\"#results\">Results</a><a href=\"#paper\">Paper comparison</a>"
+  out << "<nav><a href=\"#results\">Results</a>" << (HasStudies(runs) ? "<a href=\"#studies\">Studies</a>" : "")
+      << "<a href=\"#paper\">Paper comparison</a>"
          "<a href=\"#training\">Training curves</a>"
       << (o.trends.empty() ? "" : "<a href=\"#trends\">Trends</a>")
       << "<a href=\"#samples\">Samples</a><a href=\"#throughput\">Throughput</a>"
@@ -134,7 +141,9 @@ void RenderResults(std::ostringstream& out, const std::vector<LoadedRun>& runs,
     }
   }
   if (metric_names.empty()) {
-    out << "<p class=\"note\">No results rows.</p></section>\n";
+    out << "<p class=\"note\">No results rows."
+        << (HasStudies(runs) ? " This run's methods report studies instead: see <a href=\"#studies\">Studies</a>." : "")
+        << "</p></section>\n";
     return;
   }
   std::vector<std::pair<std::string, std::string>> mm(method_models.begin(), method_models.end());
@@ -354,6 +363,90 @@ void RenderTraining(std::ostringstream& out, const std::vector<LoadedRun>& runs)
     out << "<figure>" << svg::LineChart(series, o) << "</figure>\n";
   }
   out << "</div></section>\n";
+}
+
+// "0.533 ± 0.287" (mean ± Student-t 95% half-width over seeds); one seed: the value alone.
+std::string MeanPlusMinus(const stats::MeanInterval& m) {
+  if (m.n == 0) return "–";
+  return html::Fixed(m.mean, 3) + (m.n >= 2 ? " ± " + html::Fixed(m.half, 3) : "");
+}
+
+// One chart per curve: a line per arm (mean over seeds) with its 95% band, and the switch marker.
+void RenderStudyCharts(std::ostringstream& out, const StudyGroup& g) {
+  out << "<div class=\"charts\">\n";
+  for (const auto& key : g.curve_keys) {
+    std::vector<svg::Series> series;
+    for (const auto& arm : g.arms) {
+      svg::Series s{arm.arm, {}};
+      auto curve = arm.curves.find(key);
+      if (curve != arm.curves.end()) {
+        for (const auto& p : curve->second) {
+          s.points.push_back({p.x, p.mean});
+          s.band.push_back({p.x, p.lo, p.hi});
+        }
+      }
+      series.push_back(std::move(s));
+    }
+    svg::ChartOptions o;
+    o.title = g.curve_labels.at(key);
+    o.x_label = g.x_label;
+    o.y_label = key;
+    if (g.switch_x) o.markers.push_back({*g.switch_x, "switch"});
+    out << "<figure>" << svg::LineChart(series, o) << "</figure>\n";
+  }
+  out << "</div>\n";
+}
+
+// The arms' scalars: mean ± 95% half-width over seeds, and the number of seeds.
+void RenderStudyTable(std::ostringstream& out, const StudyGroup& g) {
+  out << "<div class=\"scroll\"><table class=\"study\"><thead><tr><th>arm</th><th>method</th>";
+  for (const auto& key : g.scalar_keys) {
+    auto label = g.scalar_labels.find(key);
+    out << "<th class=\"num\">" << Escape(label == g.scalar_labels.end() ? key : label->second) << "</th>";
+  }
+  out << "<th class=\"num\">seeds</th></tr></thead><tbody>\n";
+  for (const auto& arm : g.arms) {
+    std::string methods;
+    for (const auto& m : arm.methods) methods += (methods.empty() ? "" : ", ") + m;
+    out << "<tr><td>" << Escape(arm.arm) << "</td><td>" << Escape(methods) << "</td>";
+    for (const auto& key : g.scalar_keys) {
+      auto it = arm.scalars.find(key);
+      if (it == arm.scalars.end() || it->second.n == 0) {
+        out << "<td class=\"num muted\">–</td>";
+        continue;
+      }
+      out << "<td class=\"num\" title=\"n=" << it->second.n << "\">" << MeanPlusMinus(it->second)
+          << (it->second.n != static_cast<int>(arm.seeds.size()) ? " <span class=\"ci\">(n=" +
+                                                                        std::to_string(it->second.n) + ")</span>"
+                                                                  : "")
+          << "</td>";
+    }
+    out << "<td class=\"num\">" << arm.seeds.size() << "</td></tr>\n";
+  }
+  out << "</tbody></table></div>\n";
+}
+
+// Studies (results.json "studies"): one part per study name with its charts, scalar table and notes.
+void RenderStudies(std::ostringstream& out, const std::vector<LoadedRun>& runs) {
+  std::vector<StudyRecord> records;
+  for (const auto& r : runs) records.insert(records.end(), r.studies.begin(), r.studies.end());
+  if (records.empty()) return;
+  out << "<section id=\"studies\"><h2>Studies</h2>\n<p class=\"meta\">Methods that train no text model report "
+         "a study instead of results rows. Each line is one arm's mean over seeds; the shaded band is its 95% "
+         "Student-t interval over seeds (mean ± t<sub>0.975, n−1</sub>·SD/√n; none with one seed); the dashed "
+         "line marks the switch. Tables: mean ± the same half-width, and the number of seeds.</p>\n";
+  for (const StudyGroup& g : GroupStudies(records)) {
+    out << "<h3 class=\"study-title\">" << Escape(g.title) << " <span class=\"ci\">(" << Escape(g.name)
+        << ")</span></h3>\n";
+    RenderStudyCharts(out, g);
+    if (!g.scalar_keys.empty()) RenderStudyTable(out, g);
+    for (const auto& arm : g.arms) {
+      for (const auto& note : arm.notes) {
+        out << "<p class=\"note\"><b>" << Escape(arm.arm) << ":</b> " << Escape(html::Truncate(note, 2000)) << "</p>\n";
+      }
+    }
+  }
+  out << "</section>\n";
 }
 
 void RenderTrends(std::ostringstream& out, const ReportOptions& o) {
@@ -720,6 +813,7 @@ std::string RenderHtmlReport(const std::vector<LoadedRun>& runs, const ReportOpt
   RenderHeader(out, runs, options);
   const std::vector<OrderingCheck> checks = CheckOrderings(tables, Measure(runs), Outcomes(runs));
   RenderResults(out, runs, checks);
+  RenderStudies(out, runs);
   RenderPaper(out, runs, tables, checks);
   RenderTraining(out, runs);
   RenderDifficulty(out, runs);

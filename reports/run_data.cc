@@ -254,6 +254,7 @@ LoadedRun ParseResults(const nlohmann::json& document, const std::string& path) 
     }
     run.rows.push_back(std::move(row));
   }
+  run.studies = ParseStudies(document, path);
   run.document = document;
   return run;
 }
@@ -340,7 +341,8 @@ std::vector<SampleRecord> ReadSamples(const std::string& samples_path) {
 LoadedRun LoadRun(const std::string& results_path, bool with_samples) {
   LoadedRun run = ParseResults(util::ReadJsonFile(results_path), results_path);
   const std::string samples = SamplesPathFor(results_path);
-  if (with_samples && util::FileExists(samples)) {
+  // A run without rows (only studies) has no samples to join; its samples.jsonl is empty.
+  if (with_samples && !run.rows.empty() && util::FileExists(samples)) {
     run.samples = ReadSamples(samples);
     run.samples_path = samples;
   }

@@ -14,6 +14,7 @@
 
 #include "harness/util/error.h"
 #include "reports/results.h"  // kResultsSchemaVersion
+#include "reports/study.h"
 
 namespace reports {
 
@@ -100,6 +101,7 @@ struct LoadedRun {
   int schema_version = 0;
   std::vector<MetricRow> rows;
   std::vector<SampleRecord> samples;
+  std::vector<StudyRecord> studies;  // the document's "studies" (methods that train no text model)
 
   // Samples of one row, keyed by problem id (empty map when none).
   std::map<std::string, const SampleRecord*> SamplesOf(const RowKey& key) const;
@@ -110,7 +112,7 @@ std::string SamplesPathFor(const std::string& results_path);
 
 // Parses a results document already in memory; `path` is used in error messages only.
 // Throws InputError when schema_version is missing or not an integer, `results` is not an array,
-// or a row lacks task/method/metrics or has mistyped fields.
+// or a row lacks task/method/metrics or has mistyped fields, or a study is malformed (ParseStudies).
 LoadedRun ParseResults(const nlohmann::json& document, const std::string& path);
 
 // Parses one samples.jsonl record (see ReadSamples); `where` names file and line. The optional
@@ -122,7 +124,8 @@ SampleRecord ParseSample(const nlohmann::json& value, const util::Location& wher
 // (row, id) pairs are an error naming both lines.
 std::vector<SampleRecord> ReadSamples(const std::string& samples_path);
 
-// Reads results.json and, when `with_samples` and it exists, samples.jsonl beside it.
+// Reads results.json and, when `with_samples` and it exists, samples.jsonl beside it (not for a run without
+// rows, e.g. one whose methods only report studies: the runner leaves its samples.jsonl empty).
 LoadedRun LoadRun(const std::string& results_path, bool with_samples = true);
 
 }  // namespace reports

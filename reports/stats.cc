@@ -82,4 +82,42 @@ BootstrapResult PairedBootstrap(const std::vector<double>& base, const std::vect
   return out;
 }
 
+double StudentT975(int df) {
+  if (df < 1) throw std::invalid_argument("StudentT975: df < 1");
+  static constexpr double kTable[] = {12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+                                      2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+                                      2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423};
+  if (df <= 30) return kTable[df - 1];
+  const double z = 1.959963984540054, v = static_cast<double>(df);
+  const double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z;
+  return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v) +
+         (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v);
+}
+
+MeanInterval MeanWithTInterval(const std::vector<double>& values) {
+  MeanInterval out;
+  double sum = 0.0;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    sum += v;
+    ++out.n;
+  }
+  if (out.n == 0) {
+    out.mean = out.half = NAN;
+    return out;
+  }
+  out.mean = sum / out.n;
+  if (out.n < 2) {
+    out.half = NAN;
+    return out;
+  }
+  double ss = 0.0;
+  for (double v : values) {
+    if (std::isfinite(v)) ss += (v - out.mean) * (v - out.mean);
+  }
+  const double sd = std::sqrt(ss / (out.n - 1));
+  out.half = StudentT975(out.n - 1) * sd / std::sqrt(static_cast<double>(out.n));
+  return out;
+}
+
 }  // namespace reports::stats

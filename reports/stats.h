@@ -35,4 +35,19 @@ struct BootstrapResult {
 BootstrapResult PairedBootstrap(const std::vector<double>& base, const std::vector<double>& new_scores,
                                 int iterations, uint64_t seed);
 
+// The 0.975 quantile of Student's t with `df` degrees of freedom (two-sided 95%): a table for df 1..30
+// (12.7062, 4.3027, 3.1824, ...; four decimals), the Cornish–Fisher expansion in 1/df around z = 1.959964
+// beyond (Abramowitz & Stegun 26.7.5; 2.0211 at df 40). REQUIRES df >= 1.
+double StudentT975(int df);
+
+// Mean of `values` over seeds with the Student-t 95% interval: half = t_{0.975, n-1} · SD / sqrt(n), SD with
+// n - 1 in the denominator. Non-finite values are left out; n counts the rest. half is NaN when n < 2, mean
+// NaN when n = 0.
+struct MeanInterval {
+  double mean = 0.0;
+  double half = 0.0;
+  int n = 0;
+};
+MeanInterval MeanWithTInterval(const std::vector<double>& values);
+
 }  // namespace reports::stats

@@ -31,23 +31,65 @@ std::string TickLabel(double v, double step) {
   return html::Fixed(v, decimals);
 }
 
+// The band as polygons (upper bound left to right, lower bound back), one per run of points with finite
+// bounds; runs of one point are left out.
+template <typename Px, typename Py>
+std::string BandPolygons(const std::vector<BandPoint>& band, const char* color, const Px& px, const Py& py) {
+  std::string out;
+  std::vector<BandPoint> run;
+  auto flush = [&] {
+    if (run.size() >= 2) {
+      std::string points;
+      for (const auto& b : run) points += (points.empty() ? "" : " ") + Num(px(b.x)) + "," + Num(py(b.hi));
+      for (auto it = run.rbegin(); it != run.rend(); ++it) points += " " + Num(px(it->x)) + "," + Num(py(it->lo));
+      out += "<polygon class=\"band\" points=\"" + points + "\" fill=\"" + color +
+             "\" fill-opacity=\"0.18\" stroke=\"none\"/>";
+    }
+    run.clear();
+  };
+  for (const auto& b : band) {
+    if (std::isfinite(b.x) && std::isfinite(b.lo) && std::isfinite(b.hi)) {
+      run.push_back(b);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
 }  // namespace
 
 const char* SeriesColor(size_t i) { return kPalette[i % (sizeof(kPalette) / sizeof(kPalette[0]))]; }
 
 std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) {
   const double left = 52, right = 12, top = 26, bottom = 40;
+  // The legend sits below the x-axis label (12 px gap), three entries a row.
+  const double legend_gap = 12;
   const double legend_h = 16.0 * static_cast<double>((series.size() + 2) / 3);
-  const double height = o.height + legend_h;
+  const double height = o.height + legend_gap + legend_h;
   const double pw = o.width - left - right, ph = o.height - top - bottom;
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+  auto include = [&](double x, double y) {
+    if (!std::isfinite(x) || !std::isfinite(y)) return;
+    xmin = std::min(xmin, x);
+    xmax = std::max(xmax, x);
+    ymin = std::min(ymin, y);
+    ymax = std::max(ymax, y);
+  };
   for (const auto& s : series) {
-    for (const auto& [x, y] : s.points) {
-      if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      xmin = std::min(xmin, x);
-      xmax = std::max(xmax, x);
-      ymin = std::min(ymin, y);
-      ymax = std::max(ymax, y);
+    for (const auto& [x, y] : s.points) include(x, y);
+    for (const auto& b : s.band) {
+      if (!std::isfinite(b.lo) || !std::isfinite(b.hi)) continue;
+      include(b.x, b.lo);
+      include(b.x, b.hi);
+    }
+  }
+  if (std::isfinite(xmin)) {
+    for (const auto& m : o.markers) {
+      if (!std::isfinite(m.x)) continue;
+      xmin = std::min(xmin, m.x);
+      xmax = std::max(xmax, m.x);
     }
   }
   std::ostringstream out;
@@ -93,6 +135,18 @@ std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) 
         << html::Escape(o.y_label) << "</text>";
   }
   for (size_t i = 0; i < series.size(); ++i) {
+    out << BandPolygons(series[i].band, SeriesColor(i), px, py);
+  }
+  for (const auto& m : o.markers) {
+    if (!std::isfinite(m.x)) continue;
+    out << "<line class=\"marker\" x1=\"" << Num(px(m.x)) << "\" x2=\"" << Num(px(m.x)) << "\" y1=\"" << Num(top)
+        << "\" y2=\"" << Num(top + ph) << "\" stroke=\"#5c6773\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"/>";
+    if (!m.label.empty()) {
+      out << "<text class=\"marker-label\" x=\"" << Num(px(m.x) + 3) << "\" y=\"" << Num(top + 11) << "\">"
+          << html::Escape(html::Truncate(m.label, 40)) << "</text>";
+    }
+  }
+  for (size_t i = 0; i < series.size(); ++i) {
     std::string path;
     int valid = 0;
     for (const auto& [x, y] : series[i].points) {
@@ -111,7 +165,7 @@ std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) 
   }
   for (size_t i = 0; i < series.size(); ++i) {
     const double lx = left + static_cast<double>(i % 3) * (pw / 3);
-    const double ly = o.height + 16.0 * static_cast<double>(i / 3) - 2;
+    const double ly = o.height + legend_gap + 16.0 * static_cast<double>(i / 3) - 2;
     out << "<rect x=\"" << Num(lx) << "\" y=\"" << Num(ly - 8) << "\" width=\"12\" height=\"4\" fill=\"" << SeriesColor(i)
         << "\"/><text x=\"" << Num(lx + 16) << "\" y=\"" << Num(ly - 3) << "\">"
         << html::Escape(html::Truncate(series[i].name, 40)) << "</text>";

@@ -6,6 +6,9 @@
 //                  3. evaluate every requested method on every task it trains on: greedy (accuracy) and
 //                     k samples (maj@k, pass@k, avg@k), with the method's inference condition, and over the
 //                     config's held-out difficulty grid
+//                  (a method that trains on none of the run's tasks, e.g. a control study on a toy
+//                  environment, is evaluated on none: its training summary's "study" goes to results.json
+//                  "studies" instead, see reports/study.h)
 //   then: merge rows into results.json / samples.jsonl, write profile.json and report.html.
 // The runner knows methods only through the registry (trainers/methods/registry.h).
 #include "trainers/runner/experiment.h"
@@ -31,6 +34,7 @@
 #include "reports/history.h"
 #include "reports/html_report.h"
 #include "reports/results.h"
+#include "reports/study.h"
 #include "tasks/registry.h"
 #include "tasks/synth/synth.h"
 #include "trainers/build_info.h"
@@ -163,6 +167,22 @@ struct TrainedStep {
   std::string key;
 };
 
+// Whether the method trains on (and so is evaluated on) any of the run's tasks; one that does not has no
+// model to load for step 3.
+bool TrainsOnAnyTask(const ExperimentConfig& config, const Method& m, const json& options) {
+  return std::any_of(config.tasks.begin(), config.tasks.end(),
+                     [&](const ExperimentTask& t) { return m.TrainsOn(t.task, options); });
+}
+
+// A requested method's study (its training summary's "study", tagged with method and seed) joins the
+// run's "studies"; checked here so that a malformed one fails at its step, naming its DONE.json.
+void CollectStudy(const ExperimentConfig& config, const std::string& method, uint64_t seed, const json& summary,
+                  const std::string& done_path, json& studies) {
+  if (std::find(config.methods.begin(), config.methods.end(), method) == config.methods.end()) return;
+  json study = reports::StudyEntry(summary, method, seed, done_path);
+  if (!study.is_null()) studies.push_back(std::move(study));
+}
+
 // One evaluation step keyed by its directory: runs `produce` (its result and samples) unless
 // <dir>/result.json exists, writes both atomically, counts the step as run or skipped, and returns the
 // result as stored.
@@ -263,6 +283,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   std::vector<json> all_samples;
   json training_logs = json::array();
   json difficulty_cells = json::array();
+  json studies = json::array();
   json sandbox_layers;
 
   for (uint64_t seed : config.seeds) {
@@ -335,6 +356,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
                  {"steps_per_second", summary["steps"].get<double>() / train_seconds}};
       }
       if (summary.contains("breakdown")) extra["breakdown"] = summary["breakdown"];  // a trainer's own stages
+      CollectStudy(config, m->name(), seed, summary, done_path, studies);
       profiler.Add("train:" + m->name() + ":seed" + std::to_string(seed),
                    std::chrono::duration<double>(Clock::now() - start).count(), CpuSeconds() - cpu0,
                    summary.value("tokens_per_second", 0.0), "training tokens/s", skipped, extra);
@@ -351,6 +373,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
     for (const auto& method : config.methods) {
       const Method& m = FindMethod(method);
       const json options = MethodOptions(config, m);
+      if (!TrainsOnAnyTask(config, m, options)) continue;
       const EvalSpec spec = m.Evaluation(options);
       const TrainedStep& step = trained.at(method);
       const tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(step.checkpoint + "/tokenizer.json");
@@ -483,6 +506,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   doc["profile"] = {{"phases", profiler.phases()}, {"total_wall_seconds", wall}};
   doc["training_logs"] = training_logs;
   if (!difficulty_cells.empty()) doc["difficulty"] = difficulty_cells;
+  if (!studies.empty()) doc["studies"] = studies;
   outcome.results_path = out_dir + "/results.json";
   util::WriteFileAtomic(out_dir + "/samples.jsonl", util::ToJsonLines(all_samples));
   util::WriteFileAtomic(out_dir + "/profile.json", doc["profile"].dump(2) + "\n");
