@@ -114,6 +114,15 @@ TEST(Losses, TdTargetTakesTheMinimumOfTheTwoChosenMembers) {
   EXPECT_FLOAT_EQ(Item(y2[1]), 5.0f);  // min(5, 9)
 }
 
+TEST(Losses, MaxBackupTakesTheBestSampledActionOfTheMembersMinimum) {
+  // E = 3, B = 1, n = 3 next actions; members 0 and 1: min = (1, 0, 2), max over actions = 2.
+  const auto next_q = torch::tensor({{{1.0f, 4.0f, 2.0f}}, {{3.0f, 0.0f, 5.0f}}, {{-9.0f, -9.0f, -9.0f}}});
+  const auto y = MaxBackupTarget(next_q, {0, 1}, torch::tensor({0.5f}), torch::tensor({0.0f}), 0.9);
+  EXPECT_FLOAT_EQ(Item(y[0]), 0.5f + 0.9f * 2.0f);
+  const auto terminal = MaxBackupTarget(next_q, {0, 1}, torch::tensor({0.5f}), torch::tensor({1.0f}), 0.9);
+  EXPECT_FLOAT_EQ(Item(terminal[0]), 0.5f);
+}
+
 TEST(Losses, TdLossIsTheMeanSquaredErrorOverMembersAndBatch) {
   const auto q = torch::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}});
   EXPECT_FLOAT_EQ(Item(TdLoss(q, torch::tensor({1.0f, 1.0f}))), 3.5f);  // (0 + 1 + 4 + 9) / 4

@@ -179,6 +179,13 @@ torch::Tensor TdTarget(const torch::Tensor& next_q, const std::array<int64_t, 2>
   return reward + gamma * (1.0 - done) * std::get<0>(chosen.min(0));
 }
 
+torch::Tensor MaxBackupTarget(const torch::Tensor& next_q, const std::array<int64_t, 2>& members,
+                              const torch::Tensor& reward, const torch::Tensor& done, double gamma) {
+  const torch::Tensor chosen = next_q.index_select(0, torch::tensor({members[0], members[1]}, torch::kLong));
+  const torch::Tensor best = std::get<0>(std::get<0>(chosen.min(0)).max(-1));
+  return reward + gamma * (1.0 - done) * best;
+}
+
 torch::Tensor TdLoss(const torch::Tensor& q, const torch::Tensor& target) {
   return (q - target.unsqueeze(0)).pow(2).mean();
 }
@@ -211,9 +218,17 @@ UpdateStats CriticUpdate(Agent& agent, const Batch& batch, const UpdateOptions& 
   torch::Tensor target;
   {
     torch::NoGradGuard no_grad;
-    const PolicySample next = agent.Sample(batch.next_obs);
-    target = TdTarget(agent.TargetQ(batch.next_obs, next.action), agent.TargetMembers(), batch.reward, batch.done,
-                      options.gamma);
+    if (options.max_target_backup) {
+      const int n = options.cql_samples;
+      const PolicySample next = agent.Sample(batch.next_obs, n);
+      const torch::Tensor next_q = agent.TargetQ(batch.next_obs.repeat_interleave(n, 0), next.action);
+      target = MaxBackupTarget(next_q.view({next_q.size(0), b, n}), agent.TargetMembers(), batch.reward, batch.done,
+                               options.gamma);
+    } else {
+      const PolicySample next = agent.Sample(batch.next_obs);
+      target = TdTarget(agent.TargetQ(batch.next_obs, next.action), agent.TargetMembers(), batch.reward, batch.done,
+                        options.gamma);
+    }
   }
   torch::Tensor q, loss;
   if (!options.cql) {

@@ -106,6 +106,10 @@ struct Batch {
 // TD target r + γ(1 − done)·min over the two chosen members of the target Q at the next state: [B].
 torch::Tensor TdTarget(const torch::Tensor& next_q, const std::array<int64_t, 2>& members, const torch::Tensor& reward,
                        const torch::Tensor& done, double gamma);
+// CQL's max-target backup: next_q [E, B, n] over n sampled next actions; the min over the two chosen
+// members, then the max over the actions: r + γ(1 − done)·max_j min_m Q_m(s', a'_j).
+torch::Tensor MaxBackupTarget(const torch::Tensor& next_q, const std::array<int64_t, 2>& members,
+                              const torch::Tensor& reward, const torch::Tensor& done, double gamma);
 // Mean over members and batch of (Q_e(s, a) − y)².
 torch::Tensor TdLoss(const torch::Tensor& q, const torch::Tensor& target);
 // The CQL regulariser with importance sampling (Kumar et al. 2020, CQL(H)), Cal-QL's lower bound on the
@@ -128,6 +132,7 @@ struct UpdateOptions {
   bool calql = true;       // with Cal-QL's MC lower bound
   double cql_alpha = 5.0;  // WSRL/Cal-QL AntMaze: 5 (their autotune is not reproduced)
   int cql_samples = 4;     // sampled actions per kind (WSRL: 10)
+  bool max_target_backup = false;  // target = max over cql_samples next actions (WSRL's Cal-QL on AntMaze)
 };
 
 struct UpdateStats {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 
 #include "harness/util/files.h"
 #include "harness/util/json_io.h"
@@ -24,6 +25,8 @@ const util::Fields<WsrlOptions>& WsrlOptionsFields() {
     auto* f = new util::Fields<O>();
     f->Add("maze", &O::maze, "maze layout", util::OneOf(MazeNames()))
         .Add("horizon", &O::horizon, "steps per episode", util::InRange(10, 5000))
+        .Add("step_size", &O::step_size, "displacement per step at full action (cells are 1 wide)",
+             util::InRange(0.01, 0.9))
         .Add("reward_scale", &O::reward_scale, "reward at the goal is scale + bias, elsewhere bias (WSRL AntMaze: 10)",
              util::InRange(0.01, 1000.0))
         .Add("reward_bias", &O::reward_bias, "added to every reward (WSRL AntMaze: -5)", util::InRange(-1000.0, 1000.0))
@@ -50,6 +53,8 @@ const util::Fields<WsrlOptions>& WsrlOptionsFields() {
         .Add("cql_alpha", &O::cql_alpha, "CQL regulariser weight (WSRL AntMaze: 5)", util::InRange(0.0, 1000.0))
         .Add("cql_samples", &O::cql_samples, "sampled actions per kind in the CQL term (WSRL: 10)", util::InRange(1, 64))
         .Add("calql", &O::calql, "lower-bound the policy actions' Q by MC returns (Cal-QL); false = CQL")
+        .Add("max_target_backup", &O::max_target_backup,
+             "offline target: max over cql_samples next actions of the min of two critics (WSRL AntMaze)")
         .Add("offline_eval_every", &O::offline_eval_every, "offline updates between evaluations", util::AtLeast(1))
         .Add("online_steps", &O::online_steps, "online environment steps, warm-up included", util::InRange(1, 10000000))
         .Add("utd", &O::utd, "critic updates per environment step (WSRL: 4)", util::InRange(1, 64))
@@ -81,11 +86,11 @@ const util::Fields<WsrlOptions>& WsrlOptionsFields() {
 }
 
 json OfflineTrainingOptions(const json& options) {
-  static const char* kOffline[] = {"maze", "horizon", "reward_scale", "reward_bias", "gamma", "dataset_episodes",
+  static const char* kOffline[] = {"maze", "horizon", "step_size", "reward_scale", "reward_bias", "gamma", "dataset_episodes",
                                    "episode_steps", "segment_cells", "random_share", "heldout_share", "ensemble",
                                    "critic_hidden", "critic_layers", "actor_hidden", "actor_layers", "actor_lr",
                                    "critic_lr", "temperature_lr", "tau", "batch_size", "offline_steps", "cql_alpha",
-                                   "cql_samples", "calql", "offline_eval_every", "eval_episodes"};
+                                   "cql_samples", "calql", "max_target_backup", "offline_eval_every", "eval_episodes"};
   json out = json::object();
   for (const char* key : kOffline) {
     if (options.contains(key)) out[key] = options[key];
@@ -96,6 +101,7 @@ json OfflineTrainingOptions(const json& options) {
 PointMaze MakeMaze(const WsrlOptions& options) {
   MazeSpec spec = NamedMaze(options.maze);
   spec.horizon = options.horizon;
+  spec.step_size = options.step_size;
   return PointMaze(spec);
 }
 
@@ -256,6 +262,8 @@ struct Curve {
 
 constexpr uint64_t kEvalSeed = 20241210;  // one set of evaluation starts for every arm and point
 
+void Progress(const std::string& line) { std::cerr << "[wsrl] " << line << "\n" << std::flush; }
+
 }  // namespace
 
 json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& out_dir) {
@@ -276,10 +284,13 @@ json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& ou
   update.calql = options.calql;
   update.cql_alpha = options.cql_alpha;
   update.cql_samples = options.cql_samples;
+  update.max_target_backup = options.max_target_backup;
   Curve success{"success rate"}, q_heldout{"mean Q on held-out offline transitions"};
   auto evaluate = [&](int step) {
     success.Add(step, SuccessRate(agent, maze, options.eval_episodes, options.horizon, kEvalSeed));
     if (heldout.size() > 0) q_heldout.Add(step, MeanQ(agent, heldout.Last(options.q_probe)));
+    Progress("offline " + std::to_string(step) + "/" + std::to_string(options.offline_steps) + ": success " +
+             std::to_string(success.y.back()) + ", Q held-out " + std::to_string(q_heldout.y.empty() ? 0 : q_heldout.y.back()));
   };
   // 2–3. Cal-QL updates (critic with the CQL term, then actor and temperature), evaluated along the way.
   evaluate(0);
@@ -343,6 +354,8 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
     q_offline.Add(step, MeanQ(agent, heldout.Last(options.q_probe)));
     const int64_t fresh = online.size() - (options.append_offline ? static_cast<int64_t>(data.train.size()) : 0);
     if (fresh > 0) q_online.Add(step, MeanQ(agent, online.Last(std::min<int64_t>(fresh, options.q_probe))));
+    Progress(arm + " " + std::to_string(step) + "/" + std::to_string(options.online_steps) + ": success " +
+             std::to_string(success.y.back()) + ", Q offline " + std::to_string(q_offline.y.back()));
   };
   evaluate(0);
   ++next_eval;

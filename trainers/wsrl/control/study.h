@@ -22,6 +22,7 @@ struct WsrlOptions {
   // > Environment (reward ×10 − 5: WSRL's AntMaze setting)
   std::string maze = "medium";
   int horizon = 200;
+  double step_size = 0.2;       // displacement per step at full action
   double reward_scale = 10.0;
   double reward_bias = -5.0;
   double gamma = 0.99;
@@ -47,6 +48,7 @@ struct WsrlOptions {
   double cql_alpha = 5.0;
   int cql_samples = 4;
   bool calql = true;            // false: plain CQL
+  bool max_target_backup = true;  // CQL's max over sampled next actions in the target (WSRL AntMaze: on)
   int offline_eval_every = 1000;
   // > Online fine-tuning: SAC with a critic ensemble (WSRL: UTD 4, 500k steps, 5k warm-up)
   int online_steps = 20000;
