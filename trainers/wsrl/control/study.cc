@@ -206,7 +206,7 @@ bool UpdatesAt(int step, int warmup_steps, int batch_size, double offline_ratio)
   return step > std::max<double>(warmup_steps, batch_size * (1.0 - offline_ratio));
 }
 
-double SuccessRate(const Agent& agent, const PointMaze& maze, int episodes, int horizon, uint64_t seed) {
+PolicyEvaluation EvaluatePolicy(const Agent& agent, const PointMaze& maze, int episodes, int horizon, uint64_t seed) {
   torch::NoGradGuard no_grad;
   std::mt19937_64 rng(seed);
   std::vector<Vec2> positions;
@@ -214,6 +214,7 @@ double SuccessRate(const Agent& agent, const PointMaze& maze, int episodes, int 
   std::vector<int> active(episodes);
   for (int i = 0; i < episodes; ++i) active[i] = i;
   int successes = 0;
+  double total_steps = 0;
   for (int t = 0; t < horizon && !active.empty(); ++t) {
     torch::Tensor obs = torch::empty({static_cast<int64_t>(active.size()), 2});
     float* o = obs.data_ptr<float>();
@@ -227,12 +228,13 @@ double SuccessRate(const Agent& agent, const PointMaze& maze, int episodes, int 
     for (size_t j = 0; j < active.size(); ++j) {
       const StepResult r = maze.Step(positions[active[j]], {a[2 * j], a[2 * j + 1]});
       positions[active[j]] = r.position;
-      if (r.success) ++successes;
+      if (r.success) ++successes, total_steps += t + 1;
       else still.push_back(active[j]);
     }
     active = std::move(still);
   }
-  return static_cast<double>(successes) / episodes;
+  total_steps += static_cast<double>(active.size()) * horizon;
+  return {static_cast<double>(successes) / episodes, total_steps / episodes};
 }
 
 double MeanQ(const Agent& agent, const Batch& batch) {
@@ -285,9 +287,12 @@ json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& ou
   update.cql_alpha = options.cql_alpha;
   update.cql_samples = options.cql_samples;
   update.max_target_backup = options.max_target_backup;
-  Curve success{"success rate"}, q_heldout{"mean Q on held-out offline transitions"};
+  Curve success{"success rate"}, steps{"steps to the goal (horizon when failed)"},
+      q_heldout{"mean Q on held-out offline transitions"};
   auto evaluate = [&](int step) {
-    success.Add(step, SuccessRate(agent, maze, options.eval_episodes, options.horizon, kEvalSeed));
+    const PolicyEvaluation e = EvaluatePolicy(agent, maze, options.eval_episodes, options.horizon, kEvalSeed);
+    success.Add(step, e.success);
+    steps.Add(step, e.steps);
     if (heldout.size() > 0) q_heldout.Add(step, MeanQ(agent, heldout.Last(options.q_probe)));
     Progress("offline " + std::to_string(step) + "/" + std::to_string(options.offline_steps) + ": success " +
              std::to_string(success.y.back()) + ", Q held-out " + std::to_string(q_heldout.y.empty() ? 0 : q_heldout.y.back()));
@@ -312,9 +317,10 @@ json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& ou
   return {{"name", "wsrl-offline"},
           {"title", "WSRL's offline pre-training (Cal-QL) on the maze"},
           {"x_label", "offline updates"},
-          {"curves", {{"success", success.ToJson()}, {"q_heldout", q_heldout.ToJson()}}},
+          {"curves", {{"success", success.ToJson()}, {"steps", steps.ToJson()}, {"q_heldout", q_heldout.ToJson()}}},
           {"scalars",
            {{"final_success", success.y.back()},
+            {"final_steps", steps.y.back()},
             {"offline_transitions", data.train.size()},
             {"goal_transitions", successes_in_data},
             {"final_td_loss", last.td_loss},
@@ -345,12 +351,15 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
   std::mt19937_64 rng(seed * 2654435761ULL + 7);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
   const int warmup = WarmupSteps(options);
-  Curve success{"success rate"}, q_offline{"mean Q on held-out offline transitions"},
+  Curve success{"success rate"}, steps{"steps to the goal (horizon when failed)"},
+      q_offline{"mean Q on held-out offline transitions"},
       q_online{"mean Q on the newest online transitions"}, returns{"episode success (training episodes, running mean)"};
   const std::vector<int> eval_steps = EvaluationSteps(options);
   size_t next_eval = 0;
   auto evaluate = [&](int step) {
-    success.Add(step, SuccessRate(agent, maze, options.eval_episodes, options.horizon, kEvalSeed));
+    const PolicyEvaluation e = EvaluatePolicy(agent, maze, options.eval_episodes, options.horizon, kEvalSeed);
+    success.Add(step, e.success);
+    steps.Add(step, e.steps);
     q_offline.Add(step, MeanQ(agent, heldout.Last(options.q_probe)));
     const int64_t fresh = online.size() - (options.append_offline ? static_cast<int64_t>(data.train.size()) : 0);
     if (fresh > 0) q_online.Add(step, MeanQ(agent, online.Last(std::min<int64_t>(fresh, options.q_probe))));
@@ -418,6 +427,12 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
   double final_success = 0, auc = 0;
   for (size_t i = success.y.size() - tail; i < success.y.size(); ++i) final_success += success.y[i] / tail;
   for (double y : success.y) auc += y / success.y.size();
+  double steps_max_early = steps.y.front(), final_steps = 0, mean_steps = 0;
+  for (size_t i = 0; i < steps.x.size() && steps.x[i] <= options.dense_until; ++i) {
+    steps_max_early = std::max(steps_max_early, steps.y[i]);
+  }
+  for (size_t i = steps.y.size() - tail; i < steps.y.size(); ++i) final_steps += steps.y[i] / tail;
+  for (double y : steps.y) mean_steps += y / steps.y.size();
   double q_min = q_offline.y.front();
   for (size_t i = 0; i < q_offline.x.size() && q_offline.x[i] <= options.dense_until; ++i) q_min = std::min(q_min, q_offline.y[i]);
   return {{"name", "wsrl-control"},
@@ -425,13 +440,18 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
           {"arm", arm},
           {"x_label", "online environment steps (warm-up included)"},
           {"switch_x", 0},
-          {"curves", {{"success", success.ToJson()}, {"q_offline", q_offline.ToJson()}, {"q_online", q_online.ToJson()}}},
+          {"curves", {{"success", success.ToJson()}, {"steps", steps.ToJson()}, {"q_offline", q_offline.ToJson()},
+                      {"q_online", q_online.ToJson()}}},
           {"scalars",
            {{"success_at_switch", success.y.front()},
             {"min_success_early", dip_min},
             {"dip", success.y.front() - dip_min},
             {"final_success", final_success},
             {"mean_success", auc},
+            {"steps_at_switch", steps.y.front()},
+            {"steps_max_early", steps_max_early},
+            {"mean_steps", mean_steps},
+            {"final_steps", final_steps},
             {"q_offline_at_switch", q_offline.y.front()},
             {"q_offline_min_early", q_min},
             {"warmup_steps", warmup},
@@ -443,6 +463,10 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
             {"dip", "dip (switch − lowest early)"},
             {"final_success", "final success (last 3 evaluations)"},
             {"mean_success", "mean success over all evaluations"},
+            {"steps_at_switch", "steps to the goal at the switch"},
+            {"steps_max_early", "most steps to the goal in the first " + std::to_string(options.dense_until) + " steps"},
+            {"mean_steps", "mean steps to the goal over all evaluations"},
+            {"final_steps", "final steps to the goal (last 3 evaluations)"},
             {"q_offline_at_switch", "Q on held-out offline data at the switch"},
             {"q_offline_min_early", "lowest early Q on held-out offline data"}}}};
 }

@@ -109,8 +109,13 @@ int WarmupSteps(const WsrlOptions& options);
 // Whether online step `step` (1-based) updates: WSRL's gate, step > max(K, batch·(1 − offline_ratio)).
 bool UpdatesAt(int step, int warmup_steps, int batch_size, double offline_ratio);
 
-// Success rate of the deterministic policy over `episodes` starts (seeded; all run as one batch).
-double SuccessRate(const Agent& agent, const PointMaze& maze, int episodes, int horizon, uint64_t seed);
+// The deterministic policy over `episodes` starts (seeded; all run as one batch): the share that reach the
+// goal, and the mean steps an episode takes (the horizon when it fails; fewer = a shorter path).
+struct PolicyEvaluation {
+  double success = 0;
+  double steps = 0;
+};
+PolicyEvaluation EvaluatePolicy(const Agent& agent, const PointMaze& maze, int episodes, int horizon, uint64_t seed);
 // Mean over the ensemble and the batch of Q(s, a).
 double MeanQ(const Agent& agent, const Batch& batch);
 
