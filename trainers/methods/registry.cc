@@ -12,11 +12,12 @@ std::vector<const Method*> SftMethods();    // trainers/sft/sft_method.cc
 std::vector<const Method*> CrlftMethods();  // trainers/crlft/crlft_method.cc
 std::vector<const Method*> ReftMethods();   // trainers/reft/reft_method.cc
 std::vector<const Method*> StartMethods();  // trainers/start/start_method.cc
+std::vector<const Method*> WsrlTextMethods();  // trainers/wsrl/text/wsrl_text_method.cc
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = [] {
     std::vector<const Method*> all;
-    for (auto group : {BaseMethods(), SftMethods(), CrlftMethods(), ReftMethods(), StartMethods()}) all.insert(all.end(), group.begin(), group.end());
+    for (auto group : {BaseMethods(), SftMethods(), CrlftMethods(), ReftMethods(), StartMethods(), WsrlTextMethods()}) all.insert(all.end(), group.begin(), group.end());
     return all;
   }();
   return methods;

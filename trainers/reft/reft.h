@@ -48,9 +48,14 @@ struct ReftOptions {
   std::string loss_aggregation = "seq-mean-token-mean";  // | token-mean
   int critic_warmup_steps = 0;     // steps that update the value head only
   std::string value_head_from;     // checkpoint whose value head to start from ("" = fresh, as ReFT)
+  bool fresh_value_head = false;   // a fresh head even when the starting checkpoint has one
   bool whiten_advantages = true;
   // > GRPO
   bool grpo_scale_by_std = true;   // false: Dr. GRPO (r - mean)
+  // > Offline trajectories (rl/offline_data.h; WSRL on text sets these from its offline checkpoint)
+  std::string offline_data;        // trajectories mixed into policy updates when offline_sft_coef > 0
+  double offline_sft_coef = 0;     // retention: + coef * token-mean NLL of batch_size offline texts per update
+  std::string offline_probe;       // held-out trajectories whose mean value is logged each step ("" = none)
 };
 
 const util::Fields<ReftOptions>& ReftOptionsFields();
