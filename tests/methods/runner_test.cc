@@ -361,7 +361,8 @@ TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
                                              "sft-continued", "offline-st", "orm", "reft", "reft-beta0",
                                              "reft-no-partial", "online-st", "grpo", "hint-infer", "start-0", "start",
                                              "rft-no-tool", "hint-infer-r0", "hint-infer-r2", "hint-infer-r3",
-                                             "hint-infer-r4"}));
+                                             "hint-infer-r4", "wsrl-text-offline", "wsrl-text", "wsrl-text-no-warmup",
+                                             "wsrl-text-retention", "wsrl-text-fresh-critic"}));
   EXPECT_EQ(methods[2]["starts_from"], "base");
   bool has_expert_share = false;
   for (const auto& o : methods[2]["options"]) {

@@ -14,6 +14,7 @@
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
 #include "tasks/registry.h"
+#include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/rl/ppo_math.h"
 #include "trainers/rl/rollout.h"
