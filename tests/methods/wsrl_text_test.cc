@@ -64,6 +64,14 @@ TEST(ValueRegressionLoss, HandComputedMse) {
               (0.445 + 1.63 / 3) / 2, 1e-6);
 }
 
+TEST(WeightedNll, WeightNormalisedTokenMean) {
+  // Row 0 (weight 1): NLL 1 + 2 over 2 tokens; row 1 (weight 0.5): NLL 3 over 1 token (the 4 is padding).
+  const at::Tensor logp = torch::tensor({{-1.0f, -2.0f}, {-3.0f, -4.0f}});
+  const at::Tensor mask = torch::tensor({{1.0f, 1.0f}, {1.0f, 0.0f}});
+  EXPECT_NEAR(trainers::rl::WeightedNll(logp, mask, torch::tensor({1.0f, 0.5f})).item<double>(), 4.5 / 2.5, 1e-6);
+  EXPECT_NEAR(trainers::rl::WeightedNll(logp, mask, torch::tensor({0.0f, 0.0f})).item<double>(), 0.0, 1e-9);
+}
+
 TEST(OfflinePolicyWeight, RewardWeightedFilteredUniform) {
   struct Case {
     std::string loss;
@@ -123,6 +131,7 @@ TEST_F(WsrlText, OfflineDataCarryTheTasksRewardsAndAProbeOfHeldOutProblems) {
     // ReFT's reward from the task's own extractor: 1 right, 0.1 extractable but wrong, 0 none.
     EXPECT_TRUE(t.reward == 1.0 || t.reward == 0.1 || t.reward == 0.0) << t.reward;
     EXPECT_EQ(t.correct, t.reward == 1.0);
+    EXPECT_DOUBLE_EQ(t.weight, t.reward);  // reward-weighted: the weight retention reuses
     if (t.source == "expert") {
       ++experts;
       EXPECT_TRUE(t.correct) << t.completion;
@@ -220,16 +229,16 @@ TEST_F(WsrlText, WarmupStepsMoveOnlyTheValueHead) {
   EXPECT_TRUE(util::ReadJsonLines((out0 / "metrics.jsonl").string())[0].value.contains("clipfrac"));
 }
 
-// Retention: the offline NLL joins every policy update with its coefficient. With 4 offline texts and a
-// batch of 4 the step draws all of them, so loss(coef) - loss(0) = coef x their token-mean NLL under the
-// starting weights, computed here from a plain forward; a critic-only step leaves the policy untouched.
+// Retention: the offline policy loss joins every policy update with its coefficient. With 4 offline texts
+// and a batch of 4 the step draws all of them, so loss(coef) - loss(0) = coef x their weight-normalised NLL
+// under the starting weights, computed here from plain forwards; a critic-only step leaves the policy as is.
 TEST_F(WsrlText, RetentionAddsCoefTimesTheOfflineNll) {
   const auto dir = TempDir("retention");
   std::vector<trainers::rl::OfflineTrajectory> texts = {
-      {"gsm8k", "a", "Question: 2 + 3?\nAnswer:", " 2 + 3 = 5. The answer is 5.", "expert", 1.0, true},
-      {"gsm8k", "b", "Question: 4 * 5?\nAnswer:", " 4 * 5 = 21. The answer is 21.", "suboptimal", 0.1, false},
-      {"gsm8k", "c", "Question: 9 - 1?\nAnswer:", " The answer is 8.", "expert", 1.0, true},
-      {"gsm8k", "d", "Question: 6 / 2?\nAnswer:", " I do not know.", "suboptimal", 0.0, false}};
+      {"gsm8k", "a", "Question: 2 + 3?\nAnswer:", " 2 + 3 = 5. The answer is 5.", "expert", 1.0, true, 1.0},
+      {"gsm8k", "b", "Question: 4 * 5?\nAnswer:", " 4 * 5 = 21. The answer is 21.", "suboptimal", 0.1, false, 0.1},
+      {"gsm8k", "c", "Question: 9 - 1?\nAnswer:", " The answer is 8.", "expert", 1.0, true, 1.0},
+      {"gsm8k", "d", "Question: 6 / 2?\nAnswer:", " I do not know.", "suboptimal", 0.0, false, 0.0}};
   const std::string data = (dir / "offline.jsonl").string();
   trainers::rl::WriteTrajectories(data, texts);
   trainers::ReftOptions options;
@@ -243,7 +252,8 @@ TEST_F(WsrlText, RetentionAddsCoefTimesTheOfflineNll) {
   const double loss0 = util::ReadJsonLines((dir / "coef0" / "metrics.jsonl").string())[0].value["loss"].get<double>();
   const auto row = util::ReadJsonLines((dir / "coef05" / "metrics.jsonl").string())[0].value;
 
-  // The token-mean NLL of the 4 texts (completion + EOS) under the warm-up, from one plain forward each.
+  // sum_b w_b NLL_b / sum_b w_b n_b over the 4 texts (completion + EOS) under the warm-up, one forward each;
+  // text d (weight 0) adds nothing.
   const auto tok = trainers::LoadCheckpointTokenizer(warm());
   auto model = trainers::LoadCheckpoint(warm(), kRuntime);
   double nll = 0, tokens = 0;
@@ -255,7 +265,10 @@ TEST_F(WsrlText, RetentionAddsCoefTimesTheOfflineNll) {
     for (int id : tok.Encode(t.completion)) ids.push_back(id);
     ids.push_back(tok.eos_id());
     const at::Tensor logp = torch::log_softmax(model->Forward(torch::tensor(ids, torch::kLong).unsqueeze(0))[0], -1);
-    for (size_t j = prompt_len; j < ids.size(); ++j) nll -= logp[j - 1][ids[j]].item<double>(), tokens += 1;
+    for (size_t j = prompt_len; j < ids.size(); ++j) {
+      nll -= t.weight * logp[j - 1][ids[j]].item<double>();
+      tokens += t.weight;
+    }
   }
   nll /= tokens;
   EXPECT_NEAR(row["offline_sft_loss"].get<double>(), nll, 1e-4);

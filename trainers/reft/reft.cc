@@ -64,7 +64,7 @@ const util::Fields<ReftOptions>& ReftOptionsFields() {
         .Add("grpo_scale_by_std", &O::grpo_scale_by_std, "grpo: divide by the group's std (false: Dr. GRPO)")
         .Add("offline_data", &O::offline_data, "offline trajectories (jsonl: prompt, completion, reward) for retention")
         .Add("offline_sft_coef", &O::offline_sft_coef,
-             "retention: coefficient of the NLL of batch_size offline texts added to every policy update (0 = off)",
+             "retention: coefficient of the weighted NLL of batch_size offline texts in every policy update (0 = off)",
              util::AtLeast(0.0))
         .Add("offline_probe", &O::offline_probe,
              "held-out offline trajectories whose mean value prediction is logged each step (\"\" = none)");
@@ -197,8 +197,12 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   policy->eval();  // no dropout anywhere, also during updates (ReFT's code runs the update in eval mode)
   // Offline trajectories: mixed into policy updates (retention), and a held-out set whose value is logged.
   std::vector<rl::Sample> offline_samples, probe_samples;
-  std::vector<double> probe_returns;
-  if (options.offline_sft_coef > 0) offline_samples = rl::TrajectorySamples(tok, rl::ReadTrajectories(options.offline_data));
+  std::vector<double> probe_returns, offline_weights_all;
+  if (options.offline_sft_coef > 0) {
+    const auto offline = rl::ReadTrajectories(options.offline_data);
+    offline_samples = rl::TrajectorySamples(tok, offline);
+    for (const auto& t : offline) offline_weights_all.push_back(t.weight);
+  }
   if (ppo && !options.offline_probe.empty()) {
     const auto probe = rl::ReadTrajectories(options.offline_probe);
     probe_samples = rl::TrajectorySamples(tok, probe);
@@ -287,14 +291,19 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     // 7. Updates: ppo_epochs gradient steps over the whole batch (ReFT: minibatch = batch).
     const auto update_start = Clock::now();
     const bool critic_only = ppo && run.step() < options.critic_warmup_steps;
-    // Retention: batch_size offline texts, drawn by (seed, step), join every policy update.
+    // Retention: batch_size offline texts, drawn by (seed, step), join every policy update with the offline
+    // policy loss (each text's NLL weighted by its offline weight, the weight-normalised token mean).
     const bool retain = options.offline_sft_coef > 0 && !critic_only && !offline_samples.empty();
     rl::TokenBatch offline_batch;
+    at::Tensor offline_weights;
     if (retain) {
       std::vector<int> perm = util::SeededPermutation(static_cast<int>(offline_samples.size()), settings.seed,
                                                       "reft-offline-" + std::to_string(run.step()));
       perm.resize(std::min<size_t>(perm.size(), settings.batch_size));
       offline_batch = rl::MakeTokenBatch(offline_samples, perm, pad_id, device);
+      std::vector<double> w;
+      for (int i : perm) w.push_back(offline_weights_all[i]);
+      offline_weights = torch::tensor(w, torch::kFloat).to(device);
     }
     std::vector<double> policy_losses, value_losses, clipfracs, entropies, offline_sft_losses;
     StepResult step{};
@@ -341,7 +350,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
         }
         if (retain) {
           const at::Tensor nll =
-              -rl::MaskedMean(rl::ScoreTokens(policy, offline_batch, false, false).logp, offline_batch.mask);
+              rl::WeightedNll(rl::ScoreTokens(policy, offline_batch, false, false).logp, offline_batch.mask, offline_weights);
           offline_sft_losses.push_back(nll.item<double>());
           loss = loss + options.offline_sft_coef * nll;
         }

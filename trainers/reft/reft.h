@@ -54,7 +54,7 @@ struct ReftOptions {
   bool grpo_scale_by_std = true;   // false: Dr. GRPO (r - mean)
   // > Offline trajectories (rl/offline_data.h; WSRL on text sets these from its offline checkpoint)
   std::string offline_data;        // trajectories mixed into policy updates when offline_sft_coef > 0
-  double offline_sft_coef = 0;     // retention: + coef * token-mean NLL of batch_size offline texts per update
+  double offline_sft_coef = 0;     // retention: + coef * weighted NLL of batch_size offline texts per update
   std::string offline_probe;       // held-out trajectories whose mean value is logged each step ("" = none)
 };
 

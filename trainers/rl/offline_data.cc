@@ -14,7 +14,7 @@ void WriteTrajectories(const std::string& path, const std::vector<OfflineTraject
   rows.reserve(trajectories.size());
   for (const auto& t : trajectories) {
     rows.push_back({{"task", t.task}, {"id", t.id}, {"source", t.source}, {"reward", t.reward},
-                    {"correct", t.correct}, {"prompt", t.prompt}, {"completion", t.completion}});
+                    {"correct", t.correct}, {"weight", t.weight}, {"prompt", t.prompt}, {"completion", t.completion}});
   }
   util::WriteFileAtomic(path, util::ToJsonLines(rows));
 }
@@ -34,6 +34,7 @@ std::vector<OfflineTrajectory> ReadTrajectories(const std::string& path) {
     t.id = line.value.value("id", "");
     t.source = line.value.value("source", "");
     t.correct = line.value.value("correct", false);
+    t.weight = line.value.value("weight", 1.0);
     out.push_back(std::move(t));
   }
   return out;
@@ -47,6 +48,11 @@ std::vector<Sample> TrajectorySamples(const tokenizer::Tokenizer& tok, const std
     out.back().question = static_cast<int>(i);
   }
   return out;
+}
+
+at::Tensor WeightedNll(const at::Tensor& logp, const at::Tensor& mask, const at::Tensor& weights) {
+  const at::Tensor w = weights.to(logp.scalar_type()).unsqueeze(1) * mask;
+  return -(logp * w).sum() / w.sum().clamp_min(1e-12);
 }
 
 ValueStats MeasureValues(LlamaForCausalLM& model, const std::vector<Sample>& samples, const std::vector<double>& returns,

@@ -168,6 +168,9 @@ WsrlTextOfflineResult RunWsrlTextOffline(const SftConfig& settings, const WsrlTe
   const std::vector<rl::OfflineTrajectory> all = MixedQualityTrajectories(settings, options, out_dir + "/data");
   std::vector<rl::OfflineTrajectory> train, probe;
   SplitProbe(all, options.probe, settings.seed, &train, &probe);
+  for (auto* set : {&train, &probe}) {
+    for (auto& t : *set) t.weight = OfflinePolicyWeight(options.policy_loss, t.reward);
+  }
   std::vector<rl::Sample> samples;
   std::vector<double> returns, weights;
   int dropped = 0;
@@ -179,7 +182,7 @@ WsrlTextOfflineResult RunWsrlTextOffline(const SftConfig& settings, const WsrlTe
     }
     samples.push_back(std::move(s));
     returns.push_back(t.reward);
-    weights.push_back(OfflinePolicyWeight(options.policy_loss, t.reward));
+    weights.push_back(t.weight);
   }
   if (samples.empty()) throw std::runtime_error("every offline trajectory is longer than max_seq_len");
   std::vector<rl::Sample> probe_samples = rl::TrajectorySamples(tok, probe);

@@ -10,7 +10,8 @@
 //   2. Online (OnlineReftOptions + RunReft): PPO from the offline checkpoint with its value head, the
 //      first K steps critic-only (rollouts of the pre-trained policy re-fit the value head; the policy is
 //      frozen), then actor-critic updates on fresh rollouts only: an empty buffer, never the offline data.
-//      Arms: K = 0 (no warm-up), retention (an offline SFT term in every policy update), a fresh critic.
+//      Arms: K = 0 (no warm-up), retention (the offline policy loss, the reward-weighted NLL of offline
+//      trajectories, in every policy update after the warm-up), a freshly initialised critic.
 // Facts: ../shared/research/method_anchors.md §4 (the LLM analogue in §4.4) and §2 (the PPO underneath).
 #pragma once
 
