@@ -219,6 +219,20 @@ TEST_F(WsrlText, WarmupStepsMoveOnlyTheValueHead) {
                                                  std::max(0, tok.pad_id()));
   EXPECT_NEAR(log[0].value["value_offline"].get<double>(), stats.mean_value, 1e-5);
 
+  // The fresh-critic arm measures another head at step 1: not the offline one, nor its initialisation (the
+  // run's seed would give that back, and the offline trunk has adapted to it).
+  o.critic = "fresh";
+  const auto out_fresh = TempDir("fresh");
+  trainers::RunReft(OnlineConfig(offline_->checkpoint_dir, 1), trainers::OnlineReftOptions(o, offline_->checkpoint_dir),
+                    out_fresh.string());
+  auto seed_head = trainers::rl::LoadWithValueHead(offline_->checkpoint_dir, kRuntime, TinyConfig().seed, "", true);
+  const auto seed_stats = trainers::rl::MeasureValues(seed_head, trainers::rl::TrajectorySamples(tok, probe), returns,
+                                                      std::max(0, tok.pad_id()));
+  const double fresh_value = util::ReadJsonLines((out_fresh / "metrics.jsonl").string())[0].value["value_offline"].get<double>();
+  EXPECT_GT(std::abs(fresh_value - stats.mean_value), 1e-3);
+  EXPECT_GT(std::abs(fresh_value - seed_stats.mean_value), 1e-3);
+  o.critic = "offline";
+
   // No warm-up: the first step is an actor-critic step and the policy moves.
   o.warmup_steps = 0;
   const auto out0 = TempDir("no_warmup");

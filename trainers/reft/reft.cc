@@ -171,7 +171,10 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
 
   // 2. Policy = the warm-up (+ a fresh value head for PPO), the frozen reference = the warm-up (ReFT §3.1).
   const RuntimeConfig runtime{settings.device, "float32", threads};
-  LlamaForCausalLM policy = ppo ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, settings.seed,
+  // A head made fresh on purpose is drawn from its own stream: the run's seed would give back the initial head
+  // of a checkpoint trained from this seed (WSRL's offline head starts there), which its trunk has adapted to.
+  const uint64_t head_seed = options.fresh_value_head ? settings.seed ^ 0x5eedf4e54ULL : settings.seed;
+  LlamaForCausalLM policy = ppo ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, head_seed,
                                                         options.value_head_from, options.fresh_value_head)
                                 : LoadCheckpoint(settings.init_checkpoint, runtime);
   LlamaForCausalLM reference = LoadCheckpoint(settings.init_checkpoint, runtime);
