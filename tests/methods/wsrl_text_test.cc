@@ -168,6 +168,33 @@ TEST_F(WsrlText, OfflineCheckpointHasATrainedValueHeadAndLogsItsLosses) {
               log[0].value["policy_loss"].get<double>() + log[0].value["value_loss"].get<double>(), 1e-5);
 }
 
+// A killed offline run rerun into its directory ends with the weights and logged numbers of a straight run,
+// and only the finished run writes the trajectory files.
+TEST_F(WsrlText, OfflineRunResumesToTheSameNumbers) {
+  trainers::SftConfig config = TinyConfig();
+  config.init_checkpoint = warm();
+  config.max_steps = 3;
+  config.batch_size = 8;
+  const auto straight = TempDir("offline_straight"), resumed = TempDir("offline_resumed");
+  const auto a = trainers::RunWsrlTextOffline(config, *options_, straight.string());
+  const auto stopped = trainers::RunWsrlTextOffline(config, *options_, resumed.string(), /*stop_after_steps=*/2);
+  EXPECT_FALSE(util::FileExists(stopped.checkpoint_dir + "/" + trainers::kWsrlOfflineDataFile));
+  const auto b = trainers::RunWsrlTextOffline(config, *options_, resumed.string());
+  EXPECT_TRUE(util::FileExists(b.checkpoint_dir + "/" + trainers::kWsrlOfflineDataFile));
+  auto ma = trainers::LoadCheckpoint(a.checkpoint_dir, kRuntime), mb = trainers::LoadCheckpoint(b.checkpoint_dir, kRuntime);
+  auto pb = mb->named_parameters();
+  for (const auto& p : ma->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  const auto la = util::ReadJsonLines((straight / "metrics.jsonl").string());
+  const auto lb = util::ReadJsonLines((resumed / "metrics.jsonl").string());
+  ASSERT_EQ(la.size(), 3u);
+  ASSERT_EQ(lb.size(), 3u);
+  for (size_t i = 0; i < la.size(); ++i) {
+    for (const char* key : {"loss", "policy_loss", "value_loss", "value_offline"}) {
+      EXPECT_EQ(la[i].value[key], lb[i].value[key]) << key << " at step " << i + 1;
+    }
+  }
+}
+
 trainers::SftConfig OnlineConfig(const std::string& init, int steps) {
   trainers::SftConfig config = TinyConfig();
   config.init_checkpoint = init;
