@@ -262,6 +262,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       old_values = old.values;
       ref_logp = rl::ScoreTokens(reference, tb, false, false).logp;
     }
+    const double score_seconds = Since(score_start);
     // WSRL's diagnostic: the value predicted on held-out offline trajectories vs on this step's rollouts,
     // both by the policy before this step's update.
     nlohmann::json value_diagnostic = nlohmann::json::object();
@@ -272,7 +273,6 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
                           {"value_online", rl::MaskedMean(old_values, tb.mask).item<double>()},
                           {"value_online_mse", rl::MaskedMean(online_error * online_error, tb.mask).item<double>()}};
     }
-    const double score_seconds = Since(score_start);
 
     // 6. KL, per-token rewards and advantages.
     const at::Tensor mask = tb.mask;

@@ -7,6 +7,9 @@
 //   grpo       group-normalised advantages over `samples` responses per question, no critic, KL in the loss
 //   online-st  Online self-training (§4.2): each step 1/2 CE on the correct samples + 1/2 CE on the gold chain
 // Offline self-training is rejection sampling (trainers/rl/rejection_sampling.h) + the SFT trainer.
+// WSRL on text (trainers/wsrl/text/) runs this loop too: a critic-only warm-up, a value head from its offline
+// checkpoint or a fresh one, offline trajectories (rl/offline_data.h) mixed into policy updates (retention) or
+// only measured (the value on a held-out offline probe vs on the rollouts, logged each step).
 // Facts, hyperparameters and tables: ../shared/research/method_anchors.md §2 and §5.
 #pragma once
 
