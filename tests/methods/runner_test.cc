@@ -363,7 +363,9 @@ TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
                                              "rft-no-tool", "hint-infer-r0", "hint-infer-r2", "hint-infer-r3",
                                              "hint-infer-r4", "wsrl-offline", "wsrl", "wsrl-no-warmup",
                                              "wsrl-random-warmup", "wsrl-retention", "wsrl-append",
-                                             "wsrl-warmup-small", "wsrl-warmup-large", "rlpd", "sac-scratch"}));
+                                             "wsrl-warmup-small", "wsrl-warmup-large", "rlpd", "sac-scratch",
+                                             "wsrl-text-offline", "wsrl-text", "wsrl-text-no-warmup",
+                                             "wsrl-text-retention", "wsrl-text-fresh-critic"}));
   EXPECT_EQ(methods[2]["starts_from"], "base");
   bool has_expert_share = false;
   for (const auto& o : methods[2]["options"]) {

@@ -13,11 +13,15 @@ std::vector<const Method*> CrlftMethods();  // trainers/crlft/crlft_method.cc
 std::vector<const Method*> ReftMethods();   // trainers/reft/reft_method.cc
 std::vector<const Method*> StartMethods();  // trainers/start/start_method.cc
 std::vector<const Method*> WsrlControlMethods();  // trainers/wsrl/wsrl_control_method.cc
+std::vector<const Method*> WsrlTextMethods();  // trainers/wsrl/text/wsrl_text_method.cc
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = [] {
     std::vector<const Method*> all;
-    for (auto group : {BaseMethods(), SftMethods(), CrlftMethods(), ReftMethods(), StartMethods(), WsrlControlMethods()}) all.insert(all.end(), group.begin(), group.end());
+    for (auto group : {BaseMethods(), SftMethods(), CrlftMethods(), ReftMethods(), StartMethods(), WsrlControlMethods(),
+                       WsrlTextMethods()}) {
+      all.insert(all.end(), group.begin(), group.end());
+    }
     return all;
   }();
   return methods;

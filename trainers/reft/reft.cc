@@ -12,10 +12,12 @@
 
 #include "harness/util/error.h"
 #include "harness/util/files.h"
+#include "harness/util/hashing.h"
 #include "harness/util/json_io.h"
 #include "tasks/registry.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/rl/offline_data.h"
 #include "trainers/rl/ppo_math.h"
 #include "trainers/rl/rollout.h"
 #include "trainers/scaffold/training_run.h"
@@ -57,8 +59,30 @@ const util::Fields<ReftOptions>& ReftOptionsFields() {
         .Add("critic_warmup_steps", &O::critic_warmup_steps, "first steps update the value head only",
              util::AtLeast(0))
         .Add("value_head_from", &O::value_head_from, "checkpoint with a value head to start it from (\"\" = fresh)")
+        .Add("fresh_value_head", &O::fresh_value_head, "a fresh value head even when the warm-up checkpoint has one")
         .Add("whiten_advantages", &O::whiten_advantages, "whiten advantages over the batch (mean kept)")
-        .Add("grpo_scale_by_std", &O::grpo_scale_by_std, "grpo: divide by the group's std (false: Dr. GRPO)");
+        .Add("grpo_scale_by_std", &O::grpo_scale_by_std, "grpo: divide by the group's std (false: Dr. GRPO)")
+        .Add("offline_data", &O::offline_data, "offline trajectories (jsonl: prompt, completion, reward) for retention")
+        .Add("offline_sft_coef", &O::offline_sft_coef,
+             "retention: coefficient of the weighted NLL of batch_size offline texts in every policy update (0 = off)",
+             util::AtLeast(0.0))
+        .Add("offline_probe", &O::offline_probe,
+             "held-out offline trajectories whose mean value prediction is logged each step (\"\" = none)");
+    f->Rule([](const O& o) {
+      return !(o.fresh_value_head && !o.value_head_from.empty())
+                 ? util::Ok()
+                 : util::RuleFailure{"fresh_value_head", "a fresh value head or one from value_head_from, not both"};
+    });
+    f->Rule([](const O& o) {
+      return o.offline_sft_coef == 0 || !o.offline_data.empty()
+                 ? util::Ok()
+                 : util::RuleFailure{"offline_data", "offline_sft_coef > 0 needs offline trajectories"};
+    });
+    f->Rule([](const O& o) {
+      return o.offline_sft_coef == 0 || o.algorithm != "online-st"
+                 ? util::Ok()
+                 : util::RuleFailure{"offline_sft_coef", "online-st already mixes in gold chains"};
+    });
     f->Rule([](const O& o) {
       return o.algorithm != "grpo" || o.kl_placement == "loss"
                  ? util::Ok()
@@ -147,8 +171,11 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
 
   // 2. Policy = the warm-up (+ a fresh value head for PPO), the frozen reference = the warm-up (ReFT §3.1).
   const RuntimeConfig runtime{settings.device, "float32", threads};
-  LlamaForCausalLM policy = ppo ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, settings.seed,
-                                                        options.value_head_from)
+  // A head made fresh on purpose is drawn from its own stream: the run's seed would give back the initial head
+  // of a checkpoint trained from this seed (WSRL's offline head starts there), which its trunk has adapted to.
+  const uint64_t head_seed = options.fresh_value_head ? settings.seed ^ 0x5eedf4e54ULL : settings.seed;
+  LlamaForCausalLM policy = ppo ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, head_seed,
+                                                        options.value_head_from, options.fresh_value_head)
                                 : LoadCheckpoint(settings.init_checkpoint, runtime);
   LlamaForCausalLM reference = LoadCheckpoint(settings.init_checkpoint, runtime);
   reference->eval();
@@ -171,6 +198,19 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   rollout_options.temperature = options.temperature;
   rollout_options.max_new_tokens = options.max_new_tokens > 0 ? options.max_new_tokens : settings.eval_max_new_tokens;
   policy->eval();  // no dropout anywhere, also during updates (ReFT's code runs the update in eval mode)
+  // Offline trajectories: mixed into policy updates (retention), and a held-out set whose value is logged.
+  std::vector<rl::Sample> offline_samples, probe_samples;
+  std::vector<double> probe_returns, offline_weights_all;
+  if (options.offline_sft_coef > 0) {
+    const auto offline = rl::ReadTrajectories(options.offline_data);
+    offline_samples = rl::TrajectorySamples(tok, offline);
+    for (const auto& t : offline) offline_weights_all.push_back(t.weight);
+  }
+  if (ppo && !options.offline_probe.empty()) {
+    const auto probe = rl::ReadTrajectories(options.offline_probe);
+    probe_samples = rl::TrajectorySamples(tok, probe);
+    for (const auto& t : probe) probe_returns.push_back(t.reward);
+  }
 
   while (!run.Done()) {
     const auto step_start = Clock::now();
@@ -223,6 +263,16 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       ref_logp = rl::ScoreTokens(reference, tb, false, false).logp;
     }
     const double score_seconds = Since(score_start);
+    // WSRL's diagnostic: the value predicted on held-out offline trajectories vs on this step's rollouts,
+    // both by the policy before this step's update.
+    nlohmann::json value_diagnostic = nlohmann::json::object();
+    if (!probe_samples.empty()) {
+      const rl::ValueStats offline = rl::MeasureValues(policy, probe_samples, probe_returns, pad_id);
+      const at::Tensor online_error = old_values - torch::tensor(scores, torch::kFloat).to(device).unsqueeze(1);
+      value_diagnostic = {{"value_offline", offline.mean_value}, {"value_offline_mse", offline.mse},
+                          {"value_online", rl::MaskedMean(old_values, tb.mask).item<double>()},
+                          {"value_online_mse", rl::MaskedMean(online_error * online_error, tb.mask).item<double>()}};
+    }
 
     // 6. KL, per-token rewards and advantages.
     const at::Tensor mask = tb.mask;
@@ -244,7 +294,21 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     // 7. Updates: ppo_epochs gradient steps over the whole batch (ReFT: minibatch = batch).
     const auto update_start = Clock::now();
     const bool critic_only = ppo && run.step() < options.critic_warmup_steps;
-    std::vector<double> policy_losses, value_losses, clipfracs, entropies;
+    // Retention: batch_size offline texts, drawn by (seed, step), join every policy update with the offline
+    // policy loss (each text's NLL weighted by its offline weight, the weight-normalised token mean).
+    const bool retain = options.offline_sft_coef > 0 && !critic_only && !offline_samples.empty();
+    rl::TokenBatch offline_batch;
+    at::Tensor offline_weights;
+    if (retain) {
+      std::vector<int> perm = util::SeededPermutation(static_cast<int>(offline_samples.size()), settings.seed,
+                                                      "reft-offline-" + std::to_string(run.step()));
+      perm.resize(std::min<size_t>(perm.size(), settings.batch_size));
+      offline_batch = rl::MakeTokenBatch(offline_samples, perm, pad_id, device);
+      std::vector<double> w;
+      for (int i : perm) w.push_back(offline_weights_all[i]);
+      offline_weights = torch::tensor(w, torch::kFloat).to(device);
+    }
+    std::vector<double> policy_losses, value_losses, clipfracs, entropies, offline_sft_losses;
     StepResult step{};
     for (int e = 0; e < options.ppo_epochs; ++e) {
       step = GradientStep(policy, optimizer, 1, [&](int) {
@@ -287,6 +351,12 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
         if (options.kl_placement == "loss" && beta > 0) {
           loss = loss + beta * rl::AggregateLoss(rl::KlPerToken(now.logp, ref_logp, estimator), mask, aggregation);
         }
+        if (retain) {
+          const at::Tensor nll =
+              rl::WeightedNll(rl::ScoreTokens(policy, offline_batch, false, false).logp, offline_batch.mask, offline_weights);
+          offline_sft_losses.push_back(nll.item<double>());
+          loss = loss + options.offline_sft_coef * nll;
+        }
         loss.backward();
         return loss.item<double>();
       }, settings.grad_clip);
@@ -307,8 +377,11 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     if (!value_losses.empty()) row["value_loss"] = Mean(value_losses);
     if (!clipfracs.empty()) row["clipfrac"] = Mean(clipfracs), row["entropy"] = Mean(entropies);
     if (options.algorithm == "online-st") row["correct_samples"] = correct_rows.size();
+    if (!offline_sft_losses.empty()) row["offline_sft_loss"] = Mean(offline_sft_losses);
+    if (critic_only) row["critic_only"] = true;
+    row.update(value_diagnostic);
     run.EndStep(row, {{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}},
-                tb.tokens * (1 + options.ppo_epochs));
+                tb.tokens * (1 + options.ppo_epochs) + (retain ? offline_batch.tokens * options.ppo_epochs : 0));
   }
   run.Finish({{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}});
 

@@ -7,6 +7,9 @@
 //   grpo       group-normalised advantages over `samples` responses per question, no critic, KL in the loss
 //   online-st  Online self-training (§4.2): each step 1/2 CE on the correct samples + 1/2 CE on the gold chain
 // Offline self-training is rejection sampling (trainers/rl/rejection_sampling.h) + the SFT trainer.
+// WSRL on text (trainers/wsrl/text/) runs this loop too: a critic-only warm-up, a value head from its offline
+// checkpoint or a fresh one, offline trajectories (rl/offline_data.h) mixed into policy updates (retention) or
+// only measured (the value on a held-out offline probe vs on the rollouts, logged each step).
 // Facts, hyperparameters and tables: ../shared/research/method_anchors.md §2 and §5.
 #pragma once
 
@@ -48,9 +51,14 @@ struct ReftOptions {
   std::string loss_aggregation = "seq-mean-token-mean";  // | token-mean
   int critic_warmup_steps = 0;     // steps that update the value head only
   std::string value_head_from;     // checkpoint whose value head to start from ("" = fresh, as ReFT)
+  bool fresh_value_head = false;   // a fresh head even when the starting checkpoint has one
   bool whiten_advantages = true;
   // > GRPO
   bool grpo_scale_by_std = true;   // false: Dr. GRPO (r - mean)
+  // > Offline trajectories (rl/offline_data.h; WSRL on text sets these from its offline checkpoint)
+  std::string offline_data;        // trajectories mixed into policy updates when offline_sft_coef > 0
+  double offline_sft_coef = 0;     // retention: + coef * weighted NLL of batch_size offline texts per update
+  std::string offline_probe;       // held-out trajectories whose mean value is logged each step ("" = none)
 };
 
 const util::Fields<ReftOptions>& ReftOptionsFields();

@@ -125,6 +125,12 @@ PolicyLoss ClippedPolicyLoss(const at::Tensor& logp, const at::Tensor& old_logp,
   return out;
 }
 
+at::Tensor ValueRegressionLoss(const at::Tensor& values, const at::Tensor& returns, const at::Tensor& mask,
+                               LossAggregation mode) {
+  const at::Tensor error = values - returns.to(values.scalar_type()).unsqueeze(1);
+  return AggregateLoss(error * error, mask, mode);
+}
+
 at::Tensor ClippedValueLoss(const at::Tensor& values, const at::Tensor& old_values, const at::Tensor& returns,
                             const at::Tensor& mask, double clip, LossAggregation mode) {
   const at::Tensor clipped = old_values + (values - old_values).clamp(-clip, clip);

@@ -68,6 +68,12 @@ PolicyLoss ClippedPolicyLoss(const at::Tensor& logp, const at::Tensor& old_logp,
 at::Tensor ClippedValueLoss(const at::Tensor& values, const at::Tensor& old_values, const at::Tensor& returns,
                             const at::Tensor& mask, double clip, LossAggregation mode);
 
+// Value regression to Monte-Carlo returns (WSRL's offline pre-training on text, the analogue of Cal-QL's
+// calibration): (V - R_b)^2 on every action token of row b, aggregated; returns [B] is each row's return
+// (gamma 1 and a terminal reward: the sequence reward, the same target at every token).
+at::Tensor ValueRegressionLoss(const at::Tensor& values, const at::Tensor& returns, const at::Tensor& mask,
+                               LossAggregation mode);
+
 // GRPO advantages (DeepSeekMath §4.1.2): for each group of `group_size` consecutive samples of one question,
 // (r - mean_g) / (std_g + eps), std with Bessel's correction (torch.std, as verl and TRL); a group of one
 // gets 0. scale_by_std = false gives Dr. GRPO's (r - mean_g). Returns one scalar per sample [N].

@@ -206,7 +206,10 @@ GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer
 }
 
 LlamaForCausalLM LoadWithValueHead(const std::string& path, const RuntimeConfig& runtime, uint64_t seed,
-                                   const std::string& value_head_from) {
+                                   const std::string& value_head_from, bool fresh_head) {
+  if (fresh_head && !value_head_from.empty()) {
+    throw std::logic_error("LoadWithValueHead: a fresh head and a head from a checkpoint at once");
+  }
   ModelConfig config = ReadCheckpointConfig(path);
   config.value_head = true;
   LlamaForCausalLM model = BuildModel(config, runtime, seed);  // the head: InitWeights(seed)
@@ -223,11 +226,11 @@ LlamaForCausalLM LoadWithValueHead(const std::string& path, const RuntimeConfig&
         throw util::InputError(util::Location{value_head_from, 0, name}, "this checkpoint has no value head");
       }
       merged.files[name] = head.files.at(name);
-    } else if (!trunk.files.count(name)) {
+    } else if (fresh_head || !trunk.files.count(name)) {
       merged.files[name] = "(fresh value head, seed " + std::to_string(seed) + ")";
     }
   }
-  const bool fresh = value_head_from.empty() && !trunk.files.count("value_head.weight");
+  const bool fresh = value_head_from.empty() && (fresh_head || !trunk.files.count("value_head.weight"));
   merged.get = [&](const std::string& name) -> at::Tensor {
     if (name.rfind("value_head.", 0) == 0) {
       if (!value_head_from.empty()) return head.get(name);

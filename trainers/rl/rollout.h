@@ -124,8 +124,9 @@ GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer
 // A model with a value head from a checkpoint without one (an SFT warm-up): the trunk and lm_head from
 // `path`, the head from `value_head_from` (a checkpoint that has one), else `path`'s own head when it has
 // one, else freshly initialised from `seed` (InitWeights: normal(0, initializer_range) weight, zero bias;
-// ReFT's trl ValueHead is also a random Linear on the warm-up model).
+// ReFT's trl ValueHead is also a random Linear on the warm-up model). fresh_head: always the fresh head,
+// even when `path` has one (WSRL's freshly initialised critic arm); not together with value_head_from.
 LlamaForCausalLM LoadWithValueHead(const std::string& path, const RuntimeConfig& runtime, uint64_t seed,
-                                   const std::string& value_head_from = "");
+                                   const std::string& value_head_from = "", bool fresh_head = false);
 
 }  // namespace trainers::rl
