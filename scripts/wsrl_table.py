@@ -43,9 +43,9 @@ def mean_ci(values):
 
 ARMS = ["wsrl", "wsrl-no-warmup", "wsrl-random-warmup", "wsrl-retention", "wsrl-append", "wsrl-warmup-small",
         "wsrl-warmup-large", "rlpd", "sac-scratch"]
-SCALARS = [("success_at_switch", "at switch"), ("min_success_early", "lowest early"), ("dip", "dip"),
-           ("mean_success", "mean (AUC)"), ("final_success", "final"), ("q_offline_at_switch", "Q_off at switch"),
-           ("q_offline_min_early", "Q_off lowest early")]
+SCALARS = [("success_at_switch", "success at switch"), ("min_success_early", "lowest early"), ("dip", "dip"),
+           ("mean_success", "mean (AUC)"), ("final_success", "final"), ("mean_steps", "mean steps to goal"),
+           ("q_offline_at_switch", "Q_off at switch"), ("q_offline_min_early", "Q_off lowest early")]
 # (a, b, scalar, sign, claim): the paper says sign·(a − b) > 0 on that scalar.
 ORDERINGS = [
     ("wsrl-no-warmup", "wsrl", "dip", +1, "no warm-up dips more right after the switch (Fig 10)"),
@@ -58,6 +58,8 @@ ORDERINGS = [
     ("wsrl", "sac-scratch", "final_success", +1, "premise: SAC from scratch fails within the budget"),
     ("wsrl", "wsrl-warmup-small", "mean_success", +1, "warm-up 5K ≥ 1K (Fig 17)"),
     ("wsrl", "wsrl-warmup-large", "mean_success", +1, "warm-up 5K ≥ 20K (Fig 17)"),
+    ("wsrl-no-warmup", "wsrl", "mean_steps", +1, "no warm-up: longer paths on average (steps, lower is better)"),
+    ("wsrl-random-warmup", "wsrl", "mean_steps", +1, "random warm-up: longer paths than policy warm-up"),
 ]
 TEXT_ARMS = ["sft", "wsrl-text-offline", "wsrl-text", "wsrl-text-no-warmup", "wsrl-text-retention",
              "wsrl-text-fresh-critic"]
@@ -79,10 +81,15 @@ def control_tables(studies):
         seeds = sorted(offline)
         vals = [offline[k]["scalars"]["final_success"] for k in seeds]
         m, h = mean_ci(vals)
+        curve = {k: offline[k]["curves"]["success"] for k in seeds}
         out.append("Premise 1, offline pre-training reaches a useful policy (Cal-QL, success of the deterministic "
                    f"policy): {m:.2f} ± {h:.2f} (per seed {', '.join(f'{v:.2f}' for v in vals)}); "
                    f"{offline[seeds[0]]['scalars'].get('goal_transitions', '?')} goal transitions of "
                    f"{offline[seeds[0]]['scalars'].get('offline_transitions', '?')} in seed {seeds[0]}'s data.")
+        for k in seeds:
+            first = next((x for x, y in zip(curve[k]["x"], curve[k]["y"]) if y > 0), None)
+            out.append(f"  seed {k}: first evaluation with success > 0 at offline update "
+                       f"{int(first) if first is not None else 'never'}; final {curve[k]['y'][-1]:.2f}")
     scratch = by_arm.get("sac-scratch", {})
     if scratch:
         vals = [scratch[k]["scalars"]["final_success"] for k in sorted(scratch)]

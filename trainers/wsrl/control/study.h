@@ -22,13 +22,13 @@ struct WsrlOptions {
   // > Environment (reward ×10 − 5: WSRL's AntMaze setting)
   std::string maze = "medium";
   int horizon = 200;
-  double step_size = 0.2;       // displacement per step at full action
+  double step_size = 0.4;       // displacement per step at full action (16 moves ≈ 40 steps S→G)
   double reward_scale = 10.0;
   double reward_bias = -5.0;
   double gamma = 0.99;
   // > Offline dataset (mixed-quality waypoint controller + random episodes)
-  int dataset_episodes = 300;
-  int episode_steps = 80;
+  int dataset_episodes = 1000;
+  int episode_steps = 60;
   int segment_cells = 4;
   double random_share = 0.2;
   double heldout_share = 0.1;   // transitions kept out of training: the Q diagnostic's offline set
@@ -44,27 +44,27 @@ struct WsrlOptions {
   double tau = 5e-3;
   int batch_size = 256;
   // > Offline pre-training: Cal-QL
-  int offline_steps = 10000;
+  int offline_steps = 12000;
   double cql_alpha = 5.0;
   int cql_samples = 4;
   bool calql = true;            // false: plain CQL
   bool max_target_backup = true;  // CQL's max over sampled next actions in the target (WSRL AntMaze: on)
   int offline_eval_every = 1000;
   // > Online fine-tuning: SAC with a critic ensemble (WSRL: UTD 4, 500k steps, 5k warm-up)
-  int online_steps = 20000;
+  int online_steps = 4000;
   int utd = 2;
   // > The arm
   std::string init = "pretrained";          // pretrained (the offline agent) | scratch
-  int warmup_steps = 1000;                  // environment steps before the first update
+  int warmup_steps = 500;                   // environment steps before the first update
   double warmup_scale = 1.0;                // the warm-up-size ablation multiplies warmup_steps (WSRL: 1K/5K/20K)
   std::string warmup_policy = "pretrained";  // pretrained (π_pre, WSRL) | random (uniform actions)
   double offline_ratio = 0.0;               // share of each batch from the offline data (retention, RLPD: 0.5)
   bool append_offline = false;              // copy the offline data into the online buffer (retention)
   // > Evaluation (denser right after the switch, where the dip lives)
   int eval_episodes = 20;
-  int eval_every = 1000;
-  int dense_until = 3000;
-  int dense_every = 250;
+  int eval_every = 500;
+  int dense_until = 2000;
+  int dense_every = 200;
   int q_probe = 1000;                       // transitions in each Q diagnostic
 };
 
