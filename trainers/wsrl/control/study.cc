@@ -60,7 +60,9 @@ const util::Fields<WsrlOptions>& WsrlOptionsFields() {
         .Add("utd", &O::utd, "critic updates per environment step (WSRL: 4)", util::InRange(1, 64))
         .Add("init", &O::init, "pretrained: start from the offline agent; scratch: fresh networks",
              util::OneOf({"pretrained", "scratch"}))
-        .Add("warmup_steps", &O::warmup_steps, "environment steps before the first update (WSRL: 5000 of 500k)",
+        .Add("warmup_steps", &O::warmup_steps,
+             "environment steps before the first update (WSRL: 5000 of 500k); the gate is max(K, batch·(1 − "
+             "offline_ratio)), so a K below the batch size is no warm-up at all",
              util::AtLeast(0))
         .Add("warmup_scale", &O::warmup_scale, "multiplies warmup_steps (the warm-up-size arms)",
              util::InRange(0.0, 100.0))
