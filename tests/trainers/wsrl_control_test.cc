@@ -319,6 +319,11 @@ TEST(Methods, RegisteredWithOneOptionsSectionAndCheckedOptions) {
             offline.TrainingOptions(offline.ResolveOptions({{"utd", 1}}, "c.json")));
   EXPECT_NE(offline.TrainingOptions(offline.ResolveOptions({{"cql_alpha", 1.0}}, "c.json")),
             offline.TrainingOptions(offline.ResolveOptions(nullptr, "c.json")));
+  // Every field the offline phase reads keys it (q_probe sets its held-out Q curve).
+  EXPECT_NE(offline.TrainingOptions(offline.ResolveOptions({{"q_probe", 10}}, "c.json")),
+            offline.TrainingOptions(offline.ResolveOptions(nullptr, "c.json")));
+  EXPECT_EQ(offline.TrainingOptions(offline.ResolveOptions({{"warmup_steps", 10}, {"dense_every", 7}}, "c.json")),
+            offline.TrainingOptions(offline.ResolveOptions(nullptr, "c.json")));
 }
 
 }  // namespace

@@ -136,15 +136,17 @@ std::array<int64_t, 2> Agent::TargetMembers() {
   return {first, second};
 }
 
+std::vector<std::pair<const char*, torch::optim::Adam*>> Agent::Optimizers() const {
+  return {{"actor_opt", actor_opt_.get()}, {"critic_opt", critic_opt_.get()}, {"temperature_opt", temperature_opt_.get()}};
+}
+
 void Agent::Save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   WriteTensors(archive, "actor.", actor_.Parameters());
   WriteTensors(archive, "critic.", critic_.Parameters());
   WriteTensors(archive, "target.", target_.Parameters());
   archive.write("log_temperature", log_temperature_);
-  const std::pair<const char*, torch::optim::Adam*> optimizers[] = {
-      {"actor_opt", actor_opt_.get()}, {"critic_opt", critic_opt_.get()}, {"temperature_opt", temperature_opt_.get()}};
-  for (const auto& [name, opt] : optimizers) {
+  for (const auto& [name, opt] : Optimizers()) {
     torch::serialize::OutputArchive sub;
     opt->save(sub);
     archive.write(name, sub);
@@ -164,9 +166,7 @@ void Agent::Load(const std::string& path) {
     archive.read("log_temperature", value);
     log_temperature_.copy_(value);
   }
-  const std::pair<const char*, torch::optim::Adam*> optimizers[] = {
-      {"actor_opt", actor_opt_.get()}, {"critic_opt", critic_opt_.get()}, {"temperature_opt", temperature_opt_.get()}};
-  for (const auto& [name, opt] : optimizers) {
+  for (const auto& [name, opt] : Optimizers()) {
     torch::serialize::InputArchive sub;
     archive.read(name, sub);
     opt->load(sub);
@@ -175,8 +175,7 @@ void Agent::Load(const std::string& path) {
 
 torch::Tensor TdTarget(const torch::Tensor& next_q, const std::array<int64_t, 2>& members, const torch::Tensor& reward,
                        const torch::Tensor& done, double gamma) {
-  const torch::Tensor chosen = next_q.index_select(0, torch::tensor({members[0], members[1]}, torch::kLong));
-  return reward + gamma * (1.0 - done) * std::get<0>(chosen.min(0));
+  return MaxBackupTarget(next_q.unsqueeze(-1), members, reward, done, gamma);  // one sampled next action
 }
 
 torch::Tensor MaxBackupTarget(const torch::Tensor& next_q, const std::array<int64_t, 2>& members,
@@ -218,17 +217,13 @@ UpdateStats CriticUpdate(Agent& agent, const Batch& batch, const UpdateOptions& 
   torch::Tensor target;
   {
     torch::NoGradGuard no_grad;
-    if (options.max_target_backup) {
-      const int n = options.cql_samples;
-      const PolicySample next = agent.Sample(batch.next_obs, n);
-      const torch::Tensor next_q = agent.TargetQ(batch.next_obs.repeat_interleave(n, 0), next.action);
-      target = MaxBackupTarget(next_q.view({next_q.size(0), b, n}), agent.TargetMembers(), batch.reward, batch.done,
-                               options.gamma);
-    } else {
-      const PolicySample next = agent.Sample(batch.next_obs);
-      target = TdTarget(agent.TargetQ(batch.next_obs, next.action), agent.TargetMembers(), batch.reward, batch.done,
-                        options.gamma);
-    }
+    // One next action (SAC), or cql_samples of them with the max over actions (CQL's max-target backup).
+    const int n = options.max_target_backup ? options.cql_samples : 1;
+    const PolicySample next = agent.Sample(batch.next_obs, n);
+    const torch::Tensor next_obs = n > 1 ? batch.next_obs.repeat_interleave(n, 0) : batch.next_obs;
+    const torch::Tensor next_q = agent.TargetQ(next_obs, next.action);
+    target = MaxBackupTarget(next_q.view({next_q.size(0), b, n}), agent.TargetMembers(), batch.reward, batch.done,
+                             options.gamma);
   }
   torch::Tensor q, loss;
   if (!options.cql) {

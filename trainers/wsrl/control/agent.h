@@ -89,6 +89,9 @@ class Agent {
   void Load(const std::string& path);
 
  private:
+  // The three optimizers with their archive names (saving and loading walk the same list).
+  std::vector<std::pair<const char*, torch::optim::Adam*>> Optimizers() const;
+
   AgentSpec spec_;
   at::Generator gen_;
   std::mt19937_64 rng_;

@@ -88,15 +88,12 @@ const util::Fields<WsrlOptions>& WsrlOptionsFields() {
 }
 
 json OfflineTrainingOptions(const json& options) {
-  static const char* kOffline[] = {"maze", "horizon", "step_size", "reward_scale", "reward_bias", "gamma", "dataset_episodes",
-                                   "episode_steps", "segment_cells", "random_share", "heldout_share", "ensemble",
-                                   "critic_hidden", "critic_layers", "actor_hidden", "actor_layers", "actor_lr",
-                                   "critic_lr", "temperature_lr", "tau", "batch_size", "offline_steps", "cql_alpha",
-                                   "cql_samples", "calql", "max_target_backup", "offline_eval_every", "eval_episodes"};
-  json out = json::object();
-  for (const char* key : kOffline) {
-    if (options.contains(key)) out[key] = options[key];
-  }
+  // The fields only the online phase reads; every other field (a new one too) keys the offline step, so a
+  // forgotten entry here costs a retraining, never a stale reuse.
+  static const char* kOnlineOnly[] = {"online_steps", "utd", "init", "warmup_steps", "warmup_scale", "warmup_policy",
+                                      "offline_ratio", "append_offline", "eval_every", "dense_until", "dense_every"};
+  json out = options;
+  for (const char* key : kOnlineOnly) out.erase(key);
   return out;
 }
 
@@ -262,7 +259,45 @@ struct Curve {
   std::vector<double> x, y;
   void Add(double xv, double yv) { x.push_back(xv), y.push_back(yv); }
   json ToJson() const { return {{"label", label}, {"x", x}, {"y", y}}; }
+  // The lowest / highest y at x <= until (the first point included).
+  double MinUntil(double until) const { return Extreme(until, [](double a, double b) { return std::min(a, b); }); }
+  double MaxUntil(double until) const { return Extreme(until, [](double a, double b) { return std::max(a, b); }); }
+  // The mean of the last n points (fewer when the curve is shorter), and of all points.
+  double TailMean(size_t n) const {
+    const size_t tail = std::min(n, y.size());
+    double mean = 0;
+    for (size_t i = y.size() - tail; i < y.size(); ++i) mean += y[i] / tail;
+    return mean;
+  }
+  double Mean() const { return TailMean(y.size()); }
+
+ private:
+  template <typename Pick>
+  double Extreme(double until, Pick pick) const {
+    double value = y.front();
+    for (size_t i = 0; i < x.size() && x[i] <= until; ++i) value = pick(value, y[i]);
+    return value;
+  }
 };
+
+UpdateOptions MakeUpdateOptions(const WsrlOptions& options, bool cql) {
+  UpdateOptions update;
+  update.gamma = options.gamma;
+  update.tau = options.tau;
+  update.cql = cql;
+  update.calql = options.calql;
+  update.cql_alpha = options.cql_alpha;
+  update.cql_samples = options.cql_samples;
+  update.max_target_backup = cql && options.max_target_backup;  // an offline (CQL) option; online SAC backs up one action
+  return update;
+}
+
+// <out_dir>/agent.pt, written under a temporary name and renamed.
+void SaveAgent(const Agent& agent, const std::string& out_dir) {
+  util::MakeDirs(out_dir);
+  agent.Save(out_dir + "/agent.pt.tmp");
+  std::filesystem::rename(out_dir + "/agent.pt.tmp", out_dir + "/agent.pt");
+}
 
 constexpr uint64_t kEvalSeed = 20241210;  // one set of evaluation starts for every arm and point
 
@@ -281,14 +316,7 @@ json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& ou
   heldout.AddAll(data.heldout);
   Agent agent(MakeAgentSpec(options), seed);
   std::mt19937_64 rng(seed * 31 + 1);
-  UpdateOptions update;
-  update.gamma = options.gamma;
-  update.tau = options.tau;
-  update.cql = true;
-  update.calql = options.calql;
-  update.cql_alpha = options.cql_alpha;
-  update.cql_samples = options.cql_samples;
-  update.max_target_backup = options.max_target_backup;
+  const UpdateOptions update = MakeUpdateOptions(options, true);
   Curve success{"success rate"}, steps{"steps to the goal (horizon when failed)"},
       q_heldout{"mean Q on held-out offline transitions"};
   auto evaluate = [&](int step) {
@@ -310,9 +338,7 @@ json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& ou
     if (step % options.offline_eval_every == 0 || step == options.offline_steps) evaluate(step);
   }
   // 4. Save π_pre and Q_pre (with the optimizer states the online phase keeps).
-  util::MakeDirs(out_dir);
-  agent.Save(out_dir + "/agent.pt.tmp");
-  std::filesystem::rename(out_dir + "/agent.pt.tmp", out_dir + "/agent.pt");
+  SaveAgent(agent, out_dir);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   long long successes_in_data = 0;
   for (const auto& t : data.train) successes_in_data += t.done > 0 ? 1 : 0;
@@ -346,16 +372,14 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
   if (options.append_offline) online.AddAll(data.train);
   ReplayBuffer offline(options.offline_ratio > 0 ? static_cast<int64_t>(data.train.size()) : 1);
   if (options.offline_ratio > 0) offline.AddAll(data.train);
-  UpdateOptions update;
-  update.gamma = options.gamma;
-  update.tau = options.tau;
+  const UpdateOptions update = MakeUpdateOptions(options, false);
   const RewardScale reward = MakeReward(options);
   std::mt19937_64 rng(seed * 2654435761ULL + 7);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
   const int warmup = WarmupSteps(options);
   Curve success{"success rate"}, steps{"steps to the goal (horizon when failed)"},
       q_offline{"mean Q on held-out offline transitions"},
-      q_online{"mean Q on the newest online transitions"}, returns{"episode success (training episodes, running mean)"};
+      q_online{"mean Q on the newest online transitions"};
   const std::vector<int> eval_steps = EvaluationSteps(options);
   size_t next_eval = 0;
   auto evaluate = [&](int step) {
@@ -371,7 +395,7 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
   evaluate(0);
   ++next_eval;
   Vec2 position = maze.SampleStart(rng);
-  int episode_step = 0, updates = 0, episodes = 0, episode_successes = 0;
+  int episode_step = 0, updates = 0;
   for (int step = 1; step <= options.online_steps; ++step) {
     // 3. Act: during the warm-up the pre-trained policy (or uniform actions); then the current policy.
     const std::array<float, 2> obs = maze.Observe(position);
@@ -395,8 +419,6 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
     online.Add(t);
     position = r.position;
     if (r.success || ++episode_step >= options.horizon) {
-      ++episodes;
-      episode_successes += r.success ? 1 : 0;
       position = maze.SampleStart(rng);
       episode_step = 0;
     }
@@ -413,30 +435,14 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
     // 6. Evaluate on the schedule (dense after the switch).
     if (next_eval < eval_steps.size() && step == eval_steps[next_eval]) {
       evaluate(step);
-      returns.Add(step, episodes ? static_cast<double>(episode_successes) / episodes : 0.0);
       ++next_eval;
     }
   }
-  util::MakeDirs(out_dir);
-  agent.Save(out_dir + "/agent.pt.tmp");
-  std::filesystem::rename(out_dir + "/agent.pt.tmp", out_dir + "/agent.pt");
+  SaveAgent(agent, out_dir);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Scalars: the success at the switch, the lowest success within the dense window (the dip), the final
   // success (mean of the last three evaluations) and the mean over all evaluations (area under the curve).
-  double dip_min = success.y.front();
-  for (size_t i = 0; i < success.x.size() && success.x[i] <= options.dense_until; ++i) dip_min = std::min(dip_min, success.y[i]);
-  const size_t tail = std::min<size_t>(3, success.y.size());
-  double final_success = 0, auc = 0;
-  for (size_t i = success.y.size() - tail; i < success.y.size(); ++i) final_success += success.y[i] / tail;
-  for (double y : success.y) auc += y / success.y.size();
-  double steps_max_early = steps.y.front(), final_steps = 0, mean_steps = 0;
-  for (size_t i = 0; i < steps.x.size() && steps.x[i] <= options.dense_until; ++i) {
-    steps_max_early = std::max(steps_max_early, steps.y[i]);
-  }
-  for (size_t i = steps.y.size() - tail; i < steps.y.size(); ++i) final_steps += steps.y[i] / tail;
-  for (double y : steps.y) mean_steps += y / steps.y.size();
-  double q_min = q_offline.y.front();
-  for (size_t i = 0; i < q_offline.x.size() && q_offline.x[i] <= options.dense_until; ++i) q_min = std::min(q_min, q_offline.y[i]);
+  const double dip_min = success.MinUntil(options.dense_until);
   return {{"name", "wsrl-control"},
           {"title", "WSRL on the point maze: online fine-tuning without retained offline data"},
           {"arm", arm},
@@ -448,14 +454,14 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
            {{"success_at_switch", success.y.front()},
             {"min_success_early", dip_min},
             {"dip", success.y.front() - dip_min},
-            {"final_success", final_success},
-            {"mean_success", auc},
+            {"final_success", success.TailMean(3)},
+            {"mean_success", success.Mean()},
             {"steps_at_switch", steps.y.front()},
-            {"steps_max_early", steps_max_early},
-            {"mean_steps", mean_steps},
-            {"final_steps", final_steps},
+            {"steps_max_early", steps.MaxUntil(options.dense_until)},
+            {"mean_steps", steps.Mean()},
+            {"final_steps", steps.TailMean(3)},
             {"q_offline_at_switch", q_offline.y.front()},
-            {"q_offline_min_early", q_min},
+            {"q_offline_min_early", q_offline.MinUntil(options.dense_until)},
             {"warmup_steps", warmup},
             {"updates", updates},
             {"seconds", seconds}}},
