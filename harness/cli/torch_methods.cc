@@ -6,11 +6,13 @@
 
 #include "harness/cli/code_grading.h"
 #include "harness/cli/command.h"
+#include "harness/cli/torch_launch.h"
 #include "harness/util/error.h"
 #include "harness/util/json_io.h"
 #include "tasks/registry.h"
 #include "trainers/eval/evaluate.h"
 #include "trainers/eval/held_out.h"
+#include "trainers/distributed/world.h"
 #include "trainers/methods/registry.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_trainer.h"
@@ -52,6 +54,7 @@ int ListMethods(bool as_json) {
 struct TrainFlags {
   std::string config;
   std::string out;
+  DistributedFlags distributed;
 };
 
 // Held-out evaluation every eval_every steps: greedy generation on the first eval_n problems of each eval
@@ -86,6 +89,13 @@ int RunTrain(const trainers::Method& method, const TrainFlags& flags) {
   request.settings = trainers::SftConfigFromJson(json, flags.config);
   request.options = method.ResolveOptions(section, flags.config);
   request.special_tokens = method.SpecialTokens(request.options);
+  if (flags.distributed.nproc > 1 && !method.DataParallel()) {
+    throw util::InputError(util::Location{"", 0, "--nproc"},
+                           method.name() + " does not train data-parallel yet (harness methods --json: data_parallel)");
+  }
+  if (const int launched = LaunchOrJoin(flags.distributed, flags.out + "/ranks"); launched >= 0) return launched;
+  // The config's threads are the machine's, shared among the ranks on it.
+  request.settings.threads = dist::ThreadsPerRank(request.settings.threads);
   request.eval = HeldOutEvaluation(request.settings, flags.out, method.Evaluation(request.options).prompt_prefix);
   trainers::TrainOutput out = method.Train(request);
   std::cerr << method.name() << ": " << out.summary.dump() << "\ncheckpoint in " << out.checkpoint_dir << "\n";
@@ -112,6 +122,7 @@ void RegisterMethodCommands(CLI::App& app, Action* selected) {
                                                            : ", plus \"" + method->options_section() + "\": {options}"))
         ->required();
     cmd->add_option("--out", flags->out, "Output directory (rerun into it to resume)")->required();
+    AddDistributedFlags(cmd, &flags->distributed);
     cmd->callback([selected, flags, method] { *selected = [flags, method] { return RunTrain(*method, *flags); }; });
   }
 }

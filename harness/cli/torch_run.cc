@@ -5,6 +5,7 @@
 
 #include "harness/cli/code_grading.h"
 #include "harness/cli/command.h"
+#include "harness/cli/torch_launch.h"
 #include "default_config.h"  // generated: configs/default.json as kDefaultConfigJson
 #include "harness/util/files.h"
 #include "harness/util/json_io.h"
@@ -20,6 +21,7 @@ struct RunFlags {
   std::string out;
   std::string history;
   bool print_config = false;
+  DistributedFlags distributed;
 };
 
 int RunRun(const RunFlags& flags) {
@@ -31,6 +33,7 @@ int RunRun(const RunFlags& flags) {
     return kOk;
   }
   const std::string out = flags.out.empty() ? "results/" + config.name : flags.out;
+  if (const int launched = LaunchOrJoin(flags.distributed, out + "/ranks"); launched >= 0) return launched;
   auto grader = [](double timeout, nlohmann::json* layers) {
     CodeGradingFlags code;
     code.timeout_seconds = timeout;
@@ -52,6 +55,7 @@ void RegisterRunCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--out", flags->out, "Output directory (default: results/<name>); rerun to resume");
   cmd->add_option("--history", flags->history, "Append the run's rows to this SQLite history database");
   cmd->add_flag("--print-config", flags->print_config, "Print the fully resolved config and exit");
+  AddDistributedFlags(cmd, &flags->distributed);
   cmd->callback([selected, flags] { *selected = [flags] { return RunRun(*flags); }; });
 }
 

@@ -16,7 +16,9 @@
 #include "reports/results.h"
 #include "tasks/registry.h"
 #include "tasks/synth/synth.h"
+#include "harness/cli/torch_launch.h"
 #include "trainers/build_info.h"
+#include "trainers/distributed/world.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/eval/evaluate.h"
 #include "trainers/model/llama.h"
@@ -49,6 +51,7 @@ struct EvalFlags {
   bool chat = false;
   CodeGradingFlags code;
   std::string out;
+  DistributedFlags distributed;  // --checkpoint only: records sharded across ranks, scored on rank 0
 };
 
 bool Remote(const EvalFlags& flags) { return !flags.endpoint.url.empty(); }
@@ -124,7 +127,7 @@ trainers::EvalOutput EvaluateEndpoint(const EvalFlags& flags, const tasks::Task&
 trainers::EvalOutput EvaluateCheckpoint(const EvalFlags& flags, const tasks::Task& task,
                                         const std::vector<tasks::Record>& records, const trainers::EvalOptions& options) {
   trainers::RuntimeConfig runtime;
-  runtime.threads = trainers::SetTorchThreads(flags.threads);
+  runtime.threads = trainers::SetTorchThreads(dist::ThreadsPerRank(flags.threads));
   trainers::LlamaForCausalLM model = trainers::LoadCheckpoint(flags.checkpoint, runtime);
   tokenizer::Tokenizer tok = trainers::LoadCheckpointTokenizer(flags.checkpoint);
   return trainers::EvaluateModel(model, tok, task, records, options);
@@ -133,7 +136,11 @@ trainers::EvalOutput EvaluateCheckpoint(const EvalFlags& flags, const tasks::Tas
 int RunEval(const EvalFlags& flags) {
   const tasks::Task& task = tasks::FindTask(flags.task);
   ValidateEvalFlags(flags);
+  if (flags.distributed.nproc > 1 && Remote(flags)) {
+    throw util::InputError(util::Location{"", 0, "--nproc"}, "only with --checkpoint (a server batches on its own)");
+  }
   util::MakeDirs(flags.out);
+  if (const int launched = LaunchOrJoin(flags.distributed, flags.out + "/ranks"); launched >= 0) return launched;
   std::vector<tasks::Record> records;
   std::string data_path = flags.data;
   if (!flags.data.empty()) {
@@ -159,6 +166,7 @@ int RunEval(const EvalFlags& flags) {
   if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
   trainers::EvalOutput e = Remote(flags) ? EvaluateEndpoint(flags, task, records, options)
                                          : EvaluateCheckpoint(flags, task, records, options);
+  if (!dist::IsWriter()) return kOk;  // rank 0 scored the gathered completions and writes the files
 
   reports::ResultRow row;
   row.task = task.name();
@@ -236,6 +244,7 @@ void RegisterEvalCommand(CLI::App& app, Action* selected) {
     cmd->add_flag("--chat", flags->chat,
                   "wrap each prompt in the model's chat template (one user turn); with --endpoint: /v1/chat/completions");
     cmd->add_option("--task", flags->task, "Task family")->required();
+    AddDistributedFlags(cmd, &flags->distributed);
     cmd->add_option("--data", flags->data, "Data file in the benchmark's format");
     cmd->add_option("--synthetic", flags->synthetic, "Evaluate on N problems of the built-in test split");
     cmd->add_option("--seed", flags->seed, "Seed for synthetic data, option shuffles and sampling")->capture_default_str();

@@ -67,6 +67,7 @@ class CrlftMethod : public Method {
     summary["texts_by_source"] = by_source;
     return {r.checkpoint_dir, summary};
   }
+  bool DataParallel() const override { return true; }  // the scaffold's SFT loop
   EvalSpec Evaluation(const nlohmann::json& options) const override {
     if (!options.value("condition", true)) return {};
     return {ConditionPrefix(options.value("condition_form", "token"), options.value("inference_condition", "expert"))};

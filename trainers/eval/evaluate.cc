@@ -8,6 +8,7 @@
 
 #include "harness/util/error.h"
 #include "harness/util/hashing.h"
+#include "trainers/distributed/world.h"
 #include "trainers/generation/engine.h"
 #include "trainers/model/llama.h"
 #include "trainers/tokenizer/tokenizer.h"
@@ -128,34 +129,73 @@ EvalOutput EvaluateModel(LlamaForCausalLM& model, const tokenizer::Tokenizer& to
     requests.push_back(std::move(request));
   }
 
+  // Data parallel: this rank generates for its share of the records; rank 0 gathers every share and
+  // scores the whole set (per-request seeds derive from the record id, so a share decodes as it would
+  // unsharded). The other ranks return an output with nothing scored.
+  std::vector<int> all(records.size());
+  for (size_t i = 0; i < records.size(); ++i) all[i] = static_cast<int>(i);
+  const std::vector<int> mine = dist::ShareOf(all);
+  std::vector<GenerateRequest> my_requests;
+  for (int i : mine) my_requests.push_back(std::move(requests[i]));
+
   EngineOptions engine_options;
   engine_options.max_batch = options.max_batch;
   Engine engine(model, [&tok](const std::vector<int>& ids, bool skip) { return tok.Decode(ids, skip); },
                 engine_options);
   auto start = Clock::now();
   std::vector<GenerateResult> results;
-  std::vector<std::vector<nlohmann::json>> trajectories;
+  std::vector<std::vector<nlohmann::json>> my_trajectories;
   {
     torch::NoGradGuard no_grad;
     model->eval();
     if (options.generate) {
-      GeneratedWithTools generated = options.generate(engine, tok, requests);
+      GeneratedWithTools generated = options.generate(engine, tok, my_requests);
       results = std::move(generated.results);
-      trajectories = std::move(generated.trajectories);
+      my_trajectories = std::move(generated.trajectories);
       out.generation_stats = std::move(generated.stats);
     } else {
-      results = engine.Generate(requests);
+      results = engine.Generate(my_requests);
     }
+  }
+
+  std::vector<std::vector<std::string>> completions(records.size());
+  std::vector<std::vector<nlohmann::json>> trajectories;
+  if (!my_trajectories.empty()) trajectories.resize(records.size());
+  for (size_t j = 0; j < mine.size(); ++j) {
+    for (const auto& c : results[j].completions) {
+      completions[mine[j]].push_back(c.text);
+      for (uint8_t g : c.generated) out.generated_tokens += g;
+    }
+    if (!my_trajectories.empty()) trajectories[mine[j]] = std::move(my_trajectories[j]);
+  }
+  if (dist::Active()) {
+    nlohmann::json share = {{"rows", mine}, {"generated_tokens", out.generated_tokens},
+                            {"stats", out.generation_stats}};
+    for (int i : mine) share["completions"].push_back(completions[i]);
+    for (int i : mine) share["trajectories"].push_back(trajectories.empty() ? nlohmann::json::array()
+                                                                             : nlohmann::json(trajectories[i]));
+    // CBOR, not JSON text: completions are raw bytes (a byte-level model can stop inside a UTF-8
+    // sequence) and must reach rank 0's scoring unchanged.
+    const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(share);
+    const std::vector<std::string> shares = dist::GatherToRoot(std::string(bytes.begin(), bytes.end()));
+    if (!dist::IsWriter()) return out;
+    nlohmann::json per_rank = nlohmann::json::array();
+    out.generated_tokens = 0;
+    for (const std::string& text : shares) {
+      const nlohmann::json other = nlohmann::json::from_cbor(text);
+      const auto rows = other["rows"].get<std::vector<int>>();
+      for (size_t j = 0; j < rows.size(); ++j) {
+        completions[rows[j]] = other["completions"][j].get<std::vector<std::string>>();
+        if (!trajectories.empty()) trajectories[rows[j]] = other["trajectories"][j].get<std::vector<nlohmann::json>>();
+      }
+      out.generated_tokens += other["generated_tokens"].get<long long>();
+      per_rank.push_back(other["stats"]);
+    }
+    // The figures of a GenerateFn (tool calls, rates) stay per rank; the top level is rank 0's.
+    if (!out.generation_stats.empty()) out.generation_stats["ranks"] = per_rank;
   }
   out.generate_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
-  std::vector<std::vector<std::string>> completions(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    for (const auto& c : results[i].completions) {
-      completions[i].push_back(c.text);
-      for (uint8_t g : c.generated) out.generated_tokens += g;
-    }
-  }
   ScoreEvalCompletions(task, records, prompts, completions, options, &out);
   if (!trajectories.empty()) AttachTrajectories(records, trajectories, &out);
   return out;

@@ -69,6 +69,9 @@ class Method {
   // Whether the method trains on (and so is evaluated on) this task.
   virtual bool TrainsOn(const std::string& task, const nlohmann::json& options) const { return true; }
   virtual TrainOutput Train(const TrainRequest& request) const = 0;
+  // Whether Train runs on every rank of a data-parallel world, its gradient steps summed across ranks
+  // (trainers/distributed/world.h); false: rank 0 trains it alone while the other ranks wait.
+  virtual bool DataParallel() const { return false; }
   virtual EvalSpec Evaluation(const nlohmann::json& options) const {
     return {};
   }

@@ -49,6 +49,7 @@ nlohmann::json DescribeMethods() {
                    {"summary", m->summary()},
                    {"starts_from", m->starts_from()},
                    {"options_section", m->options_section()},
+                   {"data_parallel", m->DataParallel()},
                    {"options", m->DescribeOptions()}});
   }
   return out;
@@ -83,6 +84,7 @@ class Variant : public Method {
     return parent_.TrainsOn(task, options);
   }
   TrainOutput Train(const TrainRequest& request) const override { return parent_.Train(request); }
+  bool DataParallel() const override { return parent_.DataParallel(); }
   EvalSpec Evaluation(const nlohmann::json& options) const override { return parent_.Evaluation(options); }
 
  private:

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 #include <torch/torch.h>
@@ -17,6 +18,7 @@
 #include "tasks/registry.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/distributed/world.h"
 #include "trainers/rl/offline_data.h"
 #include "trainers/rl/ppo_math.h"
 #include "trainers/rl/rollout.h"
@@ -124,6 +126,49 @@ double Mean(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / v.size();
 }
 
+// Data parallelism (trainers/distributed/world.h). Each rank rolls out its share of the step's questions
+// (samples are seeded by question id, so they are the ones one rank would draw); each loss enters as this
+// rank's part of the global mean (the local mean times the rank's share of the global denominator), so
+// the summed gradients are the global batch's; what steers training (advantage whitening, the KL that
+// adapts beta, whether any sample was correct) is reduced over every rank. With one rank none of this
+// runs and the arithmetic is the single-process one.
+double GlobalSum(double x) { return dist::AllReduceSum(x); }
+
+double Share(double local) {
+  const double total = dist::AllReduceSum(local);
+  return total > 0 ? local / total : 0.0;
+}
+
+at::Tensor Part(const at::Tensor& loss, double share) { return dist::Active() ? loss * share : loss; }
+
+double GlobalMean(const std::vector<double>& v) {
+  if (!dist::Active()) return Mean(v);
+  double sum = 0;
+  for (double x : v) sum += x;
+  const double n = GlobalSum(static_cast<double>(v.size()));
+  return n > 0 ? GlobalSum(sum) / n : 0.0;
+}
+
+// A figure each rank computes over its own part (an entropy, a clip fraction): the ranks' average.
+double RankAverage(double x) { return dist::Active() ? GlobalSum(x) / dist::Size() : x; }
+
+double GlobalMaskedMean(const at::Tensor& x, const at::Tensor& mask) {
+  if (!dist::Active()) return rl::MaskedMean(x, mask).item<double>();
+  const double n = GlobalSum(mask.sum().item<double>());
+  return GlobalSum((x * mask).sum().item<double>()) / std::max(n, 1.0);
+}
+
+// rl::MaskedWhiten (mean kept) with the mean and variance of every rank's tokens.
+at::Tensor GlobalWhiten(const at::Tensor& x, const at::Tensor& mask) {
+  if (!dist::Active()) return rl::MaskedWhiten(x, mask, false);
+  const double n = GlobalSum(mask.sum().item<double>());
+  const double mean = GlobalSum((x * mask).sum().item<double>()) / std::max(n, 1.0);
+  const at::Tensor centered = (x - mean) * mask;
+  double var = GlobalSum((centered * centered).sum().item<double>()) / std::max(n, 1.0);
+  if (n > 1) var *= n / (n - 1);  // Bessel's correction
+  return ((x - mean) * (1.0 / std::sqrt(var + 1e-8)) + mean) * mask;
+}
+
 // Where a PPO step's time goes, over every logged step of the run's metrics log (it survives a resume):
 // mean seconds of rollout, scoring and update, and each stage's tokens/s; null when nothing was logged.
 nlohmann::json StepTimeBreakdown(const std::string& metrics_path) {
@@ -155,6 +200,11 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
                    int stop_after_steps, const EvalCallback& eval) {
   if (settings.init_checkpoint.empty()) {
     throw util::InputError(util::Location{"", 0, "init_checkpoint"}, "ReFT starts from a warm-up checkpoint");
+  }
+  if (dist::Active() && settings.batch_size < dist::Size()) {
+    throw util::InputError(util::Location{"", 0, "training.batch_size"},
+                           "data-parallel ReFT needs at least one question per rank in every batch (batch_size " +
+                               std::to_string(settings.batch_size) + " < " + std::to_string(dist::Size()) + " ranks)");
   }
   util::MakeDirs(out_dir);
   const int threads = SetTorchThreads(settings.threads);
@@ -222,8 +272,8 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       order = SeededEpochBatches(unit_lengths, settings.batch_size, settings.seed, ++epoch, "reft");
       batch_index = 0;
     }
-    std::vector<rl::Question> batch;
-    for (int i : order[batch_index++]) batch.push_back(questions[i]);
+    std::vector<rl::Question> batch;  // this rank's share of the step's questions
+    for (int i : dist::ShareOf(order[batch_index++])) batch.push_back(questions[i]);
     rollout_options.seed = settings.seed * 1000003ULL + static_cast<uint64_t>(run.step());
     std::vector<rl::Sample> samples = rl::Rollout(policy, tok, batch, rollout_options);
     const double rollout_seconds = Since(step_start);
@@ -270,14 +320,16 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       const rl::ValueStats offline = rl::MeasureValues(policy, probe_samples, probe_returns, pad_id);
       const at::Tensor online_error = old_values - torch::tensor(scores, torch::kFloat).to(device).unsqueeze(1);
       value_diagnostic = {{"value_offline", offline.mean_value}, {"value_offline_mse", offline.mse},
-                          {"value_online", rl::MaskedMean(old_values, tb.mask).item<double>()},
-                          {"value_online_mse", rl::MaskedMean(online_error * online_error, tb.mask).item<double>()}};
+                          {"value_online", GlobalMaskedMean(old_values, tb.mask)},
+                          {"value_online_mse", GlobalMaskedMean(online_error * online_error, tb.mask)}};
     }
 
     // 6. KL, per-token rewards and advantages.
     const at::Tensor mask = tb.mask;
     const at::Tensor kl = rl::KlPerToken(old_logp, ref_logp, estimator) * mask;
-    const double kl_per_sequence = (kl.sum(1)).mean().item<double>();
+    const double kl_per_sequence =
+        dist::Active() ? GlobalSum(kl.sum().item<double>()) / GlobalSum(static_cast<double>(kl.size(0)))
+                       : (kl.sum(1)).mean().item<double>();
     const double beta = kl_control.beta;
     at::Tensor advantages, returns;
     const at::Tensor score_tensor = torch::tensor(scores, torch::kFloat).to(device);
@@ -286,7 +338,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
           rl::TokenRewards(score_tensor, mask, kl, options.kl_placement == "reward" ? beta : 0.0);
       rl::Gae gae = rl::ComputeGae(token_rewards, old_values, mask, options.gamma, options.lambda);
       returns = gae.returns;
-      advantages = options.whiten_advantages ? rl::MaskedWhiten(gae.advantages, mask, false) : gae.advantages;
+      advantages = options.whiten_advantages ? GlobalWhiten(gae.advantages, mask) : gae.advantages;
     } else if (grpo) {
       advantages = rl::GrpoAdvantages(score_tensor, options.samples, options.grpo_scale_by_std).unsqueeze(1) * mask;
     }
@@ -303,10 +355,22 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       std::vector<int> perm = util::SeededPermutation(static_cast<int>(offline_samples.size()), settings.seed,
                                                       "reft-offline-" + std::to_string(run.step()));
       perm.resize(std::min<size_t>(perm.size(), settings.batch_size));
+      perm = dist::ShareOf(perm);
       offline_batch = rl::MakeTokenBatch(offline_samples, perm, pad_id, device);
       std::vector<double> w;
       for (int i : perm) w.push_back(offline_weights_all[i]);
       offline_weights = torch::tensor(w, torch::kFloat).to(device);
+    }
+    // Each loss's share of its global denominator (1 with one rank; see Part).
+    const double share = dist::Active() ? Share(rl::AggregationDenominator(mask, aggregation)) : 1.0;
+    const double offline_share =
+        dist::Active() && retain ? Share((offline_weights.unsqueeze(1) * offline_batch.mask).sum().item<double>()) : 1.0;
+    double gold_share = 1.0, correct_share = 1.0;
+    bool any_correct = !correct_rows.empty();
+    if (dist::Active() && options.algorithm == "online-st") {
+      gold_share = Share(gold_batch.mask.sum().item<double>());
+      correct_share = Share(correct_rows.empty() ? 0.0 : correct_batch.mask.sum().item<double>());
+      any_correct = GlobalSum(static_cast<double>(correct_rows.size())) > 0;
     }
     std::vector<double> policy_losses, value_losses, clipfracs, entropies, offline_sft_losses;
     StepResult step{};
@@ -314,10 +378,12 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       step = GradientStep(policy, optimizer, 1, [&](int) {
         at::Tensor loss;
         if (options.algorithm == "online-st") {
-          loss = -rl::MaskedMean(rl::ScoreTokens(policy, gold_batch, false, false).logp, gold_batch.mask);
+          loss = Part(-rl::MaskedMean(rl::ScoreTokens(policy, gold_batch, false, false).logp, gold_batch.mask), gold_share);
+          if (any_correct) loss = 0.5 * loss;
           if (!correct_rows.empty()) {
-            loss = 0.5 * loss -
-                   0.5 * rl::MaskedMean(rl::ScoreTokens(policy, correct_batch, false, false).logp, correct_batch.mask);
+            loss = loss - 0.5 * Part(rl::MaskedMean(rl::ScoreTokens(policy, correct_batch, false, false).logp,
+                                                    correct_batch.mask),
+                                     correct_share);
           }
           policy_losses.push_back(loss.item<double>());
           loss.backward();
@@ -332,28 +398,31 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
             picked = rl::ResponseStates(policy, tb);
           }
           now.values = policy->Values(picked).squeeze(-1);
-          loss = options.vf_coef * rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation);
+          loss = options.vf_coef *
+                 Part(rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation), share);
           value_losses.push_back(loss.item<double>() / std::max(options.vf_coef, 1e-12));
           loss.backward();
           return loss.item<double>();
         }
         now = rl::ScoreTokens(policy, tb, ppo, true);
         rl::PolicyLoss pg = rl::ClippedPolicyLoss(now.logp, old_logp, advantages, mask, options.clip, aggregation);
-        loss = pg.loss;
-        policy_losses.push_back(pg.loss.item<double>());
+        loss = Part(pg.loss, share);
+        policy_losses.push_back(loss.item<double>());
         clipfracs.push_back(pg.clipfrac);
         entropies.push_back(rl::MaskedMean(now.entropy.detach(), mask).item<double>());
         if (ppo) {
-          const at::Tensor vl = rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation);
+          const at::Tensor vl =
+              Part(rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation), share);
           value_losses.push_back(vl.item<double>());
           loss = loss + options.vf_coef * vl;
         }
         if (options.kl_placement == "loss" && beta > 0) {
-          loss = loss + beta * rl::AggregateLoss(rl::KlPerToken(now.logp, ref_logp, estimator), mask, aggregation);
+          loss = loss + beta * Part(rl::AggregateLoss(rl::KlPerToken(now.logp, ref_logp, estimator), mask, aggregation), share);
         }
         if (retain) {
-          const at::Tensor nll =
-              rl::WeightedNll(rl::ScoreTokens(policy, offline_batch, false, false).logp, offline_batch.mask, offline_weights);
+          const at::Tensor nll = Part(
+              rl::WeightedNll(rl::ScoreTokens(policy, offline_batch, false, false).logp, offline_batch.mask, offline_weights),
+              offline_share);
           offline_sft_losses.push_back(nll.item<double>());
           loss = loss + options.offline_sft_coef * nll;
         }
@@ -362,26 +431,33 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       }, settings.grad_clip);
     }
     const double update_seconds = Since(update_start);
-    if (options.kl_target > 0) kl_control.Update(kl_per_sequence, static_cast<int>(samples.size()));
+    const double global_samples = GlobalSum(static_cast<double>(samples.size()));
+    if (options.kl_target > 0) kl_control.Update(kl_per_sequence, static_cast<int>(global_samples));
 
     // 8. Log: reward, accuracy, KL, losses, entropy and where the step's time went.
     const double wall = Since(step_start);
-    nlohmann::json row = {{"loss", step.loss}, {"reward", Mean(scores)}, {"train_accuracy", Mean(correct)}, {"kl", kl_per_sequence},
-                          {"beta", beta}, {"policy_loss", Mean(policy_losses)}, {"lr", lr},
-                          {"grad_norm", step.grad_norm}, {"response_tokens", static_cast<double>(rollout_tokens) / samples.size()},
+    // Losses are this rank's parts of the global means (their sum is the global value); token counts and
+    // throughput are the whole world's, seconds this rank's.
+    const double global_rollout_tokens = GlobalSum(static_cast<double>(rollout_tokens));
+    const long long step_tokens = static_cast<long long>(
+        GlobalSum(static_cast<double>(tb.tokens * (1 + options.ppo_epochs) + (retain ? offline_batch.tokens * options.ppo_epochs : 0))));
+    nlohmann::json row = {{"loss", step.loss}, {"reward", GlobalMean(scores)}, {"train_accuracy", GlobalMean(correct)},
+                          {"kl", kl_per_sequence}, {"beta", beta},
+                          {"policy_loss", dist::Active() ? GlobalSum(Mean(policy_losses)) : Mean(policy_losses)}, {"lr", lr},
+                          {"grad_norm", step.grad_norm}, {"response_tokens", global_rollout_tokens / global_samples},
                           {"rollout_seconds", rollout_seconds}, {"score_seconds", score_seconds},
                           {"update_seconds", update_seconds}, {"step_seconds", wall},
-                          {"rollout_tokens_per_second", rollout_tokens / std::max(rollout_seconds, 1e-9)},
-                          {"score_tokens_per_second", 2.0 * tb.tokens / std::max(score_seconds, 1e-9)},
-                          {"update_tokens_per_second", options.ppo_epochs * static_cast<double>(tb.tokens) / std::max(update_seconds, 1e-9)}};
-    if (!value_losses.empty()) row["value_loss"] = Mean(value_losses);
-    if (!clipfracs.empty()) row["clipfrac"] = Mean(clipfracs), row["entropy"] = Mean(entropies);
-    if (options.algorithm == "online-st") row["correct_samples"] = correct_rows.size();
-    if (!offline_sft_losses.empty()) row["offline_sft_loss"] = Mean(offline_sft_losses);
+                          {"rollout_tokens_per_second", global_rollout_tokens / std::max(rollout_seconds, 1e-9)},
+                          {"score_tokens_per_second", 2.0 * GlobalSum(static_cast<double>(tb.tokens)) / std::max(score_seconds, 1e-9)},
+                          {"update_tokens_per_second", options.ppo_epochs * GlobalSum(static_cast<double>(tb.tokens)) / std::max(update_seconds, 1e-9)}};
+    const auto parts = [](const std::vector<double>& v) { return dist::Active() ? GlobalSum(Mean(v)) : Mean(v); };
+    if (!value_losses.empty()) row["value_loss"] = parts(value_losses);
+    if (!clipfracs.empty()) row["clipfrac"] = RankAverage(Mean(clipfracs)), row["entropy"] = RankAverage(Mean(entropies));
+    if (options.algorithm == "online-st") row["correct_samples"] = static_cast<long long>(GlobalSum(static_cast<double>(correct_rows.size())));
+    if (!offline_sft_losses.empty()) row["offline_sft_loss"] = parts(offline_sft_losses);
     if (critic_only) row["critic_only"] = true;
     row.update(value_diagnostic);
-    run.EndStep(row, {{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}},
-                tb.tokens * (1 + options.ppo_epochs) + (retain ? offline_batch.tokens * options.ppo_epochs : 0));
+    run.EndStep(row, {{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}}, step_tokens);
   }
   run.Finish({{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}});
 

@@ -47,7 +47,7 @@ class ReftMethod : public Method {
     const ReftOptions options = ReftOptionsFields().Read(request.options, "reft options");
     ReftResult r = RunReft(request.settings, options, request.out_dir, 0, request.eval);
     return {r.checkpoint_dir, r.summary};
-  }
+  }  bool DataParallel() const override { return true; }  // rollouts sharded by question, gradients summed
 };
 
 struct OfflineStOptions {
@@ -123,7 +123,7 @@ class SftContinuedMethod : public Method {
   TrainOutput Train(const TrainRequest& request) const override {
     SftRunResult r = RunSft(request.settings, request.out_dir, request.eval);
     return {r.checkpoint_dir, SummaryJson(r)};
-  }
+  }  bool DataParallel() const override { return true; }  // the scaffold's SFT loop
 };
 
 struct OrmOptions {

@@ -44,6 +44,11 @@ at::Tensor AggregateLoss(const at::Tensor& loss, const at::Tensor& mask, LossAgg
   return (per_row * has).sum() / has.sum().clamp_min(1.0);
 }
 
+double AggregationDenominator(const at::Tensor& mask, LossAggregation mode) {
+  if (mode == LossAggregation::kTokenMean) return mask.sum().item<double>();
+  return (mask.sum(1) > 0).sum().item<double>();
+}
+
 std::vector<int64_t> LastActionIndex(const at::Tensor& mask) {
   const at::Tensor m = mask.to(torch::kCPU, torch::kFloat).contiguous();
   auto a = m.accessor<float, 2>();

@@ -27,6 +27,9 @@ at::Tensor KlPerToken(const at::Tensor& logp, const at::Tensor& ref_logp, KlEsti
 enum class LossAggregation { kTokenMean, kSeqMeanTokenMean };
 LossAggregation ParseLossAggregation(const std::string& name);  // "token-mean" | "seq-mean-token-mean"
 at::Tensor AggregateLoss(const at::Tensor& loss, const at::Tensor& mask, LossAggregation mode);
+// AggregateLoss's denominator for this mask: the action tokens (token-mean) or the rows with any
+// (seq-mean-token-mean). Data-parallel trainers weight each rank's loss by its share of the total.
+double AggregationDenominator(const at::Tensor& mask, LossAggregation mode);
 
 // Index of each row's last action token (the step that emitted EOS, or the last sampled token when the
 // response was truncated); -1 for a row without actions.

@@ -39,6 +39,7 @@
 #include "tasks/synth/synth.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/distributed/world.h"
 #include "trainers/eval/evaluate.h"
 #include "trainers/eval/held_out.h"
 #include "trainers/methods/registry.h"
@@ -185,14 +186,18 @@ void CollectStudy(const ExperimentConfig& config, const std::string& method, uin
 
 // One evaluation step keyed by its directory: runs `produce` (its result and samples) unless
 // <dir>/result.json exists, writes both atomically, counts the step as run or skipped, and returns the
-// result as stored.
+// result as stored. Data parallel: every rank produces (the evaluation is sharded inside), rank 0 writes,
+// and the others read what it wrote after the barrier.
 json KeyedEvalStep(const std::string& dir, ExperimentOutcome& outcome, bool* skipped,
                    const std::function<std::pair<json, std::vector<json>>()>& produce) {
   *skipped = util::FileExists(dir + "/result.json");
   if (!*skipped) {
     auto [result, samples] = produce();
-    util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(samples));
-    util::WriteFileAtomic(dir + "/result.json", result.dump(2));
+    if (dist::IsWriter()) {
+      util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(samples));
+      util::WriteFileAtomic(dir + "/result.json", result.dump(2));
+    }
+    dist::Barrier("evaluation " + dir);
     outcome.steps_run++;
   } else {
     outcome.steps_skipped++;
@@ -273,8 +278,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   ExperimentOutcome outcome;
   util::MakeDirs(out_dir);
   const json config_json = ExperimentConfigToJson(config);
-  util::WriteFileAtomic(out_dir + "/config.json", config_json.dump(2) + "\n");
-  const int threads = SetTorchThreads(config.threads);
+  if (dist::IsWriter()) util::WriteFileAtomic(out_dir + "/config.json", config_json.dump(2) + "\n");
+  // Data parallel: the config's threads are the machine's, shared among the ranks on it.
+  const int threads = SetTorchThreads(dist::ThreadsPerRank(config.threads));
   const std::vector<const Method*> order = TrainingOrder(config.methods);
   const std::string model_name = config.training.init_checkpoint.empty() ? config.training.preset
                                                                          : config.training.init_checkpoint;
@@ -326,9 +332,12 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         request.settings.init_checkpoint = parent.checkpoint;
         parent_key = parent.key;
       }
-      const std::string key = StepKey({{"trainer", m->trainer()}, {"options", m->TrainingOptions(options)},
-                                       {"settings", SftConfigToJson(request.settings)}, {"specials", specials},
-                                       {"parent", parent_key}});
+      json key_inputs = {{"trainer", m->trainer()}, {"options", m->TrainingOptions(options)},
+                         {"settings", SftConfigToJson(request.settings)}, {"specials", specials},
+                         {"parent", parent_key}};
+      // Data-parallel training sums gradients in another order than one rank: another model.
+      if (m->DataParallel() && dist::World().size > 1) key_inputs["world_size"] = dist::World().size;
+      const std::string key = StepKey(key_inputs);
       request.out_dir = out_dir + "/train/" + m->trainer() + "-" + key;
       const std::string done_path = request.out_dir + "/DONE.json";
       const auto start = Clock::now();
@@ -337,8 +346,25 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       const std::string label = m->name() + " (seed " + std::to_string(seed) + ")";
       if (!skipped) {
         Progress("train " + label + " -> " + request.out_dir);
-        TrainOutput r = m->Train(request);
-        util::WriteFileAtomic(done_path, json({{"checkpoint", r.checkpoint_dir}, {"summary", r.summary}}).dump(2));
+        const auto train = [&] {
+          TrainOutput r = m->Train(request);
+          if (dist::IsWriter()) {
+            util::WriteFileAtomic(done_path, json({{"checkpoint", r.checkpoint_dir}, {"summary", r.summary}}).dump(2));
+          }
+        };
+        // A data-parallel method trains on every rank; any other on rank 0 alone while the others wait.
+        if (m->DataParallel() || !dist::Active()) {
+          train();
+        } else if (dist::IsWriter()) {
+          {
+            dist::SoloScope solo;
+            train();
+          }
+          dist::RootDone();
+        } else {
+          dist::WaitForRoot("train " + label);
+        }
+        dist::Barrier("after train " + label);
         outcome.steps_run++;
       } else {
         Progress("train " + label + ": done earlier, skipped");
@@ -489,6 +515,11 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
 
   // 4. Results, profile and report.
   json environment = reports::EnvironmentJson();
+  if (dist::World().size > 1) {
+    environment["world_size"] = dist::World().size;
+    environment["launcher"] = dist::World().launcher;
+    environment["ranks_per_machine"] = dist::World().local_size;
+  }
   auto info = GetTorchBuildInfo();
   environment["torch_version"] = info.torch_version;
   environment["torch_threads"] = info.intra_op_threads;
@@ -508,6 +539,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   if (!difficulty_cells.empty()) doc["difficulty"] = difficulty_cells;
   if (!studies.empty()) doc["studies"] = studies;
   outcome.results_path = out_dir + "/results.json";
+  outcome.report_path = out_dir + "/report.html";
+  outcome.wall_seconds = wall;
+  if (!dist::IsWriter()) return outcome;  // rank 0 writes the run's files
   util::WriteFileAtomic(out_dir + "/samples.jsonl", util::ToJsonLines(all_samples));
   util::WriteFileAtomic(out_dir + "/profile.json", doc["profile"].dump(2) + "\n");
   util::WriteFileAtomic(outcome.results_path, doc.dump(2) + "\n");
@@ -517,9 +551,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
     reports::AppendRun(history_db, doc, outcome.results_path);
     report_options.history_path = history_db;
   }
-  outcome.report_path = out_dir + "/report.html";
   util::WriteFileAtomic(outcome.report_path, reports::RenderHtmlReport({doc}, {all_samples}, report_options));
-  outcome.wall_seconds = wall;
   return outcome;
 }
 

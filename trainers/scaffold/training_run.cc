@@ -14,6 +14,7 @@
 #include "harness/util/hashing.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/checkpoint/training_state.h"
+#include "trainers/distributed/world.h"
 #include "trainers/tokenizer/tokenizer.h"
 
 namespace trainers {
@@ -83,11 +84,41 @@ std::vector<std::vector<int>> SeededEpochBatches(const std::vector<int>& lengths
   return shuffled;
 }
 
+void AllReduceGradients(LlamaForCausalLM& model) {
+  if (!dist::Active()) return;
+  // A rank whose share of the batch was empty (or did not reach a parameter) has no gradient there:
+  // it adds zeros. One more tensor counts the ranks that had each gradient, so a parameter no rank
+  // reached keeps no gradient (the optimizer skips it, as with one rank).
+  std::vector<torch::Tensor> params;
+  for (auto& p : model->parameters()) {
+    if (p.requires_grad()) params.push_back(p);
+  }
+  torch::Tensor defined = torch::zeros({static_cast<int64_t>(params.size())}, torch::kFloat);
+  std::vector<torch::Tensor> tensors;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i].grad().defined()) {
+      defined[static_cast<int64_t>(i)] = 1.0f;
+    } else {
+      params[i].mutable_grad() = torch::zeros_like(params[i]);
+    }
+    tensors.push_back(params[i].grad());
+  }
+  tensors.push_back(defined);
+  dist::AllReduceSum(tensors);
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (tensors.back()[static_cast<int64_t>(i)].item<float>() == 0.0f) params[i].mutable_grad() = torch::Tensor();
+  }
+}
+
 StepResult GradientStep(LlamaForCausalLM& model, FusedAdamW& optimizer, int micro_batches,
                         const std::function<double(int micro)>& forward_backward, double grad_clip) {
   StepResult r;
   optimizer.ClearGradients();
   for (int m = 0; m < micro_batches; ++m) r.loss += forward_backward(m);
+  if (dist::Active()) {
+    AllReduceGradients(model);
+    r.loss = dist::AllReduceSum(r.loss);
+  }
   if (grad_clip > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), grad_clip);
   optimizer.step();
   return r;
@@ -113,7 +144,7 @@ nlohmann::json TrainingRun::Resume() {
     position = saved.data_position;
     resumed_ = true;
     std::cerr << options_.name << ": resumed at step " << step_ << " " << position.dump() << "\n";
-  } else if (util::FileExists(options_.out_dir + "/metrics.jsonl")) {
+  } else if (dist::IsWriter() && util::FileExists(options_.out_dir + "/metrics.jsonl")) {
     std::filesystem::remove(options_.out_dir + "/metrics.jsonl");  // a fresh run starts a fresh log
   }
   first_step_ = step_;
@@ -124,6 +155,7 @@ nlohmann::json TrainingRun::Resume() {
 
 void TrainingRun::EndStep(nlohmann::json metrics, const nlohmann::json& data_position, long long tokens) {
   ++step_;
+  dist::MaybeInjectFault(step_);
   tokens_seen_ += tokens;
   window_tokens_ += tokens;
   const bool last = step_ >= options_.max_steps;
@@ -169,6 +201,7 @@ void TrainingRun::Finish(const nlohmann::json& data_position) {
 double TrainingRun::train_seconds() const { return Seconds(start_); }
 
 void TrainingRun::Save(const nlohmann::json& data_position) {
+  if (!dist::IsWriter()) return;  // every rank holds the same weights; rank 0 writes them
   SaveCheckpoint(checkpoint_dir(), model_, tok_);
   const std::string state = options_.out_dir + "/state", state_new = options_.out_dir + "/state.new";
   TrainingState saved;
@@ -194,6 +227,7 @@ void TrainingRun::Evaluate() {
 }
 
 void TrainingRun::AppendMetrics(const nlohmann::json& row) const {
+  if (!dist::IsWriter()) return;
   const std::string path = options_.out_dir + "/metrics.jsonl";
   FILE* f = std::fopen(path.c_str(), "a");
   if (!f) throw std::runtime_error("cannot append to " + path);

@@ -45,7 +45,11 @@ struct StepResult {
 StepResult GradientStep(LlamaForCausalLM& model, FusedAdamW& optimizer, int micro_batches,
                         const std::function<double(int micro)>& forward_backward, double grad_clip);
 
-// Held-out evaluation: accuracy of the current weights, or a negative value when skipped.
+// Data parallelism (trainers/distributed/world.h): GradientStep sums every rank's gradients (and its
+// returned loss) before clipping, so each forward_backward normalises by the whole global batch and
+// every rank steps identically. AllReduceGradients is that sum, for trainers with their own step.
+void AllReduceGradients(LlamaForCausalLM& model);
+
 // Held-out evaluation during training: the metrics to log at this step ({"eval_accuracy": mean, and
 // per task "eval_accuracy:<task>"}); an empty object logs nothing.
 using HeldOutEval = std::function<nlohmann::json(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step)>;

@@ -17,6 +17,7 @@ class SftMethod : public Method {
     SftRunResult r = RunSft(request.settings, request.out_dir, request.eval);
     return {r.checkpoint_dir, SummaryJson(r)};
   }
+  bool DataParallel() const override { return true; }  // the scaffold's SFT loop
 };
 
 }  // namespace

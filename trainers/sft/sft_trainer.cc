@@ -10,6 +10,7 @@
 #include "harness/util/files.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/distributed/world.h"
 #include "trainers/model/fused_adamw.h"
 #include "trainers/model/llama.h"
 #include "trainers/scaffold/training_run.h"
@@ -200,13 +201,16 @@ SftRunResult TrainOnTexts(const SftConfig& config, const std::vector<TextExample
     std::vector<Batch> micro;
     double denominator = 0;
     long long tokens = 0;
+    // Data parallel: the denominator and token count are the whole batch's; each rank runs its share.
     for (int a = 0; a < config.grad_accum; ++a) {
-      micro.push_back(MakeBatch(data.examples, next_batch(), pad_id, device));
-      const Batch& b = micro.back();
+      const std::vector<int>& rows = next_batch();
+      Batch b = MakeBatch(data.examples, rows, pad_id, device);
       denominator += (b.target.slice(1, 1).to(torch::kFloat) * b.weights.unsqueeze(1)).sum().item<double>();
       tokens += b.tokens;
+      micro.push_back(dist::Active() ? MakeBatch(data.examples, dist::ShareOf(rows), pad_id, device) : std::move(b));
     }
     StepResult step = GradientStep(model, optimizer, config.grad_accum, [&](int m) {
+      if (micro[m].ids.size(0) == 0) return 0.0;  // a rank with no rows of this micro-batch
       double unused = 0;
       torch::Tensor logits = model->Forward(micro[m].ids, micro[m].mask);
       torch::Tensor loss =
