@@ -126,7 +126,7 @@ std::string ReadAll(const fs::path& path) {
 
 // The tiny SFT config of the trainer tests (tests/methods/tiny_config.h), as a file; threads 2 = one
 // per rank at --nproc 2.
-fs::path TinySftConfigFile(const fs::path& dir, int max_steps) {
+fs::path TinySftConfigFile(const fs::path& dir, int max_steps, int save_every = 0) {
   const json config = {
       {"preset", "nano"},
       {"model_overrides", {{"hidden_size", 32}, {"intermediate_size", 64}, {"num_hidden_layers", 2},
@@ -134,7 +134,7 @@ fs::path TinySftConfigFile(const fs::path& dir, int max_steps) {
       {"tokenizer_vocab", 320},
       {"train", {{{"task", "gsm8k"}, {"synthetic_n", 48}, {"synthetic_seed", 3}}}},
       {"batch_size", 5}, {"grad_accum", 2}, {"max_steps", max_steps}, {"warmup_steps", 2}, {"lr", 0.01},
-      {"log_every", 1}, {"save_every", 0}, {"seed", 5}, {"threads", 2}};
+      {"log_every", 1}, {"save_every", save_every}, {"seed", 5}, {"threads", 2}};
   fs::create_directories(dir);
   const fs::path path = dir / "sft.json";
   std::ofstream(path) << config.dump(2);
@@ -315,18 +315,31 @@ std::pair<int, double> WaitFor(pid_t pid, std::chrono::seconds limit) {
   return {-999, limit.count()};
 }
 
-TEST_F(DataParallel, AKilledRankFailsTheLocalRunNamingIt) {
+TEST_F(DataParallel, AKilledRankFailsTheLocalRunNamingItAndARerunResumes) {
   const fs::path dir = TempDir("killed");
-  const fs::path config = TinySftConfigFile(dir, 40);
+  const fs::path config = TinySftConfigFile(dir, 12, /*save_every=*/2);
   const std::string err = dir.string() + ".stderr";
-  const pid_t pid = SpawnWithEnv({"train", "sft", "--config", config.string(), "--out", (dir / "out").string(),
-                                  "--nproc", "2", "--dist-timeout", "30"},
-                                 {{"HARNESS_TEST_KILL_RANK_AT_STEP", "1:3"}}, err);
+  const std::vector<std::string> args = {"train", "sft", "--config", config.string(), "--out", (dir / "out").string(),
+                                         "--nproc", "2", "--dist-timeout", "30"};
+  const pid_t pid = SpawnWithEnv(args, {{"HARNESS_TEST_KILL_RANK_AT_STEP", "1:5"}}, err);
   const auto [status, seconds] = WaitFor(pid, std::chrono::seconds(120));
   EXPECT_EQ(status, 1) << ReadAll(err);
   EXPECT_NE(ReadAll(err).find("rank 1 was killed by signal 9"), std::string::npos) << ReadAll(err);
   std::cerr << "the launcher failed the run " << seconds << " s after it started\n";
-  EXPECT_FALSE(fs::exists(dir / "out" / "checkpoint" / "model.safetensors"));
+  // The rerun resumes from the state rank 0 saved at step 4 and ends where one uninterrupted rank does.
+  const pid_t again = SpawnWithEnv(args, {}, err);
+  const auto [status2, unused] = WaitFor(again, std::chrono::seconds(120));
+  ASSERT_EQ(status2, 0) << ReadAll(err);
+  EXPECT_NE(ReadAll(err).find("resumed at step 4"), std::string::npos) << ReadAll(err);
+  const fs::path reference = TinySftConfigFile(dir / "reference", 12);
+  ASSERT_EQ(testing_harness::SpawnHarness({"train", "sft", "--config", reference.string(), "--out",
+                                           (dir / "reference" / "out").string()}),
+            0);
+  const std::vector<double> one = Losses(dir / "reference" / "out" / "metrics.jsonl");
+  const std::vector<double> resumed = Losses(dir / "out" / "metrics.jsonl");
+  ASSERT_EQ(resumed.size(), 12u);  // steps 1..4 before the kill (step 5's row dropped), 5..12 after
+  for (size_t i = 0; i < resumed.size(); ++i) EXPECT_NEAR(resumed[i], one[i], 1e-5 * std::max(1.0, one[i]));
+  EXPECT_LT(LargestDifference(dir / "reference" / "out" / "checkpoint", dir / "out" / "checkpoint"), 1e-4);
 }
 
 TEST_F(DataParallel, UnderAnExternalLauncherTheSurvivorFailsWithinTheTimeout) {

@@ -12,6 +12,7 @@
 
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
+#include "harness/util/json_io.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/checkpoint/training_state.h"
 #include "trainers/distributed/world.h"
@@ -144,6 +145,15 @@ nlohmann::json TrainingRun::Resume() {
     position = saved.data_position;
     resumed_ = true;
     std::cerr << options_.name << ": resumed at step " << step_ << " " << position.dump() << "\n";
+    // Rows logged after the saved step (the run died before its next save) are logged again by the rerun.
+    const std::string metrics = options_.out_dir + "/metrics.jsonl";
+    if (dist::IsWriter() && util::FileExists(metrics)) {
+      std::string kept;
+      for (const auto& line : util::ReadJsonLines(metrics)) {
+        if (line.value.value("step", 0) <= step_) kept += line.value.dump() + "\n";
+      }
+      util::WriteFileAtomic(metrics, kept);
+    }
   } else if (dist::IsWriter() && util::FileExists(options_.out_dir + "/metrics.jsonl")) {
     std::filesystem::remove(options_.out_dir + "/metrics.jsonl");  // a fresh run starts a fresh log
   }
