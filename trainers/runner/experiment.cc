@@ -280,6 +280,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   const json config_json = ExperimentConfigToJson(config);
   if (dist::IsWriter()) util::WriteFileAtomic(out_dir + "/config.json", config_json.dump(2) + "\n");
   // Data parallel: the config's threads are the machine's, shared among the ranks on it.
+  const int machine_threads = dist::ThreadsPerRank(config.threads) * dist::World().local_size;
   const int threads = SetTorchThreads(dist::ThreadsPerRank(config.threads));
   const std::vector<const Method*> order = TrainingOrder(config.methods);
   const std::string model_name = config.training.init_checkpoint.empty() ? config.training.preset
@@ -311,6 +312,10 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       const json options = MethodOptions(config, *m);
       TrainRequest request;
       request.settings = MethodTrainingSettings(config, settings, m->name());
+      // A method that is not data-parallel trains on rank 0 alone while the others wait: it gets the
+      // machine's threads (and so the training key of a one-rank run).
+      const bool solo = dist::Active() && !m->DataParallel();
+      if (solo) request.settings.threads = machine_threads;
       if (request.settings.eval_every > 0) {
         // Learning curves: every eval_every steps, greedy accuracy on the first eval_n test problems per task.
         std::vector<HeldOutSet> sets;
@@ -353,13 +358,14 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           }
         };
         // A data-parallel method trains on every rank; any other on rank 0 alone while the others wait.
-        if (m->DataParallel() || !dist::Active()) {
+        if (!solo) {
           train();
         } else if (dist::IsWriter()) {
           {
-            dist::SoloScope solo;
+            dist::SoloScope scope;
             train();
           }
+          SetTorchThreads(threads);
           dist::RootDone();
         } else {
           dist::WaitForRoot("train " + label);
