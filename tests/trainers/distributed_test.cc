@@ -242,6 +242,40 @@ TEST_F(DataParallel, PpoWithTwoRanksMatchesOneRank) {
   EXPECT_LT(worst, 1e-4);
 }
 
+TEST_F(DataParallel, RejectionSamplingAndTheRewardModelWithTwoRanksMatchOneRank) {
+  // Offline-ST and the ORM sample k responses per question, sharded by question across ranks and shared
+  // with every rank; then fine-tune (SFT loop) or train the classifier on each rank's rows of every batch.
+  const fs::path dir = TempDir("sampled");
+  fs::create_directories(dir);
+  for (const std::string method : {"offline-st", "orm"}) {
+    json config = {
+        {"init_checkpoint", (*root_ / "one" / "checkpoint").string()},
+        {"train", {{{"task", "gsm8k"}, {"synthetic_n", 20}, {"synthetic_seed", 9}}}},
+        {"batch_size", 6}, {"max_steps", 4}, {"warmup_steps", 1}, {"lr", 0.002}, {"log_every", 1},
+        {"seed", 5}, {"threads", 2}, {"eval_max_new_tokens", 12}};
+    if (method == "offline-st") config["offline_st"] = {{"k", 3}, {"keep", 2}};
+    if (method == "orm") config["orm"] = {{"k", 3}};
+    const fs::path config_path = dir / (method + ".json");
+    std::ofstream(config_path) << config.dump(2);
+    for (const std::string name : {"one", "two"}) {
+      const fs::path out = dir / (method + "-" + name);
+      std::vector<std::string> args = {"train", method, "--config", config_path.string(), "--out", out.string()};
+      if (name == "two") args.insert(args.end(), {"--nproc", "2"});
+      const std::string err = out.string() + ".stderr";
+      ASSERT_EQ(testing_harness::SpawnHarness(args, "", err), 0) << ReadAll(err);
+    }
+    const fs::path one = dir / (method + "-one"), two = dir / (method + "-two");
+    // The same texts were sampled and kept (offline-st's data) or graded (the ORM's samples).
+    const std::vector<double> l1 = Losses(one / "metrics.jsonl"), l2 = Losses(two / "metrics.jsonl");
+    ASSERT_EQ(l1.size(), 4u) << method;
+    ASSERT_EQ(l2.size(), l1.size()) << method;
+    for (size_t i = 0; i < l1.size(); ++i) EXPECT_NEAR(l2[i], l1[i], 1e-5 * std::max(1.0, l1[i])) << method << " step " << i + 1;
+    const double worst = LargestDifference(one / "checkpoint", two / "checkpoint");
+    std::cerr << method << ": largest parameter difference, 2 ranks vs 1: " << worst << "\n";
+    EXPECT_LT(worst, 1e-4) << method;
+  }
+}
+
 // Runs `harness eval` on the suite's checkpoint and returns id -> completions.
 std::map<std::string, json> EvalCompletions(const fs::path& checkpoint, const fs::path& out,
                                            const std::vector<std::string>& extra) {

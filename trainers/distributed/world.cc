@@ -288,6 +288,43 @@ std::vector<std::string> GatherToRoot(const std::string& payload) {
   return all;
 }
 
+std::vector<std::string> AllGather(const std::string& payload) {
+  if (!Active()) return {payload};
+  State& s = Global();
+  // Rank 0 gathers, then publishes the list under one key (each payload length-prefixed); the other ranks
+  // read it, and the last reader deletes it.
+  std::vector<std::string> all = GatherToRoot(payload);
+  const std::string key = "allgather/" + std::to_string(s.gather_seq++);
+  try {
+    if (s.world.rank == 0) {
+      std::vector<uint8_t> packed;
+      for (const std::string& p : all) {
+        const uint64_t n = p.size();
+        for (int b = 0; b < 8; ++b) packed.push_back(static_cast<uint8_t>(n >> (8 * b)));
+        packed.insert(packed.end(), p.begin(), p.end());
+      }
+      s.store->set(key, packed);
+      return all;
+    }
+    const std::vector<uint8_t> packed = s.store->get(key);
+    if (s.store->add(key + "/read", 1) == s.world.size - 1) {
+      s.store->deleteKey(key);
+      s.store->deleteKey(key + "/read");
+    }
+    for (size_t at = 0; at + 8 <= packed.size();) {
+      uint64_t n = 0;
+      for (int b = 0; b < 8; ++b) n |= static_cast<uint64_t>(packed[at + b]) << (8 * b);
+      at += 8;
+      if (n > packed.size() - at) throw std::runtime_error("truncated all-gather payload");
+      all.emplace_back(packed.begin() + static_cast<std::ptrdiff_t>(at), packed.begin() + static_cast<std::ptrdiff_t>(at + n));
+      at += n;
+    }
+  } catch (const std::exception& e) {
+    Failed("sharing results from rank 0", e);
+  }
+  return all;
+}
+
 SoloScope::SoloScope() { Global().solo_depth++; }
 SoloScope::~SoloScope() { Global().solo_depth--; }
 

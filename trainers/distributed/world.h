@@ -75,6 +75,9 @@ void Barrier(const std::string& what);
 // it in the same order.
 std::vector<std::string> GatherToRoot(const std::string& payload);
 
+// Every rank gets every rank's payload, in rank order. All ranks call it in the same order.
+std::vector<std::string> AllGather(const std::string& payload);
+
 // While it lives, this process acts as a world of one (Active() false): rank 0 runs a method that is
 // not data-parallel inside it; the other ranks call WaitForRoot() meanwhile.
 class SoloScope {

@@ -109,7 +109,7 @@ class OfflineStMethod : public Method {
     nlohmann::json summary = SummaryJson(r);
     summary["rejection_sampling"] = stats;
     return {r.checkpoint_dir, summary};
-  }
+  }  bool DataParallel() const override { return true; }  // sampling sharded by question, then the SFT loop
 };
 
 class SftContinuedMethod : public Method {
@@ -175,7 +175,7 @@ class OrmMethod : public Method {
     options.max_new_tokens = o.max_new_tokens > 0 ? o.max_new_tokens : request.settings.eval_max_new_tokens;
     rl::RewardModelResult r = rl::TrainRewardModel(request.settings, options, request.out_dir);
     return {r.checkpoint_dir, r.summary};
-  }
+  }  bool DataParallel() const override { return true; }  // sampling sharded by question, batch rows by rank
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "harness/util/files.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/distributed/world.h"
 #include "trainers/rl/rollout.h"
 #include "trainers/scaffold/training_run.h"
 #include "trainers/tokenizer/tokenizer.h"
@@ -79,19 +80,32 @@ RewardModelResult TrainRewardModel(const SftConfig& settings, const RewardModelO
       batches = SeededEpochBatches(lengths, settings.batch_size, settings.seed, ++epoch, "orm");
       batch_index = 0;
     }
-    const std::vector<int>& rows = batches[batch_index++];
-    std::vector<float> y;
+    const std::vector<int>& global_rows = batches[batch_index++];
     long long tokens = 0;
-    for (int r : rows) y.push_back(labels[r]), tokens += lengths[r];
+    for (int r : global_rows) tokens += lengths[r];
+    // Data parallel: this rank's rows, its loss the sum over them divided by the global batch's size.
+    const std::vector<int> rows = dist::ShareOf(global_rows);
+    std::vector<float> y;
+    for (int r : rows) y.push_back(labels[r]);
     double accuracy = 0;
     StepResult step = GradientStep(model, optimizer, 1, [&](int) {
+      if (rows.empty()) return 0.0;
       const at::Tensor logits = LastTokenLogits(model, data, rows, pad_id);
       const at::Tensor target = torch::tensor(y).to(logits.device());
-      const at::Tensor loss = torch::binary_cross_entropy_with_logits(logits, target);
-      accuracy = ((logits.detach() > 0).to(torch::kFloat) == target).to(torch::kFloat).mean().item<double>();
+      const at::Tensor hits = ((logits.detach() > 0).to(torch::kFloat) == target).to(torch::kFloat);
+      at::Tensor loss;
+      if (!dist::Active()) {
+        loss = torch::binary_cross_entropy_with_logits(logits, target);
+        accuracy = hits.mean().item<double>();
+      } else {
+        loss = torch::binary_cross_entropy_with_logits(logits, target, {}, {}, at::Reduction::Sum) /
+               static_cast<double>(global_rows.size());
+        accuracy = hits.sum().item<double>() / static_cast<double>(global_rows.size());
+      }
       loss.backward();
       return loss.item<double>();
     }, settings.grad_clip);
+    accuracy = dist::AllReduceSum(accuracy);
     run.EndStep({{"loss", step.loss}, {"accuracy", accuracy}, {"grad_norm", step.grad_norm}},
                 {{"epoch", epoch}, {"batch_index", batch_index}}, tokens);
   }

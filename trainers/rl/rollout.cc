@@ -1,5 +1,6 @@
 #include "trainers/rl/rollout.h"
 
+
 #include <algorithm>
 #include <map>
 
@@ -11,6 +12,7 @@
 #include "trainers/sft/sft_data.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/checkpoint/weights.h"
+#include "trainers/distributed/world.h"
 #include "trainers/tokenizer/tokenizer.h"
 
 namespace trainers::rl {
@@ -198,10 +200,59 @@ GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer
   out.questions = TrainingQuestions(settings, task_names, data_dir);
   if (max_questions > 0 && static_cast<int>(out.questions.size()) > max_questions) out.questions.resize(max_questions);
   model->eval();
-  out.samples = Rollout(model, tok, out.questions, rollout);
   RewardOptions reward;
   reward.partial = 0;
-  out.rewards = AnswerRewards(out.questions, out.samples, reward);
+  if (!dist::Active()) {
+    out.samples = Rollout(model, tok, out.questions, rollout);
+    out.rewards = AnswerRewards(out.questions, out.samples, reward);
+    return out;
+  }
+  // Data parallel: each rank samples and grades its share of the questions (samples are seeded by question
+  // id, so they are the ones one rank would draw), then every rank gets all of them, in question order.
+  std::vector<int> all(out.questions.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  const std::vector<int> mine = dist::ShareOf(all);
+  std::vector<Question> my_questions;
+  for (int i : mine) my_questions.push_back(out.questions[i]);
+  const std::vector<Sample> samples = Rollout(model, tok, my_questions, rollout);
+  const std::vector<Reward> rewards = AnswerRewards(my_questions, samples, reward);
+  nlohmann::json share = nlohmann::json::array();
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Sample& x = samples[i];
+    const Reward& r = rewards[i];
+    share.push_back({{"question", mine[x.question]}, {"prompt_ids", x.prompt_ids}, {"response_ids", x.response_ids},
+                     {"action", x.action}, {"logprobs", x.sampler_logprobs}, {"text", x.text},
+                     {"truncated", x.truncated}, {"score", r.score}, {"correct", r.correct},
+                     {"extracted", r.extracted}, {"answer", r.answer}});
+  }
+  // CBOR keeps a response's raw bytes (it may stop inside a UTF-8 sequence).
+  const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(share);
+  std::vector<std::pair<Sample, Reward>> gathered;
+  for (const std::string& part : dist::AllGather(std::string(bytes.begin(), bytes.end()))) {
+    for (const auto& j : nlohmann::json::from_cbor(part)) {
+      Sample x;
+      x.question = j["question"].get<int>();
+      x.prompt_ids = j["prompt_ids"].get<std::vector<int>>();
+      x.response_ids = j["response_ids"].get<std::vector<int>>();
+      x.action = j["action"].get<std::vector<uint8_t>>();
+      x.sampler_logprobs = j["logprobs"].get<std::vector<float>>();
+      x.text = j["text"].get<std::string>();
+      x.truncated = j["truncated"].get<bool>();
+      Reward r;
+      r.score = j["score"].get<double>();
+      r.correct = j["correct"].get<bool>();
+      r.extracted = j["extracted"].get<bool>();
+      r.answer = j["answer"].get<std::string>();
+      gathered.emplace_back(std::move(x), std::move(r));
+    }
+  }
+  // A question's samples all come from one rank, in order: a stable sort by question restores one rank's order.
+  std::stable_sort(gathered.begin(), gathered.end(),
+                   [](const auto& a, const auto& b) { return a.first.question < b.first.question; });
+  for (auto& [x, r] : gathered) {
+    out.samples.push_back(std::move(x));
+    out.rewards.push_back(std::move(r));
+  }
   return out;
 }
 

@@ -148,6 +148,9 @@ class RftMethod : public StartStage {
                                        request.out_dir + "/data", &stats);
     return FineTune(request, texts, stats, "rft");
   }
+  // RFT's sampling is sharded by question (rl::SampleAndGrade), then the SFT loop; Hint-RFT's greedy and
+  // hinted passes are not (START-0 trains on rank 0 alone).
+  bool DataParallel() const override { return true; }
 
  private:
   std::string name_, parent_;
