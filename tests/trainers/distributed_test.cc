@@ -242,12 +242,13 @@ TEST_F(DataParallel, PpoWithTwoRanksMatchesOneRank) {
   EXPECT_LT(worst, 1e-4);
 }
 
-TEST_F(DataParallel, RejectionSamplingAndTheRewardModelWithTwoRanksMatchOneRank) {
+TEST_F(DataParallel, SampledAndOfflineTrainersWithTwoRanksMatchOneRank) {
   // Offline-ST and the ORM sample k responses per question, sharded by question across ranks and shared
   // with every rank; then fine-tune (SFT loop) or train the classifier on each rank's rows of every batch.
+  // WSRL-text's offline phase trains on each rank's rows of its mixed-quality trajectories.
   const fs::path dir = TempDir("sampled");
   fs::create_directories(dir);
-  for (const std::string method : {"offline-st", "orm"}) {
+  for (const std::string method : {"offline-st", "orm", "wsrl-text-offline"}) {
     json config = {
         {"init_checkpoint", (*root_ / "one" / "checkpoint").string()},
         {"train", {{{"task", "gsm8k"}, {"synthetic_n", 20}, {"synthetic_seed", 9}}}},
@@ -255,6 +256,7 @@ TEST_F(DataParallel, RejectionSamplingAndTheRewardModelWithTwoRanksMatchOneRank)
         {"seed", 5}, {"threads", 2}, {"eval_max_new_tokens", 12}};
     if (method == "offline-st") config["offline_st"] = {{"k", 3}, {"keep", 2}};
     if (method == "orm") config["orm"] = {{"k", 3}};
+    if (method == "wsrl-text-offline") config["wsrl_text_offline"] = {{"probe", 4}}, config["grad_accum"] = 2;
     const fs::path config_path = dir / (method + ".json");
     std::ofstream(config_path) << config.dump(2);
     for (const std::string name : {"one", "two"}) {

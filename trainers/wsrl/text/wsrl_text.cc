@@ -16,6 +16,7 @@
 #include "tasks/registry.h"
 #include "trainers/build_info.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/distributed/world.h"
 #include "trainers/rl/ppo_math.h"
 #include "trainers/rl/rollout.h"
 #include "trainers/scaffold/training_run.h"
@@ -211,8 +212,10 @@ WsrlTextOfflineResult RunWsrlTextOffline(const SftConfig& settings, const WsrlTe
     SetLearningRate(optimizer, lr);
     // 3. The step's micro-batches, and the policy loss's denominator over the whole step (the weight-
     //    normalised token mean of the SFT trainer).
+    // Data parallel: each rank runs its rows of every micro-batch; the denominators are the whole batch's.
     std::vector<rl::TokenBatch> micro;
     std::vector<at::Tensor> micro_returns, micro_weights;
+    std::vector<double> value_shares;
     double denominator = 0;
     long long tokens = 0;
     for (int a = 0; a < settings.grad_accum; ++a) {
@@ -220,22 +223,30 @@ WsrlTextOfflineResult RunWsrlTextOffline(const SftConfig& settings, const WsrlTe
         batches = SeededEpochBatches(lengths, settings.batch_size, settings.seed, ++epoch, "wsrl-offline");
         batch_index = 0;
       }
-      const std::vector<int>& rows = batches[batch_index++];
-      micro.push_back(rl::MakeTokenBatch(samples, rows, pad_id, device));
+      const std::vector<int>& global_rows = batches[batch_index++];
+      const rl::TokenBatch whole = rl::MakeTokenBatch(samples, global_rows, pad_id, device);
+      std::vector<double> global_w;
+      for (int i : global_rows) global_w.push_back(weights[i]);
+      denominator += (whole.mask.sum(1) * torch::tensor(global_w, torch::kFloat).to(device)).sum().item<double>();
+      tokens += whole.tokens;
+      const std::vector<int> rows = dist::ShareOf(global_rows);
+      micro.push_back(dist::Active() ? rl::MakeTokenBatch(samples, rows, pad_id, device) : whole);
       std::vector<double> r, w;
       for (int i : rows) r.push_back(returns[i]), w.push_back(weights[i]);
       micro_returns.push_back(torch::tensor(r, torch::kFloat).to(device));
       micro_weights.push_back(torch::tensor(w, torch::kFloat).to(device));
-      denominator += (micro.back().mask.sum(1) * micro_weights.back()).sum().item<double>();
-      tokens += micro.back().tokens;
+      const double whole_tokens = whole.mask.sum().item<double>();
+      value_shares.push_back(dist::Active() && whole_tokens > 0 ? micro.back().mask.sum().item<double>() / whole_tokens : 1.0);
     }
     // 4. Reward-weighted NLL + value_coef * MSE(V, MC return), one optimizer step.
     std::vector<double> policy_losses, value_losses;
     const StepResult step = GradientStep(policy, optimizer, settings.grad_accum, [&](int m) {
+      if (micro[m].mask.size(0) == 0) return 0.0;  // a rank with no rows of this micro-batch
       const rl::TokenScores now = rl::ScoreTokens(policy, micro[m], /*with_values=*/true, /*with_entropy=*/false);
       const at::Tensor nll = -(now.logp * micro[m].mask).sum(1);  // [B]
       const at::Tensor policy_loss = (nll * micro_weights[m]).sum() / std::max(denominator, 1e-12);
       const at::Tensor value_loss =
+          (dist::Active() ? value_shares[m] : 1.0) *
           rl::ValueRegressionLoss(now.values, micro_returns[m], micro[m].mask, rl::LossAggregation::kTokenMean) /
           settings.grad_accum;
       policy_losses.push_back(policy_loss.item<double>());
@@ -246,8 +257,11 @@ WsrlTextOfflineResult RunWsrlTextOffline(const SftConfig& settings, const WsrlTe
     }, settings.grad_clip);
 
     // 5. Log; on logged steps also the value on the held-out probe (the online phase logs the same).
-    nlohmann::json row = {{"loss", step.loss}, {"policy_loss", Mean(policy_losses) * settings.grad_accum},
-                          {"value_loss", Mean(value_losses) * settings.grad_accum}, {"lr", lr},
+    // Each rank's parts sum to the global losses.
+    const double policy_part = Mean(policy_losses) * settings.grad_accum;
+    const double value_part = Mean(value_losses) * settings.grad_accum;
+    nlohmann::json row = {{"loss", step.loss}, {"policy_loss", dist::AllReduceSum(policy_part)},
+                          {"value_loss", dist::AllReduceSum(value_part)}, {"lr", lr},
                           {"grad_norm", step.grad_norm}};
     const int next = run.step() + 1;
     if (!probe_samples.empty() && (next % settings.log_every == 0 || next >= settings.max_steps)) {

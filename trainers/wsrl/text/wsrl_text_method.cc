@@ -45,6 +45,7 @@ class WsrlTextOfflineMethod : public Method {
     WsrlTextOfflineResult r = RunWsrlTextOffline(request.settings, o, request.out_dir, 0, request.eval);
     return {r.checkpoint_dir, r.summary};
   }
+  bool DataParallel() const override { return true; }  // each rank's rows of every micro-batch
 };
 
 class WsrlTextMethod : public Method {
