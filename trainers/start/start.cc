@@ -1,5 +1,6 @@
 #include "trainers/start/start.h"
 
+#include <algorithm>
 #include <set>
 
 #include <torch/torch.h>
@@ -7,6 +8,7 @@
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
+#include "trainers/distributed/world.h"
 #include "trainers/rl/rejection_sampling.h"
 #include "trainers/rl/rollout.h"
 #include "trainers/tokenizer/tokenizer.h"
@@ -84,12 +86,6 @@ GradedRun RunGreedy(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, co
   return run;
 }
 
-double Accuracy(const std::vector<rl::Reward>& rewards) {
-  double correct = 0;
-  for (const auto& r : rewards) correct += r.correct;
-  return rewards.empty() ? 0.0 : correct / rewards.size();
-}
-
 }  // namespace
 
 std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::string& checkpoint,
@@ -99,49 +95,86 @@ std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::stri
   LlamaForCausalLM model = LoadCheckpoint(checkpoint, RuntimeConfig{settings.device, "float32", settings.threads});
   std::vector<rl::Question> questions = rl::TrainingQuestions(settings, StartTasks(settings, options.tasks), data_dir);
   if (static_cast<int>(questions.size()) > options.questions) questions.resize(options.questions);
+  // Data parallel: each rank runs its share of the problems through steps 1-3; every rank then merges all
+  // of them in problem order (step 4's deduplication keeps the first occurrence, as one rank would).
+  std::vector<int> all(questions.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  const std::vector<int> mine = dist::ShareOf(all);
+  std::vector<rl::Question> my_questions;
+  for (int q : mine) my_questions.push_back(questions[q]);
   // 1. Greedy (the tool protocol on, no hint) and Hint-infer on every problem.
-  const GradedRun greedy = RunGreedy(model, tok, questions, 0, MaxNewTokens(settings, options));
-  const GradedRun hinted = RunGreedy(model, tok, questions, options.rounds, MaxNewTokens(settings, options));
-  // 2. Keep hinted-right, greedy-wrong; 3. drop repetitive ones; 4. normalise the hint text (START §3.1).
+  const GradedRun greedy = RunGreedy(model, tok, my_questions, 0, MaxNewTokens(settings, options));
+  const GradedRun hinted = RunGreedy(model, tok, my_questions, options.rounds, MaxNewTokens(settings, options));
+  // 2. Keep hinted-right, greedy-wrong; 3. drop repetitive ones and normalise the hint text (START §3.1).
+  const std::string canonical = MathHints().front().text;
+  nlohmann::json share = {{"problems", nlohmann::json::array()},
+                          {"greedy_tool_calls", greedy.tool_calls}, {"hinted_tool_calls", hinted.tool_calls}};
+  for (size_t j = 0; j < my_questions.size(); ++j) {
+    const Trajectory& t = hinted.trajectories[j];
+    nlohmann::json problem = {{"q", mine[j]}, {"greedy_correct", greedy.rewards[j].correct},
+                              {"hinted_correct", hinted.rewards[j].correct},
+                              {"dump", {{"id", my_questions[j].record.id}, {"gold", my_questions[j].record.gold},
+                                        {"greedy_correct", greedy.rewards[j].correct},
+                                        {"hinted_correct", hinted.rewards[j].correct},
+                                        {"greedy", greedy.trajectories[j].ToJson()}, {"hinted", t.ToJson()}}}};
+    if (KeepForHintRft(greedy.rewards[j].correct, hinted.rewards[j].correct)) {
+      problem["candidate"] = true;
+      problem["repetitive"] = options.repetition_ngram > 0 && rl::HasRepeatedNgram(t.text, options.repetition_ngram, options.max_repeats);
+      problem["text"] = NormalizeHints(t.text, t.hints, canonical);
+      problem["with_tool"] = !t.calls.empty();
+    }
+    share["problems"].push_back(std::move(problem));
+  }
+  std::vector<nlohmann::json> problems;
+  long long greedy_calls = 0, hinted_calls = 0;
+  const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(share);  // CBOR: texts are raw bytes
+  for (const std::string& part : dist::AllGather(std::string(bytes.begin(), bytes.end()))) {
+    nlohmann::json other = nlohmann::json::from_cbor(part);
+    greedy_calls += other["greedy_tool_calls"].get<long long>();
+    hinted_calls += other["hinted_tool_calls"].get<long long>();
+    for (auto& p : other["problems"]) problems.push_back(std::move(p));
+  }
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const nlohmann::json& a, const nlohmann::json& b) { return a["q"].get<int>() < b["q"].get<int>(); });
+  // 4. Deduplicate, in problem order.
   std::vector<TextExample> texts;
   std::set<std::string> seen;
   long kept = 0, candidates = 0, repetitive = 0, with_tool = 0;
-  const std::string canonical = MathHints().front().text;
-  for (size_t q = 0; q < questions.size(); ++q) {
-    if (!KeepForHintRft(greedy.rewards[q].correct, hinted.rewards[q].correct)) continue;
+  double greedy_right = 0, hinted_right = 0;
+  std::string dump;
+  for (const auto& p : problems) {
+    const rl::Question& question = questions[p["q"].get<int>()];
+    greedy_right += p["greedy_correct"].get<bool>();
+    hinted_right += p["hinted_correct"].get<bool>();
+    dump += p["dump"].dump() + "\n";
+    if (!p.contains("candidate")) continue;
     ++candidates;
-    const Trajectory& t = hinted.trajectories[q];
-    if (options.repetition_ngram > 0 && rl::HasRepeatedNgram(t.text, options.repetition_ngram, options.max_repeats)) {
+    if (p["repetitive"].get<bool>()) {
       ++repetitive;
       continue;
     }
-    const std::string text = NormalizeHints(t.text, t.hints, canonical);
-    if (!seen.insert(questions[q].prompt + "\x1f" + text).second) continue;
-    with_tool += !t.calls.empty();
-    texts.push_back({questions[q].prompt, text, 1.0, questions[q].task->name() + ":hint-rft"});
+    const std::string text = p["text"].get<std::string>();
+    if (!seen.insert(question.prompt + "\x1f" + text).second) continue;
+    with_tool += p["with_tool"].get<bool>();
+    texts.push_back({question.prompt, text, 1.0, question.task->name() + ":hint-rft"});
     ++kept;
   }
   // The inputs of the selection, inspectable: every problem's greedy and hinted trajectory and verdicts.
-  std::string dump;
-  for (size_t q = 0; q < questions.size(); ++q) {
-    dump += nlohmann::json({{"id", questions[q].record.id}, {"gold", questions[q].record.gold},
-                            {"greedy_correct", greedy.rewards[q].correct}, {"hinted_correct", hinted.rewards[q].correct},
-                            {"greedy", greedy.trajectories[q].ToJson()}, {"hinted", hinted.trajectories[q].ToJson()}})
-                .dump() +
-            "\n";
+  const double n = questions.empty() ? 1.0 : static_cast<double>(questions.size());
+  if (dist::IsWriter()) {
+    util::MakeDirs(data_dir);
+    util::WriteFileAtomic(data_dir + "/hint_rft_trajectories.jsonl", dump);
   }
-  util::MakeDirs(data_dir);
-  util::WriteFileAtomic(data_dir + "/hint_rft_trajectories.jsonl", dump);
   if (stats) {
-    *stats = {{"questions", questions.size()}, {"greedy_accuracy", Accuracy(greedy.rewards)},
-              {"hinted_accuracy", Accuracy(hinted.rewards)}, {"greedy_tool_calls", greedy.tool_calls},
-              {"hinted_tool_calls", hinted.tool_calls}, {"hinted_right_greedy_wrong", candidates},
+    *stats = {{"questions", questions.size()}, {"greedy_accuracy", greedy_right / n},
+              {"hinted_accuracy", hinted_right / n}, {"greedy_tool_calls", greedy_calls},
+              {"hinted_tool_calls", hinted_calls}, {"hinted_right_greedy_wrong", candidates},
               {"repetitive", repetitive}, {"kept", kept}, {"kept_with_tool_call", with_tool}};
   }
   if (texts.empty()) {
     throw std::runtime_error("Hint-RFT kept no trajectory: no problem was right with hints and wrong without "
-                             "(greedy " + std::to_string(Accuracy(greedy.rewards)) + ", hinted " +
-                             std::to_string(Accuracy(hinted.rewards)) + ")");
+                             "(greedy " + std::to_string(greedy_right / n) + ", hinted " +
+                             std::to_string(hinted_right / n) + ")");
   }
   return texts;
 }

@@ -128,6 +128,7 @@ class Start0Method : public StartStage {
                                            request.out_dir + "/data", &stats);
     return FineTune(request, texts, stats, "hint_rft");
   }
+  bool DataParallel() const override { return true; }  // its greedy and hinted passes sharded by problem
 };
 
 class RftMethod : public StartStage {
@@ -148,9 +149,7 @@ class RftMethod : public StartStage {
                                        request.out_dir + "/data", &stats);
     return FineTune(request, texts, stats, "rft");
   }
-  // RFT's sampling is sharded by question (rl::SampleAndGrade), then the SFT loop; Hint-RFT's greedy and
-  // hinted passes are not (START-0 trains on rank 0 alone).
-  bool DataParallel() const override { return true; }
+  bool DataParallel() const override { return true; }  // sampling sharded by question (rl::SampleAndGrade)
 
  private:
   std::string name_, parent_;
