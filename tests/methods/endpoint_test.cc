@@ -203,9 +203,9 @@ std::vector<BadCase> BadCases(const std::string& url) {
     return json{{"endpoint", section}};
   };
   json no_section = {{"endpoint", nullptr}};  // null: the key is removed
-  json reranker = with({});
+  json reranker = with(json::object());
   reranker["eval"] = {{"k", 2}, {"temperature", 0.8}, {"reranker", "endpoint"}};
-  json method_training = with({});
+  json method_training = with(json::object());
   method_training["method_training"] = {{"endpoint", {{"max_steps", 3}}}};
   return {
       {no_section, "endpoint.url"},  // the method is requested without its section
