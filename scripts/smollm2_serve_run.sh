@@ -43,18 +43,19 @@ for pass in first rerun; do
   end=$(date +%s.%N)
   echo "$pass run: $(python3 -c "print(f'{$end - $start:.1f}')") s wall;" \
     "$(grep -E 'requests sent|done earlier|reused' "$out/run_$pass.err" | tr '\n' ' ')"
+  cp "$out/run/results.json" "$out/results_$pass.json"
   [ "$pass" = first ] && rm -f "$out/run/eval/"*/result.json  # the rerun must find every answer in the cache
 done
-python3 - "$out/run/results.json" <<'PY'
+python3 - "$out" <<'PY'
 import json, sys
-doc = json.load(open(sys.argv[1]))
-row = doc["results"][0]
-m = row["metrics"]["accuracy"]
-value = m["value"] if isinstance(m, dict) else m
-print(f"{row['method']} {row['model']} {row['task']} n={row['n']} accuracy {value:.4f}")
-for phase in doc["profile"]["phases"]:
-    if phase["name"].startswith("generate:"):
-        print(f"{phase['name']}: {phase.get('requests_sent')} sent, {phase.get('cache_hits')} from the cache")
+for run in ("first", "rerun"):
+    doc = json.load(open(f"{sys.argv[1]}/results_{run}.json"))
+    row = doc["results"][0]
+    print(f"{run}: {row['method']} {row['model']} {row['task']} n={row['n']} accuracy {row['metrics']['accuracy']:.4f}")
+    for phase in doc["profile"]["phases"]:
+        if phase["name"].startswith("generate:"):
+            print(f"  {phase['name']}: {phase.get('requests_sent')} sent, {phase.get('cache_hits')} from the cache;"
+                  f" {phase['wall_seconds']:.1f} s, {phase['throughput']:.0f} generated tokens/s")
 PY
 kill -TERM "$serve_pid"
 wait "$time_pid" || true
