@@ -115,6 +115,7 @@ void RegisterMethodCommands(CLI::App& app, Action* selected) {
   train->require_subcommand(1);
   auto flags = std::make_shared<TrainFlags>();
   for (const trainers::Method* method : trainers::AllMethods()) {
+    if (!method->HasCheckpoint()) continue;  // a served model: nothing to train (harness run evaluates it)
     auto* cmd = train->add_subcommand(method->name(), method->summary());
     cmd->add_option("--config", flags->config,
                     "Config JSON: the training settings and data (configs/sft_*.json)" +

@@ -1,7 +1,6 @@
 // `harness eval`: the CLI glue between flags and the evaluation of a checkpoint (the torch engine) or of
 // an OpenAI-compatible server (--endpoint; harness/remote, torch-free). Both feed the same scoring and
 // results files.
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "trainers/distributed/world.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/eval/evaluate.h"
+#include "trainers/eval/evaluate_endpoint.h"
 #include "trainers/model/llama.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_trainer.h"
@@ -94,33 +94,13 @@ void ValidateEvalFlags(const EvalFlags& flags) {
 // Generation through the server at --endpoint, scored like a local evaluation.
 trainers::EvalOutput EvaluateEndpoint(const EvalFlags& flags, const tasks::Task& task,
                                       const std::vector<tasks::Record>& records, const trainers::EvalOptions& options) {
-  const std::vector<std::string> prompts = trainers::RenderEvalPrompts(task, records, options);
-  std::vector<remote::SamplingRequest> requests;
-  for (size_t i = 0; i < records.size(); ++i) {
-    remote::SamplingRequest r;
-    r.prompt = prompts[i];
-    r.n = options.k;
-    r.temperature = options.temperature;
-    r.top_p = options.top_p;
-    r.max_tokens = options.max_new_tokens;
-    r.seed = util::Fnv1a64(records[i].id, options.seed);  // as the local engine seeds each record
-    requests.push_back(std::move(r));
-  }
   const std::string cache = flags.cache.empty() ? flags.out + "/remote_cache.jsonl" : flags.cache;
-  remote::GenerateStats stats;
-  const auto start = std::chrono::steady_clock::now();
   remote::EndpointOptions endpoint = flags.endpoint;
   endpoint.chat = flags.chat;  // --chat: /v1/chat/completions, the server applies its chat template
-  std::vector<remote::RemoteReply> replies = remote::GenerateRemote(endpoint, requests, cache, &stats);
-  trainers::EvalOutput out;
-  out.generate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  out.prompt_tokens = stats.prompt_tokens;
-  out.generated_tokens = stats.completion_tokens;
+  remote::GenerateStats stats;
+  trainers::EvalOutput out = trainers::EvaluateEndpoint(endpoint, task, records, options, cache, &stats);
   std::fprintf(stderr, "endpoint: %d requests sent, %d answered from the cache %s\n", stats.requests_sent,
                stats.cache_hits, cache.c_str());
-  std::vector<std::vector<std::string>> completions;
-  for (auto& reply : replies) completions.push_back(std::move(reply.texts));
-  trainers::ScoreEvalCompletions(task, records, prompts, completions, options, &out);
   return out;
 }
 

@@ -341,7 +341,7 @@ TEST(RunnerMethods, RunnerNamesNoMethod) {
     std::ifstream in(std::string(HARNESS_SOURCE_DIR) + file);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_FALSE(text.empty()) << file;
-    for (const char* name : {"\"base\"", "\"sft\"", "\"crlft", "\"reft\"", "\"start\"", "\"wsrl\""}) {
+    for (const char* name : {"\"base\"", "\"sft\"", "\"crlft", "\"reft\"", "\"start\"", "\"wsrl\"", "\"endpoint\""}) {
       EXPECT_EQ(text.find(name), std::string::npos) << file << " names " << name;
     }
   }
@@ -365,7 +365,7 @@ TEST(RunnerMethods, MethodsJsonListsEveryMethodWithItsOptions) {
                                              "wsrl-random-warmup", "wsrl-retention", "wsrl-append",
                                              "wsrl-warmup-small", "wsrl-warmup-large", "rlpd", "sac-scratch",
                                              "wsrl-text-offline", "wsrl-text", "wsrl-text-no-warmup",
-                                             "wsrl-text-retention", "wsrl-text-fresh-critic"}));
+                                             "wsrl-text-retention", "wsrl-text-fresh-critic", "endpoint"}));
   EXPECT_EQ(methods[2]["starts_from"], "base");
   bool has_expert_share = false;
   for (const auto& o : methods[2]["options"]) {

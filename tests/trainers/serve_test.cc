@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <regex>
 #include <thread>
 #include <vector>
 
@@ -22,17 +20,13 @@
 #include "harness/util/files.h"
 
 #include "tests/harness_process.h"
+#include "tests/serve_process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Starts the harness binary with stdout to `out_path`, stderr to /dev/null; waits when asked.
-int Spawn(const std::vector<std::string>& args, const std::string& out_path, pid_t* pid_out, bool wait) {
-  return testing_harness::SpawnHarness(args, out_path, "", pid_out, wait);
-}
-
-int RunHarness(const std::vector<std::string>& args) { return Spawn(args, "", nullptr, true); }
+int RunHarness(const std::vector<std::string>& args) { return testing_harness::SpawnHarness(args); }
 
 const char kChatMl[] =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
@@ -45,11 +39,7 @@ class Serve : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     checkpoint_ = (dir_ / "tiny").string();
-    // A wide init gives peaked next-token distributions: greedy choices then do not hinge on the last bits
-    // of batched products (a 0.02 init is nearly uniform, and batch composition flips its argmaxes).
-    ASSERT_EQ(RunHarness({"init", "--preset", "nano", "--seed", "3", "--threads", "1", "--config",
-                          R"({"initializer_range": 0.3})", "--out", checkpoint_}),
-              0);
+    ASSERT_EQ(testing_harness::InitTinyCheckpoint(checkpoint_), 0);
     // A ChatML template, so the chat route renders prompts as `--chat` does.
     const std::string config_path = checkpoint_ + "/tokenizer_config.json";
     nlohmann::json config = util::FileExists(config_path) ? nlohmann::json::parse(util::ReadFile(config_path))
@@ -57,41 +47,24 @@ class Serve : public ::testing::Test {
     config["chat_template"] = kChatMl;
     util::WriteFileAtomic(config_path, config.dump(2));
 
-    const std::string log = (dir_ / "serve.out").string();
-    Spawn({"serve", "--checkpoint", checkpoint_, "--port", "0", "--threads", "1", "--max-batch", "8"}, log, &pid_,
-          false);
-    const std::regex listening("http://127\\.0\\.0\\.1:([0-9]+)");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (std::chrono::steady_clock::now() < deadline && port_ == 0) {
-      std::smatch m;
-      const std::string text = fs::exists(log) ? util::ReadFile(log) : "";
-      if (std::regex_search(text, m, listening)) port_ = std::stoi(m[1]);
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;  // exited early
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_GT(port_, 0) << "harness serve did not start";
+    server_ = new testing_harness::ServeProcess(checkpoint_, (dir_ / "serve.out").string(), {"--max-batch", "8"});
+    ASSERT_GT(server_->port(), 0) << "harness serve did not start";
   }
 
   static void TearDownTestSuite() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 600 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (server_ != nullptr) {
+      EXPECT_TRUE(server_->Stop()) << "harness serve ignored SIGTERM";
     }
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
-      ADD_FAILURE() << "harness serve ignored SIGTERM";
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
+    delete server_;
+    server_ = nullptr;
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
   }
 
   // A suite whose server did not start fails each test (instead of skipping it).
-  void SetUp() override { ASSERT_GT(port_, 0) << "harness serve did not start"; }
+  void SetUp() override { ASSERT_GT(server_->port(), 0) << "harness serve did not start"; }
 
-  static std::string Url() { return "http://127.0.0.1:" + std::to_string(port_); }
+  static std::string Url() { return server_->url(); }
 
   // POSTs `body`; returns {status, parsed reply}.
   static std::pair<int, nlohmann::json> Post(const std::string& route, const nlohmann::json& body) {
@@ -111,14 +84,12 @@ class Serve : public ::testing::Test {
 
   static fs::path dir_;
   static std::string checkpoint_;
-  static pid_t pid_;
-  static int port_;
+  static testing_harness::ServeProcess* server_;
 };
 
 fs::path Serve::dir_;
 std::string Serve::checkpoint_;
-pid_t Serve::pid_ = -1;
-int Serve::port_ = 0;
+testing_harness::ServeProcess* Serve::server_ = nullptr;
 
 TEST_F(Serve, BadFlagsExitTwoBeforeLoading) {
   EXPECT_EQ(RunHarness({"serve", "--checkpoint", (dir_ / "nonexistent").string()}), 2);

@@ -4,6 +4,7 @@
 // this interface; they never name a method. Methods are listed once, in registry.cc.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,11 +34,20 @@ struct TrainOutput {
   nlohmann::json summary;          // steps, final_loss, tokens_per_second, train_seconds, examples, ...
 };
 
+// Evaluation of a model the run does not hold (a served one): generates the completions of `records` itself
+// and scores them like EvaluateModel. `step_dir` is the evaluation step's directory (for its own files, e.g.
+// a response cache a rerun resumes from).
+using EvaluateFn = std::function<EvalOutput(const tasks::Task& task, const std::vector<tasks::Record>& records,
+                                            const EvalOptions& options, const std::string& step_dir)>;
+
 // What evaluation of a trained method needs.
 struct EvalSpec {
   std::string prompt_prefix;       // inference condition, prepended to every rendered prompt
   GenerateFn generate;             // generation beyond plain decoding (START's tools and hints); empty = plain
   nlohmann::json generation = nullptr;  // what `generate` does, for the evaluation's key (null = plain)
+  EvaluateFn evaluate;             // set by a method without a checkpoint (HasCheckpoint() false): the runner
+                                   // evaluates with it and loads no model
+  std::string model;               // the model results rows name ("" = the run's model)
 };
 
 class Method {
@@ -66,6 +76,11 @@ class Method {
   virtual nlohmann::json TrainingOptions(const nlohmann::json& options) const { return options; }
   // Special tokens the method's data needs in the shared tokenizer (condition tokens).
   virtual std::vector<std::string> SpecialTokens(const nlohmann::json& options) const { return {}; }
+  // False for a method that evaluates a model it does not hold (a served one): the runner makes no training
+  // step and loads no model for it, and evaluates it with Evaluation(options).evaluate; TrainingOptions
+  // is then the identity of what it evaluates (the evaluations' key). It cannot be trained with
+  // `harness train`, be another method's parent, or be the reranker.
+  virtual bool HasCheckpoint() const { return true; }
   // Whether the method trains on (and so is evaluated on) this task.
   virtual bool TrainsOn(const std::string& task, const nlohmann::json& options) const { return true; }
   virtual TrainOutput Train(const TrainRequest& request) const = 0;

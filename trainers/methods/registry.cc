@@ -14,12 +14,13 @@ std::vector<const Method*> ReftMethods();   // trainers/reft/reft_method.cc
 std::vector<const Method*> StartMethods();  // trainers/start/start_method.cc
 std::vector<const Method*> WsrlControlMethods();  // trainers/wsrl/wsrl_control_method.cc
 std::vector<const Method*> WsrlTextMethods();  // trainers/wsrl/text/wsrl_text_method.cc
+std::vector<const Method*> EndpointMethods();  // trainers/endpoint/endpoint_method.cc
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = [] {
     std::vector<const Method*> all;
     for (auto group : {BaseMethods(), SftMethods(), CrlftMethods(), ReftMethods(), StartMethods(), WsrlControlMethods(),
-                       WsrlTextMethods()}) {
+                       WsrlTextMethods(), EndpointMethods()}) {
       all.insert(all.end(), group.begin(), group.end());
     }
     return all;
@@ -80,6 +81,7 @@ class Variant : public Method {
   std::vector<std::string> SpecialTokens(const nlohmann::json& options) const override {
     return parent_.SpecialTokens(options);
   }
+  bool HasCheckpoint() const override { return parent_.HasCheckpoint(); }
   bool TrainsOn(const std::string& task, const nlohmann::json& options) const override {
     return parent_.TrainsOn(task, options);
   }

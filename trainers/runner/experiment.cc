@@ -8,7 +8,8 @@
 //                     config's held-out difficulty grid
 //                  (a method that trains on none of the run's tasks, e.g. a control study on a toy
 //                  environment, is evaluated on none: its training summary's "study" goes to results.json
-//                  "studies" instead, see reports/study.h)
+//                  "studies" instead, see reports/study.h; a method without a checkpoint, a served model,
+//                  is neither trained nor loaded: its EvalSpec::evaluate generates and scores)
 //   then: merge rows into results.json / samples.jsonl, write profile.json and report.html.
 // The runner knows methods only through the registry (trainers/methods/registry.h).
 #include "trainers/runner/experiment.h"
@@ -209,8 +210,8 @@ json KeyedEvalStep(const std::string& dir, ExperimentOutcome& outcome, bool* ski
 // max_value) cell of the config's grid, each cell an evaluation step keyed like the others. Returns one
 // object per cell; `trained` marks the cell whose knobs equal the task's own training knobs.
 json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& method, const TrainedStep& step,
-                            const std::string& prompt_prefix, uint64_t seed, LlamaForCausalLM& model,
-                            const tokenizer::Tokenizer& tok, const std::string& out_dir,
+                            const std::string& prompt_prefix, uint64_t seed, const EvaluateFn& evaluate,
+                            const std::string& out_dir,
                             const std::function<scoring::CodeGrader()>& code_grader, Profiler& profiler,
                             ExperimentOutcome& outcome) {
   json cells = json::array();
@@ -250,7 +251,7 @@ json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& m
           options.template_name = t.template_name;
           options.prompt_prefix = prompt_prefix;
           if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = code_grader();
-          EvalOutput e = EvaluateModel(model, tok, task, records, options);
+          EvalOutput e = evaluate(task, records, options, dir);
           long correct = 0;
           for (const auto& s : e.scored.samples) correct += s["correct"][0].get<bool>() ? 1 : 0;
           json cell = {{"n", e.scored.n}, {"correct", correct}, {"accuracy", e.scored.metrics["accuracy"]},
@@ -310,6 +311,10 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
     std::map<std::string, TrainedStep> trained;
     for (const Method* m : order) {
       const json options = MethodOptions(config, *m);
+      if (!m->HasCheckpoint()) {  // a served model: nothing to train; its identity keys its evaluations
+        trained[m->name()] = {"", StepKey({{"trainer", m->trainer()}, {"options", m->TrainingOptions(options)}})};
+        continue;
+      }
       TrainRequest request;
       request.settings = MethodTrainingSettings(config, settings, m->name());
       // A method that is not data-parallel trains on rank 0 alone while the others wait: it gets the
@@ -408,8 +413,17 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       if (!TrainsOnAnyTask(config, m, options)) continue;
       const EvalSpec spec = m.Evaluation(options);
       const TrainedStep& step = trained.at(method);
-      const tokenizer::Tokenizer tok = tokenizer::Tokenizer::Load(step.checkpoint + "/tokenizer.json");
-      LlamaForCausalLM model = LoadCheckpoint(step.checkpoint, RuntimeConfig{"cpu", "float32", threads});
+      // The engine on the method's checkpoint, or the method's own evaluation (a served model: nothing loaded).
+      EvaluateFn evaluate = spec.evaluate;
+      std::unique_ptr<tokenizer::Tokenizer> tok;
+      LlamaForCausalLM model{nullptr};
+      if (!evaluate) {
+        tok = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::Load(step.checkpoint + "/tokenizer.json"));
+        model = LoadCheckpoint(step.checkpoint, RuntimeConfig{"cpu", "float32", threads});
+        evaluate = [&](const tasks::Task& task, const std::vector<tasks::Record>& records, const EvalOptions& o,
+                       const std::string&) { return EvaluateModel(model, *tok, task, records, o); };
+      }
+      const std::string& evaluated_model = spec.model.empty() ? model_name : spec.model;
       for (const auto& t : config.tasks) {
         if (!m.TrainsOn(t.task, options)) continue;
         const tasks::Task& task = tasks::FindTask(t.task);
@@ -460,10 +474,10 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
             if (records.front().kind == tasks::AnswerKind::kCode) {
               eval_options.code_grader = code_grader(config.eval.sandbox_timeout, &sandbox_layers);
             }
-            EvalOutput e = EvaluateModel(model, tok, task, records, eval_options);
+            EvalOutput e = evaluate(task, records, eval_options, dir);
             for (auto& s : e.scored.samples) {
               s["method"] = method;
-              s["model"] = model_name;
+              s["model"] = evaluated_model;
               s["seed"] = seed;
               s["mode"] = mode;
             }
@@ -483,7 +497,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           row.task = t.task;
           row.variant = result.value("variant", "");
           row.method = method;
-          row.model = model_name;
+          row.model = evaluated_model;
           row.seed = seed;
           row.n = result["n"];
           row.template_name = t.template_name.empty() ? task.templates().front() : t.template_name;
@@ -512,7 +526,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         }
       }
       const auto grader = [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); };
-      for (auto& cell : EvaluateDifficultyGrid(config, method, step, spec.prompt_prefix, seed, model, tok, out_dir,
+      for (auto& cell : EvaluateDifficultyGrid(config, method, step, spec.prompt_prefix, seed, evaluate, out_dir,
                                                grader, profiler, outcome)) {
         difficulty_cells.push_back(std::move(cell));
       }

@@ -184,6 +184,7 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
                    return e.detail();
                  }
                  if (!value.is_object()) return "'" + name + "': expected an object of training fields";
+                 if (!FindMethod(name).HasCheckpoint()) return "'" + name + "' trains nothing (a served model)";
                }
                return std::string();
              }))
@@ -220,6 +221,9 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
       if (!c.eval.reranker.empty() && std::find(c.methods.begin(), c.methods.end(), c.eval.reranker) == c.methods.end()) {
         return RuleFailure{"eval.reranker", "'" + c.eval.reranker + "' is not one of the run's methods"};
       }
+      if (!c.eval.reranker.empty() && !FindMethod(c.eval.reranker).HasCheckpoint()) {
+        return RuleFailure{"eval.reranker", "'" + c.eval.reranker + "' has no checkpoint to score samples with"};
+      }
       for (const auto& task : c.eval.sampled_tasks) {
         const bool run = std::any_of(c.tasks.begin(), c.tasks.end(), [&](const auto& t) { return t.task == task; });
         if (!run) return RuleFailure{"eval.sampled_tasks", "'" + task + "' is not one of the run's tasks"};
@@ -242,7 +246,10 @@ const util::Fields<ExperimentConfig>& ExperimentConfigFields() {
       };
       const bool only_roots = std::all_of(c.methods.begin(), c.methods.end(), is_root);
       const bool needs_no_texts = !c.training.init_checkpoint.empty() || c.training.tokenizer_vocab == 0;
-      if (trains || (only_roots && needs_no_texts)) return util::Ok();
+      // Methods without a checkpoint (served models) make and train no model.
+      const bool makes_models = std::any_of(c.methods.begin(), c.methods.end(),
+                                            [](const std::string& name) { return FindMethod(name).HasCheckpoint(); });
+      if (trains || !makes_models || (only_roots && needs_no_texts)) return util::Ok();
       return RuleFailure{"tasks", "no task has train_n > 0: the untrained model's tokenizer and every trainer need "
                                   "training data (or give training.init_checkpoint and only methods that start "
                                   "from nothing)"};
@@ -271,13 +278,20 @@ ExperimentConfig ExperimentConfigFromJson(const json& j, const std::string& sour
   ExperimentConfigFields().ReadInto(own, &c, source);
   // Each method's training overrides must make valid settings, checked now with their dotted path.
   for (const auto& [name, value] : c.method_training.items()) MethodTrainingSettings(c, c.training, name, source);
-  // Each method's own options, validated now so their errors come before any work.
+  // Each method's own options, validated now so their errors come before any work; a requested method
+  // without its section must accept the defaults (the endpoint method has required options).
   for (const auto& [section, value] : c.sections) {
     for (const Method* m : AllMethods()) {
       if (m->options_section() == section) {
         m->ResolveOptions(value, source);
         break;
       }
+    }
+  }
+  for (const auto& name : c.methods) {
+    const Method& m = FindMethod(name);
+    if (!m.options_section().empty() && c.sections.count(m.options_section()) == 0) {
+      m.ResolveOptions(json::object(), source);
     }
   }
   return c;
