@@ -190,6 +190,27 @@ TEST_F(EndpointRun, AloneNeedsNoTrainingDataAndRunsTheDifficultyGrid) {
   EXPECT_EQ(results["difficulty"][0]["n"], 3);
 }
 
+TEST_F(EndpointRun, WithTwoRanksTheServerIsAskedOnce) {
+  // Data parallel: the local model's evaluation is sharded, the served model is asked by rank 0 alone.
+  const fs::path out = dir_ / "ranks";
+  json config = Config(server_->url());
+  config["threads"] = 2;
+  const fs::path path = out.string() + ".json";
+  std::ofstream(path) << config.dump(2);
+  const long long before = server_->Requests();
+  ASSERT_EQ(testing_harness::SpawnHarness({"run", path.string(), "--out", out.string(), "--nproc", "2"}, "",
+                                          out.string() + ".err"),
+            0)
+      << util::ReadFile(out.string() + ".err");
+  EXPECT_EQ(server_->Requests() - before, 12);  // as with one rank
+  const json results = ReadJson(out / "results.json");
+  EXPECT_EQ(results["environment"]["world_size"], 2);
+  EXPECT_EQ(Row(results, "endpoint")["metrics"], Row(results, "base")["metrics"]);
+  for (const char* mode : {"greedy", "sampled"}) {
+    EXPECT_EQ(Completions(StepDir(out, "base", mode)), Completions(StepDir(out, "endpoint", mode))) << mode;
+  }
+}
+
 struct BadCase {
   json patch;
   std::string field;

@@ -415,6 +415,13 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       const TrainedStep& step = trained.at(method);
       // The engine on the method's checkpoint, or the method's own evaluation (a served model: nothing loaded).
       EvaluateFn evaluate = spec.evaluate;
+      if (evaluate && dist::Active()) {
+        // A served model batches on its own: rank 0 asks it, once; the other ranks wait at the step's barrier.
+        evaluate = [inner = spec.evaluate](const tasks::Task& task, const std::vector<tasks::Record>& records,
+                                           const EvalOptions& o, const std::string& dir) {
+          return dist::IsWriter() ? inner(task, records, o, dir) : EvalOutput{};
+        };
+      }
       std::unique_ptr<tokenizer::Tokenizer> tok;
       LlamaForCausalLM model{nullptr};
       if (!evaluate) {
