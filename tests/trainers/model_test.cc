@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <torch/optim/adamw.h>
 
 #include "harness/util/error.h"
@@ -536,9 +537,9 @@ TEST(FusedAdamW, MatchesLibTorchAdamW) {
     // Same state under the same keys: what SaveTrainingState reads.
     for (size_t i = 0; i < ours.size(); ++i) {
       auto& a = static_cast<torch::optim::AdamWParamState&>(
-          *fused.state().at(c10::guts::to_string(ours[i].unsafeGetTensorImpl())));
+          *fused.state().at(OptimizerStateKey(ours[i])));
       auto& b = static_cast<torch::optim::AdamWParamState&>(
-          *reference.state().at(c10::guts::to_string(theirs[i].unsafeGetTensorImpl())));
+          *reference.state().at(OptimizerStateKey(theirs[i])));
       EXPECT_EQ(a.step(), 6);
       EXPECT_LT((a.exp_avg() - b.exp_avg()).abs().max().item<double>(), 1e-6);
       EXPECT_LT((a.exp_avg_sq() - b.exp_avg_sq()).abs().max().item<double>(), 1e-6);
@@ -646,6 +647,115 @@ TEST(TrainingState, ResumeGivesBitIdenticalContinuation) {
   // A torn save (tensor file replaced after the JSON) is detected.
   WriteSafetensors(dir + "/trainer_state.safetensors", {{"x", at::zeros({1})}});
   EXPECT_THROW(LoadTrainingState(dir, resumed, opt2), util::InputError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CUDA (skipped without a CUDA device): CUDA tensors take the LibTorch paths, never the CPU kernels.
+
+#define SKIP_WITHOUT_CUDA() \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device in this build or machine"
+
+TEST(Cuda, GoldenLogitsAndGreedyTokens) {
+  SKIP_WITHOUT_CUDA();
+  auto model = LoadCheckpoint(kFixtures + "/tiny_llama", RuntimeConfig{"cuda", "float32", 1});
+  ASSERT_TRUE(model->options().device().is_cuda());
+  const Golden g = LoadGolden();
+  {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < g.prompts.size(); ++i) {
+      std::vector<int64_t> ids(g.prompts[i].begin(), g.prompts[i].end());
+      auto logits = model->Forward(Ids(ids).to(model->options().device()))[0].cpu();
+      EXPECT_LT((logits - g.logits[i]).abs().max().item<double>(), 1e-3) << "prompt " << i;
+    }
+  }
+  for (bool cache : {true, false}) {
+    Engine engine(model, nullptr, EngineOptions{cache, 64});
+    std::vector<GenerateRequest> requests;
+    for (size_t i = 0; i < g.prompts.size(); ++i) {
+      GenerateRequest r;
+      r.prompt = g.prompts[i];
+      r.max_new_tokens = static_cast<int>(g.greedy[i].size());
+      r.sampling.temperature = 0;
+      requests.push_back(r);
+    }
+    auto results = engine.Generate(requests);
+    for (size_t i = 0; i < g.prompts.size(); ++i) {
+      EXPECT_EQ(results[i].completions.at(0).token_ids, g.greedy[i]) << "cache=" << cache << " prompt=" << i;
+    }
+  }
+}
+
+// FusedAdamW on CUDA parameters takes LibTorch's step; the result tracks the CPU's fused step, and the
+// training state saves and restores from the GPU.
+TEST(Cuda, TrainingStepsTrackTheCpuAndResume) {
+  SKIP_WITHOUT_CUDA();
+  auto opts = torch::optim::AdamWOptions(1e-2).weight_decay(0.1);
+  auto cpu = TinyModel(21);
+  auto gpu = BuildModel(TinyConfig(), RuntimeConfig{"cuda", "float32", 1}, 21);
+  FusedAdamW cpu_opt(cpu->parameters(), opts), gpu_opt(gpu->parameters(), opts);
+  auto step = [](LlamaForCausalLM& model, FusedAdamW& opt, const at::Tensor& batch) {
+    auto ids = batch.to(model->options().device());
+    auto logits = model->Forward(ids.narrow(1, 0, 8));
+    auto loss = at::cross_entropy_loss(logits.reshape({-1, 50}), ids.narrow(1, 1, 8).reshape({-1}));
+    opt.ClearGradients();
+    loss.backward();
+    opt.step();
+  };
+  at::Generator gen = at::detail::createCPUGenerator(99);
+  for (int i = 0; i < 3; ++i) {
+    auto batch = at::randint(0, 50, {2, 9}, gen, at::kLong);
+    step(cpu, cpu_opt, batch);
+    step(gpu, gpu_opt, batch);
+  }
+  auto on_cpu = cpu->named_parameters();
+  auto on_gpu = gpu->named_parameters();
+  for (const auto& item : on_gpu) {
+    ASSERT_TRUE(item.value().is_cuda()) << item.key();
+    // Adam's normalised step amplifies rounding differences a little; a wrong update would be ~lr.
+    EXPECT_LT((item.value().cpu() - on_cpu[item.key()]).abs().max().item<double>(), 1e-3) << item.key();
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*gpu_opt.state().at(OptimizerStateKey(item.value())));
+    EXPECT_EQ(s.step(), 3);
+    EXPECT_TRUE(s.exp_avg().is_cuda());
+  }
+  const std::string dir = TempDir("cuda_resume");
+  SaveCheckpoint(dir, gpu, "");
+  TrainingState state;
+  state.step = 3;
+  SaveTrainingState(dir, gpu, gpu_opt, state);
+  auto resumed = LoadCheckpoint(dir, RuntimeConfig{"cuda", "float32", 1});
+  FusedAdamW resumed_opt(resumed->parameters(), opts);
+  EXPECT_EQ(LoadTrainingState(dir, resumed, resumed_opt).step, 3);
+  for (const auto& item : resumed->named_parameters()) {
+    auto& a = static_cast<torch::optim::AdamWParamState&>(*resumed_opt.state().at(OptimizerStateKey(item.value())));
+    auto& b = static_cast<torch::optim::AdamWParamState&>(*gpu_opt.state().at(OptimizerStateKey(on_gpu[item.key()])));
+    EXPECT_TRUE(a.exp_avg().is_cuda()) << item.key();
+    EXPECT_TRUE(at::equal(a.exp_avg_sq(), b.exp_avg_sq())) << item.key();
+  }
+}
+
+// bf16 on the GPU: forward close to fp32, and sampled generation stays in the vocabulary.
+TEST(Cuda, Bf16ForwardAndSampling) {
+  SKIP_WITHOUT_CUDA();
+  auto fp32 = BuildModel(TinyConfig(), RuntimeConfig{"cuda", "float32", 1}, 7);
+  auto bf16 = BuildModel(TinyConfig(), RuntimeConfig{"cuda", "bfloat16", 1}, 7);
+  ASSERT_EQ(bf16->options().dtype(), at::kBFloat16);
+  at::NoGradGuard no_grad;
+  auto ids = Ids({1, 5, 9, 13, 17, 21}).to(fp32->options().device());
+  auto want = fp32->Forward(ids).cpu();
+  auto got = bf16->Forward(ids).to(at::kFloat).cpu();
+  EXPECT_LT((got - want).abs().max().item<double>(), 0.05 * want.abs().max().item<double>() + 0.05);
+  Engine engine(bf16, nullptr, EngineOptions{});
+  GenerateRequest r;
+  r.prompt = {1, 5, 9};
+  r.n = 3;
+  r.max_new_tokens = 10;
+  r.sampling.temperature = 1.0;
+  r.seed = 4;
+  const auto results = engine.Generate({r});
+  for (const auto& c : results.at(0).completions) {
+    ASSERT_EQ(c.token_ids.size(), 10u);
+    for (int t : c.token_ids) EXPECT_TRUE(t >= 0 && t < 50) << t;
+  }
 }
 
 }  // namespace

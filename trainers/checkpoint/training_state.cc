@@ -5,13 +5,13 @@
 #include <mutex>
 
 #include <ATen/ATen.h>
-#include <c10/util/string_utils.h>
 
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
 #include "harness/util/json_io.h"
 #include "trainers/checkpoint/safetensors.h"
+#include "trainers/model/fused_adamw.h"
 
 namespace trainers {
 namespace {
@@ -20,8 +20,6 @@ constexpr int kFormatVersion = 1;
 const char* const kTensorFile = "/trainer_state.safetensors";
 const char* const kJsonFile = "/trainer_state.json";
 
-// LibTorch keys optimizer state by the parameter's TensorImpl address (optimizer.cpp).
-std::string StateKey(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
 }  // namespace
 
@@ -45,7 +43,7 @@ void SaveTrainingState(const std::string& dir, LlamaForCausalLM& model, torch::o
   nlohmann::json param_steps = nlohmann::json::object();
   auto& opt_state = optimizer.state();
   for (const auto& item : model->named_parameters(/*recurse=*/true)) {
-    auto it = opt_state.find(StateKey(item.value()));
+    auto it = opt_state.find(OptimizerStateKey(item.value()));
     if (it == opt_state.end()) continue;  // parameter never stepped (e.g. no gradient yet)
     auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
     const std::string prefix = "optimizer." + item.key();
@@ -123,7 +121,7 @@ TrainingState LoadTrainingState(const std::string& dir, LlamaForCausalLM& model,
     s->exp_avg_sq(moment(".exp_avg_sq", true));
     auto max_sq = moment(".max_exp_avg_sq", false);
     if (max_sq.defined()) s->max_exp_avg_sq(max_sq);
-    opt_state[StateKey(item.value())] = std::move(s);
+    opt_state[OptimizerStateKey(item.value())] = std::move(s);
   }
   return state;
 }

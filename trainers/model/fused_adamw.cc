@@ -5,7 +5,6 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
-#include <c10/util/string_utils.h>
 
 #include "trainers/model/train_kernels.h"
 
@@ -55,7 +54,7 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       // The state LibTorch's AdamW::step would create, under its key.
-      auto& slot = state()[c10::guts::to_string(p.unsafeGetTensorImpl())];
+      auto& slot = state()[OptimizerStateKey(p)];
       if (!slot) {
         auto fresh = std::make_unique<torch::optim::AdamWParamState>();
         fresh->step(0);

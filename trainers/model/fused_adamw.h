@@ -6,9 +6,23 @@
 // (a parameter off the CPU or not fp32, amsgrad) takes LibTorch's step.
 #pragma once
 
+#include <string>
+
 #include <torch/optim/adamw.h>
+#include <torch/version.h>
+#if TORCH_VERSION_MAJOR < 2
+#include <c10/util/string_utils.h>
+#endif
 
 namespace trainers {
+
+// The key LibTorch's optimizers file a parameter's state under (optimizer.state()): the address of its
+// TensorImpl, printed to a string in LibTorch 1.x, the pointer itself since 2.x.
+#if TORCH_VERSION_MAJOR < 2
+inline std::string OptimizerStateKey(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+#else
+inline void* OptimizerStateKey(const at::Tensor& p) { return p.unsafeGetTensorImpl(); }
+#endif
 
 class FusedAdamW : public torch::optim::AdamW {
  public:
