@@ -147,6 +147,8 @@ void AddDistributedFlags(CLI::App* cmd, DistributedFlags* flags) {
   cmd->add_option("--dist-timeout", flags->timeout_seconds,
                   "Seconds a rank waits for the others (rendezvous, each collective) before the run fails")
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--dist-backend", flags->backend, "gloo (CPU) or nccl (a CUDA build; one GPU per local rank)")
+      ->check(CLI::IsMember({"gloo", "nccl"}));
 }
 
 int LaunchOrJoin(const DistributedFlags& flags, const std::string& log_dir) {
@@ -157,7 +159,7 @@ int LaunchOrJoin(const DistributedFlags& flags, const std::string& log_dir) {
                            "--nproc " + std::to_string(flags.nproc) + " under a launcher whose world has " +
                                std::to_string(world.size) + " ranks; leave --nproc out under torchrun or Slurm");
   }
-  dist::Init(world, std::chrono::seconds(flags.timeout_seconds));
+  dist::Init(world, std::chrono::seconds(flags.timeout_seconds), flags.backend);
   if (world.size > 1) {
     std::cerr << "[dist] rank " << world.rank << " of " << world.size << " (" << world.launcher << ", local rank "
               << world.local_rank << " of " << world.local_size << ") joined\n";

@@ -14,6 +14,7 @@ namespace cli {
 struct DistributedFlags {
   int nproc = 1;              // local ranks to start (1 = this process alone, or as the environment says)
   int timeout_seconds = 300;  // rendezvous and every collective: a dead or hung rank fails the others within it
+  std::string backend = "gloo";  // gloo (CPU) | nccl (a CUDA build, one GPU per local rank)
 };
 
 void AddDistributedFlags(CLI::App* cmd, DistributedFlags* flags);

@@ -19,6 +19,11 @@
 #endif
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+// NCCL: a CUDA LibTorch's CMake config defines USE_C10D_NCCL (scripts/build_cuda.sh); Debian's does not.
+#ifdef USE_C10D_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include "harness/util/error.h"
 
@@ -32,7 +37,12 @@ struct State {
   WorldInfo world;
   std::chrono::seconds timeout{0};
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  // The process group by its concrete type (LibTorch 1.13's groups are ProcessGroups, 2.x's Backends).
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#ifdef USE_C10D_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+  c10::Device device = c10::kCPU;  // where collective tensors live (NCCL: this rank's GPU)
   long long gather_seq = 0;
   long long solo_seq = 0;
   int solo_depth = 0;
@@ -54,6 +64,13 @@ std::string Where() {
   throw std::runtime_error(Where() + ": " + what + " failed (another rank died, hung past the " +
                            std::to_string(Global().timeout.count()) + " s timeout, or cannot be reached): " +
                            e.what());
+}
+
+c10::intrusive_ptr<c10d::Work> AllReduceWork(std::vector<at::Tensor>& one) {
+#ifdef USE_C10D_NCCL
+  if (Global().nccl) return Global().nccl->allreduce(one);
+#endif
+  return Global().gloo->allreduce(one);
 }
 
 int ParseInt(const std::map<std::string, std::string>& env, const std::string& name, int min_value) {
@@ -146,10 +163,15 @@ void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::strin
   s.world = world;
   s.timeout = timeout;
   if (world.size <= 1) return;
-  if (backend != "gloo") {
-    throw util::InputError(util::Location{"", 0, "backend"},
-                           "this build has the Gloo backend only (NCCL needs a CUDA LibTorch build)");
+  if (backend != "gloo" && backend != "nccl") {
+    throw util::InputError(util::Location{"", 0, "--dist-backend"}, "gloo or nccl, not '" + backend + "'");
   }
+#ifndef USE_C10D_NCCL
+  if (backend == "nccl") {
+    throw util::InputError(util::Location{"", 0, "--dist-backend"},
+                           "this build has no NCCL: build against a CUDA LibTorch (scripts/build_cuda.sh)");
+  }
+#endif
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
   try {
     c10d::TCPStoreOptions store_options;
@@ -159,6 +181,18 @@ void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::strin
     store_options.waitWorkers = true;
     store_options.timeout = ms;
     s.store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, store_options);
+#ifdef USE_C10D_NCCL
+    if (backend == "nccl") {
+      // One GPU per local rank: "cuda" in a config then means this rank's device. (Compiled against torch
+      // 2.11's CUDA LibTorch; not run here, no GPU.)
+      c10::cuda::set_device(static_cast<c10::DeviceIndex>(world.local_rank));
+      auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
+      nccl_options->timeout = ms;
+      s.nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(s.store, world.rank, world.size, nccl_options);
+      s.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world.local_rank));
+      return;
+    }
+#endif
     auto options = c10d::ProcessGroupGloo::Options::create(ms);
     // Loopback rendezvous (one machine): Gloo's pairs on loopback too; otherwise the interface that
     // resolves this host's name, or the one named by GLOO_SOCKET_IFNAME (as torch's Python does).
@@ -171,7 +205,7 @@ void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::strin
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     options->threads = 2;
-    s.group = c10::make_intrusive<c10d::ProcessGroupGloo>(s.store, world.rank, world.size, options);
+    s.gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(s.store, world.rank, world.size, options);
   } catch (const util::InputError&) {
     throw;
   } catch (const std::exception& e) {
@@ -227,7 +261,7 @@ void AllReduceSum(std::vector<at::Tensor>& tensors) {
         buffer = torch::cat(flat);
       }
       std::vector<at::Tensor> one{buffer};
-      works.push_back(Global().group->allreduce(one));
+      works.push_back(AllReduceWork(one));
       buffers.push_back(buffer);
     }
     for (auto& work : works) work->wait(std::chrono::duration_cast<std::chrono::milliseconds>(Global().timeout));
@@ -248,7 +282,7 @@ void AllReduceSum(std::vector<at::Tensor>& tensors) {
 
 double AllReduceSum(double value) {
   if (!Active()) return value;
-  std::vector<at::Tensor> one{torch::full({1}, value, torch::kDouble)};
+  std::vector<at::Tensor> one{torch::full({1}, value, torch::TensorOptions().dtype(torch::kDouble).device(Global().device))};
   AllReduceSum(one);
   return one[0].item<double>();
 }
@@ -258,8 +292,14 @@ void Barrier(const std::string& what) {
   try {
     c10d::BarrierOptions options;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(Global().timeout);
+#ifdef USE_C10D_NCCL
+    if (Global().nccl) {
+      Global().nccl->barrier(options)->wait(options.timeout);
+      return;
+    }
+#endif
     // Gloo's monitored barrier: rank 0 names the ranks that did not arrive within the timeout.
-    Global().group->monitoredBarrier(options, /*waitAllRanks=*/true);
+    Global().gloo->monitoredBarrier(options, /*waitAllRanks=*/true);
   } catch (const std::exception& e) {
     Failed("barrier (" + what + ")", e);
   }

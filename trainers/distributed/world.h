@@ -45,7 +45,8 @@ WorldInfo WorldFromEnvironment(const std::map<std::string, std::string>& env);
 std::map<std::string, std::string> ProcessEnvironment();
 
 // Joins the world (no-op for one rank): rank 0 starts the TCPStore, every rank connects and builds the
-// process group ("gloo", or "nccl" in a CUDA build). `timeout` bounds every collective, the rendezvous
+// process group: "gloo" (CPU tensors), or "nccl" in a CUDA build (one GPU per local rank; set
+// "device": "cuda" in the config). `timeout` bounds every collective, the rendezvous
 // and a wait for rank 0: a rank that died or hung fails the others within it.
 void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::string& backend = "gloo");
 const WorldInfo& World();

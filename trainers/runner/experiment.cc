@@ -45,6 +45,7 @@
 #include "trainers/eval/held_out.h"
 #include "trainers/methods/registry.h"
 #include "trainers/model/llama.h"
+#include "trainers/model/vec_math.h"
 #include "trainers/rl/reward_model.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/sft/sft_trainer.h"
@@ -542,6 +543,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
 
   // 4. Results, profile and report.
   json environment = reports::EnvironmentJson();
+  // The hand-written CPU kernels' instruction set: their float sums differ between variants, so the same
+  // config and seed give the same numbers only on machines with the same one.
+  environment["cpu_kernels"] = kernels::CpuLevel() == 2 ? "avx512" : kernels::CpuLevel() == 1 ? "avx2" : "generic";
   if (dist::World().size > 1) {
     environment["world_size"] = dist::World().size;
     environment["launcher"] = dist::World().launcher;
