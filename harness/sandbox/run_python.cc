@@ -254,7 +254,14 @@ RunResult RunPython(const std::string& code, const std::string& stdin_text, cons
     result.detail = error;
     return result;
   }
-  return ResultFromOutcome(limits, SpawnAndCollect(run->plan));
+  RunResult result = ResultFromOutcome(limits, SpawnAndCollect(run->plan));
+  // Tracebacks name the script by its absolute path, under a run directory with a random name: written as
+  // "main.py" (what the fork server prints), the text is the same from run to run (START's model reads it).
+  const std::string prefix = run->workdir + "/";
+  for (size_t at = result.stderr_text.find(prefix); at != std::string::npos; at = result.stderr_text.find(prefix, at)) {
+    result.stderr_text.erase(at, prefix.size());
+  }
+  return result;
 }
 
 ToolResult RunTool(const std::string& code, const Limits& limits, size_t max_output_chars) {

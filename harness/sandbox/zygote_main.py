@@ -128,9 +128,15 @@ def run_child(job, fds, job_dir):
             except BaseException:
                 pass
             exit_code = 1
-    except BaseException:
+    except BaseException as error:
         try:
-            traceback.print_exc()
+            # What `python3 main.py` prints (the one-shot path): the job's frames only. The fork server's
+            # own frames (this file, under a run directory with a random name) would make the text differ
+            # from run to run, and a model reading a tool's output would see it.
+            tb = error.__traceback__
+            while tb is not None and tb.tb_frame.f_code.co_filename != "main.py":
+                tb = tb.tb_next
+            traceback.print_exception(type(error), error, tb)
         except BaseException:
             pass
         exit_code = 1

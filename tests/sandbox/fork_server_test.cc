@@ -167,6 +167,29 @@ TEST(ForkServer, SameVerdictsAsOneShot) {
   }
 }
 
+// An error's traceback reads as the one-shot path's, `python3 main.py`'s: the job's frames only, nothing of
+// the fork server's own frames or of its run directory (a random name: the text would differ between runs,
+// and START's model reads tool outputs).
+TEST(ForkServer, TracebacksAreTheOneShotPathsText) {
+  const std::vector<std::string> codes = {
+      "def f(:\n",                                      // a syntax error: no "Traceback" header
+      "x = 1\ny = x + z\n",                            // a NameError on line 2
+      "def f(n):\n    return 1 / n\nprint(f(0))\n",  // two frames of the job
+      "import json\njson.loads('{')\n",                // frames inside the standard library
+  };
+  Pool pool(PoolOptions{1, true});
+  for (const std::string& code : codes) {
+    SCOPED_TRACE(code);
+    const RunResult one_shot = sandbox::RunPython(code, "", ShortLimits());
+    pool.Submit({code, "", ShortLimits()});
+    const RunResult forked = pool.Next()->result;
+    ASSERT_EQ(forked.runner, "fork-server");
+    EXPECT_EQ(forked.stderr_text, one_shot.stderr_text);
+    EXPECT_EQ(forked.stderr_text.find("harness-sandbox-runs"), std::string::npos) << forked.stderr_text;
+    EXPECT_EQ(forked.stderr_text.find("run_child"), std::string::npos) << forked.stderr_text;
+  }
+}
+
 // A zygote that dies while starting (its imports do not fit in 16 MB of address space; a bare
 // interpreter does) is never handed a job: the job runs one-shot, and the note says why.
 TEST(ForkServer, FallsBackToOneShotWhenTheZygoteDiesStarting) {
