@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -88,5 +89,16 @@ class ServeProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// A suite's tear-down: stops its server (which must honour SIGTERM), frees it and removes the suite's folder.
+inline void StopServer(ServeProcess*& server, const std::filesystem::path& dir) {
+  if (server != nullptr) {
+    EXPECT_TRUE(server->Stop()) << "harness serve ignored SIGTERM";
+  }
+  delete server;
+  server = nullptr;
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
 
 }  // namespace testing_harness

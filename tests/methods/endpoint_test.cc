@@ -39,15 +39,7 @@ class EndpointRun : public ::testing::Test {
     server_ = new testing_harness::ServeProcess(checkpoint_, (dir_ / "serve.out").string(), {"--max-batch", "8"});
   }
 
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      EXPECT_TRUE(server_->Stop()) << "harness serve ignored SIGTERM";
-    }
-    delete server_;
-    server_ = nullptr;
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
+  static void TearDownTestSuite() { testing_harness::StopServer(server_, dir_); }
 
   void SetUp() override { ASSERT_GT(server_->port(), 0) << "harness serve did not start"; }
 

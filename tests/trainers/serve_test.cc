@@ -51,15 +51,7 @@ class Serve : public ::testing::Test {
     ASSERT_GT(server_->port(), 0) << "harness serve did not start";
   }
 
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      EXPECT_TRUE(server_->Stop()) << "harness serve ignored SIGTERM";
-    }
-    delete server_;
-    server_ = nullptr;
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
+  static void TearDownTestSuite() { testing_harness::StopServer(server_, dir_); }
 
   // A suite whose server did not start fails each test (instead of skipping it).
   void SetUp() override { ASSERT_GT(server_->port(), 0) << "harness serve did not start"; }
