@@ -70,7 +70,10 @@ class CrlftMethod : public Method {
   bool DataParallel() const override { return true; }  // the scaffold's SFT loop
   EvalSpec Evaluation(const nlohmann::json& options) const override {
     if (!options.value("condition", true)) return {};
-    return {ConditionPrefix(options.value("condition_form", "token"), options.value("inference_condition", "expert"))};
+    EvalSpec spec;
+    spec.prompt_prefix =
+        ConditionPrefix(options.value("condition_form", "token"), options.value("inference_condition", "expert"));
+    return spec;
   }
 };
 
