@@ -89,9 +89,11 @@ int RunTrain(const trainers::Method& method, const TrainFlags& flags) {
   request.settings = trainers::SftConfigFromJson(json, flags.config);
   request.options = method.ResolveOptions(section, flags.config);
   request.special_tokens = method.SpecialTokens(request.options);
-  if (flags.distributed.nproc > 1 && !method.DataParallel()) {
+  const bool many = flags.distributed.nproc > 1 || dist::WorldFromEnvironment(dist::ProcessEnvironment()).size > 1;
+  if (many && !method.DataParallel()) {
     throw util::InputError(util::Location{"", 0, "--nproc"},
-                           method.name() + " does not train data-parallel yet (harness methods --json: data_parallel)");
+                           method.name() + " does not train data-parallel (harness methods --json: data_parallel); "
+                                           "run it as one process, or inside `harness run`, which trains it on rank 0");
   }
   if (const int launched = LaunchOrJoin(flags.distributed, flags.out + "/ranks"); launched >= 0) return launched;
   // The config's threads are the machine's, shared among the ranks on it.

@@ -402,6 +402,23 @@ TEST_F(DataParallel, UnderAnExternalLauncherTheSurvivorFailsWithinTheTimeout) {
   std::cerr << "rank 0 failed " << seconds << " s after rank 1 died\n";
 }
 
+TEST_F(DataParallel, AMethodThatIsNotDataParallelIsRefusedBeforeAnyWork) {
+  // `harness train` of a method that trains on one rank only: exit 2 naming the flag, with --nproc or
+  // under a launcher's environment, before anything is written.
+  const fs::path dir = TempDir("refused");
+  const fs::path config = TinySftConfigFile(dir, 4);
+  const std::string err = dir.string() + ".stderr";
+  EXPECT_EQ(testing_harness::SpawnHarness({"train", "wsrl", "--config", config.string(), "--out", (dir / "a").string(),
+                                           "--nproc", "2"}, "", err), 2);
+  EXPECT_NE(ReadAll(err).find("--nproc"), std::string::npos) << ReadAll(err);
+  const pid_t pid = SpawnWithEnv({"train", "wsrl", "--config", config.string(), "--out", (dir / "b").string()},
+                                 {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "1"}},
+                                 err);
+  EXPECT_EQ(WaitFor(pid, std::chrono::seconds(60)).first, 2) << ReadAll(err);
+  EXPECT_FALSE(fs::exists(dir / "a"));
+  EXPECT_FALSE(fs::exists(dir / "b"));
+}
+
 TEST_F(DataParallel, RunWithTwoRanksGivesTheSameRows) {
   const fs::path dir = TempDir("run");
   const json experiment = {
