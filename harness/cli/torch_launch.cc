@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -149,6 +150,12 @@ void AddDistributedFlags(CLI::App* cmd, DistributedFlags* flags) {
       ->check(CLI::Range(1, 86400));
   cmd->add_option("--dist-backend", flags->backend, "gloo (CPU) or nccl (a CUDA build; one GPU per local rank)")
       ->check(CLI::IsMember({"gloo", "nccl"}));
+  cmd->add_option("--dist-bucket-mb", flags->bucket_mb,
+                  "Size of the gradient buckets summed across ranks, in MB (the first is at most 1 MB, so that "
+                  "its sum starts early in backward)")
+      ->check(CLI::Range(0.001, 4096.0));
+  cmd->add_flag("--no-dist-overlap", flags->no_overlap,
+                "Sum gradients after the backward pass instead of overlapping the sums with it (for comparison)");
 }
 
 int LaunchOrJoin(const DistributedFlags& flags, const std::string& log_dir) {
@@ -159,7 +166,11 @@ int LaunchOrJoin(const DistributedFlags& flags, const std::string& log_dir) {
                            "--nproc " + std::to_string(flags.nproc) + " under a launcher whose world has " +
                                std::to_string(world.size) + " ranks; leave --nproc out under torchrun or Slurm");
   }
-  dist::Init(world, std::chrono::seconds(flags.timeout_seconds), flags.backend);
+  dist::BucketOptions buckets;
+  buckets.overlap = !flags.no_overlap;
+  buckets.mb = flags.bucket_mb;
+  buckets.first_mb = std::min(1.0, flags.bucket_mb);
+  dist::Init(world, std::chrono::seconds(flags.timeout_seconds), flags.backend, buckets);
   if (world.size > 1) {
     std::cerr << "[dist] rank " << world.rank << " of " << world.size << " (" << world.launcher << ", local rank "
               << world.local_rank << " of " << world.local_size << ") joined\n";

@@ -15,6 +15,8 @@ struct DistributedFlags {
   int nproc = 1;              // local ranks to start (1 = this process alone, or as the environment says)
   int timeout_seconds = 300;  // rendezvous and every collective: a dead or hung rank fails the others within it
   std::string backend = "gloo";  // gloo (CPU) | nccl (a CUDA build, one GPU per local rank)
+  double bucket_mb = 25.0;       // gradient buckets (the first is 1 MB or this, whichever is smaller)
+  bool no_overlap = false;       // sum gradients after backward instead of during it
 };
 
 void AddDistributedFlags(CLI::App* cmd, DistributedFlags* flags);

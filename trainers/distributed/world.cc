@@ -36,6 +36,7 @@ namespace {
 struct State {
   WorldInfo world;
   std::chrono::seconds timeout{0};
+  BucketOptions buckets;
   c10::intrusive_ptr<c10d::Store> store;
   // The process group by its concrete type (LibTorch 1.13's groups are ProcessGroups, 2.x's Backends).
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
@@ -158,10 +159,12 @@ WorldInfo WorldFromEnvironment(const std::map<std::string, std::string>& env) {
   return w;
 }
 
-void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::string& backend) {
+void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::string& backend,
+          const BucketOptions& buckets) {
   State& s = Global();
   s.world = world;
   s.timeout = timeout;
+  s.buckets = buckets;
   if (world.size <= 1) return;
   if (backend != "gloo" && backend != "nccl") {
     throw util::InputError(util::Location{"", 0, "--dist-backend"}, "gloo or nccl, not '" + backend + "'");
@@ -214,6 +217,7 @@ void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::strin
 }
 
 const WorldInfo& World() { return Global().world; }
+const BucketOptions& Buckets() { return Global().buckets; }
 bool Active() { return Global().world.size > 1 && Global().solo_depth == 0; }
 int Rank() { return Active() ? Global().world.rank : 0; }
 int Size() { return Active() ? Global().world.size : 1; }
@@ -278,6 +282,23 @@ void AllReduceSum(std::vector<at::Tensor>& tensors) {
       offset += n;
     }
   }
+}
+
+std::function<void()> AllReduceSumAsync(at::Tensor tensor) {
+  std::vector<at::Tensor> one{std::move(tensor)};
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    work = AllReduceWork(one);
+  } catch (const std::exception& e) {
+    Failed("all-reduce of a gradient bucket", e);
+  }
+  return [work, one]() {
+    try {
+      work->wait(std::chrono::duration_cast<std::chrono::milliseconds>(Global().timeout));
+    } catch (const std::exception& e) {
+      Failed("all-reduce of a gradient bucket", e);
+    }
+  };
 }
 
 double AllReduceSum(double value) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,12 +45,24 @@ struct WorldInfo {
 WorldInfo WorldFromEnvironment(const std::map<std::string, std::string>& env);
 std::map<std::string, std::string> ProcessEnvironment();
 
+// How gradients are summed (trainers/distributed/grad_reducer.h): with `overlap`, during the backward
+// pass of a step's last micro-batch, in buckets launched as soon as all their gradients exist (the first
+// bucket small so that the first all-reduce starts early, as in torch's DDP); without, in one pass after
+// backward.
+struct BucketOptions {
+  bool overlap = true;
+  double first_mb = 1.0;
+  double mb = 25.0;
+};
+
 // Joins the world (no-op for one rank): rank 0 starts the TCPStore, every rank connects and builds the
 // process group: "gloo" (CPU tensors), or "nccl" in a CUDA build (one GPU per local rank; set
 // "device": "cuda" in the config). `timeout` bounds every collective, the rendezvous
 // and a wait for rank 0: a rank that died or hung fails the others within it.
-void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::string& backend = "gloo");
+void Init(const WorldInfo& world, std::chrono::seconds timeout, const std::string& backend = "gloo",
+          const BucketOptions& buckets = {});
 const WorldInfo& World();
+const BucketOptions& Buckets();
 // More than one rank, and not inside a SoloScope.
 bool Active();
 int Rank();
@@ -68,6 +81,10 @@ std::vector<int> ShareOf(const std::vector<int>& rows);
 // together; undefined tensors are not allowed (use zeros). No-op when not Active().
 void AllReduceSum(std::vector<at::Tensor>& tensors);
 double AllReduceSum(double value);
+// Starts summing one contiguous float tensor across ranks in place and returns at once; the returned
+// function waits for the sum (throwing like every collective when a rank fails). Every rank must start
+// the same sequence of sums. Only while Active().
+std::function<void()> AllReduceSumAsync(at::Tensor tensor);
 
 // Every rank arrives before any leaves; `what` names the point in the error when a rank does not.
 void Barrier(const std::string& what);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include <torch/torch.h>
 
@@ -15,6 +16,7 @@
 #include "harness/util/json_io.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/checkpoint/training_state.h"
+#include "trainers/distributed/grad_reducer.h"
 #include "trainers/distributed/world.h"
 #include "trainers/tokenizer/tokenizer.h"
 
@@ -85,40 +87,45 @@ std::vector<std::vector<int>> SeededEpochBatches(const std::vector<int>& lengths
   return shuffled;
 }
 
-void AllReduceGradients(LlamaForCausalLM& model) {
-  if (!dist::Active()) return;
-  // A rank whose share of the batch was empty (or did not reach a parameter) has no gradient there:
-  // it adds zeros. One more tensor counts the ranks that had each gradient, so a parameter no rank
-  // reached keeps no gradient (the optimizer skips it, as with one rank).
+namespace {
+
+std::vector<torch::Tensor> LearningParameters(LlamaForCausalLM& model) {
   std::vector<torch::Tensor> params;
   for (auto& p : model->parameters()) {
     if (p.requires_grad()) params.push_back(p);
   }
-  torch::Tensor defined = torch::zeros({static_cast<int64_t>(params.size())}, torch::kFloat);
-  std::vector<torch::Tensor> tensors;
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (params[i].grad().defined()) {
-      defined[static_cast<int64_t>(i)] = 1.0f;
-    } else {
-      params[i].mutable_grad() = torch::zeros_like(params[i]);
-    }
-    tensors.push_back(params[i].grad());
-  }
-  tensors.push_back(defined);
-  dist::AllReduceSum(tensors);
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (tensors.back()[static_cast<int64_t>(i)].item<float>() == 0.0f) params[i].mutable_grad() = torch::Tensor();
-  }
+  return params;
+}
+
+}  // namespace
+
+void AllReduceGradients(LlamaForCausalLM& model) {
+  if (!dist::Active()) return;
+  dist::GradientReducer reducer(LearningParameters(model));
+  reducer.Finish();
 }
 
 StepResult GradientStep(LlamaForCausalLM& model, FusedAdamW& optimizer, int micro_batches,
                         const std::function<double(int micro)>& forward_backward, double grad_clip) {
   StepResult r;
   optimizer.ClearGradients();
-  for (int m = 0; m < micro_batches; ++m) r.loss += forward_backward(m);
-  if (dist::Active()) {
-    AllReduceGradients(model);
+  // With several ranks, the last micro-batch's backward starts summing gradient buckets as they are
+  // complete (dist::BucketOptions; after backward instead with --no-dist-overlap).
+  std::unique_ptr<dist::GradientReducer> reducer;
+  if (dist::Active()) reducer = std::make_unique<dist::GradientReducer>(LearningParameters(model));
+  for (int m = 0; m < micro_batches; ++m) {
+    if (reducer && m == micro_batches - 1 && dist::Buckets().overlap) reducer->Arm();
+    r.loss += forward_backward(m);
+  }
+  if (reducer) {
+    reducer->Finish();
     r.loss = dist::AllReduceSum(r.loss);
+    static bool reported = false;
+    if (!reported && dist::IsWriter()) {
+      std::cerr << "[dist] gradients summed in " << reducer->buckets() << " bucket(s), "
+                << reducer->started_during_backward() << " started while backward ran\n";
+      reported = true;
+    }
   }
   if (grad_clip > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), grad_clip);
   optimizer.step();
