@@ -5,24 +5,26 @@
 # overlapped with backward (the default) and after backward (--no-dist-overlap). Prints training tokens/s
 # of each (the trainer's own clock: from the first step to the last, after data and model set-up), their
 # ratios, and the largest difference between the loss curves of 1 and 2 ranks.
-#   scripts/dp_bench.sh [BUILD_DIR]   (STEPS=150 REPS=2 by default)
+#   scripts/dp_bench.sh [BUILD_DIR]   (STEPS=150 REPS=2 PRESET=nano BUCKET_MB=25 by default)
 set -euo pipefail
 build=${1:-build}
 steps=${STEPS:-150}
 reps=${REPS:-2}
+preset=${PRESET:-nano}
+bucket_mb=${BUCKET_MB:-25}
 harness="$(cd "$build" && pwd)/bin/harness"
 work=$(mktemp -d /tmp/dp_bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cat > "$work/sft.json" <<JSON
-{"preset": "nano", "tokenizer_vocab": 1024, "max_seq_len": 512, "batch_size": 16, "max_steps": $steps,
+{"preset": "$preset", "tokenizer_vocab": 1024, "max_seq_len": 512, "batch_size": 16, "max_steps": $steps,
  "lr": 0.003, "warmup_steps": 10, "log_every": 10, "save_every": 0, "seed": 1, "threads": 2,
  "train": [{"task": "gsm8k", "synthetic_n": 4000, "synthetic_seed": 1, "steps": 2, "max_value": 20},
            {"task": "svamp", "synthetic_n": 2000, "synthetic_seed": 1, "steps": 2, "max_value": 20}]}
 JSON
 for rep in $(seq 1 "$reps"); do
   "$harness" train sft --config "$work/sft.json" --out "$work/one-$rep" 2>"$work/one.err" >/dev/null || { cat "$work/one.err"; exit 1; }
-  "$harness" train sft --config "$work/sft.json" --out "$work/two-$rep" --nproc 2 2>"$work/two.err" >/dev/null || { cat "$work/two.err"; exit 1; }
-  "$harness" train sft --config "$work/sft.json" --out "$work/after-$rep" --nproc 2 --no-dist-overlap 2>"$work/after.err" >/dev/null || { cat "$work/after.err"; exit 1; }
+  "$harness" train sft --config "$work/sft.json" --out "$work/two-$rep" --nproc 2 --dist-bucket-mb "$bucket_mb" 2>"$work/two.err" >/dev/null || { cat "$work/two.err"; exit 1; }
+  "$harness" train sft --config "$work/sft.json" --out "$work/after-$rep" --nproc 2 --dist-bucket-mb "$bucket_mb" --no-dist-overlap 2>"$work/after.err" >/dev/null || { cat "$work/after.err"; exit 1; }
 done
 grep -h "started while" "$work/two.err" "$work/after.err" | sed 's/^/overlap vs after: /'
 python3 - "$work" "$reps" <<'PY'

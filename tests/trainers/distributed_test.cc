@@ -30,6 +30,7 @@
 #include "trainers/distributed/grad_reducer.h"
 #include "trainers/distributed/world.h"
 #include "trainers/model/llama.h"
+#include "trainers/wsrl/control/study.h"
 
 namespace {
 
@@ -345,6 +346,74 @@ std::map<std::string, json> EvalCompletions(const fs::path& checkpoint, const fs
   return by_id;
 }
 
+TEST(DataParallelWsrl, ControlStudyUpdatesWithTwoRanksMatchOneRank) {
+  // WSRL's control study: every rank steps the maze alike and takes every other row of each update's
+  // batch (random draws made for the whole batch), with the gradients summed. Cal-QL offline, then the
+  // WSRL arm online from each run's own pre-trained agent: the same agents and curves as one rank, up to
+  // float summation order.
+  const fs::path dir = TempDir("wsrl");
+  fs::create_directories(dir);
+  const json wsrl = {{"maze", "open"}, {"horizon", 30}, {"dataset_episodes", 20}, {"episode_steps", 20},
+                     {"ensemble", 2}, {"critic_hidden", 16}, {"actor_hidden", 16}, {"batch_size", 16},
+                     {"offline_steps", 30}, {"offline_eval_every", 10}, {"online_steps", 60}, {"warmup_steps", 20},
+                     {"eval_episodes", 4}, {"eval_every", 20}, {"dense_until", 20}, {"dense_every", 10},
+                     {"q_probe", 50}};
+  const auto write_config = [&](const std::string& name, const std::string& init) {
+    json config = {{"seed", 3}, {"threads", 2}, {"train", {{{"task", "gsm8k"}, {"synthetic_n", 4}}}}, {"wsrl", wsrl}};
+    if (!init.empty()) config["init_checkpoint"] = init;
+    std::ofstream(dir / name) << config.dump(2);
+    return (dir / name).string();
+  };
+  std::map<std::string, std::string> logs;
+  for (const std::string ranks : {"1", "2"}) {
+    const std::vector<std::pair<std::string, std::string>> stages = {
+        {"wsrl-offline", write_config("offline" + ranks + ".json", "")},
+        {"wsrl", write_config("online" + ranks + ".json", (dir / ("offline" + ranks)).string())}};
+    for (const auto& [method, config] : stages) {
+      const std::string out = (dir / ((method == "wsrl" ? "online" : "offline") + ranks)).string();
+      const std::string err = out + ".stderr";
+      ASSERT_EQ(testing_harness::SpawnHarness({"train", method, "--config", config, "--out", out, "--nproc", ranks}, "",
+                                              err),
+                0)
+          << ReadAll(err);
+      logs[method + ranks] = ReadAll(err);
+    }
+  }
+  // The studies' curves (success, steps, the Q diagnostics), from the summary line each run prints.
+  const auto study = [&](const std::string& key) {
+    const std::string& log = logs[key];
+    const std::string prefix = key.substr(0, key.size() - 1) + ": ";
+    const size_t at = log.find(prefix);
+    EXPECT_NE(at, std::string::npos) << log;
+    return json::parse(log.substr(at + prefix.size(), log.find('\n', at) - at - prefix.size()))["study"];
+  };
+  for (const std::string method : {"wsrl-offline", "wsrl"}) {
+    const json one = study(method + "1"), two = study(method + "2");
+    for (const auto& [name, curve] : one["curves"].items()) {
+      ASSERT_EQ(two["curves"][name]["y"].size(), curve["y"].size()) << method << " " << name;
+      for (size_t i = 0; i < curve["y"].size(); ++i) {
+        EXPECT_NEAR(two["curves"][name]["y"][i].get<double>(), curve["y"][i].get<double>(), 1e-4)
+            << method << " " << name << " point " << i;
+      }
+    }
+  }
+  EXPECT_GT(study("wsrl1")["scalars"]["updates"].get<int>(), 0);
+  // The saved agents: rank 0's, the same weights.
+  const auto options = trainers::wsrl::WsrlOptionsFields().Read(wsrl, "test");
+  for (const std::string stage : {"offline", "online"}) {
+    trainers::wsrl::Agent one(trainers::wsrl::MakeAgentSpec(options), 1), two(trainers::wsrl::MakeAgentSpec(options), 2);
+    one.Load((dir / (stage + "1") / "agent.pt").string());
+    two.Load((dir / (stage + "2") / "agent.pt").string());
+    const auto pa = one.critic().Parameters(), pb = two.critic().Parameters();
+    double worst = 0;
+    for (size_t i = 0; i < pa.size(); ++i) worst = std::max(worst, (pa[i] - pb[i]).abs().max().item<double>());
+    const auto aa = one.actor().Parameters(), ab = two.actor().Parameters();
+    for (size_t i = 0; i < aa.size(); ++i) worst = std::max(worst, (aa[i] - ab[i]).abs().max().item<double>());
+    std::cerr << "wsrl " << stage << ": largest parameter difference, 2 ranks vs 1: " << worst << "\n";
+    EXPECT_LT(worst, 1e-4) << stage;
+  }
+}
+
 TEST_F(DataParallel, ShardedEvaluationEqualsUnshardedSampleForSample) {
   const fs::path checkpoint = *root_ / "one" / "checkpoint";
   const fs::path dir = TempDir("eval");
@@ -461,10 +530,10 @@ TEST_F(DataParallel, AMethodThatIsNotDataParallelIsRefusedBeforeAnyWork) {
   const fs::path dir = TempDir("refused");
   const fs::path config = TinySftConfigFile(dir, 4);
   const std::string err = dir.string() + ".stderr";
-  EXPECT_EQ(testing_harness::SpawnHarness({"train", "wsrl", "--config", config.string(), "--out", (dir / "a").string(),
+  EXPECT_EQ(testing_harness::SpawnHarness({"train", "base", "--config", config.string(), "--out", (dir / "a").string(),
                                            "--nproc", "2"}, "", err), 2);
   EXPECT_NE(ReadAll(err).find("--nproc"), std::string::npos) << ReadAll(err);
-  const pid_t pid = SpawnWithEnv({"train", "wsrl", "--config", config.string(), "--out", (dir / "b").string()},
+  const pid_t pid = SpawnWithEnv({"train", "base", "--config", config.string(), "--out", (dir / "b").string()},
                                  {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "1"}},
                                  err);
   EXPECT_EQ(WaitFor(pid, std::chrono::seconds(60)).first, 2) << ReadAll(err);

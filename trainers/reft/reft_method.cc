@@ -47,7 +47,8 @@ class ReftMethod : public Method {
     const ReftOptions options = ReftOptionsFields().Read(request.options, "reft options");
     ReftResult r = RunReft(request.settings, options, request.out_dir, 0, request.eval);
     return {r.checkpoint_dir, r.summary};
-  }  bool DataParallel() const override { return true; }  // rollouts sharded by question, gradients summed
+  }
+  bool DataParallel() const override { return true; }  // rollouts sharded by question, gradients summed
 };
 
 struct OfflineStOptions {
@@ -109,7 +110,8 @@ class OfflineStMethod : public Method {
     nlohmann::json summary = SummaryJson(r);
     summary["rejection_sampling"] = stats;
     return {r.checkpoint_dir, summary};
-  }  bool DataParallel() const override { return true; }  // sampling sharded by question, then the SFT loop
+  }
+  bool DataParallel() const override { return true; }  // sampling sharded by question, then the SFT loop
 };
 
 class SftContinuedMethod : public Method {
@@ -123,7 +125,8 @@ class SftContinuedMethod : public Method {
   TrainOutput Train(const TrainRequest& request) const override {
     SftRunResult r = RunSft(request.settings, request.out_dir, request.eval);
     return {r.checkpoint_dir, SummaryJson(r)};
-  }  bool DataParallel() const override { return true; }  // the scaffold's SFT loop
+  }
+  bool DataParallel() const override { return true; }  // the scaffold's SFT loop
 };
 
 struct OrmOptions {
@@ -175,7 +178,8 @@ class OrmMethod : public Method {
     options.max_new_tokens = o.max_new_tokens > 0 ? o.max_new_tokens : request.settings.eval_max_new_tokens;
     rl::RewardModelResult r = rl::TrainRewardModel(request.settings, options, request.out_dir);
     return {r.checkpoint_dir, r.summary};
-  }  bool DataParallel() const override { return true; }  // sampling sharded by question, batch rows by rank
+  }
+  bool DataParallel() const override { return true; }  // sampling sharded by question, batch rows by rank
 };
 
 }  // namespace

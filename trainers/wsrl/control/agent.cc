@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "trainers/distributed/world.h"
+
 namespace trainers::wsrl {
 
 namespace {
@@ -106,12 +108,40 @@ Agent::Agent(const AgentSpec& spec, uint64_t seed)
                                                           torch::optim::AdamOptions(spec.temperature_lr));
 }
 
-PolicySample Agent::Sample(const torch::Tensor& obs, int n) {
+BatchShare BatchShare::Of(int64_t total) {
+  BatchShare share;
+  share.total = total;
+  if (!dist::Active()) return share;
+  std::vector<int> all(static_cast<size_t>(total));
+  for (int64_t i = 0; i < total; ++i) all[static_cast<size_t>(i)] = static_cast<int>(i);
+  const std::vector<int> mine = dist::ShareOf(all);
+  share.rows = torch::tensor(std::vector<int64_t>(mine.begin(), mine.end()), torch::kLong);
+  return share;
+}
+
+torch::Tensor BatchShare::Cut(const torch::Tensor& whole, int64_t n) const {
+  if (!rows.defined()) return whole;
+  std::vector<int64_t> grouped = {total, n};
+  for (int64_t d = 1; d < whole.dim(); ++d) grouped.push_back(whole.size(d));
+  std::vector<int64_t> flat = {size() * n};
+  for (int64_t d = 1; d < whole.dim(); ++d) flat.push_back(whole.size(d));
+  return whole.reshape(grouped).index_select(0, rows).reshape(flat);
+}
+
+Batch Batch::Rows(const BatchShare& share) const {
+  const auto cut = [&](const torch::Tensor& t) { return t.defined() ? share.Cut(t) : t; };
+  return {cut(obs), cut(action), cut(reward), cut(next_obs), cut(done), cut(mc_return)};
+}
+
+PolicySample Agent::Sample(const torch::Tensor& obs, int n, const BatchShare* share) {
   const torch::Tensor input = n > 1 ? obs.repeat_interleave(n, 0) : obs;
   const auto out = actor_.Forward(input).squeeze(0).chunk(2, -1);
   const torch::Tensor mean = out[0];
   const torch::Tensor log_std = out[1].clamp(-5.0, 2.0);
-  const torch::Tensor u = mean + torch::exp(log_std) * torch::randn(mean.sizes(), gen_);
+  const torch::Tensor noise = share && share->rows.defined()
+                                  ? share->Cut(torch::randn({share->total * n, mean.size(-1)}, gen_), n)
+                                  : torch::randn(mean.sizes(), gen_);
+  const torch::Tensor u = mean + torch::exp(log_std) * noise;
   return {torch::tanh(u), TanhGaussianLogProb(u, mean, log_std)};
 }
 
@@ -211,24 +241,50 @@ torch::Tensor TemperatureLoss(const torch::Tensor& log_temperature, const torch:
   return log_temperature.exp() * (-log_pi - target_entropy).mean();
 }
 
-UpdateStats CriticUpdate(Agent& agent, const Batch& batch, const UpdateOptions& options) {
+namespace {
+
+// Sums this rank's gradients of `params` and its parts of `stats` over the ranks, in one collective.
+// Nothing to do alone.
+void SumOverRanks(const std::vector<torch::Tensor>& params, std::vector<double*> stats) {
+  if (!dist::Active()) return;
+  std::vector<torch::Tensor> tensors;
+  for (const auto& p : params) tensors.push_back(p.grad().defined() ? p.grad() : (p.mutable_grad() = torch::zeros_like(p)));
+  torch::Tensor values = torch::zeros({static_cast<int64_t>(stats.size())}, torch::kFloat);
+  for (size_t i = 0; i < stats.size(); ++i) values[static_cast<int64_t>(i)] = static_cast<float>(*stats[i]);
+  tensors.push_back(values);
+  dist::AllReduceSum(tensors);
+  for (size_t i = 0; i < stats.size(); ++i) *stats[i] = tensors.back()[static_cast<int64_t>(i)].item<double>();
+}
+
+std::vector<torch::Tensor> Concat(std::vector<torch::Tensor> a, const std::vector<torch::Tensor>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+UpdateStats CriticUpdate(Agent& agent, const Batch& whole, const UpdateOptions& options) {
   UpdateStats stats;
+  const BatchShare share = BatchShare::Of(whole.obs.size(0));
+  const Batch batch = whole.Rows(share);
   const int64_t b = batch.obs.size(0);
   torch::Tensor target;
   {
     torch::NoGradGuard no_grad;
     // One next action (SAC), or cql_samples of them with the max over actions (CQL's max-target backup).
     const int n = options.max_target_backup ? options.cql_samples : 1;
-    const PolicySample next = agent.Sample(batch.next_obs, n);
+    const PolicySample next = agent.Sample(batch.next_obs, n, &share);
     const torch::Tensor next_obs = n > 1 ? batch.next_obs.repeat_interleave(n, 0) : batch.next_obs;
     const torch::Tensor next_q = agent.TargetQ(next_obs, next.action);
     target = MaxBackupTarget(next_q.view({next_q.size(0), b, n}), agent.TargetMembers(), batch.reward, batch.done,
                              options.gamma);
   }
+  // Batch means enter as this rank's part (× fraction; exactly the mean alone).
+  const double part = share.fraction();
   torch::Tensor q, loss;
   if (!options.cql) {
     q = agent.Q(batch.obs, batch.action);
-    loss = TdLoss(q, target);
+    loss = TdLoss(q, target) * part;
     stats.td_loss = loss.item<double>();
   } else {
     // One critic forward over the data actions and the 3·n sampled ones (random, π(s), π(s')).
@@ -237,53 +293,61 @@ UpdateStats CriticUpdate(Agent& agent, const Batch& batch, const UpdateOptions& 
     PolicySample cur, next;
     {
       torch::NoGradGuard no_grad;
-      cur = agent.Sample(batch.obs, n);
-      next = agent.Sample(batch.next_obs, n);
+      cur = agent.Sample(batch.obs, n, &share);
+      next = agent.Sample(batch.next_obs, n, &share);
     }
-    const torch::Tensor random = torch::rand({b * n, a}, agent.generator()) * 2 - 1;
+    const torch::Tensor random = share.Cut(torch::rand({share.total * n, a}, agent.generator()) * 2 - 1, n);
     const torch::Tensor obs_rep = batch.obs.repeat_interleave(n, 0);
     const torch::Tensor all_q = agent.Q(torch::cat({batch.obs, obs_rep, obs_rep, obs_rep}),
                                         torch::cat({batch.action, random, cur.action, next.action}));
     const auto parts = all_q.split({b, b * n, b * n, b * n}, 1);
     const int64_t e = all_q.size(0);
     q = parts[0];
-    const torch::Tensor td = TdLoss(q, target);
+    const torch::Tensor td = TdLoss(q, target) * part;
     const torch::Tensor penalty = CqlPenalty(q, parts[1].view({e, b, n}), parts[2].view({e, b, n}), cur.log_prob.view({b, n}),
                                              parts[3].view({e, b, n}), next.log_prob.view({b, n}), batch.mc_return, a,
-                                             options.calql);
+                                             options.calql) *
+                                  part;
     loss = td + options.cql_alpha * penalty;
     stats.td_loss = td.item<double>();
     stats.cql_penalty = penalty.item<double>();
   }
   agent.critic_optimizer().zero_grad();
   loss.backward();
+  stats.critic_loss = loss.item<double>();
+  stats.q_mean = (q.mean() * part).item<double>();
+  SumOverRanks(agent.critic().Parameters(), {&stats.critic_loss, &stats.td_loss, &stats.cql_penalty, &stats.q_mean});
   agent.critic_optimizer().step();
   agent.target_critic().PolyakFrom(agent.critic(), options.tau);
-  stats.critic_loss = loss.item<double>();
-  stats.q_mean = q.mean().item<double>();
   return stats;
 }
 
-UpdateStats ActorUpdate(Agent& agent, const Batch& batch) {
+UpdateStats ActorUpdate(Agent& agent, const Batch& whole) {
   UpdateStats stats;
+  const BatchShare share = BatchShare::Of(whole.obs.size(0));
+  const Batch batch = whole.Rows(share);
+  const double part = share.fraction();
+  // The actor's and the temperature's losses both use log π before this update (the temperature's
+  // detached), so both backward passes run before either step and one collective sums both.
   const auto critic_params = agent.critic().Parameters();
   for (auto& p : critic_params) p.requires_grad_(false);  // the actor's loss moves only the actor
-  const PolicySample pi = agent.Sample(batch.obs);
+  const PolicySample pi = agent.Sample(batch.obs, 1, &share);
   const torch::Tensor q_pi = agent.Q(batch.obs, pi.action);
-  const torch::Tensor loss = ActorLoss(q_pi, pi.log_prob, agent.temperature().detach());
+  const torch::Tensor loss = ActorLoss(q_pi, pi.log_prob, agent.temperature().detach()) * part;
   agent.actor_optimizer().zero_grad();
   loss.backward();
-  agent.actor_optimizer().step();
   for (auto& p : critic_params) p.requires_grad_(true);
   const torch::Tensor log_pi = pi.log_prob.detach();
   const torch::Tensor temperature_loss =
-      TemperatureLoss(agent.log_temperature(), log_pi, -static_cast<double>(agent.spec().action_dim));
+      TemperatureLoss(agent.log_temperature(), log_pi, -static_cast<double>(agent.spec().action_dim)) * part;
   agent.temperature_optimizer().zero_grad();
   temperature_loss.backward();
-  agent.temperature_optimizer().step();
   stats.actor_loss = loss.item<double>();
+  stats.entropy = -(log_pi.mean() * part).item<double>();
+  SumOverRanks(Concat(agent.actor().Parameters(), {agent.log_temperature()}), {&stats.actor_loss, &stats.entropy});
+  agent.actor_optimizer().step();
+  agent.temperature_optimizer().step();
   stats.temperature = agent.temperature().item<double>();
-  stats.entropy = -log_pi.mean().item<double>();
   return stats;
 }
 

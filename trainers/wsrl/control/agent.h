@@ -51,6 +51,20 @@ struct AgentSpec {
   double init_temperature = 1.0;
 };
 
+// This rank's rows of a batch that every rank drew alike (data parallelism; trainers/distributed/world.h):
+// every Size()-th row from Rank(), or all of them alone. Random draws for a batch are made for all `total`
+// rows and cut to this rank's, so that each row gets what it would get with one rank.
+struct BatchShare {
+  int64_t total = 0;
+  torch::Tensor rows;  // int64 [b] into the whole batch; undefined when this rank has all of them
+  static BatchShare Of(int64_t total);
+  int64_t size() const { return rows.defined() ? rows.size(0) : total; }
+  // This rank's part of a mean over the batch: a mean over its rows times this is its addend of the sum.
+  double fraction() const { return total > 0 ? static_cast<double>(size()) / total : 0.0; }
+  // [total·n, ...] with n consecutive entries per row → this rank's [b·n, ...].
+  torch::Tensor Cut(const torch::Tensor& whole, int64_t n = 1) const;
+};
+
 // A sampled action, its pre-squash value's log-density with the tanh correction.
 struct PolicySample {
   torch::Tensor action;    // [B, A] in (−1, 1)
@@ -65,8 +79,9 @@ class Agent {
  public:
   Agent(const AgentSpec& spec, uint64_t seed);
   const AgentSpec& spec() const { return spec_; }
-  // Samples n actions per observation ([B, obs] → action [B·n, A] ordered observation-major).
-  PolicySample Sample(const torch::Tensor& obs, int n = 1);
+  // Samples n actions per observation ([B, obs] → action [B·n, A] ordered observation-major). With a
+  // share, obs holds its rows and the noise is drawn for the whole batch, then cut.
+  PolicySample Sample(const torch::Tensor& obs, int n = 1, const BatchShare* share = nullptr);
   torch::Tensor DeterministicAction(const torch::Tensor& obs) const;  // tanh(μ)
   // Q of every member: [E, B].
   torch::Tensor Q(const torch::Tensor& obs, const torch::Tensor& action) const;
@@ -103,6 +118,7 @@ class Agent {
 // A batch of transitions as tensors (mc_return only for offline data).
 struct Batch {
   torch::Tensor obs, action, reward, next_obs, done, mc_return;  // [B, ·] / [B]
+  Batch Rows(const BatchShare& share) const;
 };
 
 // ---- Losses (hand-checkable) ----
@@ -143,8 +159,11 @@ struct UpdateStats {
 };
 
 // One critic update (TD, + CQL when options.cql) and the Polyak target step.
+// Data-parallel: every rank passes the same batch, computes the losses of its share of the rows as its
+// part of the batch means, and the gradients and statistics are summed over the ranks (one collective per
+// update), so every rank steps alike, as one rank would up to float summation order.
 UpdateStats CriticUpdate(Agent& agent, const Batch& batch, const UpdateOptions& options);
-// One actor and temperature update.
+// One actor and temperature update (data-parallel as CriticUpdate).
 UpdateStats ActorUpdate(Agent& agent, const Batch& batch);
 
 }  // namespace trainers::wsrl

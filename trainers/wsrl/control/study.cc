@@ -12,8 +12,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/json_io.h"
+#include "trainers/distributed/world.h"
 
 namespace trainers::wsrl {
 
@@ -255,6 +257,7 @@ namespace {
 
 // A curve under construction: x, y.
 struct Curve {
+  explicit Curve(std::string name) : label(std::move(name)) {}
   std::string label;
   std::vector<double> x, y;
   void Add(double xv, double yv) { x.push_back(xv), y.push_back(yv); }
@@ -294,6 +297,7 @@ UpdateOptions MakeUpdateOptions(const WsrlOptions& options, bool cql) {
 
 // <out_dir>/agent.pt, written under a temporary name and renamed.
 void SaveAgent(const Agent& agent, const std::string& out_dir) {
+  if (!dist::IsWriter()) return;  // every rank holds the same agent; rank 0 writes it
   util::MakeDirs(out_dir);
   agent.Save(out_dir + "/agent.pt.tmp");
   std::filesystem::rename(out_dir + "/agent.pt.tmp", out_dir + "/agent.pt");
@@ -303,10 +307,20 @@ constexpr uint64_t kEvalSeed = 20241210;  // one set of evaluation starts for ev
 
 void Progress(const std::string& line) { std::cerr << "[wsrl] " << line << "\n" << std::flush; }
 
+// Data-parallel updates give each rank some rows of every batch.
+void CheckBatchCoversRanks(const WsrlOptions& options) {
+  if (options.batch_size < dist::Size()) {
+    throw util::InputError(util::Location{"", 0, "wsrl.batch_size"},
+                           std::to_string(options.batch_size) + " rows cannot be shared by " +
+                               std::to_string(dist::Size()) + " ranks");
+  }
+}
+
 }  // namespace
 
 json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& out_dir) {
   const auto start = std::chrono::steady_clock::now();
+  CheckBatchCoversRanks(options);
   // 1. Maze, dataset, agent.
   const PointMaze maze = MakeMaze(options);
   const OfflineData data = MakeOfflineData(options, seed);
@@ -360,6 +374,7 @@ json RunOffline(const WsrlOptions& options, uint64_t seed, const std::string& ou
 json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& init_agent, const std::string& out_dir,
                const std::string& arm) {
   const auto start = std::chrono::steady_clock::now();
+  CheckBatchCoversRanks(options);
   // 1. Maze, the offline data (held-out part: the Q diagnostic; training part: retention arms only), agent.
   const PointMaze maze = MakeMaze(options);
   const OfflineData data = MakeOfflineData(options, seed);

@@ -73,7 +73,8 @@ class WsrlTextMethod : public Method {
     r.summary["critic"] = o.critic;
     r.summary["retention"] = o.retention;
     return {r.checkpoint_dir, r.summary};
-  }  bool DataParallel() const override { return true; }  // ReFT's PPO loop
+  }
+  bool DataParallel() const override { return true; }  // ReFT's PPO loop
 };
 
 }  // namespace
