@@ -3,6 +3,11 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include "harness/util/files.h"
 
 namespace util {
@@ -21,7 +26,7 @@ constexpr std::array<uint32_t, 64> kRoundConstants = {
 
 inline uint32_t RotateRight(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-void CompressBlock(std::array<uint32_t, 8>& h, const unsigned char* block) {
+void CompressBlockPortable(std::array<uint32_t, 8>& h, const unsigned char* block) {
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
     w[i] = (uint32_t(block[4 * i]) << 24) | (uint32_t(block[4 * i + 1]) << 16) |
@@ -45,6 +50,73 @@ void CompressBlock(std::array<uint32_t, 8>& h, const unsigned char* block) {
   h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+
+#if defined(__x86_64__)
+// The x86 SHA extensions (Intel, "New Instructions Supporting the Secure Hash Algorithm on Intel
+// Architecture Processors", 2013): SHA256RNDS2 does two rounds on the state held as ABEF/CDGH,
+// SHA256MSG1/MSG2 the message schedule's σ0 and σ1 parts, four words at a time.
+__attribute__((target("sha,sse4.1,ssse3"))) void CompressBlocksShaNi(std::array<uint32_t, 8>& h,
+                                                                     const unsigned char* data, size_t blocks) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  // h[0..3] = A B C D and h[4..7] = E F G H (lowest lane first) → ABEF and CDGH (highest lane first).
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[0]));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[4]));
+  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  for (size_t b = 0; b < blocks; ++b, data += 64) {
+    const __m128i abef_before = abef, cdgh_before = cdgh;
+    __m128i w[4];  // w[i % 4]: message words 4i .. 4i+3
+    for (int i = 0; i < 16; ++i) {
+      if (i < 4) {
+        w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i)), byte_swap);
+      } else {
+        // W[t] = σ1(W[t−2]) + W[t−7] + σ0(W[t−15]) + W[t−16] for t = 4i .. 4i+3.
+        __m128i x = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
+        x = _mm_add_epi32(x, _mm_alignr_epi8(w[(i + 3) % 4], w[(i + 2) % 4], 4));
+        w[i % 4] = _mm_sha256msg2_epu32(x, w[(i + 3) % 4]);
+      }
+      __m128i k = _mm_add_epi32(w[i % 4], _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRoundConstants[4 * i])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+      k = _mm_shuffle_epi32(k, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, k);
+    }
+    abef = _mm_add_epi32(abef, abef_before);
+    cdgh = _mm_add_epi32(cdgh, cdgh_before);
+  }
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), _mm_alignr_epi8(dchg, feba, 8));
+}
+
+bool CpuHasShaExtensions() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool sha = (b >> 29) & 1;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool ssse3 = (c >> 9) & 1, sse41 = (c >> 19) & 1;
+  return sha && ssse3 && sse41;
+}
+#endif
+
+bool& ForcePortable() {
+  static bool force = false;
+  return force;
+}
+
+void CompressBlocks(std::array<uint32_t, 8>& h, const unsigned char* data, size_t blocks) {
+#if defined(__x86_64__)
+  static const bool sha_ni = CpuHasShaExtensions();
+  if (sha_ni && !ForcePortable()) {
+    CompressBlocksShaNi(h, data, blocks);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < blocks; ++i) CompressBlockPortable(h, data + 64 * i);
+}
+
 }  // namespace
 
 std::string Sha256Hex(std::string_view bytes) {
@@ -52,9 +124,7 @@ std::string Sha256Hex(std::string_view bytes) {
                                0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const size_t n = bytes.size();
   size_t full = n / 64;
-  for (size_t i = 0; i < full; ++i) {
-    CompressBlock(h, reinterpret_cast<const unsigned char*>(bytes.data()) + 64 * i);
-  }
+  CompressBlocks(h, reinterpret_cast<const unsigned char*>(bytes.data()), full);
   // Padding: 0x80, zeros, then the bit length as a 64-bit big-endian integer.
   unsigned char tail[128] = {0};
   size_t rest = n - 64 * full;
@@ -63,8 +133,7 @@ std::string Sha256Hex(std::string_view bytes) {
   size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
   uint64_t bit_len = static_cast<uint64_t>(n) * 8;
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bit_len >> (8 * i));
-  CompressBlock(h, tail);
-  if (tail_len == 128) CompressBlock(h, tail + 64);
+  CompressBlocks(h, tail, tail_len / 64);
   static const char* kHex = "0123456789abcdef";
   std::string out;
   out.reserve(64);
@@ -75,6 +144,16 @@ std::string Sha256Hex(std::string_view bytes) {
 }
 
 std::string Sha256File(const std::string& path) { return Sha256Hex(ReadFile(path)); }
+
+bool Sha256UsesCpuExtensions() {
+#if defined(__x86_64__)
+  return CpuHasShaExtensions() && !ForcePortable();
+#else
+  return false;
+#endif
+}
+
+void Sha256ForcePortableForTesting(bool portable) { ForcePortable() = portable; }
 
 uint64_t Fnv1a64(std::string_view bytes, uint64_t seed) {
   uint64_t hash = 0xcbf29ce484222325ULL ^ seed;

@@ -13,6 +13,10 @@ namespace util {
 std::string Sha256Hex(std::string_view bytes);
 // SHA-256 of a file's contents.
 std::string Sha256File(const std::string& path);
+// Whether SHA-256 runs on the CPU's SHA extensions (x86 SHA-NI, checked at run time) rather than the
+// portable code; tests force the portable path to compare the two.
+bool Sha256UsesCpuExtensions();
+void Sha256ForcePortableForTesting(bool portable);
 
 // 64-bit FNV-1a, for cheap stable keys.
 uint64_t Fnv1a64(std::string_view bytes, uint64_t seed = 0);

@@ -20,7 +20,8 @@ namespace {
 
 // All matches of `re` like Python's re.findall: per match, the first non-empty group (or the whole
 // match when the pattern has no groups), with its position. `whole_if_empty` keeps empty groups.
-std::vector<Found> FindAll(const RE2& re, std::string_view text) {
+std::vector<Found> FindAll(const RE2& shared, std::string_view text) {
+  const RE2& re = ThisThread(shared);
   std::vector<Found> out;
   const int ngroups = re.NumberOfCapturingGroups();
   std::vector<re2::StringPiece> groups(ngroups + 1);

@@ -1,7 +1,9 @@
 // Finders shared by the extraction presets: marked spans, \boxed{} contents, numbers and option letters.
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "harness/util/text.h"
 #include "tasks/extract/normalize.h"
@@ -45,6 +47,23 @@ RE2::Options Latin1() {
   return options;
 }
 
+const RE2& ThisThread(const RE2& shared) {
+  // Keyed by pattern and options, not by address: a pattern object built at run time may be freed
+  // and another allocated in its place.
+  const RE2::Options& o = shared.options();
+  std::string key = shared.pattern();
+  key += '\0';
+  for (bool flag : {o.encoding() == RE2::Options::EncodingLatin1, o.posix_syntax(), o.longest_match(), o.literal(),
+                    o.never_nl(), o.dot_nl(), o.never_capture(), o.case_sensitive(), o.perl_classes(),
+                    o.word_boundary(), o.one_line()}) {
+    key += flag ? '1' : '0';
+  }
+  thread_local std::unordered_map<std::string, std::unique_ptr<RE2>> copies;
+  std::unique_ptr<RE2>& copy = copies[key];
+  if (!copy) copy = std::make_unique<RE2>(shared.pattern(), o);
+  return *copy;
+}
+
 const RE2& Compile(const std::string& pattern) {
   auto* re = new RE2(pattern, Latin1());  // lives as long as the function-local static holding it
   if (!re->ok()) throw std::logic_error("extraction pattern '" + pattern + "': " + re->error());
@@ -80,7 +99,8 @@ ExtractedAnswer RunPipeline(const Pipeline& pipeline, const Context& context) {
   return none;
 }
 
-std::vector<Span> MarkerSpans(const RE2& marker, std::string_view text) {
+std::vector<Span> MarkerSpans(const RE2& shared, std::string_view text) {
+  const RE2& marker = ThisThread(shared);
   std::vector<Span> spans;
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece match;
@@ -159,12 +179,13 @@ std::optional<std::string> FirstNumberText(std::string_view span, size_t* offset
 }
 
 std::vector<Span> AllNumbers(std::string_view text) {
+  const RE2& number = ThisThread(NumberPattern());
   std::vector<Span> out;
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece match;
   size_t start = 0;
   while (start < text.size() &&
-         NumberPattern().Match(input, start, text.size(), RE2::UNANCHORED, &match, 1)) {
+         number.Match(input, start, text.size(), RE2::UNANCHORED, &match, 1)) {
     size_t pos = static_cast<size_t>(match.data() - text.data());
     std::string_view found = text.substr(pos, match.size());
     if (!found.empty() && found[0] == '-' && pos > 0 && IsAlnum(text[pos - 1])) {

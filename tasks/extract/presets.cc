@@ -216,12 +216,13 @@ Step LastParenLetterStep(bool any_case) {
             static const RE2& upper = Compile(R"(\(([A-Z])\)|\b([A-Z])\)|\b([a-z]) \))");
             static const RE2& any = Compile(R"(\(([A-Za-z])\)|\b([A-Za-z])\s?\))");
             const RE2& re = any_case ? any : upper;
+            const RE2& mine = ThisThread(re);
             re2::StringPiece input(context.text.data(), context.text.size());
             re2::StringPiece groups[4];
             size_t start = 0;
             std::optional<Found> last;
             while (start < context.text.size() &&
-                   re.Match(input, start, context.text.size(), RE2::UNANCHORED, groups,
+                   mine.Match(input, start, context.text.size(), RE2::UNANCHORED, groups,
                             re.NumberOfCapturingGroups() + 1)) {
               size_t pos = static_cast<size_t>(groups[0].data() - context.text.data());
               for (int g = 1; g <= re.NumberOfCapturingGroups(); ++g) {
@@ -241,13 +242,14 @@ Step LastParenLetterStep(bool any_case) {
 Step LastLetterStep() {
   return {"last_letter", [](const Context& context, std::vector<Found>& out) {
             static const RE2& re = Compile(R"(\b([A-Z])\b)");
+            const RE2& mine = ThisThread(re);
             re2::StringPiece input(context.text.data(), context.text.size());
             re2::StringPiece groups[2];
             size_t start = 0;
             std::optional<Found> last;
             const std::string_view text = context.text;
             while (start < text.size() &&
-                   re.Match(input, start, text.size(), RE2::UNANCHORED, groups, 2)) {
+                   mine.Match(input, start, text.size(), RE2::UNANCHORED, groups, 2)) {
               size_t pos = static_cast<size_t>(groups[1].data() - text.data());
               start = pos + 1;
               char letter = groups[1][0];
@@ -322,12 +324,13 @@ Step LastLetterLineStep() {
 Step LastMathStep() {
   return {"last_math", [](const Context& context, std::vector<Found>& out) {
             static const RE2& re = Compile(R"(\$([^$\n]{1,200})\$|\\\((.{1,200}?)\\\))");
+            const RE2& mine = ThisThread(re);
             re2::StringPiece input(context.text.data(), context.text.size());
             re2::StringPiece groups[3];
             size_t start = 0;
             std::optional<Found> last;
             while (start < context.text.size() &&
-                   re.Match(input, start, context.text.size(), RE2::UNANCHORED, groups, 3)) {
+                   mine.Match(input, start, context.text.size(), RE2::UNANCHORED, groups, 3)) {
               size_t pos = static_cast<size_t>(groups[0].data() - context.text.data());
               re2::StringPiece inner = groups[1].data() != nullptr ? groups[1] : groups[2];
               std::string_view expression(inner.data(), inner.size());

@@ -21,6 +21,14 @@
 namespace trainers {
 namespace {
 
+// A stop hook's reply that appends `tokens` (dropping the stop token when `drop_stop`).
+trainers::HookReply Append(std::vector<int> tokens, bool drop_stop = false) {
+  trainers::HookReply reply;
+  reply.append = std::move(tokens);
+  reply.drop_stop = drop_stop;
+  return reply;
+}
+
 LlamaForCausalLM TinyModel() {
   ModelConfig c;
   c.vocab_size = 40, c.hidden_size = 32, c.intermediate_size = 48, c.num_hidden_layers = 2;
@@ -318,7 +326,7 @@ TEST(Engine, CpuDecodeKernelsMatchTheLibTorchPath) {
   const int marker = base.token_ids[2];
   StopHook hook = [&](const StopEvent& e) -> std::optional<HookReply> {
     if (e.completion->token_ids.size() > 20) return std::nullopt;
-    return HookReply{{30, 31, 32}};
+    return Append({30, 31, 32});
   };
   std::vector<GenerateRequest> reqs = {Request({5, 6, 7}, 24, 0.0, 0),
                                        Request({3, 4, 5, 6, 7, 8, 9, 10}, 24, 0.9, 5, 3),
@@ -389,7 +397,7 @@ TEST(Engine, HookAppendsTokensAndContinuesWithoutRecomputing) {
   StopHook hook = [&](const StopEvent& e) -> std::optional<HookReply> {
     EXPECT_EQ(e.stop_token_id, marker);
     if (calls++ > 0) return std::nullopt;  // second marker ends the sequence
-    return HookReply{tool_output};
+    return Append(tool_output);
   };
   auto r = Request({5, 6, 7}, 10, 0.0, 0);
   r.stop_token_ids = {marker};
@@ -460,9 +468,9 @@ TEST(Engine, HookCanReplaceTheStopToken) {
   // Dropping a stop string's token is refused; so is dropping without appending.
   auto rs = Request({5, 6, 7}, 12, 0.0, 0);
   rs.stop_strings = {Decode({base.token_ids[1]}, false)};
-  StopHook drop = [&](const StopEvent&) -> std::optional<HookReply> { return HookReply{{20}, true}; };
+  StopHook drop = [&](const StopEvent&) -> std::optional<HookReply> { return Append({20}, true); };
   EXPECT_THROW(engine.Generate({rs}, drop), util::InputError);
-  StopHook empty = [&](const StopEvent&) -> std::optional<HookReply> { return HookReply{{}, true}; };
+  StopHook empty = [&](const StopEvent&) -> std::optional<HookReply> { return Append({}, true); };
   EXPECT_THROW(engine.Generate({r}, empty), util::InputError);
 }
 
