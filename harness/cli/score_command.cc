@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <future>
 #include <iostream>
+#include <tuple>
+#include <type_traits>
 
 #include "harness/cli/code_grading.h"
 #include "harness/cli/command.h"
@@ -44,6 +46,15 @@ void PrintSummary(const std::string& task, const scoring::ScoredSet& scored) {
       std::printf("  %-24s %.4f\n", name.c_str(), value.get<double>());
     }
   }
+}
+
+// The command's last act before the process ends: the inputs and samples (every completion held
+// several times over) are left to the operating system, which takes them back at once, rather than
+// freed allocation by allocation (about 20 ms of 150 for 21k completions; the idea of clang's
+// -disable-free). Deliberate: nothing else runs after a command.
+template <typename... T>
+void LeaveToProcessExit(T&&... values) {
+  [[maybe_unused]] auto* kept = new std::tuple<std::decay_t<T>...>(std::move(values)...);
 }
 
 int RunScore(const ScoreFlags& flags) {
@@ -116,6 +127,7 @@ int RunScore(const ScoreFlags& flags) {
     std::cerr << "note: " << scored.missing.size() << " records had no prediction and were not scored\n";
   }
   std::cerr << "wrote " << flags.out << "/results.json and samples.jsonl\n";
+  LeaveToProcessExit(std::move(records), std::move(predictions), std::move(scored));
   return kOk;
 }
 

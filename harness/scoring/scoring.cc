@@ -173,29 +173,33 @@ ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
   }
   out.metrics["extraction_failure_rate"] = total ? static_cast<double>(failures) / total : 0.0;
 
-  // Per-problem samples.
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    const Record& r = *pairs[i].first;
-    json extracted = json::array(), rules = json::array();
-    for (const auto& a : problems[i].answers) {
-      extracted.push_back(a.valid ? json(is_code ? "<code>" : a.value) : json(nullptr));
-      rules.push_back(a.rule);
+  // Per-problem samples, built on every core like the extraction (each sample depends only on its
+  // problem; RenderPrompt is thread-safe).
+  out.samples.resize(pairs.size());
+  util::ForEachSlice(pairs.size(), 64, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const Record& r = *pairs[i].first;
+      json extracted = json::array(), rules = json::array();
+      for (const auto& a : problems[i].answers) {
+        extracted.push_back(a.valid ? json(is_code ? "<code>" : a.value) : json(nullptr));
+        rules.push_back(a.rule);
+      }
+      json sample = {{"task", task.name()},
+                     {"variant", r.variant},
+                     {"id", r.id},
+                     {"prompt", prompt_of ? prompt_of(r) : std::string()},
+                     {"gold", r.gold},
+                     {"completions", pairs[i].second->completions},
+                     {"extracted", std::move(extracted)},
+                     {"rules", std::move(rules)},
+                     {"equivalence", is_code ? std::string("sandbox") : problems[i].answers.front().equivalence},
+                     {"correct", problems[i].correct}};
+      if (!r.choice_order.empty()) sample["choice_order"] = r.choice_order;
+      if (!problems[i].scores.empty()) sample["scores"] = problems[i].scores;
+      if (is_code) sample["verdicts"] = code_status[i];
+      out.samples[i] = std::move(sample);
     }
-    json sample = {{"task", task.name()},
-                   {"variant", r.variant},
-                   {"id", r.id},
-                   {"prompt", prompt_of ? prompt_of(r) : std::string()},
-                   {"gold", r.gold},
-                   {"completions", pairs[i].second->completions},
-                   {"extracted", extracted},
-                   {"rules", rules},
-                   {"equivalence", is_code ? std::string("sandbox") : problems[i].answers.front().equivalence},
-                   {"correct", problems[i].correct}};
-    if (!r.choice_order.empty()) sample["choice_order"] = r.choice_order;
-    if (!problems[i].scores.empty()) sample["scores"] = problems[i].scores;
-    if (is_code) sample["verdicts"] = code_status[i];
-    out.samples.push_back(std::move(sample));
-  }
+  });
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include "harness/util/json_io.h"
 
+#include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <sstream>
 
 #include "harness/util/files.h"
@@ -134,19 +136,97 @@ std::string RequireScalarAsString(const Json& object, const std::string& field,
   throw InputError(at, "expected a string or number, got " + JsonTypeName(value));
 }
 
+namespace {
+
+void AppendJsonString(std::string& out, const std::string& s) {
+  if (FirstInvalidUtf8(s) != s.size()) {
+    out += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);  // U+FFFD where invalid
+    return;
+  }
+  static const char* kHex = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out.append(s, run, std::string::npos);
+  out += '"';
+}
+
+}  // namespace
+
+void AppendJson(std::string& out, const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null: out += "null"; return;
+    case Json::value_t::boolean: out += value.get<bool>() ? "true" : "false"; return;
+    case Json::value_t::number_integer: out += std::to_string(value.get<int64_t>()); return;
+    case Json::value_t::number_unsigned: out += std::to_string(value.get<uint64_t>()); return;
+    case Json::value_t::string: AppendJsonString(out, value.get_ref<const std::string&>()); return;
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : value) {
+        if (!first) out += ',';
+        first = false;
+        AppendJson(out, element);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, element] : value.items()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, key);
+        out += ':';
+        AppendJson(out, element);
+      }
+      out += '}';
+      return;
+    }
+    default:  // floats (nlohmann's shortest round-trip form), binary, discarded
+      out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
 std::string ToJsonLines(const std::vector<Json>& rows) {
-  std::vector<std::string> lines(rows.size());
+  // Each thread writes its contiguous slice of lines into one buffer; the buffers are joined in order.
+  std::mutex mutex;
+  std::vector<std::pair<size_t, std::string>> done;
   ForEachSlice(rows.size(), 256, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) lines[i] = rows[i].dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string chunk;
+    for (size_t i = begin; i < end; ++i) {
+      AppendJson(chunk, rows[i]);
+      chunk += '\n';
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    done.emplace_back(begin, std::move(chunk));
   });
+  std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (done.size() == 1) return std::move(done.front().second);
   size_t size = 0;
-  for (const auto& line : lines) size += line.size() + 1;
+  for (const auto& [begin, chunk] : done) size += chunk.size();
   std::string out;
   out.reserve(size);
-  for (const auto& line : lines) {
-    out += line;
-    out += '\n';
-  }
+  for (const auto& [begin, chunk] : done) out += chunk;
   return out;
 }
 

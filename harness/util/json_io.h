@@ -44,4 +44,10 @@ std::string JsonTypeName(const Json& value);
 // Serialises one JSON object per line.
 std::string ToJsonLines(const std::vector<Json>& rows);
 
+// Appends value.dump(-1, ' ', false, Json::error_handler_t::replace) to out, byte for byte, faster:
+// strings that are valid UTF-8 are copied in runs between the characters JSON escapes, instead of
+// through nlohmann's per-byte UTF-8 decoder (the rest, floats and invalid UTF-8, goes through
+// nlohmann's own dump). Writing samples.jsonl is mostly completions' text.
+void AppendJson(std::string& out, const Json& value);
+
 }  // namespace util

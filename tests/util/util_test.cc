@@ -6,6 +6,7 @@
 #include <set>
 #include <unistd.h>
 #include <algorithm>
+#include <cmath>
 
 #include "harness/util/error.h"
 #include "harness/util/files.h"
@@ -201,3 +202,45 @@ TEST(Files, AtomicWriteReplacesAndLeavesNoTemp) {
 }
 
 }  // namespace
+
+TEST(AppendJson, EqualsNlohmannsDumpByteForByte) {
+  // AppendJson is the fast path of samples.jsonl; its output must be exactly dump(-1, ' ', false,
+  // replace): escapes, control characters, invalid UTF-8 (replaced), floats, nesting, empty values.
+  using util::Json;
+  const auto dump = [](const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); };
+  const auto fast = [](const Json& v) {
+    std::string out;
+    util::AppendJson(out, v);
+    return out;
+  };
+  std::vector<Json> cases = {
+      nullptr, true, false, 0, -7, int64_t{-9223372036854775807LL - 1}, uint64_t{18446744073709551615ULL}, 0.1,
+      -2.5, 1e300, 3.0, std::nan(""), "", "plain", "quote \" backslash \\ slash /", "\b\f\n\r\t",
+      std::string("\x01\x1f\x7f nul:") + std::string(1, '\0'), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+      "bad \xff byte", "truncated \xe2\x82", "overlong \xc0\xaf", "surrogate \xed\xa0\x80",
+      Json::array(), Json::object(), Json::array({1, "two", nullptr, Json::array({3.5})}),
+      Json{{"b", 1}, {"a", Json{{"z", "\n"}, {"y", Json::array()}}}, {"\xff key", true}},
+  };
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 300; ++i) {
+    std::string bytes;
+    const int n = static_cast<int>(x % 40);
+    for (int k = 0; k < n; ++k) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      // Mostly ASCII with control characters, quotes and high bytes mixed in.
+      const int pick = static_cast<int>(x % 10);
+      bytes += pick < 6 ? static_cast<char>(0x20 + x % 95) : pick < 8 ? static_cast<char>(x % 0x20)
+                                                                       : static_cast<char>(0x80 + x % 0x80);
+    }
+    cases.push_back(bytes);
+    cases.push_back(Json{{"completions", Json::array({bytes, bytes + "\""})}, {"n", i}});
+  }
+  for (const Json& v : cases) EXPECT_EQ(fast(v), dump(v)) << dump(v);
+  // And the lines file: one object per line, in order, from one or more threads.
+  std::vector<Json> rows;
+  for (int i = 0; i < 2000; ++i) rows.push_back(Json{{"id", i}, {"text", "line\n" + std::to_string(i)}});
+  std::string expected;
+  for (const auto& r : rows) expected += dump(r) + "\n";
+  EXPECT_EQ(util::ToJsonLines(rows), expected);
+  EXPECT_EQ(util::ToJsonLines({}), "");
+}

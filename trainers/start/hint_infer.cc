@@ -19,6 +19,13 @@
 namespace trainers::start {
 namespace {
 
+// A stop hook's reply that appends `tokens` after the stop.
+HookReply Appending(std::vector<int> tokens) {
+  HookReply reply;
+  reply.append = std::move(tokens);
+  return reply;
+}
+
 using Clock = std::chrono::steady_clock;
 
 // What the hook tracks for one completion.
@@ -201,14 +208,14 @@ ToolGeneration GenerateWithTools(Engine& engine, const tokenizer::Tokenizer& tok
       const std::optional<std::string> open = ClosingToolCode(tok.Decode(e.completion->token_ids, false));
       if (!open) {  // nothing to run: say so, as an interpreter would, without running an earlier block
         traj.calls.push_back({"", kNoCodeOutput, "no_code", 0.0, round});
-        return HookReply{encode(ToolOutputText(kNoCodeOutput))};
+        return Appending(encode(ToolOutputText(kNoCodeOutput)));
       }
       const std::string code = *open;
       if (st.calls >= options.max_tool_calls) {
         traj.truncated_calls = true;
         const std::string note = "tool call limit reached";
         traj.calls.push_back({code, note, "limit", 0.0, round});
-        return HookReply{encode(ToolOutputText(note))};
+        return Appending(encode(ToolOutputText(note)));
       }
       ++st.calls;
       auto job = std::make_shared<ToolJob>();
@@ -238,7 +245,7 @@ ToolGeneration GenerateWithTools(Engine& engine, const tokenizer::Tokenizer& tok
       ++st.reflections;
       const Hint& hint = HintForRound(options, round + 1);
       traj.hints.push_back({hint.kind, hint.after_reflection, "reflection", round});
-      return HookReply{encode(hint.after_reflection + "\n")};
+      return Appending(encode(hint.after_reflection + "\n"));
     }
     if (!e.matched_stop.empty()) return HookReply{};  // a reflective word past the cap: keep decoding
     return std::nullopt;  // another stop token of the request
