@@ -9,7 +9,9 @@ namespace {
 using util::Json;
 using util::Location;
 
-std::vector<std::string> StringList(const Json& value, const Location& at) {
+// The strings are moved out of `value` (a parsed line, dropped afterwards): completions are most of
+// the file's bytes.
+std::vector<std::string> StringList(Json& value, const Location& at) {
   if (!value.is_array()) throw util::InputError(at, "expected an array of strings, got " + util::JsonTypeName(value));
   std::vector<std::string> out;
   for (size_t i = 0; i < value.size(); ++i) {
@@ -17,17 +19,18 @@ std::vector<std::string> StringList(const Json& value, const Location& at) {
       throw util::InputError(at, "element " + std::to_string(i) + " is " + util::JsonTypeName(value[i]) +
                                      ", expected a string");
     }
-    out.push_back(value[i].get<std::string>());
+    out.push_back(std::move(value[i].get_ref<std::string&>()));
   }
   return out;
 }
 
-Prediction FromHarnessLine(const Json& row, const Location& where) {
+Prediction FromHarnessLine(Json& row, const Location& where) {
   Prediction p;
   p.id = util::RequireScalarAsString(row, "id", where);
   Location at = where;
   at.field = "completions";
-  p.completions = StringList(util::RequireField(row, "completions", where), at);
+  util::RequireField(row, "completions", where);
+  p.completions = StringList(row["completions"], at);
   if (row.contains("scores") && !row["scores"].is_null()) {
     at.field = "scores";
     const Json& scores = row["scores"];
@@ -46,7 +49,7 @@ Prediction FromHarnessLine(const Json& row, const Location& where) {
 
 // lm-eval: "resps" is one list per request; generate_until tasks have one request whose list holds the
 // repeats ([[gen1, gen2, ...]]). A flat list of strings is accepted too.
-Prediction FromLmEvalLine(const Json& row, const Location& where) {
+Prediction FromLmEvalLine(Json& row, const Location& where) {
   Prediction p;
   Location at = where;
   at.field = "doc_id";
@@ -56,9 +59,10 @@ Prediction FromLmEvalLine(const Json& row, const Location& where) {
   }
   p.doc_index = doc_id.get<long>();
   at.field = "resps";
-  const Json& resps = util::RequireField(row, "resps", where);
+  util::RequireField(row, "resps", where);
+  Json& resps = row["resps"];
   if (!resps.is_array()) throw util::InputError(at, "expected an array");
-  for (const auto& request : resps) {
+  for (auto& request : resps) {
     if (request.is_string()) {
       p.completions.push_back(request.get<std::string>());
     } else {
@@ -73,7 +77,9 @@ Prediction FromLmEvalLine(const Json& row, const Location& where) {
 
 std::vector<Prediction> ReadPredictions(const std::string& path) {
   std::vector<Prediction> out;
-  for (const auto& line : util::ReadJsonLines(path)) {
+  std::vector<util::JsonLine> lines = util::ReadJsonLines(path);
+  out.reserve(lines.size());
+  for (auto& line : lines) {
     Location where{path, line.line, ""};
     if (!line.value.is_object()) {
       throw util::InputError(where, "expected a JSON object, got " + util::JsonTypeName(line.value));

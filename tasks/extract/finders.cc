@@ -48,19 +48,20 @@ RE2::Options Latin1() {
 }
 
 const RE2& ThisThread(const RE2& shared) {
-  // Keyed by pattern and options, not by address: a pattern object built at run time may be freed
-  // and another allocated in its place.
+  // Found by address, then checked: a pattern object built at run time may be freed and another
+  // allocated in its place, so a copy is reused only for the same pattern and options.
+  thread_local std::unordered_map<const RE2*, std::unique_ptr<RE2>> copies;
+  std::unique_ptr<RE2>& copy = copies[&shared];
   const RE2::Options& o = shared.options();
-  std::string key = shared.pattern();
-  key += '\0';
-  for (bool flag : {o.encoding() == RE2::Options::EncodingLatin1, o.posix_syntax(), o.longest_match(), o.literal(),
-                    o.never_nl(), o.dot_nl(), o.never_capture(), o.case_sensitive(), o.perl_classes(),
-                    o.word_boundary(), o.one_line()}) {
-    key += flag ? '1' : '0';
-  }
-  thread_local std::unordered_map<std::string, std::unique_ptr<RE2>> copies;
-  std::unique_ptr<RE2>& copy = copies[key];
-  if (!copy) copy = std::make_unique<RE2>(shared.pattern(), o);
+  const auto same = [&](const RE2& c) {
+    const RE2::Options& p = c.options();
+    return c.pattern() == shared.pattern() && p.encoding() == o.encoding() && p.posix_syntax() == o.posix_syntax() &&
+           p.longest_match() == o.longest_match() && p.literal() == o.literal() && p.never_nl() == o.never_nl() &&
+           p.dot_nl() == o.dot_nl() && p.never_capture() == o.never_capture() &&
+           p.case_sensitive() == o.case_sensitive() && p.perl_classes() == o.perl_classes() &&
+           p.word_boundary() == o.word_boundary() && p.one_line() == o.one_line() && p.max_mem() == o.max_mem();
+  };
+  if (!copy || !same(*copy)) copy = std::make_unique<RE2>(shared.pattern(), o);
   return *copy;
 }
 

@@ -97,6 +97,10 @@ TEST(Text, Utf8Validation) {
   EXPECT_TRUE(util::IsValidUtf8("plain ascii"));
   EXPECT_TRUE(util::IsValidUtf8("caf\xc3\xa9 \xe7\xad\x94\xe6\xa1\x88 \xf0\x9f\x98\x80"));
   EXPECT_FALSE(util::IsValidUtf8("bad \xff byte"));
+  // Past ASCII runs read eight bytes at a time: the offset is still exact.
+  EXPECT_EQ(util::FirstInvalidUtf8("0123456789abcdef\xff"), 16u);
+  EXPECT_EQ(util::FirstInvalidUtf8("0123456\xc3\xa9" "0123456789\xe2\x82"), 19u);
+  EXPECT_EQ(util::FirstInvalidUtf8("0123456789abcdefg"), 17u);
   EXPECT_EQ(util::FirstInvalidUtf8("ab\xc0\xaf"), 2u);  // overlong '/'
   EXPECT_FALSE(util::IsValidUtf8("\xed\xa0\x80"));       // surrogate
   EXPECT_FALSE(util::IsValidUtf8("\xe2\x82"));           // truncated
