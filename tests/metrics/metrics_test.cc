@@ -7,8 +7,8 @@ namespace {
 using tasks::ExtractedAnswer;
 using namespace tasks::metrics;
 
-ExtractedAnswer A(const std::string& v) { return {true, v, v, "test"}; }
-ExtractedAnswer Invalid() { return {false, "", "", "none"}; }
+ExtractedAnswer A(const std::string& v) { return {true, v, v, "test", ""}; }
+ExtractedAnswer Invalid() { return {false, "", "", "none", ""}; }
 
 TEST(PassAtK, HandComputedValues) {
   struct Case { int n, c, k; double expected; } cases[] = {
