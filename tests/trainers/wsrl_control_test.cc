@@ -255,6 +255,7 @@ TEST(Online, NoUpdateBeforeTheWarmUpEnds) {
   all_warmup.warmup_steps = o.online_steps;
   const auto study = RunOnline(all_warmup, 1, dir + "/offline/agent.pt", dir + "/online", "gate");
   EXPECT_EQ(study["scalars"]["updates"], 0);
+  EXPECT_EQ(study["scalars"]["first_update_step"], 0);
   // The saved agent is the pre-trained one, untouched.
   trainers::wsrl::Agent pre(MakeAgentSpec(o), 9), after(MakeAgentSpec(o), 10);
   pre.Load(dir + "/offline/agent.pt");
@@ -265,6 +266,13 @@ TEST(Online, NoUpdateBeforeTheWarmUpEnds) {
   // With K = 20 of 60 steps (batch 16), the steps 21..60 update.
   const auto updated = RunOnline(o, 1, dir + "/offline/agent.pt", dir + "/online2", "wsrl");
   EXPECT_EQ(updated["scalars"]["updates"], 40);
+  EXPECT_EQ(updated["scalars"]["first_update_step"], 21);
+  // A warm-up shorter than the batch: the gate waits for a full batch (WSRL's max(K, batch)).
+  WsrlOptions short_warmup = o;
+  short_warmup.warmup_steps = 5;
+  const auto gated = RunOnline(short_warmup, 1, dir + "/offline/agent.pt", dir + "/online3", "wsrl");
+  EXPECT_EQ(gated["scalars"]["first_update_step"], 17);
+  EXPECT_EQ(gated["scalars"]["updates"], 44);
   EXPECT_EQ(updated["curves"]["success"]["x"], nlohmann::json({0, 10, 20, 40, 60}));
 }
 

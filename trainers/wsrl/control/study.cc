@@ -410,7 +410,7 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
   evaluate(0);
   ++next_eval;
   Vec2 position = maze.SampleStart(rng);
-  int episode_step = 0, updates = 0;
+  int episode_step = 0, updates = 0, first_update = 0;
   for (int step = 1; step <= options.online_steps; ++step) {
     // 3. Act: during the warm-up the pre-trained policy (or uniform actions); then the current policy.
     const std::array<float, 2> obs = maze.Observe(position);
@@ -439,6 +439,7 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
     }
     // 5. Past the gate: UTD critic updates, then one actor and temperature update (WSRL's update_high_utd).
     if (UpdatesAt(step, warmup, options.batch_size, options.offline_ratio)) {
+      if (first_update == 0) first_update = step;
       Batch batch;
       for (int u = 0; u < options.utd; ++u) {
         batch = SampleMixed(online, &offline, options.offline_ratio, options.batch_size, rng);
@@ -478,6 +479,7 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
             {"q_offline_at_switch", q_offline.y.front()},
             {"q_offline_min_early", q_offline.MinUntil(options.dense_until)},
             {"warmup_steps", warmup},
+            {"first_update_step", first_update},
             {"updates", updates},
             {"seconds", seconds}}},
           {"scalar_labels",
@@ -491,7 +493,8 @@ json RunOnline(const WsrlOptions& options, uint64_t seed, const std::string& ini
             {"mean_steps", "mean steps to the goal over all evaluations"},
             {"final_steps", "final steps to the goal (last 3 evaluations)"},
             {"q_offline_at_switch", "Q on held-out offline data at the switch"},
-            {"q_offline_min_early", "lowest early Q on held-out offline data"}}}};
+            {"q_offline_min_early", "lowest early Q on held-out offline data"},
+            {"first_update_step", "first update at step (after max(warm-up, batch) transitions; 0 = none)"}}}};
 }
 
 }  // namespace trainers::wsrl
