@@ -106,10 +106,18 @@ bool& ForcePortable() {
   return force;
 }
 
+bool UseShaExtensions() {
+#if defined(__x86_64__)
+  static const bool cpu_has = CpuHasShaExtensions();
+  return cpu_has && !ForcePortable();
+#else
+  return false;
+#endif
+}
+
 void CompressBlocks(std::array<uint32_t, 8>& h, const unsigned char* data, size_t blocks) {
 #if defined(__x86_64__)
-  static const bool sha_ni = CpuHasShaExtensions();
-  if (sha_ni && !ForcePortable()) {
+  if (UseShaExtensions()) {
     CompressBlocksShaNi(h, data, blocks);
     return;
   }
@@ -145,13 +153,7 @@ std::string Sha256Hex(std::string_view bytes) {
 
 std::string Sha256File(const std::string& path) { return Sha256Hex(ReadFile(path)); }
 
-bool Sha256UsesCpuExtensions() {
-#if defined(__x86_64__)
-  return CpuHasShaExtensions() && !ForcePortable();
-#else
-  return false;
-#endif
-}
+bool Sha256UsesCpuExtensions() { return UseShaExtensions(); }
 
 void Sha256ForcePortableForTesting(bool portable) { ForcePortable() = portable; }
 

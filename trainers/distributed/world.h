@@ -4,7 +4,7 @@
 //
 // The model is SPMD: every rank runs the same program on the same config. What differs:
 //  - training: each rank takes its share of every batch (ShareOf); the trainer normalises its loss by
-//    the whole batch's weight and AllReduceGradients sums the gradients, so every rank holds the same
+//    the whole batch's weight and GradientReducer sums the gradients, so every rank holds the same
 //    weights after each step (1 rank with the same global batch gives the same step up to float
 //    summation order);
 //  - evaluation: records are sharded across ranks, the completions gathered on rank 0, which scores;

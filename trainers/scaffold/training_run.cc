@@ -99,12 +99,6 @@ std::vector<torch::Tensor> LearningParameters(LlamaForCausalLM& model) {
 
 }  // namespace
 
-void AllReduceGradients(LlamaForCausalLM& model) {
-  if (!dist::Active()) return;
-  dist::GradientReducer reducer(LearningParameters(model));
-  reducer.Finish();
-}
-
 StepResult GradientStep(LlamaForCausalLM& model, FusedAdamW& optimizer, int micro_batches,
                         const std::function<double(int micro)>& forward_backward, double grad_clip) {
   StepResult r;

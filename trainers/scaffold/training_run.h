@@ -46,9 +46,9 @@ StepResult GradientStep(LlamaForCausalLM& model, FusedAdamW& optimizer, int micr
                         const std::function<double(int micro)>& forward_backward, double grad_clip);
 
 // Data parallelism (trainers/distributed/world.h): GradientStep sums every rank's gradients (and its
-// returned loss) before clipping, so each forward_backward normalises by the whole global batch and
-// every rank steps identically. AllReduceGradients is that sum, for trainers with their own step.
-void AllReduceGradients(LlamaForCausalLM& model);
+// returned loss) before clipping, overlapped with the last micro-batch's backward
+// (trainers/distributed/grad_reducer.h), so each forward_backward normalises by the whole global batch
+// and every rank steps identically.
 
 // Held-out evaluation during training: the metrics to log at this step ({"eval_accuracy": mean, and
 // per task "eval_accuracy:<task>"}); an empty object logs nothing.
