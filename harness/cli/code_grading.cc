@@ -1,9 +1,12 @@
 #include "harness/cli/code_grading.h"
 
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "harness/sandbox/grader.h"
+#include "harness/sandbox/pool.h"
 #include "harness/sandbox/sandbox.h"
 
 namespace cli {
@@ -32,8 +35,17 @@ scoring::CodeGrader MakeCodeGrader(const CodeGradingFlags& flags, nlohmann::json
   (*environment)["memory_bytes_limit"] = limits.memory_bytes;
   for (const auto& w : layers.warnings) std::cerr << "sandbox warning: " << w << "\n";
   int workers = flags.workers > 0 ? flags.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return [limits, workers](const std::vector<std::pair<const tasks::Record*, std::string>>& jobs) {
-    std::vector<sandbox::GradeResult> graded = sandbox::GradeMany(jobs, limits, workers);
+  // One pool for the grader's lifetime: a trainer grades every step's rollouts through it, and its
+  // zygotes start once instead of once per step. Calls take turns on it.
+  struct Shared {
+    explicit Shared(int workers) : pool(sandbox::PoolOptions{workers, true}) {}
+    std::mutex mutex;
+    sandbox::Pool pool;
+  };
+  auto shared = std::make_shared<Shared>(workers);
+  return [limits, shared](const std::vector<std::pair<const tasks::Record*, std::string>>& jobs) {
+    std::lock_guard<std::mutex> lock(shared->mutex);
+    std::vector<sandbox::GradeResult> graded = sandbox::GradeMany(jobs, limits, shared->pool);
     std::vector<nlohmann::json> out;
     out.reserve(graded.size());
     for (const auto& g : graded) {

@@ -212,6 +212,14 @@ std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Reco
                                    const Limits& limits, int workers, bool fork_server) {
   if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   workers = std::min<int>(workers, static_cast<int>(std::max<size_t>(1, jobs.size())));
+  for (const auto& job : jobs) LiveCodeBenchTests(*job.first);  // bad input fails before a zygote starts
+  Pool pool(PoolOptions{workers, fork_server});
+  return GradeMany(jobs, limits, pool);
+}
+
+std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,
+                                   const Limits& limits, Pool& pool) {
+  if (pool.Outstanding() != 0) throw std::logic_error("GradeMany: the pool has jobs outstanding");
   // Validate every record first, so that bad input fails before any program runs.
   std::vector<std::vector<LcbTest>> tests;
   std::vector<std::string> func_names;
@@ -220,7 +228,6 @@ std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Reco
     func_names.push_back(FuncName(*job.first));
   }
   std::vector<GradeResult> results(jobs.size());
-  Pool pool(PoolOptions{workers, fork_server});
   std::map<uint64_t, size_t> job_of;  // pool job id -> index into `jobs`
   auto submit_next_test = [&](size_t i) {
     job_of[pool.Submit(TestJob(jobs[i].second, tests[i][results[i].tests_run], func_names[i], limits))] = i;

@@ -24,6 +24,10 @@
 #include "tasks/record.h"
 
 namespace sandbox {
+class Pool;
+}
+
+namespace sandbox {
 
 struct GradeResult {
   bool passed = false;
@@ -52,6 +56,12 @@ GradeResult GradeCompletion(const std::string& completion, const tasks::Record& 
 // workers or the path.
 std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,
                                    const Limits& limits, int workers, bool fork_server = true);
+
+// The same on a pool the caller keeps (its zygotes start once and serve call after call: a trainer
+// grading every step's rollouts). The pool must have nothing outstanding, and no other caller may use it
+// until this returns (its verdicts would be taken for this call's).
+std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Record*, std::string>>& jobs,
+                                   const Limits& limits, Pool& pool);
 
 // One test of a LiveCodeBench record, as stored in Record.extra.
 struct LcbTest {

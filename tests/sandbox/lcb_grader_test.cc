@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/sandbox/grader.h"
+#include "harness/sandbox/pool.h"
 #include "harness/util/error.h"
 #include "tasks/metrics/metrics.h"
 #include "tasks/registry.h"
@@ -252,6 +253,34 @@ TEST(GradeMany, VerdictsAndPassAtK) {
   // The metrics module's estimator agrees.
   EXPECT_NEAR((tasks::metrics::PassAtK(5, 2, 2) + tasks::metrics::PassAtK(5, 3, 2)) / 2, pass2, 1e-12);
   EXPECT_NEAR((tasks::metrics::PassAtK(5, 2, 1) + tasks::metrics::PassAtK(5, 3, 1)) / 2, pass1, 1e-12);
+}
+
+// A pool the caller keeps (a trainer's code grader) grades call after call as a fresh pool does, and
+// refuses to be shared while it still has jobs outstanding.
+TEST(GradeMany, KeptPoolGradesEachCallAsAFreshPool) {
+  const auto problems = FixtureProblems();
+  std::vector<std::pair<const tasks::Record*, std::string>> jobs;
+  for (const char* name : {"sum_correct", "sum_wrong", "sum_crash", "sum_wrong_private"}) {
+    jobs.emplace_back(&problems.at("fx_sum"), Solution(name));
+  }
+  const auto fresh = sandbox::GradeMany(jobs, ShortLimits(), 2);
+  sandbox::Pool pool(sandbox::PoolOptions{2, true});
+  for (int call = 0; call < 3; ++call) {
+    const auto kept = sandbox::GradeMany(jobs, ShortLimits(), pool);
+    ASSERT_EQ(kept.size(), jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      EXPECT_EQ(kept[i].passed, fresh[i].passed) << call << " " << i;
+      EXPECT_EQ(kept[i].status, fresh[i].status) << call << " " << i;
+      EXPECT_EQ(kept[i].first_failed_test, fresh[i].first_failed_test) << call << " " << i;
+      EXPECT_EQ(kept[i].tests_run, fresh[i].tests_run) << call << " " << i;
+      EXPECT_EQ(kept[i].runner, "fork-server") << call << " " << i;
+    }
+  }
+  EXPECT_TRUE(fresh[0].passed);
+  EXPECT_FALSE(fresh[1].passed);
+  pool.Submit({"pass", "", ShortLimits()});
+  EXPECT_THROW(sandbox::GradeMany(jobs, ShortLimits(), pool), std::logic_error);
+  EXPECT_EQ(pool.Next()->result.status, sandbox::Status::kPassed);
 }
 
 // The shared LiveCodeBench file: a few problems of each kind load and a trivially wrong solution
