@@ -9,9 +9,12 @@ DATA="${1:-../shared/data/gsm8k/test.jsonl}"
 K="${2:-16}"
 REPS="${REPS:-7}"
 HARNESS="${HARNESS:-build/bin/harness}"
+# The interpreter itself, not a launcher in front of it (a pyenv shim adds ~0.1 s per start, which
+# would be counted against the Python scorer).
+PYTHON="${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-python3 scripts/make_score_predictions.py "$DATA" "$WORK/predictions.jsonl" "$K" 0
+"$PYTHON" scripts/make_score_predictions.py "$DATA" "$WORK/predictions.jsonl" "$K" 0
 seconds() {  # wall seconds of "$@", output discarded
   local start end
   start=$(date +%s.%N)
@@ -21,11 +24,11 @@ seconds() {  # wall seconds of "$@", output discarded
 }
 py=() ; h=()
 for _ in $(seq "$REPS"); do
-  py+=("$(seconds python3 scripts/py_score.py "$DATA" "$WORK/predictions.jsonl" "$WORK/py")")
+  py+=("$(seconds "$PYTHON" scripts/py_score.py "$DATA" "$WORK/predictions.jsonl" "$WORK/py")")
   h+=("$(seconds "$HARNESS" score --task gsm8k --data "$DATA" --predictions "$WORK/predictions.jsonl" --out "$WORK/h")")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "completions: $(( $(wc -l < "$DATA") * K ))"
+echo "completions: $(( $(wc -l < "$DATA") * K )) (python: $PYTHON)"
 echo "python re scorer s: ${py[*]}"
 echo "harness score s:    ${h[*]}"
 mp=$(median "${py[@]}"); mh=$(median "${h[@]}")

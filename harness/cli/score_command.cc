@@ -77,7 +77,7 @@ int RunScore(const ScoreFlags& flags) {
   if (!records.empty() && records.front().kind == tasks::AnswerKind::kCode) {
     options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
   }
-  scoring::ScoredSet scored = scoring::Score(task, records, predictions, options,
+  scoring::ScoredSet scored = scoring::Score(task, records, std::move(predictions), options,
                                              [&](const tasks::Record& r) { return task.RenderPrompt(r, prompt_options); });
 
   reports::ResultRow row;
@@ -118,7 +118,7 @@ int RunScore(const ScoreFlags& flags) {
     s["seed"] = row.seed;
   }
   util::MakeDirs(flags.out);
-  util::WriteFileAtomic(flags.out + "/samples.jsonl", util::ToJsonLines(scored.samples));
+  util::WriteJsonLinesAtomic(flags.out + "/samples.jsonl", scored.samples);
   util::WriteFileAtomic(flags.out + "/results.json",
                         reports::MakeResultsDocument(config, {row}, environment).dump(2) + "\n");
   PrintSummary(task.name(), scored);

@@ -190,7 +190,7 @@ int RunEval(const EvalFlags& flags) {
     s["model"] = row.model;
     s["seed"] = row.seed;
   }
-  util::WriteFileAtomic(flags.out + "/samples.jsonl", util::ToJsonLines(e.scored.samples));
+  util::WriteJsonLinesAtomic(flags.out + "/samples.jsonl", e.scored.samples);
   util::WriteFileAtomic(flags.out + "/results.json", doc.dump(2) + "\n");
   std::printf("%s n=%d k=%d accuracy %.4f", task.name().c_str(), row.n, row.k,
               row.metrics["accuracy"].get<double>());

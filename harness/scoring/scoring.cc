@@ -98,6 +98,17 @@ std::vector<std::pair<const Record*, const Prediction*>> AlignPredictions(
 ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
                 const std::vector<Prediction>& predictions, const ScoreOptions& options,
                 const std::function<std::string(const Record&)>& prompt_of) {
+  return Score(task, records, predictions, nullptr, options, prompt_of);
+}
+
+ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records, std::vector<Prediction>&& predictions,
+                const ScoreOptions& options, const std::function<std::string(const Record&)>& prompt_of) {
+  return Score(task, records, predictions, &predictions, options, prompt_of);
+}
+
+ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
+                const std::vector<Prediction>& predictions, std::vector<Prediction>* consumed,
+                const ScoreOptions& options, const std::function<std::string(const Record&)>& prompt_of) {
   ScoredSet out;
   auto pairs = AlignPredictions(records, predictions, options, &out);
   const Record& first = *pairs.front().first;
@@ -184,12 +195,21 @@ ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
         extracted.push_back(a.valid ? json(is_code ? "<code>" : a.value) : json(nullptr));
         rules.push_back(a.rule);
       }
+      json completions;
+      if (consumed) {  // the caller is done with the predictions: their texts move into the sample
+        completions = json::array();
+        auto& texts = (*consumed)[static_cast<size_t>(pairs[i].second - predictions.data())].completions;
+        completions.get_ref<json::array_t&>().reserve(texts.size());
+        for (auto& text : texts) completions.push_back(std::move(text));
+      } else {
+        completions = pairs[i].second->completions;
+      }
       json sample = {{"task", task.name()},
                      {"variant", r.variant},
                      {"id", r.id},
                      {"prompt", prompt_of ? prompt_of(r) : std::string()},
                      {"gold", r.gold},
-                     {"completions", pairs[i].second->completions},
+                     {"completions", std::move(completions)},
                      {"extracted", std::move(extracted)},
                      {"rules", std::move(rules)},
                      {"equivalence", is_code ? std::string("sandbox") : problems[i].answers.front().equivalence},

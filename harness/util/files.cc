@@ -55,22 +55,28 @@ void MakeDirs(const std::string& path) {
 }
 
 void WriteFileAtomic(const std::string& path, const std::string& contents) {
+  WriteFileAtomic(path, std::vector<std::string_view>{contents});
+}
+
+void WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
   const std::filesystem::path target(path);
   if (target.has_parent_path()) MakeDirs(target.parent_path().string());
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("write failed for " + tmp + ": " + std::strerror(err));
+  for (std::string_view piece : pieces) {
+    size_t written = 0;
+    while (written < piece.size()) {
+      ssize_t n = ::write(fd, piece.data() + written, piece.size() - written);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("write failed for " + tmp + ": " + std::strerror(err));
+      }
+      written += static_cast<size_t>(n);
     }
-    written += static_cast<size_t>(n);
   }
   ::fsync(fd);
   ::close(fd);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace util {
 
@@ -11,6 +13,8 @@ std::string ReadFile(const std::string& path);
 
 // Writes to "<path>.tmp.<pid>", flushes to disk, then renames over `path`. Creates parent dirs.
 void WriteFileAtomic(const std::string& path, const std::string& contents);
+// The same with the contents given as consecutive pieces (large outputs built in parts are not joined).
+void WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces);
 
 bool FileExists(const std::string& path);
 void MakeDirs(const std::string& path);

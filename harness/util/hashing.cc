@@ -1,13 +1,19 @@
 #include "harness/util/hashing.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
 
+#include "harness/util/error.h"
 #include "harness/util/files.h"
 
 namespace util {
@@ -127,19 +133,19 @@ void CompressBlocks(std::array<uint32_t, 8>& h, const unsigned char* data, size_
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view bytes) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const size_t n = bytes.size();
-  size_t full = n / 64;
-  CompressBlocks(h, reinterpret_cast<const unsigned char*>(bytes.data()), full);
-  // Padding: 0x80, zeros, then the bit length as a 64-bit big-endian integer.
+namespace {
+
+constexpr std::array<uint32_t, 8> kSha256Initial = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+// Pads after the last bytes (`rest` of them, under one block, following `full_blocks` blocks already
+// compressed: 0x80, zeros, the bit length as a 64-bit big-endian integer) and returns the hex digest.
+std::string FinishSha256(std::array<uint32_t, 8>& h, const unsigned char* rest_bytes, size_t rest, uint64_t total) {
   unsigned char tail[128] = {0};
-  size_t rest = n - 64 * full;
-  std::memcpy(tail, bytes.data() + 64 * full, rest);
+  std::memcpy(tail, rest_bytes, rest);
   tail[rest] = 0x80;
   size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bit_len = static_cast<uint64_t>(n) * 8;
+  uint64_t bit_len = total * 8;
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bit_len >> (8 * i));
   CompressBlocks(h, tail, tail_len / 64);
   static const char* kHex = "0123456789abcdef";
@@ -151,7 +157,44 @@ std::string Sha256Hex(std::string_view bytes) {
   return out;
 }
 
-std::string Sha256File(const std::string& path) { return Sha256Hex(ReadFile(path)); }
+}  // namespace
+
+std::string Sha256Hex(std::string_view bytes) {
+  std::array<uint32_t, 8> h = kSha256Initial;
+  const size_t full = bytes.size() / 64;
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  CompressBlocks(h, data, full);
+  return FinishSha256(h, data + 64 * full, bytes.size() - 64 * full, bytes.size());
+}
+
+std::string Sha256File(const std::string& path) {
+  // Streamed through one buffer: hashing a many-megabyte predictions file beside the scoring must not
+  // allocate (and have the kernel zero) a copy of it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(Location{path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
+  std::array<uint32_t, 8> h = kSha256Initial;
+  std::vector<unsigned char> buffer(1 << 18);
+  size_t held = 0;     // bytes in `buffer` not yet compressed (under one block after each round)
+  uint64_t total = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data() + held, buffer.size() - held);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw InputError(Location{path, 0, ""}, std::string("cannot read: ") + std::strerror(err));
+    }
+    if (n == 0) break;
+    total += static_cast<uint64_t>(n);
+    held += static_cast<size_t>(n);
+    const size_t full = held / 64;
+    CompressBlocks(h, buffer.data(), full);
+    std::memmove(buffer.data(), buffer.data() + 64 * full, held - 64 * full);
+    held -= 64 * full;
+  }
+  ::close(fd);
+  return FinishSha256(h, buffer.data(), held, total);
+}
 
 bool Sha256UsesCpuExtensions() { return UseShaExtensions(); }
 

@@ -41,8 +41,17 @@ std::string RequireScalarAsString(const Json& object, const std::string& field,
                                   const Location& where);
 std::string JsonTypeName(const Json& value);
 
+// Parses a valid JSON document into what nlohmann's parser builds from it, faster; false (and `out`
+// unspecified) for anything else, which callers hand to nlohmann for its error message. The text must
+// be valid UTF-8 (checked beforehand by the readers).
+bool ParseJsonFast(std::string_view text, Json* out);
+
 // Serialises one JSON object per line.
 std::string ToJsonLines(const std::vector<Json>& rows);
+// The same text in consecutive parts (one per thread that wrote it), and written to `path` through
+// WriteFileAtomic without joining the parts (samples files run to many megabytes).
+std::vector<std::string> ToJsonLinesParts(const std::vector<Json>& rows);
+void WriteJsonLinesAtomic(const std::string& path, const std::vector<Json>& rows);
 
 // Appends value.dump(-1, ' ', false, Json::error_handler_t::replace) to out, byte for byte, faster:
 // strings that are valid UTF-8 are copied in runs between the characters JSON escapes, instead of
