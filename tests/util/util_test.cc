@@ -248,3 +248,28 @@ TEST(AppendJson, EqualsNlohmannsDumpByteForByte) {
   EXPECT_EQ(util::ToJsonLines(rows), expected);
   EXPECT_EQ(util::ToJsonLines({}), "");
 }
+
+// ParseJsonFast builds exactly nlohmann's values for valid documents (types included: int64 for
+// negative integers, uint64 otherwise, a double out of range) and declines everything invalid.
+TEST(ParseJsonFast, SameValuesAsNlohmannAndDeclinesInvalid) {
+  const std::vector<std::string> valid = {
+      R"({"id": "0", "completions": ["a\nb", "\u00e9\ud83d\ude00", "\"\\/\b\f\r\t"], "scores": [1, -2, 0.5]})",
+      "-0", "0", "1e5", "-1.5E-3", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
+      "-9223372036854775809", "1e-400", " [ ] ", "{}", R"({"a": 1, "a": 2, "b": [true, false, null]})",
+      R"("\u0000x")", "[[[[[1]]]]]", "\"caf\xc3\xa9\""};
+  for (const auto& text : valid) {
+    util::Json fast;
+    ASSERT_TRUE(util::ParseJsonFast(text, &fast)) << text;
+    const util::Json reference = util::Json::parse(text);
+    EXPECT_EQ(fast, reference) << text;
+    EXPECT_EQ(fast.dump(), reference.dump()) << text;
+    EXPECT_EQ(fast.type(), reference.type()) << text;
+  }
+  const std::vector<std::string> invalid = {"", "01", "1.", "-", "[1,]", "{\"a\" 1}", "\"\\ud800\"", "\"\\udc00\"",
+                                            "\"\\x\"", "\"a\nb\"", "tru", "1e999", "[1] 2", "{\"a\":1,}", "\"abc"};
+  for (const auto& text : invalid) {
+    util::Json out;
+    EXPECT_FALSE(util::ParseJsonFast(text, &out)) << text;
+    EXPECT_ANY_THROW(util::Json::parse(text)) << text;
+  }
+}
