@@ -2,6 +2,7 @@
 // an interrupted run never leaves a half-written file under a final name.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,8 @@ namespace util {
 
 // Reads a whole file; throws InputError naming the path when it cannot be opened.
 std::string ReadFile(const std::string& path);
+// Reads a file in chunks of up to 256 KB through one buffer, handing each to `consume`; throws as ReadFile.
+void ForEachFileChunk(const std::string& path, const std::function<void(std::string_view)>& consume);
 
 // Writes to "<path>.tmp.<pid>", flushes to disk, then renames over `path`. Creates parent dirs.
 void WriteFileAtomic(const std::string& path, const std::string& contents);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -168,32 +169,32 @@ std::string Sha256Hex(std::string_view bytes) {
 }
 
 std::string Sha256File(const std::string& path) {
-  // Streamed through one buffer: hashing a many-megabyte predictions file beside the scoring must not
-  // allocate (and have the kernel zero) a copy of it.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(Location{path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
+  // Streamed: hashing a many-megabyte predictions file beside the scoring must not allocate (and have
+  // the kernel zero) a copy of it. `carry` holds the bytes of a block split between chunks.
   std::array<uint32_t, 8> h = kSha256Initial;
-  std::vector<unsigned char> buffer(1 << 18);
-  size_t held = 0;     // bytes in `buffer` not yet compressed (under one block after each round)
+  unsigned char carry[64];
+  size_t held = 0;
   uint64_t total = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer.data() + held, buffer.size() - held);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      throw InputError(Location{path, 0, ""}, std::string("cannot read: ") + std::strerror(err));
+  ForEachFileChunk(path, [&](std::string_view chunk) {
+    total += chunk.size();
+    const auto* data = reinterpret_cast<const unsigned char*>(chunk.data());
+    size_t n = chunk.size();
+    if (held > 0) {
+      const size_t take = std::min(64 - held, n);
+      std::memcpy(carry + held, data, take);
+      held += take;
+      data += take;
+      n -= take;
+      if (held < 64) return;
+      CompressBlocks(h, carry, 1);
+      held = 0;
     }
-    if (n == 0) break;
-    total += static_cast<uint64_t>(n);
-    held += static_cast<size_t>(n);
-    const size_t full = held / 64;
-    CompressBlocks(h, buffer.data(), full);
-    std::memmove(buffer.data(), buffer.data() + 64 * full, held - 64 * full);
-    held -= 64 * full;
-  }
-  ::close(fd);
-  return FinishSha256(h, buffer.data(), held, total);
+    const size_t full = n / 64;
+    CompressBlocks(h, data, full);
+    std::memcpy(carry, data + 64 * full, n - 64 * full);
+    held = n - 64 * full;
+  });
+  return FinishSha256(h, carry, held, total);
 }
 
 bool Sha256UsesCpuExtensions() { return UseShaExtensions(); }

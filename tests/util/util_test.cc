@@ -273,3 +273,16 @@ TEST(ParseJsonFast, SameValuesAsNlohmannAndDeclinesInvalid) {
     EXPECT_ANY_THROW(util::Json::parse(text)) << text;
   }
 }
+
+// Sha256File streams the file in 256 KB chunks: sizes around block and chunk boundaries hash as the
+// whole bytes do.
+TEST(Sha256File, StreamedEqualsWholeBytes) {
+  const std::string path = ::testing::TempDir() + "/sha256_stream.bin";
+  for (size_t size : {0, 1, 63, 64, 65, 262143, 262144, 262145, 262207, 700001}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+    util::WriteFileAtomic(path, bytes);
+    EXPECT_EQ(util::Sha256File(path), util::Sha256Hex(bytes)) << size;
+  }
+  EXPECT_EQ(util::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
