@@ -212,8 +212,7 @@ std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Reco
                                    const Limits& limits, int workers, bool fork_server) {
   if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   workers = std::min<int>(workers, static_cast<int>(std::max<size_t>(1, jobs.size())));
-  for (const auto& job : jobs) LiveCodeBenchTests(*job.first);  // bad input fails before a zygote starts
-  Pool pool(PoolOptions{workers, fork_server});
+  Pool pool(PoolOptions{workers, fork_server});  // zygotes start with the first job, after validation
   return GradeMany(jobs, limits, pool);
 }
 

@@ -184,14 +184,14 @@ def serve():
         jobs += 1
         job_dir = JOB_DIR_PREFIX + str(jobs)
         start = time.monotonic()
-        # Everything alive now is left out of the child's garbage collections: a collection walks every
-        # tracked object and writes its header, which copies nearly every page of the heap after a fork
-        # (CPython's documented use of gc.freeze). The job's own objects are collected as usual.
         try:
             code = prepare_job(fds[0], job_dir)
         except OSError as error:
             code = None
             failure = "the fork server could not prepare the run: %s" % error
+        # Everything alive now is left out of the child's garbage collections: a collection walks every
+        # tracked object and writes its header, which copies nearly every page of the heap after a fork
+        # (CPython's documented use of gc.freeze). The job's own objects are collected as usual.
         gc.freeze()
         pid = os.fork()
         if pid == 0:

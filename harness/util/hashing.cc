@@ -1,20 +1,14 @@
 #include "harness/util/hashing.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstring>
-#include <vector>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
 
-#include "harness/util/error.h"
 #include "harness/util/files.h"
 
 namespace util {
