@@ -32,7 +32,7 @@ int RunPrompts(const PromptsFlags& flags) {
     row["prompt"] = task.RenderPrompt(*r, prompt_options);
     rows.push_back(std::move(row));
   }
-  util::WriteFileAtomic(flags.out, util::ToJsonLines(rows));
+  util::WriteJsonLinesAtomic(flags.out, rows);
   ReportExcludedBroken(selection.excluded_broken);
   std::cerr << "wrote " << rows.size() << " prompts (" << task.name() << ", template "
             << prompt_options.template_name << ") to " << flags.out << "\n";

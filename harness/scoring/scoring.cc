@@ -95,20 +95,12 @@ std::vector<std::pair<const Record*, const Prediction*>> AlignPredictions(
   return pairs;
 }
 
-ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
-                const std::vector<Prediction>& predictions, const ScoreOptions& options,
-                const std::function<std::string(const Record&)>& prompt_of) {
-  return Score(task, records, predictions, nullptr, options, prompt_of);
-}
+namespace {
 
-ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records, std::vector<Prediction>&& predictions,
-                const ScoreOptions& options, const std::function<std::string(const Record&)>& prompt_of) {
-  return Score(task, records, predictions, &predictions, options, prompt_of);
-}
-
-ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
-                const std::vector<Prediction>& predictions, std::vector<Prediction>* consumed,
-                const ScoreOptions& options, const std::function<std::string(const Record&)>& prompt_of) {
+// Both public overloads: `consumed` is null, or the same vector as `predictions`, whose texts may move.
+ScoredSet ScoreImpl(const tasks::Task& task, const std::vector<Record>& records,
+                    const std::vector<Prediction>& predictions, std::vector<Prediction>* consumed,
+                    const ScoreOptions& options, const std::function<std::string(const Record&)>& prompt_of) {
   ScoredSet out;
   auto pairs = AlignPredictions(records, predictions, options, &out);
   const Record& first = *pairs.front().first;
@@ -221,6 +213,19 @@ ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
     }
   });
   return out;
+}
+
+}  // namespace
+
+ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records,
+                const std::vector<Prediction>& predictions, const ScoreOptions& options,
+                const std::function<std::string(const Record&)>& prompt_of) {
+  return ScoreImpl(task, records, predictions, nullptr, options, prompt_of);
+}
+
+ScoredSet Score(const tasks::Task& task, const std::vector<Record>& records, std::vector<Prediction>&& predictions,
+                const ScoreOptions& options, const std::function<std::string(const Record&)>& prompt_of) {
+  return ScoreImpl(task, records, predictions, &predictions, options, prompt_of);
 }
 
 }  // namespace scoring

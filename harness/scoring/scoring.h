@@ -64,10 +64,6 @@ ScoredSet Score(const tasks::Task& task, const std::vector<tasks::Record>& recor
 ScoredSet Score(const tasks::Task& task, const std::vector<tasks::Record>& records,
                 std::vector<Prediction>&& predictions, const ScoreOptions& options,
                 const std::function<std::string(const tasks::Record&)>& prompt_of = nullptr);
-// Both of the above: `consumed` is null, or the same vector as `predictions`, whose texts may move.
-ScoredSet Score(const tasks::Task& task, const std::vector<tasks::Record>& records,
-                const std::vector<Prediction>& predictions, std::vector<Prediction>* consumed,
-                const ScoreOptions& options, const std::function<std::string(const tasks::Record&)>& prompt_of);
 
 // Adds "<name>", "<name>_stderr", "<name>_ci95" for one estimate to a metrics object.
 void PutMetric(nlohmann::json& metrics, const std::string& name, double value, double stderr_value,

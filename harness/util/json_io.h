@@ -42,8 +42,8 @@ std::string RequireScalarAsString(const Json& object, const std::string& field,
 std::string JsonTypeName(const Json& value);
 
 // Parses a valid JSON document into what nlohmann's parser builds from it, faster; false (and `out`
-// unspecified) for anything else, which callers hand to nlohmann for its error message. The text must
-// be valid UTF-8 (checked beforehand by the readers).
+// unspecified) for anything else (invalid UTF-8 included), which callers hand to nlohmann for its
+// error message.
 bool ParseJsonFast(std::string_view text, Json* out);
 
 // Serialises one JSON object per line.

@@ -16,7 +16,7 @@ void WriteTrajectories(const std::string& path, const std::vector<OfflineTraject
     rows.push_back({{"task", t.task}, {"id", t.id}, {"source", t.source}, {"reward", t.reward},
                     {"correct", t.correct}, {"weight", t.weight}, {"prompt", t.prompt}, {"completion", t.completion}});
   }
-  util::WriteFileAtomic(path, util::ToJsonLines(rows));
+  util::WriteJsonLinesAtomic(path, rows);
 }
 
 std::vector<OfflineTrajectory> ReadTrajectories(const std::string& path) {

@@ -196,7 +196,7 @@ json KeyedEvalStep(const std::string& dir, ExperimentOutcome& outcome, bool* ski
   if (!*skipped) {
     auto [result, samples] = produce();
     if (dist::IsWriter()) {
-      util::WriteFileAtomic(dir + "/samples.jsonl", util::ToJsonLines(samples));
+      util::WriteJsonLinesAtomic(dir + "/samples.jsonl", samples);
       util::WriteFileAtomic(dir + "/result.json", result.dump(2));
     }
     dist::Barrier("evaluation " + dir);
@@ -573,7 +573,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   outcome.report_path = out_dir + "/report.html";
   outcome.wall_seconds = wall;
   if (!dist::IsWriter()) return outcome;  // rank 0 writes the run's files
-  util::WriteFileAtomic(out_dir + "/samples.jsonl", util::ToJsonLines(all_samples));
+  util::WriteJsonLinesAtomic(out_dir + "/samples.jsonl", all_samples);
   util::WriteFileAtomic(out_dir + "/profile.json", doc["profile"].dump(2) + "\n");
   util::WriteFileAtomic(outcome.results_path, doc.dump(2) + "\n");
   reports::ReportOptions report_options;
