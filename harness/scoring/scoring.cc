@@ -142,8 +142,8 @@ ScoredSet ScoreImpl(const tasks::Task& task, const std::vector<Record>& records,
       }
     }
   } else {
-    // Problems are independent: extraction (most of the work) runs on every core, each thread on
-    // its own contiguous slice, so the results do not depend on the thread count.
+    // Problems are independent: extraction (most of the work) runs on every core, each result in
+    // its problem's slot, so the results do not depend on the thread count.
     util::ForEachSlice(pairs.size(), 64, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         for (const auto& c : pairs[i].second->completions) {

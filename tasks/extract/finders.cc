@@ -1,9 +1,15 @@
 // Finders shared by the extraction presets: marked spans, \boxed{} contents, numbers and option letters.
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <unordered_map>
+
+#include <re2/filtered_re2.h>
 
 #include "harness/util/text.h"
 #include "tasks/extract/normalize.h"
@@ -71,12 +77,117 @@ const RE2& Compile(const std::string& pattern) {
   return *re;
 }
 
+namespace {
+
+// `text` with A-Z lower-cased into `out` (text.size() bytes), eight bytes at a time: a byte is upper
+// case when its low seven bits are >= 'A' and <= 'Z' and its high bit is clear.
+void AsciiLower(std::string_view text, char* out) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    const uint64_t low7 = word & ~kHigh;
+    const uint64_t at_least_a = low7 + kOnes * (0x80 - 'A');      // high bit set where >= 'A'
+    const uint64_t above_z = low7 + kOnes * (0x80 - 'Z' - 1);     // high bit set where > 'Z'
+    const uint64_t upper = at_least_a & ~above_z & ~word & kHigh;
+    word |= upper >> 2;                                           // 0x80 >> 2 = 0x20, 'A' -> 'a'
+    std::memcpy(out + i, &word, 8);
+  }
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+}
+
+// Whether `atom` occurs in `text`: memchr for the atom's rarest byte in English text (SIMD-fast and
+// rarely stopping), then a comparison around it.
+bool ContainsAtom(std::string_view text, std::string_view atom) {
+  if (atom.empty()) return true;
+  static const std::string_view kCommonFirst = " etaoinshrdlcumwfgypbvkjxqz0123456789";
+  const auto commonness = [](char c) {
+    const size_t at = kCommonFirst.find(c);
+    return at == std::string_view::npos ? 0 : kCommonFirst.size() - at;
+  };
+  size_t rare = 0;
+  for (size_t i = 1; i < atom.size(); ++i) {
+    if (commonness(atom[i]) < commonness(atom[rare])) rare = i;
+  }
+  for (size_t from = rare; from + (atom.size() - rare) <= text.size();) {
+    const void* hit = std::memchr(text.data() + from, atom[rare], text.size() - from - (atom.size() - rare) + 1);
+    if (hit == nullptr) return false;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+    if (text.compare(at - rare, atom.size(), atom) == 0) return true;
+    from = at + 1;
+  }
+  return false;
+}
+
+// The gates of one stage as RE2's prefilter: the literal strings ("atoms") that each gate's matches
+// must contain. A gate none of whose required atoms occur in a text cannot match it.
+struct GateFilter {
+  re2::FilteredRE2 filter;
+  std::vector<std::string> atoms;  // lower-case (ASCII), as the filter wants them looked up
+};
+
+// Which steps of `stage` can find anything in `text`: those without a gate, and those whose gate
+// passes RE2's prefilter (a plain substring search for each atom in the lower-cased text, far cheaper
+// than running the patterns; exact, because a gate that fails the filter cannot match). Each thread
+// builds its own filter per stage on first use.
+thread_local bool gates_enabled = true;
+
+std::vector<bool> OpenSteps(const Stage& stage, std::string_view text) {
+  std::vector<bool> open(stage.size(), true);
+  if (!gates_enabled) return open;
+  std::vector<const RE2*> gates;
+  for (const Step& step : stage) {
+    if (step.gate != nullptr) gates.push_back(step.gate);
+  }
+  if (gates.empty()) return open;
+  thread_local std::map<std::vector<const RE2*>, std::unique_ptr<GateFilter>> filters;
+  std::unique_ptr<GateFilter>& gate_filter = filters[gates];
+  if (!gate_filter) {
+    gate_filter = std::make_unique<GateFilter>();
+    for (const RE2* gate : gates) {
+      int id = 0;
+      if (gate_filter->filter.Add(gate->pattern(), gate->options(), &id) != RE2::NoError) {
+        throw std::logic_error("extraction gate '" + gate->pattern() + "' does not compile");
+      }
+    }
+    gate_filter->filter.Compile(&gate_filter->atoms);
+  }
+  // The filter's atoms are lower-cased by ASCII rules only (Latin-1 patterns), so the text is too.
+  thread_local std::string lower;
+  lower.resize(text.size());
+  AsciiLower(text, lower.data());
+  std::vector<int> found, passed;
+  for (size_t a = 0; a < gate_filter->atoms.size(); ++a) {
+    const std::string& atom = gate_filter->atoms[a];
+    if (ContainsAtom(lower, atom)) {
+      found.push_back(static_cast<int>(a));
+    }
+  }
+  gate_filter->filter.AllPotentials(found, &passed);
+  std::vector<bool> pass(gates.size(), false);
+  for (int g : passed) pass[static_cast<size_t>(g)] = true;
+  for (size_t i = 0, g = 0; i < stage.size(); ++i) {
+    if (stage[i].gate != nullptr) open[i] = pass[g++];
+  }
+  return open;
+}
+
+}  // namespace
+
+void SetGatesEnabled(bool enabled) { gates_enabled = enabled; }
+
 ExtractedAnswer RunPipeline(const Pipeline& pipeline, const Context& context) {
   for (const Stage& stage : pipeline) {
     const Found* best = nullptr;
     const std::string* best_rule = nullptr;
     std::vector<std::vector<Found>> found(stage.size());
+    const std::vector<bool> open = OpenSteps(stage, context.text);
     for (size_t i = 0; i < stage.size(); ++i) {
+      if (!open[i]) continue;
       stage[i].run(context, found[i]);
       for (const Found& f : found[i]) {
         // Last in the text wins; on a tie the later step in the stage (listed as more specific).
@@ -179,12 +290,12 @@ std::optional<std::string> FirstNumberText(std::string_view span, size_t* offset
   return text;
 }
 
-std::vector<Span> AllNumbers(std::string_view text) {
+std::vector<Span> AllNumbers(std::string_view text, size_t from) {
   const RE2& number = ThisThread(NumberPattern());
   std::vector<Span> out;
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece match;
-  size_t start = 0;
+  size_t start = from;
   while (start < text.size() &&
          number.Match(input, start, text.size(), RE2::UNANCHORED, &match, 1)) {
     size_t pos = static_cast<size_t>(match.data() - text.data());
@@ -197,6 +308,28 @@ std::vector<Span> AllNumbers(std::string_view text) {
     start = std::max(pos + found.size(), pos + 1);
   }
   return out;
+}
+
+// Why LastNumbersStart's position works. Every match of NumberPattern holds a digit, so the whole-text
+// scan (each search starting where the previous match ended) ends with a match holding the text's
+// last digit: a digit after it would start another match. A byte NumberPattern cannot match
+// (kInNumber false) lies inside no match, so just after the last such byte before the last digit,
+// every match lies wholly before or wholly after; a scan starting there finds exactly the whole
+// scan's matches after it (leftmost-first matching at a given start does not depend on where the
+// search began, and RE2 sees the text before for context). kInNumber must cover every byte the
+// pattern can match; tests/extract/robustness_test.cc checks the two scans agree.
+size_t LastNumbersStart(std::string_view text) {
+  static const auto* const kInNumber = [] {
+    auto* in = new std::array<bool, 256>{};
+    for (const unsigned char c : std::string_view("-\\dtfrac{}0123456789.,$/% \t\n\r\f\v")) in->at(c) = true;
+    return in;
+  }();
+  size_t digit = text.size();
+  while (digit > 0 && !(text[digit - 1] >= '0' && text[digit - 1] <= '9')) --digit;
+  if (digit == 0) return text.size();
+  size_t start = digit - 1;
+  while (start > 0 && (*kInNumber)[static_cast<unsigned char>(text[start - 1])]) --start;
+  return start;
 }
 
 std::optional<char> LeadingLetter(std::string_view span, int num_letters) {

@@ -43,10 +43,13 @@ struct Found {
   std::string rule;  // overrides the step's name when one step has several named branches
 };
 
-// A named step appends every valid answer it finds, in any order.
+// A named step appends every valid answer it finds, in any order. A step with a `gate` finds nothing
+// in a text where that pattern has no match (a marker step: no marker, no span); RunPipeline skips
+// it where RE2's prefilter shows the gate cannot match. Gates come from Compile() (never freed).
 struct Step {
   std::string name;
   std::function<void(const Context&, std::vector<Found>&)> run;
+  const RE2* gate = nullptr;
 };
 
 // A stage pools the answers of its steps and the one found last in the text wins; stages run in
@@ -55,6 +58,9 @@ using Stage = std::vector<Step>;
 using Pipeline = std::vector<Stage>;
 
 ExtractedAnswer RunPipeline(const Pipeline& pipeline, const Context& context);
+// Whether RunPipeline skips steps by their gates on this thread (default on). Off is for the test
+// that checks gating never changes an answer.
+void SetGatesEnabled(bool enabled);
 
 // Names of the comparisons IsEquivalent applies (ExtractedAnswer::equivalence; part of the samples
 // schema). Each preset names one; only a benchmark's own rule brings a tolerance.
@@ -83,8 +89,13 @@ std::vector<Span> BoxedContents(std::string_view text);
 // First number-like expression in `span` (sign, `$`, thousands commas, decimals, a/b, \frac{a}{b},
 // %), as its matched text; the position of the match inside span in `offset`.
 std::optional<std::string> FirstNumberText(std::string_view span, size_t* offset = nullptr);
-// Every number-like expression in `text`, in order, with positions.
-std::vector<Span> AllNumbers(std::string_view text);
+// Every number-like expression in `text`, in order, with positions; with `from`, those a scan of the
+// whole text would find at or after `from`, which must be a position no number spans (as
+// LastNumbersStart's is).
+std::vector<Span> AllNumbers(std::string_view text, size_t from = 0);
+// A position no number of `text` spans, before its last number but close to it (just after the last
+// byte that no number can contain, before the last digit); text.size() when the text has no digit.
+size_t LastNumbersStart(std::string_view text);
 
 // Option letter at the start of `span` ("(B)", "B)", "**B**", "\text{B}", "option B", "c )"), upper-cased;
 // lower case only where it cannot be an English article ("a car").

@@ -67,15 +67,20 @@ void ReadLastValid(const std::vector<Span>& spans, const Context& context, const
 
 // A step that reads the spans after `marker` with `read`.
 Step MarkerStep(std::string name, const RE2& marker, Reader read) {
-  return {std::move(name), [&marker, read](const Context& context, std::vector<Found>& out) {
+  return {std::move(name),
+          [&marker, read](const Context& context, std::vector<Found>& out) {
             ReadLastValid(MarkerSpans(marker, context.text), context, read, out);
-          }};
+          },
+          &marker};
 }
 
 Step BoxedStep(Reader read) {
-  return {"boxed", [read](const Context& context, std::vector<Found>& out) {
+  static const RE2& box = Compile(R"(\\boxed|\\fbox)");  // BoxedContents finds nothing without one
+  return {"boxed",
+          [read](const Context& context, std::vector<Found>& out) {
             ReadLastValid(BoxedContents(context.text), context, read, out);
-          }};
+          },
+          &box};
 }
 
 // ---- readers, one per answer kind ----
@@ -174,20 +179,27 @@ Stage MarkerStage(AnswerKind kind) {
 // ---- fallbacks, used only when no marker matched ----
 
 Step LastNumberStep(AnswerKind kind) {
+  // The last number that reads as one; the numbers after LastNumbersStart are tried first (they
+  // are the whole scan's last ones), and the whole text only when none of them reads.
   return {"last_number", [kind](const Context& context, std::vector<Found>& out) {
-            auto numbers = AllNumbers(context.text);
-            for (auto it = numbers.rbegin(); it != numbers.rend(); ++it) {
-              auto value = kind == AnswerKind::kInteger ? NormalizeInteger(it->text)
-                                                        : NormalizeNumber(it->text);
-              if (kind == AnswerKind::kCloze) {
-                auto number = NormalizeNumber(it->text);
-                if (number) value = NormalizeLatex(it->text);
+            const auto read_last = [&](const std::vector<Span>& numbers) {
+              for (auto it = numbers.rbegin(); it != numbers.rend(); ++it) {
+                auto value = kind == AnswerKind::kInteger ? NormalizeInteger(it->text)
+                                                          : NormalizeNumber(it->text);
+                if (kind == AnswerKind::kCloze) {
+                  auto number = NormalizeNumber(it->text);
+                  if (number) value = NormalizeLatex(it->text);
+                }
+                if (value) {
+                  out.push_back({it->pos, std::string(it->text), *value});
+                  return true;
+                }
               }
-              if (value) {
-                out.push_back({it->pos, std::string(it->text), *value});
-                return;
-              }
-            }
+              return false;
+            };
+            const size_t start = LastNumbersStart(context.text);
+            if (start == context.text.size()) return;  // no digit, no number
+            if (!read_last(AllNumbers(context.text, start)) && start > 0) read_last(AllNumbers(context.text));
           }};
 }
 

@@ -1,11 +1,13 @@
 // Extraction never throws or stalls on hostile completions: random bytes, invalid UTF-8, NULs,
 // huge inputs, unclosed boxes.
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "harness/util/hashing.h"
 #include "tasks/extract/extract.h"
+#include "tasks/extract/pipeline.h"
 #include "tests/extract/test_records.h"
 
 namespace {
@@ -70,6 +72,76 @@ TEST(RobustnessTest, HugeInputStillFindsTheFinalAnswer) {
   auto answer = tasks::extract::Extract(text, MakeRecord(T::kGsm8k), "default");
   EXPECT_TRUE(answer.valid);
   EXPECT_EQ(answer.value, "42");
+}
+
+// Gating (RunPipeline skipping a marker step whose pattern RE2's prefilter shows cannot match) never
+// changes an answer: every preset of every task gives the same value, raw text and rule with the
+// gates off, on texts made of marker fragments in mixed case at every byte offset, beside
+// non-ASCII bytes (Latin-1 upper case too, which the patterns' case folding does not touch).
+TEST(RobustnessTest, GatesNeverChangeAnAnswer) {
+  const std::vector<std::string> pieces = {
+      "The answer is ", "THE ANSWER IS ", "AnSwEr: ", "answer\xef\xbc\x9a", "Final Answer is: ", "FINAL ANSWER ",
+      "#### ", "###", "\\boxed{", "\\boxed ", "\\fbox{", "}", "\xe7\xad\x94\xe6\xa1\x88\xe6\x98\xaf",
+      "\xc7\xad\x94", "the option is ", "CHOICE IS ", "(B) ", "c ) ", "= ", "18", "-3.5", "1,234", "\\frac{1}{2}",
+      " ", ".", "\n", "\xc9", "\xe2\x80\x99", "answ", "er is ", "x"};
+  util::SplitMix64 rng(7);
+  int compared = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::string text(rng.Next() % 9, 'y');  // every offset modulo the eight-byte lower-casing
+    const size_t count = 1 + rng.Next() % 12;
+    for (size_t j = 0; j < count; ++j) text += pieces[rng.Next() % pieces.size()];
+    for (T t : kTasks) {
+      const auto record = MakeRecord(t, "1");
+      for (const auto& preset : tasks::extract::PresetsFor(record)) {
+        const tasks::ExtractedAnswer gated = tasks::extract::Extract(text, record, preset);
+        tasks::extract::internal::SetGatesEnabled(false);
+        const tasks::ExtractedAnswer plain = tasks::extract::Extract(text, record, preset);
+        tasks::extract::internal::SetGatesEnabled(true);
+        ASSERT_EQ(gated.valid, plain.valid) << preset << ": " << text;
+        EXPECT_EQ(gated.value, plain.value) << preset << ": " << text;
+        EXPECT_EQ(gated.raw, plain.raw) << preset << ": " << text;
+        EXPECT_EQ(gated.rule, plain.rule) << preset << ": " << text;
+        compared += plain.valid ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000);  // most texts hold an answer for most presets
+}
+
+// A scan for numbers from LastNumbersStart finds exactly the whole-text scan's numbers from there on
+// (its last ones included): random texts over the bytes NumberPattern matches and a few it does not.
+TEST(RobustnessTest, NumbersFromLastNumbersStartEqualTheWholeScansTail) {
+  const std::string alphabet = "0123456789-\\dtfrac{}.,$/% \t\n\r\f\vxyzABe#=()*+:;\"\xe2\x88\x92\xc3\xa9";
+  const std::vector<std::string> pieces = {"\\frac{1}{2}", "\\dfrac{-3}{4}", "\\frac12", "1,234,567", "12,34",
+                                           "$ 5", "\\$5", "- 7", "3 / 4", "50\\%", "2.5.6", "x-3", ".5", "1e5"};
+  util::SplitMix64 rng(99);
+  int with_numbers = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const size_t count = rng.Next() % 24;
+    for (size_t j = 0; j < count; ++j) {
+      text += rng.Next() % 4 == 0 ? pieces[rng.Next() % pieces.size()]
+                                  : std::string(1, alphabet[rng.Next() % alphabet.size()]);
+    }
+    namespace in = tasks::extract::internal;
+    const std::vector<in::Span> whole = in::AllNumbers(text);
+    const size_t start = in::LastNumbersStart(text);
+    const std::vector<in::Span> tail = in::AllNumbers(text, start);
+    if (whole.empty()) {
+      EXPECT_TRUE(tail.empty()) << text;
+      continue;
+    }
+    ++with_numbers;
+    ASSERT_FALSE(tail.empty()) << text;
+    ASSERT_LE(tail.size(), whole.size()) << text;
+    const size_t skip = whole.size() - tail.size();
+    for (size_t k = 0; k < tail.size(); ++k) {
+      EXPECT_EQ(tail[k].pos, whole[skip + k].pos) << text;
+      EXPECT_EQ(tail[k].text, whole[skip + k].text) << text;
+    }
+    if (skip > 0) EXPECT_LT(whole[skip - 1].pos, start) << text;
+  }
+  EXPECT_GT(with_numbers, 2000);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <stdexcept>
 #include <unistd.h>
 #include <algorithm>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
 #include "harness/util/json_io.h"
+#include "harness/util/parallel.h"
 #include "harness/util/text.h"
 
 namespace {
@@ -225,6 +227,16 @@ TEST(AppendJson, EqualsNlohmannsDumpByteForByte) {
       Json::array(), Json::object(), Json::array({1, "two", nullptr, Json::array({3.5})}),
       Json{{"b", 1}, {"a", Json{{"z", "\n"}, {"y", Json::array()}}}, {"\xff key", true}},
   };
+  // Each character that needs escaping (and the bytes beside those ranges) at every offset of a long
+  // plain run, so that the eight-bytes-at-a-time scan meets it in every lane.
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\0', ' ', '!', '#', '[', ']', '\x7f'}) {
+    for (size_t at = 0; at < 24; ++at) {
+      std::string text = "abcdefghijklmnopqrstuvwx";
+      text[at] = special;
+      cases.push_back(text);
+      cases.push_back(text + "\xe2\x80\x99s tail of plain text");
+    }
+  }
   uint64_t x = 0x9E3779B97F4A7C15ULL;
   for (int i = 0; i < 300; ++i) {
     std::string bytes;
@@ -288,4 +300,29 @@ TEST(Sha256File, StreamedEqualsWholeBytes) {
     EXPECT_EQ(util::Sha256File(path), util::Sha256Hex(bytes)) << size;
   }
   EXPECT_EQ(util::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+// ForEachSlice covers [0, n) once in contiguous chunks and reports the first failing item's error,
+// as a single-threaded loop would, however the chunks fall on threads.
+TEST(ForEachSlice, CoversEveryItemOnceAndRethrowsTheFirstError) {
+  for (size_t n : {0u, 1u, 63u, 64u, 1000u, 4097u}) {
+    std::vector<int> seen(n, 0);
+    util::ForEachSlice(n, 8, [&](size_t begin, size_t end) {
+      ASSERT_LE(begin, end);
+      for (size_t i = begin; i < end; ++i) ++seen[i];
+    });
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<long>(n)) << n;
+  }
+  for (int repeat = 0; repeat < 20; ++repeat) {
+    try {
+      util::ForEachSlice(1000, 8, [&](size_t begin, size_t end) {
+        for (size_t i = begin; i < end; ++i) {
+          if (i == 137 || i == 512 || i == 999) throw std::runtime_error("item " + std::to_string(i));
+        }
+      });
+      FAIL() << "no error";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "item 137");
+    }
+  }
 }
