@@ -211,15 +211,23 @@ ExtractedAnswer RunPipeline(const Pipeline& pipeline, const Context& context) {
   return none;
 }
 
-std::vector<Span> MarkerSpans(const RE2& shared, std::string_view text) {
+std::vector<Span> MarkerSpans(const RE2& shared, std::string_view text, bool word_start) {
   const RE2& marker = ThisThread(shared);
   std::vector<Span> spans;
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece match;
   size_t start = 0;
+  // RE2's \b: ASCII word characters on one side only. The match begins with one, so a leading \b
+  // holds where the byte before is not one. A match failing it is passed over, and the search goes on
+  // from the next byte, as the search for the pattern with \b would.
+  const auto is_word = [](char c) { return c == '_' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); };
   while (start <= text.size() &&
          marker.Match(input, start, text.size(), RE2::UNANCHORED, &match, 1)) {
     size_t pos = static_cast<size_t>(match.data() - text.data());
+    if (word_start && pos > 0 && is_word(text[pos - 1])) {
+      start = pos + 1;
+      continue;
+    }
     size_t end = pos + match.size();
     size_t begin = end;
     while (begin < text.size() && begin - end < kMaxSkip && IsSpace(text[begin])) ++begin;

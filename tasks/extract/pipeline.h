@@ -81,8 +81,10 @@ struct Span {
   size_t pos = 0;
   std::string_view text;
 };
-// Spans after each match of `marker` in `text`.
-std::vector<Span> MarkerSpans(const RE2& marker, std::string_view text);
+// Spans after each match of `marker` in `text`. With `word_start`, only matches that begin at a word
+// boundary count, exactly as if the pattern began with \b (the pattern must then begin with a word
+// character, as a literal prefix RE2 can skip ahead to).
+std::vector<Span> MarkerSpans(const RE2& marker, std::string_view text, bool word_start = false);
 // Contents of every \boxed{...} / \fbox{...} (nested braces balanced) and "\boxed 5".
 std::vector<Span> BoxedContents(std::string_view text);
 

@@ -24,19 +24,22 @@ const RE2& HashMarker() {
   static const RE2& re = Compile(R"(####)");
   return re;
 }
+// The next three start at a word boundary (a leading \b), which MarkerStep's word_start checks
+// instead of the pattern: a pattern that starts with its literal lets RE2 skip ahead to it (about
+// 3.5x faster searches).
 // "The answer is", "the correct answer is", "final answer is" (with an optional colon).
 const RE2& AnswerIsMarker() {
   // AGIEval's own few-shot answers read "The answer is therefore B".
-  static const RE2& re = Compile(R"((?i)\banswer\s+is\b(?:\s+therefore\b)?\s*:?)");
+  static const RE2& re = Compile(R"((?i)answer\s+is\b(?:\s+therefore\b)?\s*:?)");
   return re;
 }
 const RE2& FinalAnswerIsMarker() {
-  static const RE2& re = Compile(R"((?i)\bfinal\s+answer\s+is\b\s*:?)");
+  static const RE2& re = Compile(R"((?i)final\s+answer\s+is\b\s*:?)");
   return re;
 }
 // "Answer: 18", "**Answer:** 18", "**Answer**: 18", "Final Answer: 18".
 const RE2& AnswerColonMarker() {
-  static const RE2& re = Compile(R"((?i)\banswer\s*(?:\*\*|__)?\s*(?::|\xEF\xBC\x9A)\s*(?:\*\*|__)?)");
+  static const RE2& re = Compile(R"((?i)answer\s*(?:\*\*|__)?\s*(?::|\xEF\xBC\x9A)\s*(?:\*\*|__)?)");
   return re;
 }
 // AGIEval's Chinese subsets: "答案是" / "答案为".
@@ -65,11 +68,12 @@ void ReadLastValid(const std::vector<Span>& spans, const Context& context, const
   }
 }
 
-// A step that reads the spans after `marker` with `read`.
-Step MarkerStep(std::string name, const RE2& marker, Reader read) {
+// A step that reads the spans after `marker` (matches at a word start only, with `word_start`) with
+// `read`.
+Step MarkerStep(std::string name, const RE2& marker, Reader read, bool word_start = false) {
   return {std::move(name),
-          [&marker, read](const Context& context, std::vector<Found>& out) {
-            ReadLastValid(MarkerSpans(marker, context.text), context, read, out);
+          [&marker, read, word_start](const Context& context, std::vector<Found>& out) {
+            ReadLastValid(MarkerSpans(marker, context.text, word_start), context, read, out);
           },
           &marker};
 }
@@ -165,9 +169,9 @@ Stage MarkerStage(AnswerKind kind) {
   if (kind == AnswerKind::kNumeric || kind == AnswerKind::kInteger) {
     stage.push_back(MarkerStep("hash_marker", HashMarker(), read));
   }
-  stage.push_back(MarkerStep("answer_is", AnswerIsMarker(), read));
-  stage.push_back(MarkerStep("final_answer_is", FinalAnswerIsMarker(), read));
-  stage.push_back(MarkerStep("answer_colon", AnswerColonMarker(), read));
+  stage.push_back(MarkerStep("answer_is", AnswerIsMarker(), read, /*word_start=*/true));
+  stage.push_back(MarkerStep("final_answer_is", FinalAnswerIsMarker(), read, /*word_start=*/true));
+  stage.push_back(MarkerStep("answer_colon", AnswerColonMarker(), read, /*word_start=*/true));
   stage.push_back(MarkerStep("answer_is_zh", ChineseAnswerMarker(), read));
   if (kind == AnswerKind::kChoice || kind == AnswerKind::kChoiceSet) {
     stage.push_back(MarkerStep("option_is", OptionIsMarker(), read));

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include "harness/util/hashing.h"
 #include "tasks/extract/extract.h"
@@ -142,6 +143,39 @@ TEST(RobustnessTest, NumbersFromLastNumbersStartEqualTheWholeScansTail) {
     if (skip > 0) EXPECT_LT(whole[skip - 1].pos, start) << text;
   }
   EXPECT_GT(with_numbers, 2000);
+}
+
+// MarkerSpans' word_start gives exactly the spans of the pattern with a leading \b, on texts where
+// the marker sits after letters, digits, '_', punctuation, non-ASCII bytes and at the start.
+TEST(RobustnessTest, WordStartEqualsALeadingWordBoundary) {
+  namespace in = tasks::extract::internal;
+  const std::vector<std::string> patterns = {R"((?i)answer\s+is\b(?:\s+therefore\b)?\s*:?)",
+                                             R"((?i)final\s+answer\s+is\b\s*:?)",
+                                             R"((?i)answer\s*(?:\*\*|__)?\s*(?::|\xEF\xBC\x9A)\s*(?:\*\*|__)?)",
+                                             "so"};
+  const std::vector<std::string> pieces = {"answer is ", "ANSWER IS: ", "Answer: ", "final answer is ", "answer",
+                                           " ", "x", "_", "9", ".", "*", "\n", "\xc3\xa9", "\xe9", "so ", "also ",
+                                           "is", ":", "\xef\xbc\x9a", "**"};
+  util::SplitMix64 rng(5);
+  int spans = 0;
+  for (const auto& pattern : patterns) {
+    const RE2& body = in::Compile(pattern);
+    const RE2& bounded = in::Compile("\\b(?:" + pattern + ")");
+    for (int i = 0; i < 1500; ++i) {
+      std::string text;
+      const size_t count = rng.Next() % 10;
+      for (size_t j = 0; j < count; ++j) text += pieces[rng.Next() % pieces.size()];
+      const auto fast = in::MarkerSpans(body, text, /*word_start=*/true);
+      const auto reference = in::MarkerSpans(bounded, text);
+      ASSERT_EQ(fast.size(), reference.size()) << pattern << ": " << text;
+      for (size_t k = 0; k < fast.size(); ++k) {
+        EXPECT_EQ(fast[k].pos, reference[k].pos) << text;
+        EXPECT_EQ(fast[k].text, reference[k].text) << text;
+      }
+      spans += static_cast<int>(fast.size());
+    }
+  }
+  EXPECT_GT(spans, 1000);
 }
 
 }  // namespace
