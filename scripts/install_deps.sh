@@ -7,7 +7,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread python3-torch
   libre2-dev libboost-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
-  libsqlite3-dev libseccomp-dev zlib1g-dev libgloo-dev
+  libsqlite3-dev libseccomp-dev zlib1g-dev libgloo-dev libmimalloc-dev
   python3 python3-venv
   chromium
 )

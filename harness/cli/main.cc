@@ -32,11 +32,14 @@ namespace {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Each heap growth pads by 64 MB of address space (pages are touched only when used): allocation-heavy
-  // commands (`harness score` on 21k completions builds ~40 MB in small pieces) otherwise grow the
-  // heap in thousands of brk/mprotect steps, each under the address-space lock both threads contend
-  // for (measured: 0.134-0.147 s -> 0.118 s per score run, scripts/score_vs_python.sh's input).
+#ifndef HARNESS_MIMALLOC
+  // glibc's malloc (the engine binary): each heap growth pads by 64 MB of address space (pages are
+  // touched only when used): allocation-heavy commands (`harness score` on 21k completions builds
+  // ~40 MB in small pieces) otherwise grow the heap in thousands of brk/mprotect steps, each under the
+  // address-space lock both threads contend for (measured: 0.134-0.147 s -> 0.118 s per score run).
+  // The torch-free binary allocates through mimalloc instead (harness/cli/CMakeLists.txt).
   mallopt(M_TOP_PAD, 64 << 20);
+#endif
   CLI::App app{"harness: reproduce and evaluate reasoning fine-tuning methods (SFT, C-RLFT, ReFT, START, WSRL)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(HARNESS_VERSION) + " (" + util::GitCommit() + ")");
