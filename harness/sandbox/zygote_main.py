@@ -9,13 +9,14 @@
 #                      "maxrss_kb", "wall_killed", "wall"} per job.
 # EOF on fd 5 ends the zygote.
 # Only what the zygote needs, and the cheap forms of it: its start is most of a one-problem grading
-# call, so the socket module (enum tables, selectors), shutil (bz2, lzma) and traceback (tokenize,
-# textwrap) are not imported; _socket, a small tree removal and the interpreter's own exception
-# display (what `python3 main.py` prints) stand in for them, about 4 ms of a ~30 ms start.
+# call, so the socket module (enum tables, selectors), shutil (bz2, lzma), traceback (tokenize,
+# textwrap) and ctypes are not imported; _socket, a small tree removal, the interpreter's own
+# exception display (what `python3 main.py` prints) and one C function through _ctypes stand in for
+# them, about 5 ms of a ~30 ms start.
+import _ctypes
 import _socket
 import array
 import builtins
-import ctypes
 import gc
 import json
 import os
@@ -36,9 +37,24 @@ SCRATCH_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 # Each job's directory (and HOME): a name no other zygote uses where /tmp is shared.
 JOB_DIR_PREFIX = "/tmp/job-" if PRIVATE_TMP else "/tmp/job-%s-" % os.urandom(8).hex()
 
-libc = ctypes.CDLL(None, use_errno=True)
-libc.prctl(4, 0, 0, 0, 0)    # PR_SET_DUMPABLE 0: a job cannot open /proc/<zygote>/mem or its fds
-libc.prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER: a job's orphans are ours to reap
+class _CInt(_ctypes._SimpleCData):   # ctypes.c_int
+    _type_ = "i"
+
+
+class _CFunction(_ctypes.CFuncPtr):  # what ctypes.CDLL makes for a function: cdecl, int result
+    _flags_ = _ctypes.FUNCFLAG_CDECL
+    _restype_ = _CInt
+
+
+class _Process:                      # the running program's own symbols, as ctypes.CDLL(None)
+    _handle = _ctypes.dlopen(None, 0)
+
+
+prctl = _CFunction(("prctl", _Process()))
+if prctl(4, 0, 0, 0, 0) != 0 or prctl(36, 1, 0, 0, 0) != 0:
+    # PR_SET_DUMPABLE 0: a job cannot open /proc/<zygote>/mem or its fds; PR_SET_CHILD_SUBREAPER: a
+    # job's orphans are ours to reap. Without either the zygote must not serve.
+    sys.exit("the fork server could not set its process attributes")
 control = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET, 0, 5)
 os.chdir("/")
 
