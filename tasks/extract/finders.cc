@@ -104,10 +104,10 @@ void AsciiLower(std::string_view text, char* out) {
 // rarely stopping), then a comparison around it.
 bool ContainsAtom(std::string_view text, std::string_view atom) {
   if (atom.empty()) return true;
-  static const std::string_view kCommonFirst = " etaoinshrdlcumwfgypbvkjxqz0123456789";
-  const auto commonness = [](char c) {
-    const size_t at = kCommonFirst.find(c);
-    return at == std::string_view::npos ? 0 : kCommonFirst.size() - at;
+  static const std::string_view kMostCommonFirst = " etaoinshrdlcumwfgypbvkjxqz0123456789";
+  const auto commonness = [](char c) {  // 0 for bytes not in the list (punctuation, non-ASCII)
+    const size_t at = kMostCommonFirst.find(c);
+    return at == std::string_view::npos ? 0 : kMostCommonFirst.size() - at;
   };
   size_t rare = 0;
   for (size_t i = 1; i < atom.size(); ++i) {
@@ -130,12 +130,12 @@ struct GateFilter {
   std::vector<std::string> atoms;  // lower-case (ASCII), as the filter wants them looked up
 };
 
+thread_local bool gates_enabled = true;  // SetGatesEnabled
+
 // Which steps of `stage` can find anything in `text`: those without a gate, and those whose gate
 // passes RE2's prefilter (a plain substring search for each atom in the lower-cased text, far cheaper
 // than running the patterns; exact, because a gate that fails the filter cannot match). Each thread
 // builds its own filter per stage on first use.
-thread_local bool gates_enabled = true;
-
 std::vector<bool> OpenSteps(const Stage& stage, std::string_view text) {
   std::vector<bool> open(stage.size(), true);
   if (!gates_enabled) return open;
@@ -162,10 +162,7 @@ std::vector<bool> OpenSteps(const Stage& stage, std::string_view text) {
   AsciiLower(text, lower.data());
   std::vector<int> found, passed;
   for (size_t a = 0; a < gate_filter->atoms.size(); ++a) {
-    const std::string& atom = gate_filter->atoms[a];
-    if (ContainsAtom(lower, atom)) {
-      found.push_back(static_cast<int>(a));
-    }
+    if (ContainsAtom(lower, gate_filter->atoms[a])) found.push_back(static_cast<int>(a));
   }
   gate_filter->filter.AllPotentials(found, &passed);
   std::vector<bool> pass(gates.size(), false);
