@@ -61,23 +61,30 @@ os.chdir("/")
 
 def remove_tree(path):
     """Removes a directory and everything under it, following no symbolic link; what cannot be
-    removed stays (as shutil.rmtree with ignore_errors). The job's processes are dead by now."""
-    try:
-        entries = list(os.scandir(path))
-    except OSError:
-        entries = []
-    for entry in entries:
+    removed stays (as shutil.rmtree with ignore_errors). The job's processes are dead by now. An
+    explicit stack, not recursion: a job may nest directories deeper than the recursion limit."""
+    pending = [(path, False)]   # (directory, its entries already handled)
+    while pending:
+        directory, emptied = pending.pop()
+        if emptied:
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass
+            continue
+        pending.append((directory, True))
         try:
-            if entry.is_dir(follow_symlinks=False):
-                remove_tree(entry.path)
-            else:
-                os.unlink(entry.path)
+            entries = list(os.scandir(directory))
         except OSError:
-            pass
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, False))
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def recv_fds(sock, size, max_fds):

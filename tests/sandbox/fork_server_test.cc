@@ -64,6 +64,18 @@ TEST(ForkServer, FilesDoNotCarryOver) {
   EXPECT_EQ(r[1].stdout_text, "True [False, False, False, False] ['main.py']\n");
 }
 
+// A tree nested deeper than Python's recursion limit (and a symbolic link out of it) is removed after
+// its run by the zygote that served it, which then serves the next run (same parent).
+TEST(ForkServer, DeeplyNestedDirectoriesAreRemovedAndTheZygoteServesOn) {
+  auto r = RunInTurn({"import os\nos.mkdir('/tmp/deep')\nos.symlink('/usr', '/tmp/deep/usr-link')\n"
+                      "os.chdir('/tmp/deep')\nfor _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\n"
+                      "open('leaf', 'w').write('x')\nprint(os.getppid())\n",
+                      "import os\nprint(os.getppid(), os.path.exists('/tmp/deep'), os.path.isdir('/usr/bin'))\n"});
+  ASSERT_EQ(r[0].status, Status::kPassed) << r[0].stderr_text;
+  EXPECT_EQ(r[1].status, Status::kPassed) << r[1].stderr_text;
+  EXPECT_EQ(r[1].stdout_text, r[0].stdout_text.substr(0, r[0].stdout_text.size() - 1) + " False True\n");
+}
+
 TEST(ForkServer, ProcessesDoNotOutliveTheirRun) {
   const std::string marker = sandbox_test::UniqueMarker("forkserver-daemon");
   auto r = RunInTurn({"import os, sys, time\n"
