@@ -213,6 +213,7 @@ RowComparison CompareRow(const MetricRow& base, const MetricRow& neu, const Load
 std::string RowList(const LoadedRun& run) {
   std::set<std::string> pairs;
   for (const auto& r : run.rows) pairs.insert(r.key.TaskLabel() + "/" + r.key.method);
+  for (const auto& study : run.studies) pairs.insert("study " + study.name + "/" + study.arm);
   std::string out;
   for (const auto& p : pairs) out += (out.empty() ? "" : ", ") + p;
   return out.empty() ? "(no rows)" : out;
@@ -238,6 +239,81 @@ const char* VerdictName(Verdict v) {
   }
   return "?";
 }
+
+namespace {
+
+// Study arms present in both runs, scalar by scalar (keys in the base's order, then the new run's).
+void CompareStudies(const LoadedRun& base, const LoadedRun& new_run, const CompareOptions& options,
+                    CompareReport* report) {
+  using Arm = std::pair<std::string, std::string>;  // (study, arm)
+  struct Side {
+    std::vector<Arm> order;
+    std::map<Arm, std::vector<const StudyRecord*>> records;
+  };
+  const auto collect = [](const LoadedRun& run) {
+    Side side;
+    for (const auto& record : run.studies) {
+      const Arm key{record.name, record.arm};
+      if (!side.records.count(key)) side.order.push_back(key);
+      side.records[key].push_back(&record);
+    }
+    return side;
+  };
+  const Side base_side = collect(base), new_side = collect(new_run);
+  const auto label_of = [](const Arm& arm) { return arm.first + " / " + arm.second; };
+  for (const Arm& arm : base_side.order) {
+    auto partner = new_side.records.find(arm);
+    if (partner == new_side.records.end()) {
+      report->base_only_studies.push_back(label_of(arm));
+      continue;
+    }
+    const auto& base_records = base_side.records.at(arm);
+    std::vector<std::string> keys;
+    std::map<std::string, std::string> labels;
+    for (const auto* records : {&base_records, &partner->second}) {
+      for (const StudyRecord* record : *records) {
+        for (const auto& [key, value] : record->scalars) {
+          if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+          auto label = record->scalar_labels.find(key);
+          if (label != record->scalar_labels.end() && !labels.count(key)) labels[key] = label->second;
+        }
+      }
+    }
+    const auto values_of = [](const std::vector<const StudyRecord*>& records, const std::string& key) {
+      std::vector<double> values;
+      for (const StudyRecord* record : records) {
+        for (const auto& [k, v] : record->scalars) {
+          if (k == key) values.push_back(v);
+        }
+      }
+      return values;
+    };
+    for (const auto& key : keys) {
+      const std::vector<double> base_values = values_of(base_records, key), new_values = values_of(partner->second, key);
+      if (base_values.empty() || new_values.empty()) continue;  // a scalar one side does not report
+      const stats::WelchResult welch = stats::WelchTTest(base_values, new_values);
+      StudyComparison c;
+      c.study = arm.first;
+      c.arm = arm.second;
+      c.scalar = key;
+      c.label = labels.count(key) ? labels[key] : key;
+      c.base_mean = welch.base_mean;
+      c.new_mean = welch.new_mean;
+      c.delta = welch.new_mean - welch.base_mean;
+      c.base_n = welch.base_n;
+      c.new_n = welch.new_n;
+      c.test = welch.tested ? "welch-t" : "none";
+      c.p_value = welch.p_value;
+      c.changed = welch.tested && welch.p_value < options.alpha;
+      report->studies.push_back(c);
+    }
+  }
+  for (const Arm& arm : new_side.order) {
+    if (!base_side.records.count(arm)) report->new_only_studies.push_back(label_of(arm));
+  }
+}
+
+}  // namespace
 
 CompareReport CompareRuns(const LoadedRun& base, const LoadedRun& new_run, const CompareOptions& options) {
   if (base.schema_version != new_run.schema_version) {
@@ -296,9 +372,10 @@ CompareReport CompareRuns(const LoadedRun& base, const LoadedRun& new_run, const
   for (const auto& r : new_run.rows) {
     if (!used_new.count(r.key)) report.new_only_rows.push_back(r.key.Label());
   }
-  if (report.rows.empty()) {
+  CompareStudies(base, new_run, options, &report);
+  if (report.rows.empty() && report.studies.empty()) {
     throw InputError(Location{new_run.results_path, 0, "results"},
-                     "no (task, method) rows in common with " + base.results_path + ": base has " +
+                     "no (task, method) rows or study arms in common with " + base.results_path + ": base has " +
                          RowList(base) + "; new has " + RowList(new_run));
   }
   if (options.holm) {
@@ -358,8 +435,17 @@ nlohmann::json CompareReportToJson(const CompareReport& report) {
                     {"shared_samples", r.shared_samples}, {"flipped_total", r.flipped_total}, {"note", r.note},
                     {"metrics", metrics}, {"flipped", flipped}});
   }
+  nlohmann::json studies = nlohmann::json::array();
+  for (const auto& c : report.studies) {
+    studies.push_back({{"study", c.study}, {"arm", c.arm}, {"scalar", c.scalar}, {"label", c.label},
+                       {"base", c.base_mean}, {"new", c.new_mean}, {"delta", c.delta}, {"base_seeds", c.base_n},
+                       {"new_seeds", c.new_n}, {"test", c.test}, {"p_value", c.p_value}, {"changed", c.changed}});
+  }
   return {{"base", report.base_path},
           {"new", report.new_path},
+          {"studies", studies},
+          {"base_only_studies", report.base_only_studies},
+          {"new_only_studies", report.new_only_studies},
           {"alpha", report.options.alpha},
           {"max_drop", report.options.max_drop},
           {"bootstrap_iterations", report.options.bootstrap_iterations},
@@ -389,6 +475,18 @@ std::string RenderCompareText(const CompareReport& report) {
   }
   for (const auto& l : report.base_only_rows) out << "only in base: " << l << "\n";
   for (const auto& l : report.new_only_rows) out << "only in new: " << l << "\n";
+  std::string last_arm;
+  for (const auto& c : report.studies) {
+    const std::string arm = "study " + c.study + " / " + c.arm;
+    if (arm != last_arm) out << arm << "  (" << c.base_n << " vs " << c.new_n << " seeds)\n";
+    last_arm = arm;
+    out << "  " << c.scalar << ": " << html::Fixed(c.base_mean, 4) << " -> " << html::Fixed(c.new_mean, 4) << " ("
+        << (c.delta >= 0 ? "+" : "") << html::Fixed(c.delta, 4) << ")  " << c.test;
+    if (c.test != "none") out << " p=" << html::Fixed(c.p_value, 4);
+    out << "  " << (c.test == "none" ? "not tested" : c.changed ? "changed" : "no significant change") << "\n";
+  }
+  for (const auto& l : report.base_only_studies) out << "study only in base: " << l << "\n";
+  for (const auto& l : report.new_only_studies) out << "study only in new: " << l << "\n";
   if (report.regression()) {
     out << "\nREGRESSION: " << report.failures.size() << " metric(s) dropped significantly by more than "
         << report.options.max_drop << ":\n";
@@ -438,6 +536,23 @@ std::string RenderCompareHtml(const CompareReport& report) {
     for (const auto& l : report.base_only_rows) out << " base only <code>" << Escape(l) << "</code>;";
     for (const auto& l : report.new_only_rows) out << " new only <code>" << Escape(l) << "</code>;";
     out << "</p>\n";
+  }
+  if (!report.studies.empty()) {
+    out << "<h2>Studies</h2>\n<p class=\"meta\">Scalars of each study arm over seeds, Welch's t-test; a study's "
+           "scalars have no better or worse direction, so a change never fails the gate.</p>\n"
+           "<div class=\"scroll\"><table id=\"studies\"><thead><tr><th>study / arm</th><th>scalar</th>"
+           "<th class=\"num\">base</th><th class=\"num\">new</th><th class=\"num\">Δ</th><th class=\"num\">seeds</th>"
+           "<th>test</th><th class=\"num\">p</th><th>verdict</th></tr></thead><tbody>\n";
+    for (const auto& c : report.studies) {
+      out << "<tr><td>" << Escape(c.study + " / " + c.arm) << "</td><td>" << Escape(c.label) << "</td><td class=\"num\">"
+          << html::Fixed(c.base_mean, 4) << "</td><td class=\"num\">" << html::Fixed(c.new_mean, 4)
+          << "</td><td class=\"num\">" << (c.delta >= 0 ? "+" : "") << html::Fixed(c.delta, 4)
+          << "</td><td class=\"num\">" << c.base_n << " / " << c.new_n << "</td><td>" << Escape(c.test)
+          << "</td><td class=\"num\">" << (c.test == "none" ? "" : html::Fixed(c.p_value, 4)) << "</td><td class=\""
+          << (c.changed ? "bad" : "muted") << "\">"
+          << (c.test == "none" ? "not tested" : c.changed ? "changed" : "no significant change") << "</td></tr>\n";
+    }
+    out << "</tbody></table></div>\n";
   }
   out << "<h2>Flipped samples</h2>\n<p class=\"meta\">Problems whose first-sample correctness differs between "
          "the runs (the pairs McNemar's test counts).</p>\n";

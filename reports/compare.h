@@ -1,6 +1,7 @@
 // Run-vs-run comparison: for each results row present in both runs and each metric present in both
 // rows, a paired significance test over the shared sample ids and a verdict. This is the nightly CI
-// gate behind `harness compare`.
+// gate behind `harness compare`. Studies (methods that train no text model) are compared arm by arm,
+// scalar by scalar, over seeds (StudyComparison).
 //
 // Tests, in order of preference:
 //   accuracy           McNemar's exact test on the first sample's correctness (stats.h)
@@ -79,18 +80,36 @@ struct RowComparison {
   std::string note;
 };
 
+// One scalar of a study arm (results.json "studies", reports/study.h) in both runs: Welch's t-test over
+// the seeds of each side. A study's scalars have no better or worse direction (a Q-value, steps to a
+// goal), so a significant difference is reported as a change and never fails the gate.
+struct StudyComparison {
+  std::string study;            // the study's name
+  std::string arm;
+  std::string scalar;           // its key
+  std::string label;            // its label, or the key
+  double base_mean = 0.0, new_mean = 0.0, delta = 0.0;
+  int base_n = 0, new_n = 0;    // seeds with a finite value
+  std::string test;             // "welch-t", or "none" (fewer than two seeds on a side)
+  double p_value = 1.0;
+  bool changed = false;         // tested and p < alpha
+};
+
 struct CompareReport {
   std::string base_path, new_path;
   CompareOptions options;
   std::vector<RowComparison> rows;
   std::vector<std::string> base_only_rows;   // labels of rows with no partner
   std::vector<std::string> new_only_rows;
+  std::vector<StudyComparison> studies;      // arms present in both runs, scalar by scalar
+  std::vector<std::string> base_only_studies;  // "<study> / <arm>" with no partner
+  std::vector<std::string> new_only_studies;
   std::vector<std::string> failures;         // "<row label>: <metric> dropped …" for each gate failure
   bool regression() const { return !failures.empty(); }
 };
 
-// Throws util::InputError when the schema versions differ or are unsupported, or when no row pairs
-// up (the message lists the (task, method) pairs of each side).
+// Throws util::InputError when the schema versions differ or are unsupported, or when neither a row nor
+// a study arm pairs up (the message lists the (task, method) pairs of each side).
 CompareReport CompareRuns(const LoadedRun& base, const LoadedRun& new_run, const CompareOptions& options);
 
 // Loads both files (with their samples.jsonl) and compares.

@@ -120,4 +120,89 @@ MeanInterval MeanWithTInterval(const std::vector<double>& values) {
   return out;
 }
 
+namespace {
+
+// The continued fraction of the incomplete beta function (A&S 26.5.8), by the modified Lentz method.
+double BetaContinuedFraction(double a, double b, double x) {
+  constexpr double kTiny = 1e-300, kEpsilon = 1e-15;
+  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+  if (std::fabs(d) < kTiny) d = kTiny;
+  d = 1.0 / d;
+  double result = d;
+  for (int m = 1; m <= 500; ++m) {
+    const double m2 = 2.0 * m;
+    // Even step: d_{2m} = m (b - m) x / ((a + 2m - 1)(a + 2m)).
+    double term = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+    d = 1.0 + term * d;
+    c = 1.0 + term / c;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    result *= d * c;
+    // Odd step: d_{2m+1} = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1)).
+    term = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+    d = 1.0 + term * d;
+    c = 1.0 + term / c;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    const double delta = d * c;
+    result *= delta;
+    if (std::fabs(delta - 1.0) < kEpsilon) break;
+  }
+  return result;
+}
+
+// I_x(a, b), the regularized incomplete beta function, 0 <= x <= 1.
+double RegularizedBeta(double a, double b, double x) {
+  if (x <= 0.0) return 0.0;
+  if (x >= 1.0) return 1.0;
+  const double front =
+      std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
+  // The fraction converges fast for x < (a + 1) / (a + b + 2); otherwise use I_x(a,b) = 1 - I_{1-x}(b,a).
+  if (x < (a + 1.0) / (a + b + 2.0)) return front * BetaContinuedFraction(a, b, x) / a;
+  return 1.0 - front * BetaContinuedFraction(b, a, 1.0 - x) / b;
+}
+
+}  // namespace
+
+double StudentTTwoSidedPValue(double t, double df) {
+  if (!(df > 0.0)) throw std::invalid_argument("StudentTTwoSidedPValue: df <= 0");
+  if (!std::isfinite(t)) return 0.0;
+  return RegularizedBeta(df / 2.0, 0.5, df / (df + t * t));
+}
+
+WelchResult WelchTTest(const std::vector<double>& base, const std::vector<double>& new_values) {
+  const auto moments = [](const std::vector<double>& values, double* mean, double* variance, int* n) {
+    double sum = 0.0;
+    *n = 0;
+    for (double v : values) {
+      if (std::isfinite(v)) sum += v, ++*n;
+    }
+    *mean = *n > 0 ? sum / *n : std::nan("");
+    double squares = 0.0;
+    for (double v : values) {
+      if (std::isfinite(v)) squares += (v - *mean) * (v - *mean);
+    }
+    *variance = *n > 1 ? squares / (*n - 1) : std::nan("");
+  };
+  WelchResult out;
+  double base_variance = 0.0, new_variance = 0.0;
+  moments(base, &out.base_mean, &base_variance, &out.base_n);
+  moments(new_values, &out.new_mean, &new_variance, &out.new_n);
+  if (out.base_n < 2 || out.new_n < 2) return out;
+  out.tested = true;
+  const double base_term = base_variance / out.base_n, new_term = new_variance / out.new_n;
+  const double se2 = base_term + new_term;
+  if (se2 == 0.0) {
+    out.p_value = out.new_mean == out.base_mean ? 1.0 : 0.0;
+    return out;
+  }
+  out.t = (out.new_mean - out.base_mean) / std::sqrt(se2);
+  // Welch–Satterthwaite degrees of freedom.
+  out.df = se2 * se2 / (base_term * base_term / (out.base_n - 1) + new_term * new_term / (out.new_n - 1));
+  out.p_value = StudentTTwoSidedPValue(out.t, out.df);
+  return out;
+}
+
 }  // namespace reports::stats

@@ -50,4 +50,22 @@ struct MeanInterval {
 };
 MeanInterval MeanWithTInterval(const std::vector<double>& values);
 
+// Two-sided p-value of Student's t statistic with `df` (> 0, not necessarily whole) degrees of freedom:
+// P(|T| >= |t|) = I_{df/(df+t^2)}(df/2, 1/2), the regularized incomplete beta function evaluated by
+// its continued fraction (Abramowitz & Stegun 26.5.8 and 26.7.1). df = 1, t = 1 gives 0.5;
+// df = 2, t = 2 gives 1 - 2/sqrt(6).
+double StudentTTwoSidedPValue(double t, double df);
+
+// Welch's unequal-variance t-test of two independent samples (values over seeds). Fewer than two values
+// on a side: not tested (tested false, p 1). No spread on either side: p is 0 when the means differ, 1
+// when they are equal. Non-finite values are left out.
+struct WelchResult {
+  double base_mean = 0.0, new_mean = 0.0;
+  int base_n = 0, new_n = 0;
+  double t = 0.0, df = 0.0;
+  double p_value = 1.0;
+  bool tested = false;
+};
+WelchResult WelchTTest(const std::vector<double>& base, const std::vector<double>& new_values);
+
 }  // namespace reports::stats

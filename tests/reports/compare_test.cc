@@ -143,7 +143,7 @@ TEST(CompareApi, NoOverlapIsAnInputErrorListingBothSides) {
     FAIL() << "expected InputError";
   } catch (const util::InputError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("no (task, method) rows in common"), std::string::npos) << what;
+    EXPECT_NE(what.find("no (task, method) rows or study arms in common"), std::string::npos) << what;
     EXPECT_NE(what.find("gsm8k/sft"), std::string::npos) << what;
     EXPECT_NE(what.find("aime/sft"), std::string::npos) << what;
   }
@@ -263,7 +263,7 @@ TEST(CompareBinary, BadInputsExitTwo) {
     std::string new_file, message;
   } cases[] = {
       {Fixture("schema_v2/results.json"), "schema version 2 does not match"},
-      {Fixture("other_task/results.json"), "no (task, method) rows in common"},
+      {Fixture("other_task/results.json"), "no (task, method) rows or study arms in common"},
       {Fixture("does_not_exist/results.json"), "does_not_exist"},
   };
   for (const auto& c : cases) {
@@ -276,6 +276,64 @@ TEST(CompareBinary, BadInputsExitTwo) {
                                                     reports_test::Quote(Fixture("base/results.json")) +
                                                     " --alpha 1.5"));
   EXPECT_EQ(bad_alpha.exit_code, 2) << bad_alpha.output;
+}
+
+}  // namespace
+
+namespace {
+
+// A results document holding only studies: arm "wsrl" with the given success per seed (and a constant
+// scalar), plus an arm only this side has.
+reports::LoadedRun StudyRun(const std::string& path, const std::vector<double>& success, const std::string& extra_arm) {
+  nlohmann::json studies = nlohmann::json::array();
+  for (size_t seed = 0; seed < success.size(); ++seed) {
+    studies.push_back({{"name", "control"}, {"arm", "wsrl"}, {"method", "wsrl"}, {"seed", seed + 1},
+                       {"curves", {{"success", {{"x", {0, 1}}, {"y", {0.0, success[seed]}}}}}},
+                       {"scalars", {{"final_success", success[seed]}, {"offline_q", 7.0}}},
+                       {"scalar_labels", {{"final_success", "success at the end"}}}});
+  }
+  studies.push_back({{"name", "control"}, {"arm", extra_arm}, {"method", extra_arm}, {"seed", 1},
+                     {"curves", nlohmann::json::object()}, {"scalars", {{"final_success", 0.5}}}});
+  return reports::ParseResults(
+      {{"schema_version", reports::kResultsSchemaVersion}, {"results", nlohmann::json::array()}, {"studies", studies}},
+      path);
+}
+
+// Runs that hold only studies compare arm by arm over seeds (Welch): a clear change is reported as a
+// change, an unchanged scalar is not, one seed a side is not tested, and none of it fails the gate.
+TEST(CompareApi, StudiesCompareArmByArmOverSeeds) {
+  const auto base = StudyRun("base.json", {0.1, 0.2, 0.3}, "only-base");
+  const auto changed = StudyRun("new.json", {0.4, 0.5, 0.6}, "only-new");
+  const reports::CompareReport report = reports::CompareRuns(base, changed, {});
+  ASSERT_EQ(report.studies.size(), 2u);
+  const reports::StudyComparison& success = report.studies[0];
+  EXPECT_EQ(success.study, "control");
+  EXPECT_EQ(success.arm, "wsrl");
+  EXPECT_EQ(success.scalar, "final_success");
+  EXPECT_EQ(success.label, "success at the end");
+  EXPECT_NEAR(success.delta, 0.3, 1e-12);
+  EXPECT_EQ(success.test, "welch-t");
+  // Means 0.2 and 0.5, SD 0.1 each side: t = 0.3 / sqrt(2 * 0.01 / 3) = 3.674, df 4, p = 0.02131.
+  EXPECT_NEAR(success.p_value, 0.021311641128756498, 1e-9);
+  EXPECT_TRUE(success.changed);
+  EXPECT_EQ(report.studies[1].scalar, "offline_q");
+  EXPECT_EQ(report.studies[1].p_value, 1.0);
+  EXPECT_FALSE(report.studies[1].changed);
+  EXPECT_EQ(report.base_only_studies, std::vector<std::string>{"control / only-base"});
+  EXPECT_EQ(report.new_only_studies, std::vector<std::string>{"control / only-new"});
+  EXPECT_FALSE(report.regression());
+  const std::string text = reports::RenderCompareText(report);
+  EXPECT_NE(text.find("study control / wsrl  (3 vs 3 seeds)"), std::string::npos) << text;
+  EXPECT_NE(text.find("final_success: 0.2000 -> 0.5000 (+0.3000)  welch-t p=0.0213  changed"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("study only in new: control / only-new"), std::string::npos) << text;
+  EXPECT_EQ(reports::CompareReportToJson(report)["studies"][0]["changed"], true);
+  EXPECT_NE(reports::RenderCompareHtml(report).find("id=\"studies\""), std::string::npos);
+  // One seed a side: reported, not tested.
+  const auto single = reports::CompareRuns(StudyRun("a.json", {0.2}, "x"), StudyRun("b.json", {0.9}, "x"), {});
+  EXPECT_EQ(single.studies[0].test, "none");
+  EXPECT_FALSE(single.studies[0].changed);
+  EXPECT_NE(reports::RenderCompareText(single).find("not tested"), std::string::npos);
 }
 
 }  // namespace

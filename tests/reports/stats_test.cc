@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "reports/stats.h"
@@ -78,6 +79,63 @@ TEST(PairedBootstrap, SeededAndReproducible) {
   EXPECT_LT(a.ci_low, 0.2);
   EXPECT_GT(a.ci_high, 0.2);
   EXPECT_GT(a.p_value, 0.05);  // 3 gains, 1 loss out of 10: not significant
+}
+
+}  // namespace
+
+namespace {
+
+// Two-sided Student-t p-values against closed forms (df 1: 1 - 2 atan|t| / pi; df 2: 1 - |t| / sqrt(2 + t^2);
+// df 4: 1 - |t| (t^2 + 6) / (t^2 + 4)^1.5) and against Simpson integration of the density for the rest
+// (the 95% table values give 0.05; a non-integer df as Welch's test produces).
+TEST(StudentT, TwoSidedPValuesMatchClosedFormsAndIntegration) {
+  using reports::stats::StudentTTwoSidedPValue;
+  struct Case {
+    double t, df, expected, tolerance;
+  };
+  const Case cases[] = {
+      {0.0, 5.0, 1.0, 1e-12},
+      {1.0, 1.0, 0.5, 1e-12},
+      {-1.0, 1.0, 0.5, 1e-12},
+      {2.0, 2.0, 1.0 - 2.0 / std::sqrt(6.0), 1e-12},
+      {3.6742346141747673, 4.0, 0.021311641128756498, 1e-12},
+      {12.7062, 1.0, 0.0500000186, 1e-9},
+      {2.2281, 10.0, 0.0500032936, 1e-9},
+      {2.5, 7.3, 0.0396502347, 1e-9},
+      {40.0, 3.0, 3.438068078909229e-05, 1e-12},  // df 3: 1 - (2/pi)(atan(t/sqrt 3) + sqrt(3) t/(3 + t^2))
+  };
+  for (const Case& c : cases) {
+    EXPECT_NEAR(StudentTTwoSidedPValue(c.t, c.df), c.expected, c.tolerance) << "t " << c.t << " df " << c.df;
+  }
+  EXPECT_EQ(StudentTTwoSidedPValue(INFINITY, 3.0), 0.0);
+  EXPECT_THROW(StudentTTwoSidedPValue(1.0, 0.0), std::invalid_argument);
+}
+
+// Welch's test by hand: {1,2,3} against {4,5,6}: means 2 and 5, variances 1, t = 3 / sqrt(2/3) = 3.674,
+// df = (2/3)^2 / (2 (1/3)^2 / 2) = 4, p = 0.02131 (df-4 closed form above).
+TEST(Welch, HandComputedExampleAndEdgeCases) {
+  using reports::stats::WelchTTest;
+  const auto r = WelchTTest({1, 2, 3}, {4, 5, 6});
+  EXPECT_TRUE(r.tested);
+  EXPECT_DOUBLE_EQ(r.base_mean, 2.0);
+  EXPECT_DOUBLE_EQ(r.new_mean, 5.0);
+  EXPECT_NEAR(r.t, 3.6742346141747673, 1e-12);
+  EXPECT_NEAR(r.df, 4.0, 1e-12);
+  EXPECT_NEAR(r.p_value, 0.021311641128756498, 1e-12);
+  // Unequal spreads and sizes: {0, 10} against {4, 5, 6}: se^2 = 50/2 + 1/3, df = se^4 / ((25^2)/1 + (1/3)^2/2).
+  const auto u = WelchTTest({0, 10}, {4, 5, 6});
+  const double se2 = 25.0 + 1.0 / 3.0;
+  EXPECT_NEAR(u.t, 0.0, 1e-12);
+  EXPECT_NEAR(u.df, se2 * se2 / (625.0 + 1.0 / 18.0), 1e-9);
+  EXPECT_NEAR(u.p_value, 1.0, 1e-12);
+  // One seed on a side: not tested. No spread: p 0 when the means differ, 1 when equal. NaN left out.
+  EXPECT_FALSE(WelchTTest({1}, {2, 3}).tested);
+  EXPECT_EQ(WelchTTest({1}, {2, 3}).p_value, 1.0);
+  EXPECT_EQ(WelchTTest({1, 1}, {2, 2}).p_value, 0.0);
+  EXPECT_EQ(WelchTTest({1, 1}, {1, 1}).p_value, 1.0);
+  const auto n = WelchTTest({1, 2, 3, NAN}, {4, 5, 6});
+  EXPECT_EQ(n.base_n, 3);
+  EXPECT_NEAR(n.p_value, 0.021311641128756498, 1e-12);
 }
 
 }  // namespace

@@ -233,8 +233,18 @@ TEST(StudyOnlyRun, CompareAndHistoryDoNotCrash) {
   const reports::LoadedRun run = reports::ParseResults(doc, "a/results.json");
   EXPECT_TRUE(run.rows.empty());
   EXPECT_EQ(run.studies.size(), 4u);
-  // Nothing to compare: an input error (exit 2 from the CLI), not a crash.
-  EXPECT_THROW(reports::CompareRuns(run, run, reports::CompareOptions{}), util::InputError);
+  // No rows, but the study arms pair up: compared scalar by scalar, nothing changed, no regression.
+  const reports::CompareReport same = reports::CompareRuns(run, run, reports::CompareOptions{});
+  EXPECT_TRUE(same.rows.empty());
+  EXPECT_FALSE(same.studies.empty());
+  for (const auto& c : same.studies) {
+    EXPECT_FALSE(c.changed) << c.arm << " " << c.scalar;
+    EXPECT_EQ(c.delta, 0.0) << c.arm << " " << c.scalar;
+  }
+  EXPECT_FALSE(same.regression());
+  // With nothing in common (no rows, no arms): an input error (exit 2 from the CLI), not a crash.
+  const reports::LoadedRun empty = reports::ParseResults(StudyOnlyResults(json::array()), "b/results.json");
+  EXPECT_THROW(reports::CompareRuns(run, empty, reports::CompareOptions{}), util::InputError);
   const auto dir = std::filesystem::temp_directory_path() / ("study_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string db = (dir / "history.db").string();
