@@ -86,7 +86,7 @@ int RunTrain(const trainers::Method& method, const TrainFlags& flags) {
   }
   trainers::TrainRequest request;
   request.out_dir = flags.out;
-  request.settings = trainers::SftConfigFromJson(json, flags.config);
+  request.settings = trainers::SftConfigFromJson(json, flags.config, /*require_data=*/method.TrainsTextModel());
   request.options = method.ResolveOptions(section, flags.config);
   request.special_tokens = method.SpecialTokens(request.options);
   const bool many = flags.distributed.nproc > 1 || dist::WorldFromEnvironment(dist::ProcessEnvironment()).size > 1;
@@ -120,7 +120,8 @@ void RegisterMethodCommands(CLI::App& app, Action* selected) {
     if (!method->HasCheckpoint()) continue;  // a served model: nothing to train (harness run evaluates it)
     auto* cmd = train->add_subcommand(method->name(), method->summary());
     cmd->add_option("--config", flags->config,
-                    "Config JSON: the training settings and data (configs/sft_*.json)" +
+                    std::string(method->TrainsTextModel() ? "Config JSON: the training settings and data (configs/sft_*.json)"
+                                                          : "Config JSON: seed and threads (no training data needed)") +
                         (method->options_section().empty() ? std::string()
                                                            : ", plus \"" + method->options_section() + "\": {options}"))
         ->required();

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -123,6 +124,33 @@ TEST_F(EngineCli, CheckpointLoadsInHfTransformers) {
                    " --harness " + kBinary + " --ids " + Join(prompt) + " --new 8");
     EXPECT_EQ(hf.code, 0) << ckpt << "\n" << hf.out;
   }
+}
+
+// A method that trains no text model (the WSRL control study) trains from a config without data: the
+// seed and its own section are enough, and the summary carries its study. A text method still exits 2
+// naming "train" for a config without data.
+TEST(EngineCliStudy, ControlStudyTrainsWithoutTextData) {
+  const std::string dir = ::testing::TempDir() + "engine_cli_study_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const nlohmann::json config = {
+      {"seed", 2},
+      {"threads", 1},
+      {"wsrl", {{"maze", "open"}, {"horizon", 30}, {"dataset_episodes", 20}, {"episode_steps", 20}, {"ensemble", 2},
+                {"critic_hidden", 16}, {"actor_hidden", 16}, {"batch_size", 16}, {"offline_steps", 20},
+                {"offline_eval_every", 10}, {"eval_episodes", 2}}}};
+  util::WriteFileAtomic(dir + "/config.json", config.dump());
+  const ShellResult trained =
+      Shell("{ " + kBinary + " train wsrl-offline --config " + dir + "/config.json --out " + dir + "/offline 2>&1; }");
+  EXPECT_EQ(trained.code, 0) << trained.out;
+  EXPECT_NE(trained.out.find("\"study\""), std::string::npos) << trained.out;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/offline/agent.pt")) << trained.out;
+  util::WriteFileAtomic(dir + "/seed_only.json", nlohmann::json{{"seed", 2}}.dump());
+  const ShellResult text =
+      Shell("{ " + kBinary + " train sft --config " + dir + "/seed_only.json --out " + dir + "/sft 2>&1; }");
+  EXPECT_EQ(text.code, 2) << text.out;
+  EXPECT_NE(text.out.find("field 'train': at least one training data source is required"), std::string::npos)
+      << text.out;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

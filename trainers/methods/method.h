@@ -81,6 +81,9 @@ class Method {
   // is then the identity of what it evaluates (the evaluations' key). It cannot be trained with
   // `harness train`, be another method's parent, or be the reranker.
   virtual bool HasCheckpoint() const { return true; }
+  // False for a method that trains no text model (it returns summary["study"], reports/study.h):
+  // `harness train` then needs no training data in its config.
+  virtual bool TrainsTextModel() const { return true; }
   // Whether the method trains on (and so is evaluated on) this task.
   virtual bool TrainsOn(const std::string& task, const nlohmann::json& options) const { return true; }
   virtual TrainOutput Train(const TrainRequest& request) const = 0;

@@ -51,6 +51,7 @@ nlohmann::json DescribeMethods() {
                    {"starts_from", m->starts_from()},
                    {"options_section", m->options_section()},
                    {"data_parallel", m->DataParallel()},
+                   {"trains_text_model", m->TrainsTextModel()},
                    {"options", m->DescribeOptions()}});
   }
   return out;
@@ -82,6 +83,7 @@ class Variant : public Method {
     return parent_.SpecialTokens(options);
   }
   bool HasCheckpoint() const override { return parent_.HasCheckpoint(); }
+  bool TrainsTextModel() const override { return parent_.TrainsTextModel(); }
   bool TrainsOn(const std::string& task, const nlohmann::json& options) const override {
     return parent_.TrainsOn(task, options);
   }

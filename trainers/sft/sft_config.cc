@@ -107,16 +107,26 @@ const util::Fields<SftConfig>& SftSettingsFields() {
   return *fields;
 }
 
-const util::Fields<SftConfig>& SftConfigFields() {
+namespace {
+
+// The settings, the data and what the runner sets; SftConfigFields adds that the data is required.
+util::Fields<SftConfig>* NewConfigFields() {
   using C = SftConfig;
+  auto* f = new util::Fields<C>();
+  AddSettings(f);
+  f->AddList("train", &C::train, &DataSourceFields(), "training data sources")
+      .AddList("eval", &C::eval, &DataSourceFields(), "held-out sources evaluated every eval_every steps")
+      .Add("seed", &C::seed, "seed of initialisation, data order and sampling")
+      .Add("threads", &C::threads, "torch intra-op threads (0 = number of cores)", AtLeast(0));
+  return f;
+}
+
+}  // namespace
+
+const util::Fields<SftConfig>& SftConfigFields() {
   static const auto* fields = [] {
-    auto* f = new util::Fields<C>();
-    AddSettings(f);
-    f->AddList("train", &C::train, &DataSourceFields(), "training data sources")
-        .AddList("eval", &C::eval, &DataSourceFields(), "held-out sources evaluated every eval_every steps")
-        .Add("seed", &C::seed, "seed of initialisation, data order and sampling")
-        .Add("threads", &C::threads, "torch intra-op threads (0 = number of cores)", AtLeast(0));
-    f->Rule([](const C& c) {
+    auto* f = NewConfigFields();
+    f->Rule([](const SftConfig& c) {
       return c.train.empty() ? RuleFailure{"train", "at least one training data source is required"}
                              : util::Ok();
     });
@@ -125,8 +135,10 @@ const util::Fields<SftConfig>& SftConfigFields() {
   return *fields;
 }
 
-SftConfig SftConfigFromJson(const json& j, const std::string& source) {
-  return SftConfigFields().Read(j, source);
+SftConfig SftConfigFromJson(const json& j, const std::string& source, bool require_data) {
+  if (require_data) return SftConfigFields().Read(j, source);
+  static const auto* without_data_rule = NewConfigFields();
+  return without_data_rule->Read(j, source);
 }
 
 json SftConfigToJson(const SftConfig& c) {

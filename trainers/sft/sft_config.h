@@ -72,8 +72,9 @@ const util::Fields<SftConfig>& SftSettingsFields();
 const util::Fields<SftConfig>& SftConfigFields();
 const util::Fields<DataSource>& DataSourceFields();
 
-// JSON with unknown-key, type and value checks; errors name `source` and the key.
-SftConfig SftConfigFromJson(const nlohmann::json& json, const std::string& source);
+// JSON with unknown-key, type and value checks; errors name `source` and the key. Without
+// `require_data`, "train" may be absent or empty (a method that trains no text model).
+SftConfig SftConfigFromJson(const nlohmann::json& json, const std::string& source, bool require_data = true);
 nlohmann::json SftConfigToJson(const SftConfig& config);
 
 using util::FormatConfigTable;

@@ -32,6 +32,7 @@ class WsrlControlMethod : public Method {
     return ResolveFieldOptions(wsrl::WsrlOptionsFields(), section, source, "wsrl");
   }
   bool TrainsOn(const std::string&, const nlohmann::json&) const override { return false; }
+  bool TrainsTextModel() const override { return false; }
   // Every rank runs the maze alike and takes its rows of every update's batch (CriticUpdate).
   bool DataParallel() const override { return true; }
 };
