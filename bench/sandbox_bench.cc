@@ -12,6 +12,7 @@
 
 #include <cstdio>
 
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -96,6 +97,23 @@ void BM_ForkServerTrivial(benchmark::State& state) {
   batch();  // the zygotes start outside the timed loop: this is the steady-state rate
   for (auto _ : state) batch();
   state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["failures"] = failures;
+}
+
+// A fork server's start: a fresh pool's first trivial job, from the pool's construction to its verdict
+// (the zygote's interpreter, its imports and its warm-up, and the one job); the pool's stop is outside.
+void BM_ForkServerStart(benchmark::State& state) {
+  sandbox::Limits limits;
+  int failures = 0;
+  for (auto _ : state) {
+    auto pool = std::make_unique<sandbox::Pool>(sandbox::PoolOptions{1, true});
+    pool->Submit({"pass", "", limits});
+    const auto verdict = pool->Next();
+    state.PauseTiming();
+    failures += verdict->result.status != sandbox::Status::kPassed || verdict->result.runner != "fork-server";
+    pool.reset();
+    state.ResumeTiming();
+  }
   state.counters["failures"] = failures;
 }
 
@@ -188,6 +206,7 @@ void BM_LcbTenTests(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_ForkServerTrivial)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ForkServerStart)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LcbStyleForkRunner)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LcbTenTests)
     ->Args({1, 0, 0})
