@@ -40,9 +40,30 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 }
 
 std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out(s.size(), '\0');
+  ToLowerInto(s, out.data());
   return out;
+}
+
+void ToLowerInto(std::string_view s, char* out) {
+  // Eight bytes at a time: a byte is upper case when its low seven bits are >= 'A' and <= 'Z' and its
+  // high bit is clear (no carry crosses a byte: the low seven bits plus 0x3f stay below 0x100).
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    const uint64_t low7 = word & ~kHigh;
+    const uint64_t at_least_a = low7 + kOnes * (0x80 - 'A');   // high bit set where >= 'A'
+    const uint64_t above_z = low7 + kOnes * (0x80 - 'Z' - 1);  // high bit set where > 'Z'
+    const uint64_t upper = at_least_a & ~above_z & ~word & kHigh;
+    word |= upper >> 2;                                        // 0x80 >> 2 = 0x20: 'A' -> 'a'
+    std::memcpy(out + i, &word, 8);
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
 }
 
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {

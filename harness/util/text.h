@@ -12,7 +12,10 @@ std::string Trim(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
+// ASCII lower-casing (A-Z only; other bytes, UTF-8 included, unchanged). ToLowerInto writes s.size()
+// bytes to `out` (a caller's reused buffer on hot paths).
 std::string ToLower(std::string_view s);
+void ToLowerInto(std::string_view s, char* out);
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
 // Collapses runs of whitespace to one space and trims.
 std::string CollapseWhitespace(std::string_view s);

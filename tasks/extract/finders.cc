@@ -79,27 +79,6 @@ const RE2& Compile(const std::string& pattern) {
 
 namespace {
 
-// `text` with A-Z lower-cased into `out` (text.size() bytes), eight bytes at a time: a byte is upper
-// case when its low seven bits are >= 'A' and <= 'Z' and its high bit is clear.
-void AsciiLower(std::string_view text, char* out) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
-    const uint64_t low7 = word & ~kHigh;
-    const uint64_t at_least_a = low7 + kOnes * (0x80 - 'A');      // high bit set where >= 'A'
-    const uint64_t above_z = low7 + kOnes * (0x80 - 'Z' - 1);     // high bit set where > 'Z'
-    const uint64_t upper = at_least_a & ~above_z & ~word & kHigh;
-    word |= upper >> 2;                                           // 0x80 >> 2 = 0x20, 'A' -> 'a'
-    std::memcpy(out + i, &word, 8);
-  }
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-}
-
 // Whether `atom` occurs in `text`: memchr for the atom's rarest byte in English text (SIMD-fast and
 // rarely stopping), then a comparison around it.
 bool ContainsAtom(std::string_view text, std::string_view atom) {
@@ -159,7 +138,7 @@ std::vector<bool> OpenSteps(const Stage& stage, std::string_view text) {
   // The filter's atoms are lower-cased by ASCII rules only (Latin-1 patterns), so the text is too.
   thread_local std::string lower;
   lower.resize(text.size());
-  AsciiLower(text, lower.data());
+  util::ToLowerInto(text, lower.data());
   std::vector<int> found, passed;
   for (size_t a = 0; a < gate_filter->atoms.size(); ++a) {
     if (ContainsAtom(lower, gate_filter->atoms[a])) found.push_back(static_cast<int>(a));

@@ -326,3 +326,19 @@ TEST(ForEachSlice, CoversEveryItemOnceAndRethrowsTheFirstError) {
     }
   }
 }
+
+// ToLower / ToLowerInto lower-case A-Z only, every byte value at every position of the eight-byte
+// steps and the tail (so bytes >= 0x80, UTF-8 included, and '@', '[' beside the range stay as they are).
+TEST(ToLower, AsciiOnlyAtEveryLane) {
+  EXPECT_EQ(util::ToLower("The ANSWER Is: Caf\xc3\x89 @[`{"), "the answer is: caf\xc3\x89 @[`{");
+  EXPECT_EQ(util::ToLower(""), "");
+  for (int byte = 0; byte < 256; ++byte) {
+    for (size_t at = 0; at < 19; ++at) {
+      std::string text(19, 'Q');
+      text[at] = static_cast<char>(byte);
+      std::string expected(19, 'q');
+      expected[at] = byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32) : static_cast<char>(byte);
+      ASSERT_EQ(util::ToLower(text), expected) << "byte " << byte << " at " << at;
+    }
+  }
+}
