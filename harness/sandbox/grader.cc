@@ -25,12 +25,56 @@ std::string PyLiteral(const std::string& text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// LiveCodeBench's prelude in two parts: its imports, which a fork server binds once (pool.h: Prelude),
+// and the rest, run with each solution.
+struct SplitPrelude {
+  std::string imports;  // the leading lines `import m` / `from m import *`
+  std::string rest;     // the following lines (sys.setrecursionlimit)
+  int import_lines = 0;
+};
+
+const SplitPrelude& LcbPrelude() {
+  static const SplitPrelude split = [] {
+    const std::string& prelude = LiveCodeBenchPrelude();
+    SplitPrelude s;
+    size_t at = 0;
+    while (at < prelude.size()) {
+      const size_t end = prelude.find('\n', at);
+      const std::string line = prelude.substr(at, end - at);
+      if (line.rfind("import ", 0) != 0 && !(line.rfind("from ", 0) == 0 && line.size() > 9 &&
+                                             line.compare(line.size() - 9, 9, " import *") == 0)) {
+        break;
+      }
+      at = end + 1;
+      ++s.import_lines;
+    }
+    s.imports = prelude.substr(0, at);
+    s.rest = prelude.substr(at);
+    return s;
+  }();
+  return split;
+}
+
+// The solution's source as the driver compiles it: the prelude's imports replaced by as many empty
+// lines (they are bound already), so that line numbers in tracebacks are those of prelude + solution.
+std::string SolutionSource(const std::string& separator, const std::string& code) {
+  return std::string(LcbPrelude().import_lines, '\n') + LcbPrelude().rest + separator + code;
+}
+
+// The driver's lines that take the namespace a fork server bound (pool.h: Prelude) or bind it here.
+std::string BindPrelude(const std::string& target, const std::string& fresh, const std::string& names) {
+  return target + " = globals().pop(" + PyLiteral(kPreludeGlobal) + ", None)\n"
+         "if " + target + " is None:\n"
+         "    " + target + " = " + fresh + "\n"
+         "    exec(compile(" + PyLiteral(LcbPrelude().imports) + ", '<solution>', 'exec'), " + names + ")\n";
+}
+
 // stdin tests: run the solution as __main__ with the prelude; SystemExit ends it normally, as in
 // testing_util.call_method.
 std::string StdioDriver(const std::string& code) {
-  return "import sys\n"
-         "_harness_source = " + PyLiteral(LiveCodeBenchPrelude() + "\n" + code) + "\n"
-         "_harness_globals = {'__name__': '__main__', '__builtins__': __builtins__}\n"
+  return "import sys\n" +
+         BindPrelude("_harness_globals", "{'__name__': '__main__', '__builtins__': __builtins__}", "_harness_globals") +
+         "_harness_source = " + PyLiteral(SolutionSource("\n", code)) + "\n"
          "try:\n"
          "    exec(compile(_harness_source, '<solution>', 'exec'), _harness_globals)\n"
          "except SystemExit:\n"
@@ -43,9 +87,9 @@ std::string StdioDriver(const std::string& code) {
 // (sets, NaN) become a tag that equals nothing.
 std::string FunctionalDriver(const std::string& code, const std::string& func_name) {
   return "import sys, json, types\n"
-         "_harness_input = sys.stdin.read()\n"
-         "_harness_source = " + PyLiteral(LiveCodeBenchPrelude() + "\n\n" + code) + "\n"
-         "_harness_module = types.ModuleType('tmp_sol', '')\n"
+         "_harness_input = sys.stdin.read()\n" +
+         BindPrelude("_harness_module", "types.ModuleType('tmp_sol', '')", "_harness_module.__dict__") +
+         "_harness_source = " + PyLiteral(SolutionSource("\n\n", code)) + "\n"
          "exec(compile(_harness_source, '<solution>', 'exec'), _harness_module.__dict__)\n"
          "_harness_target = _harness_module.Solution() if 'class Solution' in _harness_source "
          "else _harness_module\n"
@@ -89,11 +133,6 @@ std::string LastLine(const std::string& text) {
   const size_t start = text.rfind('\n', end);
   const size_t from = start == std::string::npos ? 0 : start + 1;
   return text.substr(from, end - from + 1);
-}
-
-// The sandbox job for one test: the driver around the solution, the test's input on stdin.
-Job TestJob(const std::string& code, const LcbTest& test, const std::string& func_name, const Limits& limits) {
-  return Job{test.functional ? FunctionalDriver(code, func_name) : StdioDriver(code), test.input, limits};
 }
 
 // The verdict of one test from its run; `detail` says why it failed.
@@ -158,6 +197,12 @@ std::string FuncName(const tasks::Record& record) {
 }
 
 }  // namespace
+
+Job LiveCodeBenchJob(const std::string& code, const LcbTest& test, const std::string& func_name,
+                     const Limits& limits) {
+  return Job{test.functional ? FunctionalDriver(code, func_name) : StdioDriver(code), test.input, limits,
+             Prelude{LcbPrelude().imports, test.functional ? "tmp_sol" : ""}};
+}
 
 const std::string& LiveCodeBenchPrelude() {
   // lcb_runner/evaluation/testing_util.py `import_string`, verbatim.
@@ -229,7 +274,7 @@ std::vector<GradeResult> GradeMany(const std::vector<std::pair<const tasks::Reco
   std::vector<GradeResult> results(jobs.size());
   std::map<uint64_t, size_t> job_of;  // pool job id -> index into `jobs`
   auto submit_next_test = [&](size_t i) {
-    job_of[pool.Submit(TestJob(jobs[i].second, tests[i][results[i].tests_run], func_names[i], limits))] = i;
+    job_of[pool.Submit(LiveCodeBenchJob(jobs[i].second, tests[i][results[i].tests_run], func_names[i], limits))] = i;
     ++results[i].tests_run;
   };
   for (size_t i = 0; i < jobs.size(); ++i) {

@@ -20,12 +20,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/sandbox/pool.h"
 #include "harness/sandbox/sandbox.h"
 #include "tasks/record.h"
-
-namespace sandbox {
-class Pool;
-}
 
 namespace sandbox {
 
@@ -82,6 +79,12 @@ bool PythonJsonEqual(const nlohmann::json& a, const nlohmann::json& b);
 
 // LiveCodeBench's import prelude (testing_util.import_string), prepended to every solution.
 const std::string& LiveCodeBenchPrelude();
+
+// The sandbox job for one test: a driver around the solution (the prelude, the solution as __main__ or
+// the functional call), the test's input on stdin, and the prelude's imports as the job's Prelude
+// (pool.h), which a fork server binds once. Its output is the same on the one-shot path.
+Job LiveCodeBenchJob(const std::string& code, const LcbTest& test, const std::string& func_name,
+                     const Limits& limits);
 
 // The active isolation layers and their warnings, as recorded in results.json and printed by the CLI.
 nlohmann::json LayersToJson(const Layers& layers);

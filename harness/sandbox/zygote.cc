@@ -33,6 +33,9 @@ using Clock = std::chrono::steady_clock;
 constexpr double kReportGraceSeconds = 5.0;
 // How long a zygote may take to start (interpreter and imports) before the pool runs one-shot instead.
 constexpr double kStartSeconds = 30.0;
+// The longest prelude sent to a zygote: JSON escaping at most sextuples it, and a job's message must fit
+// the zygote's 64 KiB receive buffer (zygote_main.py).
+constexpr size_t kMaxPreludeBytes = 8192;
 
 // Limits the zygote itself starts with: the job's, except CPU and wall (each child sets its own).
 bool SameZygoteLimits(const Limits& a, const Limits& b) {
@@ -148,12 +151,17 @@ class Zygote {
     theirs.fds.push_back(code_fd);
     theirs.fds.push_back(stdin_fd);
     if (code_fd < 0 || stdin_fd < 0) return SandboxError(result, "memfd");
-    const nlohmann::json request = {{"cpu", limits.cpu_seconds},
-                                    {"memory", limits.memory_bytes},
-                                    {"file_bytes", limits.max_file_bytes},
-                                    {"processes", limits.max_processes},
-                                    {"open_files", limits.max_open_files},
-                                    {"wall", limits.wall_seconds}};
+    nlohmann::json request = {{"cpu", limits.cpu_seconds},
+                              {"memory", limits.memory_bytes},
+                              {"file_bytes", limits.max_file_bytes},
+                              {"processes", limits.max_processes},
+                              {"open_files", limits.max_open_files},
+                              {"wall", limits.wall_seconds}};
+    // A prelude too long for the zygote's message buffer is left out: the job's code builds it (pool.h).
+    if (!job.prelude.imports.empty() && job.prelude.imports.size() + job.prelude.module.size() < kMaxPreludeBytes) {
+      request["prelude"] = {
+          {"imports", job.prelude.imports}, {"module", job.prelude.module}, {"global", kPreludeGlobal}};
+    }
     if (!SendWithFds(control_, request.dump(), {code_fd, stdin_fd, out[1], err[1]})) {
       broken_ = true;
       return SandboxError(result, "send the job to the fork server");

@@ -33,6 +33,8 @@ import math, operator, random, re, statistics, string, typing  # noqa: E401,F401
 
 OWN_UID = sys.argv[1] == "1"        # every process of this uid but us belongs to the current job
 PRIVATE_TMP = sys.argv[2] == "1"    # /tmp, /var/tmp, /dev/shm are this zygote's own tmpfs mounts
+# A job's argv, as `python3 main.py` has it; set here, before any prelude binds it (`from sys import *`).
+sys.argv = ["main.py"]
 SCRATCH_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 # Each job's directory (and HOME): a name no other zygote uses where /tmp is shared.
 JOB_DIR_PREFIX = "/tmp/job-" if PRIVATE_TMP else "/tmp/job-%s-" % os.urandom(8).hex()
@@ -167,7 +169,48 @@ def prepare_job(code_fd, job_dir):
     return code
 
 
-def run_child(job, code, fds, job_dir):
+# Preludes (pool.h): lines `import m` or `from m import *` of modules loaded here; anything else is
+# declined (the job's code then builds its namespace itself).
+PRELUDE_LINE = re.compile(r"(?:from ([A-Za-z_][\w.]*) import \*|import ([A-Za-z_][\w.]*))")
+preludes = {}   # (imports, module) -> the namespace, or None when declined
+
+
+def build_prelude(imports, module):
+    """The namespace of a prelude, or None. Executing it must leave the zygote as it was, so every
+    module it names must be loaded already, with each name of its __all__ present (`import *` of a
+    package imports the submodules its __all__ names)."""
+    for line in imports.splitlines():
+        match = PRELUDE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        loaded = sys.modules.get(match.group(1) or match.group(2))
+        if loaded is None:
+            return None
+        if match.group(1) and not all(name in vars(loaded) for name in getattr(loaded, "__all__", ())):
+            return None
+    if module:
+        namespace = types.ModuleType(module, "")
+        names = namespace.__dict__
+    else:
+        namespace = names = {"__name__": "__main__", "__builtins__": builtins}
+    try:
+        exec(compile(imports, "<solution>", "exec"), names)
+    except Exception:
+        return None
+    return namespace
+
+
+def prelude_for(job):
+    spec = job.get("prelude")
+    if not spec:
+        return None
+    key = (spec["imports"], spec["module"])
+    if key not in preludes:
+        preludes[key] = build_prelude(*key)
+    return preludes[key]
+
+
+def run_child(job, code, fds, job_dir, prelude):
     _, stdin_fd, stdout_fd, stderr_fd = fds
     exit_code = 1
     try:
@@ -184,11 +227,12 @@ def run_child(job, code, fds, job_dir):
         resource.setrlimit(resource.RLIMIT_NPROC, (job["processes"], job["processes"]))
         resource.setrlimit(resource.RLIMIT_NOFILE, (job["open_files"], job["open_files"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        sys.argv = ["main.py"]
         sys.path[0] = job_dir
         main = types.ModuleType("__main__")
         main.__file__ = "main.py"
         main.__builtins__ = builtins
+        if prelude is not None:
+            setattr(main, job["prelude"]["global"], prelude)
         sys.modules["__main__"] = main
         source = compile(code, "main.py", "exec")
         exec(source, main.__dict__)
@@ -246,6 +290,7 @@ def serve():
         except OSError as error:
             code = None
             failure = "the fork server could not prepare the run: %s" % error
+        prelude = prelude_for(job)
         # Everything alive now is left out of the child's garbage collections: a collection walks every
         # tracked object and writes its header, which copies nearly every page of the heap after a fork
         # (CPython's documented use of gc.freeze). The job's own objects are collected as usual.
@@ -256,7 +301,7 @@ def serve():
             if code is None:
                 os.write(fds[3], failure.encode() + b"\n")
                 os._exit(1)
-            run_child(job, code, fds, job_dir)
+            run_child(job, code, fds, job_dir, prelude)
         for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)

@@ -202,6 +202,59 @@ TEST(ForkServer, TracebacksAreTheOneShotPathsText) {
   }
 }
 
+// A prelude (pool.h) is bound once per zygote and handed to each job as `_harness_prelude`; what one job
+// does to it (rebinding, adding names, changing a module it holds) is not seen by the next.
+TEST(ForkServer, PreludeIsBoundOnceAndEachRunGetsItAsTheZygoteMadeIt) {
+  const sandbox::Prelude prelude{"import math\nfrom math import *\nfrom sys import *\n", ""};
+  const std::string look =
+      "ns = globals().pop('_harness_prelude', None)\n"
+      "print(type(ns).__name__, ns['__name__'], ns['sqrt'](16.0), ns['math'].pi, ns['argv'] is ns['modules']['sys'].argv,\n"
+      "      'leak' in ns, '_harness_prelude' in globals())\n";
+  Pool pool(PoolOptions{1, true});
+  pool.Submit({look + "ns['sqrt'] = None\nns['leak'] = 1\nns['math'].pi = 3\nns['argv'].append('x')\n", "", ShortLimits(),
+               prelude});
+  const RunResult first = pool.Next()->result;
+  pool.Submit({look + "print(ns['argv'])\n", "", ShortLimits(), prelude});
+  const RunResult second = pool.Next()->result;
+  pool.Submit({"print('_harness_prelude' in globals())\n", "", ShortLimits()});
+  const RunResult without = pool.Next()->result;
+  pool.Submit({"ns = globals().pop('_harness_prelude')\nprint(type(ns).__name__, ns.__name__, repr(ns.__doc__), ns.floor(2.5))\n",
+               "", ShortLimits(), sandbox::Prelude{prelude.imports, "tmp_sol"}});
+  const RunResult module = pool.Next()->result;
+  for (const RunResult* r : {&first, &second, &without, &module}) {
+    EXPECT_EQ(r->runner, "fork-server") << r->runner_note;
+    EXPECT_EQ(r->status, Status::kPassed) << r->stderr_text;
+  }
+  EXPECT_EQ(first.stdout_text, "dict __main__ 4.0 3.141592653589793 True False False\n");
+  EXPECT_EQ(second.stdout_text, "dict __main__ 4.0 3.141592653589793 True False False\n['main.py']\n");
+  EXPECT_EQ(without.stdout_text, "False\n");
+  EXPECT_EQ(module.stdout_text, "module tmp_sol '' 2\n");
+}
+
+// A prelude that is more than imports, or names a module the zygote has not loaded (importing it would
+// change the zygote for every later job), is declined: the job's code finds no namespace and builds it.
+TEST(ForkServer, PreludesThatWouldChangeTheZygoteAreDeclined) {
+  const std::string probe = "print('_harness_prelude' in globals())\n";
+  const std::vector<sandbox::Prelude> declined = {
+      {"import math\nprint('side effect')\n", ""},
+      {"import xml.dom.minidom\n", ""},
+      {"from xml.dom.minidom import *\n", ""},
+      {"import math; import os\n", ""},
+  };
+  Pool pool(PoolOptions{1, true});
+  for (const auto& prelude : declined) {
+    SCOPED_TRACE(prelude.imports);
+    pool.Submit({probe, "", ShortLimits(), prelude});
+    const RunResult r = pool.Next()->result;
+    EXPECT_EQ(r.runner, "fork-server") << r.runner_note;
+    EXPECT_EQ(r.stdout_text, "False\n") << r.stderr_text;
+  }
+  pool.Submit({"import sys\nprint('xml.dom.minidom' in sys.modules, 'xml' in sys.modules)\n", "", ShortLimits()});
+  EXPECT_EQ(pool.Next()->result.stdout_text, "False False\n");
+  pool.Submit({probe, "", ShortLimits(), sandbox::Prelude{"import math\n", ""}});
+  EXPECT_EQ(pool.Next()->result.stdout_text, "True\n");
+}
+
 // A zygote that dies while starting (its imports do not fit in 16 MB of address space; a bare
 // interpreter does) is never handed a job: the job runs one-shot, and the note says why.
 TEST(ForkServer, FallsBackToOneShotWhenTheZygoteDiesStarting) {

@@ -1,6 +1,7 @@
 // LiveCodeBench grading: the comparison rules, every verdict on fixture problems written for these
 // tests (stdin and functional; correct, wrong, slow, crashing solutions), pass@k over a worker pool,
 // bad records, and a smoke run on the shared LiveCodeBench file when it is present.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -281,6 +282,56 @@ TEST(GradeMany, KeptPoolGradesEachCallAsAFreshPool) {
   pool.Submit({"pass", "", ShortLimits()});
   EXPECT_THROW(sandbox::GradeMany(jobs, ShortLimits(), pool), std::logic_error);
   EXPECT_EQ(pool.Next()->result.status, sandbox::Status::kPassed);
+}
+
+// A test's run reads the same on a fork server, where the prelude's names come bound (pool.h: Prelude),
+// as on the one-shot path, where the driver binds them: the solution's globals and their order, argv,
+// the recursion limit, and tracebacks whose line numbers are those of the prelude prepended to the
+// solution (LiveCodeBench's compile of import_string + code).
+TEST(LiveCodeBenchJob, SameRunOnTheForkServerAsOneShot) {
+  const std::string look =
+      "import hashlib\n"
+      "print(len(globals()), hashlib.sha256(repr(list(globals())).encode()).hexdigest()[:16], argv,\n"
+      "      getrecursionlimit(), __name__, type(deque).__name__, sqrt(9))\n";
+  const int prelude_lines = static_cast<int>(std::count(sandbox::LiveCodeBenchPrelude().begin(),
+                                                        sandbox::LiveCodeBenchPrelude().end(), '\n'));
+  struct Case {
+    std::string code;
+    bool functional;
+    int error_line;  // the solution's line the traceback names (1-based); 0: none
+  };
+  const std::vector<Case> cases = {
+      {look + "x = int(input())\nprint(x + y)\n", false, 5},
+      {look + "def f(:\n", false, 4},
+      {"class Solution:\n    def go(self, a):\n" + std::string("        print(__name__, len(globals()), argv)\n") +
+           "        return [a, getrecursionlimit(), floor(2.5)]\n",
+       true, 0},
+      {"def go(a):\n    return a // 0\n", true, 2},
+  };
+  sandbox::Pool forked(sandbox::PoolOptions{1, true});
+  sandbox::Pool one_shot(sandbox::PoolOptions{1, false});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.code);
+    const sandbox::LcbTest test{c.functional ? "7" : "4\n", "", c.functional};
+    forked.Submit(sandbox::LiveCodeBenchJob(c.code, test, "go", ShortLimits()));
+    one_shot.Submit(sandbox::LiveCodeBenchJob(c.code, test, "go", ShortLimits()));
+    const sandbox::RunResult a = forked.Next()->result, b = one_shot.Next()->result;
+    ASSERT_EQ(a.runner, "fork-server") << a.runner_note;
+    ASSERT_EQ(b.runner, "one-shot");
+    EXPECT_EQ(a.stdout_text, b.stdout_text);
+    EXPECT_EQ(a.stderr_text, b.stderr_text);
+    EXPECT_EQ(a.status, b.status);
+    if (c.error_line > 0) {
+      // stdin solutions follow the prelude and one empty line; functional ones two (testing_util).
+      const int line = prelude_lines + (c.functional ? 2 : 1) + c.error_line;
+      EXPECT_NE(a.stderr_text.find("\"<solution>\", line " + std::to_string(line)), std::string::npos)
+          << a.stderr_text;
+    }
+  }
+  // What the solution saw: the prelude's names (argv as `python3 main.py` has it; the limit it sets).
+  forked.Submit(sandbox::LiveCodeBenchJob(cases[0].code, {"4\n", "", false}, "", ShortLimits()));
+  const std::string seen = forked.Next()->result.stdout_text;
+  EXPECT_NE(seen.find(" ['main.py'] 50000 __main__ type 3.0\n"), std::string::npos) << seen;
 }
 
 // The shared LiveCodeBench file: a few problems of each kind load and a trivially wrong solution
