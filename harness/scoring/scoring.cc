@@ -146,6 +146,8 @@ ScoredSet ScoreImpl(const tasks::Task& task, const std::vector<Record>& records,
     // its problem's slot, so the results do not depend on the thread count.
     util::ForEachSlice(pairs.size(), 64, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
+        problems[i].answers.reserve(pairs[i].second->completions.size());
+        problems[i].correct.reserve(pairs[i].second->completions.size());
         for (const auto& c : pairs[i].second->completions) {
           ExtractedAnswer a = task.Extract(c, *pairs[i].first, out.preset);
           problems[i].correct.push_back(a.valid && task.IsCorrect(a, *pairs[i].first));

@@ -72,31 +72,48 @@ void WriteFileAtomic(const std::string& path, const std::string& contents) {
 }
 
 void WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
+  AtomicFileWriter out(path);
+  for (std::string_view piece : pieces) out.Write(piece);
+  out.Commit();
+}
+
+AtomicFileWriter::AtomicFileWriter(const std::string& path)
+    : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
   const std::filesystem::path target(path);
   if (target.has_parent_path()) MakeDirs(target.parent_path().string());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  for (std::string_view piece : pieces) {
-    size_t written = 0;
-    while (written < piece.size()) {
-      ssize_t n = ::write(fd, piece.data() + written, piece.size() - written);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw std::runtime_error("write failed for " + tmp + ": " + std::strerror(err));
-      }
-      written += static_cast<size_t>(n);
-    }
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot write " + tmp_ + ": " + std::strerror(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {  // not committed: the final name keeps what it had
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
   }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+}
+
+void AtomicFileWriter::Write(std::string_view piece) {
+  if (fd_ < 0) throw std::logic_error("write to " + path_ + " after Commit");
+  size_t written = 0;
+  while (written < piece.size()) {
+    const ssize_t n = ::write(fd_, piece.data() + written, piece.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("write failed for " + tmp_ + ": " + std::strerror(errno));
+    }
+    written += static_cast<size_t>(n);
+  }
+}
+
+void AtomicFileWriter::Commit() {
+  if (fd_ < 0) throw std::logic_error("second Commit of " + path_);
+  ::fsync(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    throw std::runtime_error("cannot rename " + tmp_ + " to " + path_ + ": " + std::strerror(err));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "harness/util/files.h"
 #include "harness/util/parallel.h"
@@ -167,6 +168,7 @@ class FastJsonParser {
   // The text has been checked to be valid UTF-8 as a whole, so raw bytes are copied as they are.
   bool ParseString(std::string* out) {
     ++p_;  // '"'
+    bool reserved = false;
     for (;;) {
       const char* run = p_;
       while (p_ < end_) {
@@ -178,6 +180,14 @@ class FastJsonParser {
       if (p_ == end_ || static_cast<unsigned char>(*p_) < 0x20) return false;
       if (*p_++ == '"') return true;
       if (p_ == end_) return false;  // after a backslash
+      if (!reserved) {
+        // The first escape: the text up to the next quote bounds what is left unless that quote is
+        // itself escaped, so one reservation usually replaces a growth by doubling per run.
+        reserved = true;
+        if (const void* quote = std::memchr(p_, '"', static_cast<size_t>(end_ - p_))) {
+          out->reserve(out->size() + static_cast<size_t>(static_cast<const char*>(quote) - p_));
+        }
+      }
       switch (*p_++) {
         case '"': *out += '"'; break;
         case '\\': *out += '\\'; break;
@@ -291,30 +301,51 @@ bool ParseJsonFast(std::string_view text, Json* out) {
 }
 
 std::vector<JsonLine> ReadJsonLines(const std::string& path) {
-  const std::string contents = ReadFile(path);
-  // Find the non-blank lines first, then parse them on every core (parsing is most of the work).
+  // Read in blocks of about 1 MiB through one buffer whose memory is reused, the complete non-blank
+  // lines of each block parsed on every core (parsing is most of the work): a buffer holding the whole
+  // file would be fresh memory the kernel zeroes page by page (a fifth of the page faults of
+  // `harness score`).
+  constexpr size_t kBlock = size_t{1} << 20;
+  std::vector<JsonLine> rows;
+  std::string buffer;  // the bytes read and not yet parsed: whole lines, then a partial one
   std::vector<std::string_view> lines;
   std::vector<long> numbers;
   long line_no = 0;
-  size_t start = 0;
-  while (start <= contents.size()) {
-    size_t end = contents.find('\n', start);
-    if (end == std::string::npos) end = contents.size();
-    ++line_no;
-    std::string_view line(contents.data() + start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t\n\v\f\r") != std::string_view::npos) {  // Trim's isspace set
-      lines.push_back(line);
-      numbers.push_back(line_no);
+  // Parses the lines of buffer[0, end) (end is the buffer's size, or just past a newline).
+  const auto parse_lines = [&](size_t end) {
+    lines.clear();
+    numbers.clear();
+    for (size_t start = 0;;) {
+      size_t stop = buffer.find('\n', start);
+      if (stop == std::string::npos || stop > end) stop = end;
+      ++line_no;
+      std::string_view line(buffer.data() + start, stop - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.find_first_not_of(" \t\n\v\f\r") != std::string_view::npos) {  // Trim's isspace set
+        lines.push_back(line);
+        numbers.push_back(line_no);
+      }
+      if (stop == end) break;
+      start = stop + 1;
     }
-    if (end == contents.size()) break;
-    start = end + 1;
-  }
-  if (lines.empty()) throw InputError(Location{path, 0, ""}, "file holds no records");
-  std::vector<JsonLine> rows(lines.size());
-  ForEachSlice(lines.size(), 256, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) rows[i] = {ParseOrThrow(lines[i], Location{path, numbers[i], ""}), numbers[i]};
+    const size_t first = rows.size();
+    rows.resize(first + lines.size());
+    ForEachSlice(lines.size(), 256, [&](size_t begin, size_t stop) {
+      for (size_t i = begin; i < stop; ++i) {
+        rows[first + i] = {ParseOrThrow(lines[i], Location{path, numbers[i], ""}), numbers[i]};
+      }
+    });
+  };
+  ForEachFileChunk(path, [&](std::string_view chunk) {
+    buffer.append(chunk);
+    if (buffer.size() < kBlock) return;
+    const size_t last_newline = buffer.rfind('\n');
+    if (last_newline == std::string::npos) return;  // one line longer than a block: read on
+    parse_lines(last_newline);
+    buffer.erase(0, last_newline + 1);
   });
+  if (!buffer.empty()) parse_lines(buffer.size());
+  if (rows.empty()) throw InputError(Location{path, 0, ""}, "file holds no records");
   return rows;
 }
 
@@ -443,6 +474,38 @@ void AppendJsonString(std::string& out, const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// About the length of AppendJson's text for `value`: strings as if nothing needed escaping, numbers
+// at their longest. Used only to reserve memory.
+size_t SerializedSizeEstimate(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::string:
+      return value.get_ref<const std::string&>().size() + 2;
+    case Json::value_t::array: {
+      size_t size = 2 + value.size();
+      for (const auto& element : value) size += SerializedSizeEstimate(element);
+      return size;
+    }
+    case Json::value_t::object: {
+      size_t size = 2 + value.size();
+      for (const auto& [key, element] : value.get_ref<const Json::object_t&>()) {
+        size += key.size() + 3 + SerializedSizeEstimate(element);
+      }
+      return size;
+    }
+    case Json::value_t::number_float:
+      return 24;
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+      return 20;
+    default:
+      return 5;  // null, true, false
+  }
+}
+
+}  // namespace
+
 void AppendJson(std::string& out, const Json& value) {
   switch (value.type()) {
     case Json::value_t::null: out += "null"; return;
@@ -480,11 +543,15 @@ void AppendJson(std::string& out, const Json& value) {
 }
 
 std::vector<std::string> ToJsonLinesParts(const std::vector<Json>& rows) {
-  // Each chunk of lines goes into one buffer; the buffers come back in order.
+  // Each chunk of lines goes into one buffer, reserved to about its final size (grown by doubling, a
+  // buffer of 1.5 MB would have touched twice that in fresh pages); the buffers come back in order.
   std::mutex mutex;
   std::vector<std::pair<size_t, std::string>> done;
   ForEachSlice(rows.size(), 256, [&](size_t begin, size_t end) {
     std::string chunk;
+    size_t estimate = 0;
+    for (size_t i = begin; i < end; ++i) estimate += SerializedSizeEstimate(rows[i]) + 1;
+    chunk.reserve(estimate + estimate / 8);
     for (size_t i = begin; i < end; ++i) {
       AppendJson(chunk, rows[i]);
       chunk += '\n';
@@ -511,8 +578,28 @@ std::string ToJsonLines(const std::vector<Json>& rows) {
 }
 
 void WriteJsonLinesAtomic(const std::string& path, const std::vector<Json>& rows) {
-  const std::vector<std::string> parts = ToJsonLinesParts(rows);
-  WriteFileAtomic(path, std::vector<std::string_view>(parts.begin(), parts.end()));
+  // A block of rows at a time, its lines serialized on every core into buffers reused from block to
+  // block, and written in order: the output is never in memory whole (7.8 MB for 21k completions, in
+  // fresh pages the kernel zeroes one by one: a quarter of the page faults of `harness score`).
+  constexpr size_t kBlockRows = 128;
+  const size_t slices = 2 * std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::string> buffers(slices);
+  AtomicFileWriter out(path);
+  for (size_t first = 0; first < rows.size(); first += kBlockRows) {
+    const size_t count = std::min(kBlockRows, rows.size() - first);
+    ForEachSlice(slices, 1, [&](size_t begin, size_t end) {
+      for (size_t k = begin; k < end; ++k) {
+        std::string& buffer = buffers[k];
+        buffer.clear();
+        for (size_t i = first + count * k / slices; i < first + count * (k + 1) / slices; ++i) {
+          AppendJson(buffer, rows[i]);
+          buffer += '\n';
+        }
+      }
+    });
+    for (const std::string& buffer : buffers) out.Write(buffer);
+  }
+  out.Commit();
 }
 
 }  // namespace util

@@ -178,6 +178,57 @@ TEST(JsonLines, SkipsBlankLinesKeepsNumbers) {
   EXPECT_EQ(rows[1].value["a"], 2);
 }
 
+// ReadJsonLines reads in blocks of about 1 MiB: lines that straddle a block's end, a line longer than a
+// block, blank and CRLF lines and a last line without a newline keep their values and line numbers, and
+// an error past the first block names its line.
+TEST(JsonLines, BlocksKeepValuesAndLineNumbers) {
+  const std::string long_text(3u << 20, 'x');  // one line of 3 MiB
+  std::string text;
+  std::vector<std::pair<long, std::string>> want;  // line number, value of "s"
+  long line = 0;
+  for (int i = 0; i < 40000; ++i) {
+    const std::string value = i == 20000 ? long_text : "v" + std::to_string(i) + std::string(i % 97, 'y');
+    text += "{\"s\": \"" + value + "\"}" + (i % 3 == 0 ? "\r\n" : "\n");
+    want.emplace_back(++line, value);
+    if (i % 1000 == 7) {
+      text += "  \n";
+      ++line;
+    }
+  }
+  text += "{\"s\": \"last\"}";  // no newline at the end
+  want.emplace_back(++line, "last");
+  auto path = TempPath("blocks.jsonl");
+  Write(path, text);
+  const auto rows = util::ReadJsonLines(path);
+  ASSERT_EQ(rows.size(), want.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].line, want[i].first) << i;
+    ASSERT_EQ(rows[i].value["s"], want[i].second) << i;
+  }
+  Write(path, text + "\n{\"s\": }\n");
+  try {
+    util::ReadJsonLines(path);
+    FAIL() << "expected InputError";
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(e.where().line, line + 1);
+  }
+}
+
+// WriteJsonLinesAtomic serializes in blocks of rows on every core: the file is ToJsonLines' text for
+// any number of rows (a partial last block, exactly one block, none).
+TEST(JsonLines, WriteAtomicEqualsToJsonLines) {
+  for (size_t n : {0u, 1u, 5u, 127u, 128u, 129u, 1000u}) {
+    SCOPED_TRACE(n);
+    std::vector<util::Json> rows;
+    for (size_t i = 0; i < n; ++i) {
+      rows.push_back({{"id", i}, {"text", std::string(i % 13, 'a') + "\n\"q\""}, {"x", 0.5 * static_cast<double>(i)}});
+    }
+    const auto path = TempPath("rows.jsonl");
+    util::WriteJsonLinesAtomic(path, rows);
+    EXPECT_EQ(util::ReadFile(path), util::ToJsonLines(rows));
+  }
+}
+
 TEST(JsonFields, TypedAccessNamesTheField) {
   util::Json obj = {{"n", "x"}, {"s", 5}};
   util::Location at{"f.jsonl", 7, ""};
@@ -205,6 +256,32 @@ TEST(Files, AtomicWriteReplacesAndLeavesNoTemp) {
     EXPECT_EQ(entry.path().filename(), "out.json");
   }
   EXPECT_THROW(util::ReadFile(TempPath("nope.txt")), util::InputError);
+}
+
+// A writer destroyed without Commit (the producer threw) leaves the old file and no temporary one.
+TEST(Files, AtomicFileWriterCommitsOrLeavesTheOldFile) {
+  auto path = TempPath("writer/out.txt");
+  util::WriteFileAtomic(path, "old");
+  try {
+    util::AtomicFileWriter out(path);
+    out.Write("new ");
+    throw std::runtime_error("producer failed");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(util::ReadFile(path), "old");
+  {
+    util::AtomicFileWriter out(path);
+    out.Write("new ");
+    out.Write("");
+    out.Write("text");
+    out.Commit();
+    EXPECT_THROW(out.Write("more"), std::logic_error);
+    EXPECT_THROW(out.Commit(), std::logic_error);
+  }
+  EXPECT_EQ(util::ReadFile(path), "new text");
+  for (auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
+    EXPECT_EQ(entry.path().filename(), "out.txt");
+  }
 }
 
 }  // namespace
@@ -268,7 +345,9 @@ TEST(ParseJsonFast, SameValuesAsNlohmannAndDeclinesInvalid) {
       R"({"id": "0", "completions": ["a\nb", "\u00e9\ud83d\ude00", "\"\\/\b\f\r\t"], "scores": [1, -2, 0.5]})",
       "-0", "0", "1e5", "-1.5E-3", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
       "-9223372036854775809", "1e-400", " [ ] ", "{}", R"({"a": 1, "a": 2, "b": [true, false, null]})",
-      R"("\u0000x")", "[[[[[1]]]]]", "\"caf\xc3\xa9\""};
+      R"("\u0000x")", "[[[[[1]]]]]", "\"caf\xc3\xa9\"",
+      // an escaped quote before the closing one (the reservation at the first escape falls short)
+      R"(["a\nb \"quoted\" and a longer tail after it \\ with \u00e9 more", "x\"", "\\\""])"};
   for (const auto& text : valid) {
     util::Json fast;
     ASSERT_TRUE(util::ParseJsonFast(text, &fast)) << text;
