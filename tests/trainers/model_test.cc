@@ -324,6 +324,27 @@ TEST(FusedOps, SwiGluMatchesLibTorch) {
   }
 }
 
+// WSRL's ensemble layers: per-member gain and bias, some pre-activations below zero (ReLU's zero
+// gradient), row counts past and short of one 64-row chunk, widths on and off the vector.
+TEST(FusedOps, LayerNormReluMatchesLibTorch) {
+  at::manual_seed(3);
+  for (int64_t n : {7, 16, 37, 64}) {
+    for (int64_t rows : {1, 70, 130}) {
+      auto x = (at::randn({3, rows, n}) * 3 + 1).requires_grad_(true);
+      auto c = at::randn({3, 1, n}).requires_grad_(true);
+      auto g = (at::randn({3, 1, n}) * 0.5 + 1).requires_grad_(true);
+      auto b = (at::randn({3, 1, n}) * 0.5).requires_grad_(true);
+      auto up = at::randn({3, rows, n});
+      auto want = ValueAndGrads(at::relu(at::layer_norm(x + c, {n}, {}, {}, 1e-5) * g + b), up, {x, c, g, b});
+      auto got = ValueAndGrads(FusedLayerNormRelu(x, c, g, b, 1e-5), up, {x, c, g, b});
+      ExpectAllClose(got, want, 5e-5, "n=" + std::to_string(n) + " rows=" + std::to_string(rows));
+      EXPECT_GT((got[0] == 0).sum().item<int64_t>(), 0);  // ReLU's zero side is exercised
+    }
+  }
+  EXPECT_THROW(FusedLayerNormRelu(at::randn({2, 5, 4}), at::zeros({3, 1, 4}), at::ones({3, 1, 4}), at::zeros({3, 1, 4}), 1e-5),
+               c10::Error);
+}
+
 // The LibTorch path of AttentionImpl::forward without a cache, written out with repeated KV heads.
 at::Tensor ReferenceAttention(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
                               const at::Tensor& valid, int64_t nh, int64_t nkv) {
@@ -590,6 +611,11 @@ TEST(FusedOps, ResultsDoNotDependOnThreadCount) {
     for (auto& t : ValueAndGrads(FusedRmsNorm(x, w, 1e-5), at::randn({3, 100, 37}), {x, w})) results.push_back(t);
     auto gu = (at::randn({3, 100, 2 * 40}) * 6).requires_grad_(true);
     for (auto& t : ValueAndGrads(FusedSwiGlu(gu), at::randn({3, 100, 40}), {gu})) results.push_back(t);
+    auto lx = at::randn({4, 300, 37}).requires_grad_(true), lc = at::randn({4, 1, 37}).requires_grad_(true);
+    auto lg = at::randn({4, 1, 37}).requires_grad_(true), lb = at::randn({4, 1, 37}).requires_grad_(true);
+    for (auto& t : ValueAndGrads(FusedLayerNormRelu(lx, lc, lg, lb, 1e-5), at::randn({4, 300, 37}), {lx, lc, lg, lb})) {
+      results.push_back(t);
+    }
     const int64_t B = 5, T = 30, nh = 4, nkv = 2, d = 8;
     auto mask = at::ones({B, T}, at::kLong);
     mask[1].narrow(0, 0, 7).zero_();

@@ -180,6 +180,89 @@ HARNESS_VARIANTS(SwiGluBackward,
                  (const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu),
                  (dout, gu, rows, inter, dgu))
 
+// z = x + c; mean and biased variance of z in two passes over the row; y = max(0, (z - mean) rstd g + b).
+HARNESS_INLINE void LayerNormReluForwardBody(const float* x, const float* c, const float* g, const float* b,
+                                             int64_t rows, int64_t n, float eps, float* y, float* mean, float* rstd) {
+  const float inv_n = 1.0f / static_cast<float>(n);
+  for (int64_t r = 0; r < rows; ++r, x += n, y += n) {
+    Vec8 s8{};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) s8 += Load8(x + i) + Load8(c + i);
+    float s = Sum8(s8);
+    for (; i < n; ++i) s += x[i] + c[i];
+    const float mu = s * inv_n;
+    Vec8 q8{};
+    for (i = 0; i + 8 <= n; i += 8) {
+      const Vec8 d = Load8(x + i) + Load8(c + i) - mu;
+      q8 += d * d;
+    }
+    float q = Sum8(q8);
+    for (; i < n; ++i) q += (x[i] + c[i] - mu) * (x[i] + c[i] - mu);
+    const float k = 1.0f / std::sqrt(q * inv_n + eps);
+    mean[r] = mu;
+    rstd[r] = k;
+    for (i = 0; i + 8 <= n; i += 8) {
+      Store8(y + i, Max8((Load8(x + i) + Load8(c + i) - mu) * k * Load8(g + i) + Load8(b + i), Vec8{}));
+    }
+    for (; i < n; ++i) y[i] = std::max((x[i] + c[i] - mu) * k * g[i] + b[i], 0.0f);
+  }
+}
+HARNESS_VARIANTS(LayerNormReluForward,
+                 (const float* x, const float* c, const float* g, const float* b, int64_t rows, int64_t n, float eps,
+                  float* y, float* mean, float* rstd),
+                 (x, c, g, b, rows, n, eps, y, mean, rstd))
+
+// With xhat = (x + c - mean) rstd and a = xhat g + b: da = dy where a > 0 (ReLU's gradient, 0 at 0);
+// dg += da xhat, db += da; dx = rstd (da g - mean(da g) - xhat mean(da g xhat)); dc += dx. dx holds
+// da g between the two passes.
+HARNESS_INLINE void LayerNormReluBackwardBody(const float* dy, const float* x, const float* c, const float* g,
+                                              const float* b, const float* mean, const float* rstd, int64_t rows,
+                                              int64_t n, float* dx, float* dc, float* dg, float* db) {
+  const float inv_n = 1.0f / static_cast<float>(n);
+  for (int64_t r = 0; r < rows; ++r, dy += n, x += n, dx += n) {
+    const float mu = mean[r], k = rstd[r];
+    Vec8 s1{}, s2{};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const Vec8 xh = (Load8(x + i) + Load8(c + i) - mu) * k;
+      const Vec8 gv = Load8(g + i);
+      const Vec8 da = xh * gv + Load8(b + i) > Vec8{} ? Load8(dy + i) : Vec8{};
+      Store8(dg + i, Load8(dg + i) + da * xh);
+      Store8(db + i, Load8(db + i) + da);
+      const Vec8 dxh = da * gv;
+      s1 += dxh;
+      s2 += dxh * xh;
+      Store8(dx + i, dxh);
+    }
+    float t1 = Sum8(s1), t2 = Sum8(s2);
+    for (; i < n; ++i) {
+      const float xh = (x[i] + c[i] - mu) * k;
+      const float da = xh * g[i] + b[i] > 0.0f ? dy[i] : 0.0f;
+      dg[i] += da * xh;
+      db[i] += da;
+      dx[i] = da * g[i];
+      t1 += dx[i];
+      t2 += dx[i] * xh;
+    }
+    const float c1 = t1 * inv_n, c2 = t2 * inv_n;
+    for (i = 0; i + 8 <= n; i += 8) {
+      const Vec8 xh = (Load8(x + i) + Load8(c + i) - mu) * k;
+      const Vec8 d = (Load8(dx + i) - c1 - xh * c2) * k;
+      Store8(dx + i, d);
+      Store8(dc + i, Load8(dc + i) + d);
+    }
+    for (; i < n; ++i) {
+      dx[i] = (dx[i] - c1 - (x[i] + c[i] - mu) * k * c2) * k;
+      dc[i] += dx[i];
+    }
+  }
+}
+HARNESS_VARIANTS(LayerNormReluBackward,
+                 (const float* dy, const float* x, const float* c, const float* g, const float* b, const float* mean,
+                  const float* rstd, int64_t rows, int64_t n, float* dx, float* dc, float* dg, float* db),
+                 (dy, x, c, g, b, mean, rstd, rows, n, dx, dc, dg, db))
+
+
 HARNESS_INLINE void AdamWUpdateBody(float* p, const float* g, float* m, float* v, int64_t n,
                                     const AdamWScalars& s) {
   const float one_minus_b1 = 1.0f - s.beta1, one_minus_b2 = 1.0f - s.beta2;
@@ -404,6 +487,17 @@ void SwiGluForward(const float* gu, int64_t rows, int64_t inter, float* out) {
 
 void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu) {
   SwiGluBackwardAny(dout, gu, rows, inter, dgu);
+}
+
+void LayerNormReluForward(const float* x, const float* c, const float* g, const float* b, int64_t rows, int64_t n,
+                          float eps, float* y, float* mean, float* rstd) {
+  LayerNormReluForwardAny(x, c, g, b, rows, n, eps, y, mean, rstd);
+}
+
+void LayerNormReluBackward(const float* dy, const float* x, const float* c, const float* g, const float* b,
+                           const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx, float* dc,
+                           float* dg, float* db) {
+  LayerNormReluBackwardAny(dy, x, c, g, b, mean, rstd, rows, n, dx, dc, dg, db);
 }
 
 void AdamWUpdate(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) {

@@ -85,6 +85,82 @@ struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
   }
 };
 
+// Chunks of at most kRowsPerChunk rows that never cross members: chunk c is member c / per_member's
+// rows [(c % per_member) kRowsPerChunk, ...). Gain and bias gradients sum each chunk into its own
+// partial and the partials in chunk order: the same for any thread count.
+struct LayerNormReluFn : torch::autograd::Function<LayerNormReluFn> {
+  struct Shape {
+    int64_t members, rows, n, per_member;
+    int64_t Chunks() const { return members * per_member; }
+    int64_t Member(int64_t c) const { return c / per_member; }
+    int64_t First(int64_t c) const { return (c % per_member) * kRowsPerChunk; }
+    int64_t End(int64_t c) const { return std::min(rows, First(c) + kRowsPerChunk); }
+    int64_t Row(int64_t c) const { return Member(c) * rows + First(c); }  // the chunk's first row overall
+  };
+
+  static Shape ShapeOf(const at::Tensor& x) {
+    const int64_t rows = x.size(1);
+    return {x.size(0), rows, x.size(2), std::max<int64_t>(1, (rows + kRowsPerChunk - 1) / kRowsPerChunk)};
+  }
+
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& linear_bias,
+                            const at::Tensor& gain, const at::Tensor& bias, double eps) {
+    TORCH_CHECK(x_in.dim() == 3 && gain.numel() == x_in.size(0) * x_in.size(2) && bias.numel() == gain.numel() &&
+                    linear_bias.numel() == gain.numel(),
+                "FusedLayerNormRelu: x [E, R, H] with linear_bias, gain and bias [E, 1, H]");
+    auto x = x_in.contiguous();
+    auto c = linear_bias.contiguous(), g = gain.contiguous(), b = bias.contiguous();
+    const Shape s = ShapeOf(x);
+    auto y = at::empty_like(x);
+    auto mean = at::empty({s.members * s.rows}, x.options()), rstd = at::empty_like(mean);
+    const float *xp = x.data_ptr<float>(), *cp = c.data_ptr<float>(), *gp = g.data_ptr<float>();
+    const float* bp = b.data_ptr<float>();
+    float *yp = y.data_ptr<float>(), *meanp = mean.data_ptr<float>(), *rstdp = rstd.data_ptr<float>();
+    at::parallel_for(0, s.Chunks(), 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t k = c0; k < c1; ++k) {
+        const int64_t row = s.Row(k), e = s.Member(k) * s.n;
+        kernels::LayerNormReluForward(xp + row * s.n, cp + e, gp + e, bp + e, s.End(k) - s.First(k), s.n,
+                                      static_cast<float>(eps), yp + row * s.n, meanp + row, rstdp + row);
+      }
+    });
+    ctx->save_for_backward({x, c, g, b, mean, rstd});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &c = saved[1], &g = saved[2], &b = saved[3], &mean = saved[4], &rstd = saved[5];
+    auto dy = grads[0].contiguous();
+    const Shape s = ShapeOf(x);
+    auto dx = at::empty_like(x);
+    auto partial = at::zeros({s.Chunks(), 3, s.n}, x.options());  // [chunk][dc | dg | db]
+    const float *dyp = dy.data_ptr<float>(), *xp = x.data_ptr<float>(), *cp = c.data_ptr<float>();
+    const float *gp = g.data_ptr<float>(), *bp = b.data_ptr<float>();
+    const float *meanp = mean.data_ptr<float>(), *rstdp = rstd.data_ptr<float>();
+    float *dxp = dx.data_ptr<float>(), *partialp = partial.data_ptr<float>();
+    at::parallel_for(0, s.Chunks(), 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t k = c0; k < c1; ++k) {
+        const int64_t row = s.Row(k), e = s.Member(k) * s.n;
+        float* part = partialp + k * 3 * s.n;
+        kernels::LayerNormReluBackward(dyp + row * s.n, xp + row * s.n, cp + e, gp + e, bp + e, meanp + row,
+                                       rstdp + row, s.End(k) - s.First(k), s.n, dxp + row * s.n, part, part + s.n,
+                                       part + 2 * s.n);
+      }
+    });
+    // Each member's sums, chunk by chunk in order.
+    std::vector<at::Tensor> sums;
+    for (const at::Tensor* like : {&c, &g, &b}) sums.push_back(at::zeros_like(*like));
+    for (int64_t k = 0; k < s.Chunks(); ++k) {
+      const float* part = partialp + k * 3 * s.n;
+      for (int64_t j = 0; j < 3; ++j) {
+        float* sum = sums[static_cast<size_t>(j)].data_ptr<float>() + s.Member(k) * s.n;
+        for (int64_t i = 0; i < s.n; ++i) sum[i] += part[j * s.n + i];
+      }
+    }
+    return {dx, sums[0], sums[1], sums[2], at::Tensor()};
+  }
+};
+
 struct SwiGluFn : torch::autograd::Function<SwiGluFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& gu_in) {
     auto gu = gu_in.contiguous();
@@ -192,6 +268,11 @@ bool FusedOpsApply(const at::Tensor& x) { return x.device().is_cpu() && x.scalar
 
 at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return RmsNormFn::apply(x, weight, eps);
+}
+
+at::Tensor FusedLayerNormRelu(const at::Tensor& x, const at::Tensor& linear_bias, const at::Tensor& gain,
+                              const at::Tensor& bias, double eps) {
+  return LayerNormReluFn::apply(x, linear_bias, gain, bias, eps);
 }
 
 at::Tensor FusedSwiGlu(const at::Tensor& gu) { return SwiGluFn::apply(gu); }

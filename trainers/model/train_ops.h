@@ -17,6 +17,12 @@ bool FusedOpsApply(const at::Tensor& x);
 // HF LlamaRMSNorm in fp32: weight * (x * rsqrt(mean(x^2, -1) + eps)).
 at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
+// relu(layer_norm(x + linear_bias) * gain + bias) for an ensemble of E members: x [E, R, H] (a linear
+// layer's product), linear_bias, gain and bias [E, 1, H] (member e's rows use row e of each);
+// layer_norm over H with eps, no affine of its own.
+at::Tensor FusedLayerNormRelu(const at::Tensor& x, const at::Tensor& linear_bias, const at::Tensor& gain,
+                              const at::Tensor& bias, double eps);
+
 // silu(gu[..., :I]) * gu[..., I:] for gu [..., 2I].
 at::Tensor FusedSwiGlu(const at::Tensor& gu);
 

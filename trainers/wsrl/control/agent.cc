@@ -3,10 +3,13 @@
 #include <cmath>
 
 #include "trainers/distributed/world.h"
+#include "trainers/model/train_ops.h"
 
 namespace trainers::wsrl {
 
 namespace {
+
+constexpr double kLayerNormEps = 1e-5;  // torch.nn.functional.layer_norm's default
 
 torch::Tensor Uniform(std::vector<int64_t> shape, double bound, at::Generator& gen) {
   return torch::rand(shape, gen) * (2 * bound) - bound;
@@ -47,14 +50,20 @@ EnsembleMlp::EnsembleMlp(int members, int in, int hidden, int layers, int out, a
 }
 
 torch::Tensor EnsembleMlp::Forward(const torch::Tensor& x) const {
-  // A shared [B, in] input broadcasts against the [E, in, out] weights in the first product.
+  // A shared [B, in] input broadcasts against the [E, in, out] weights in the first product. Hidden
+  // layers on CPU fp32 are one fused node after the product (bias, LayerNorm, affine, ReLU:
+  // trainers/model/train_ops.h); elsewhere the LibTorch expression.
   torch::Tensor h = x;
   const size_t layers = ln_gain_.size();
   for (size_t l = 0; l <= layers; ++l) {
+    if (l < layers && FusedOpsApply(h)) {
+      h = FusedLayerNormRelu(torch::matmul(h, weights_[l]), biases_[l], ln_gain_[l], ln_bias_[l], kLayerNormEps);
+      continue;
+    }
     h = h.dim() == 2 ? torch::matmul(h, weights_[l]) + biases_[l] : torch::baddbmm(biases_[l], h, weights_[l]);
     if (l < layers) {
       const int64_t width = h.size(-1);
-      h = torch::relu(torch::layer_norm(h, {width}) * ln_gain_[l] + ln_bias_[l]);
+      h = torch::relu(torch::layer_norm(h, {width}, {}, {}, kLayerNormEps) * ln_gain_[l] + ln_bias_[l]);
     }
   }
   return h;
