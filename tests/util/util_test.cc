@@ -214,14 +214,15 @@ TEST(JsonLines, BlocksKeepValuesAndLineNumbers) {
   }
 }
 
-// WriteJsonLinesAtomic serializes in blocks of rows on every core: the file is ToJsonLines' text for
-// any number of rows (a partial last block, exactly one block, none).
+// WriteJsonLinesAtomic serializes about 1 MiB of rows at a time on every core: the file is ToJsonLines'
+// text for any number of rows, small (one block) or large (several blocks, a partial last one).
 TEST(JsonLines, WriteAtomicEqualsToJsonLines) {
-  for (size_t n : {0u, 1u, 5u, 127u, 128u, 129u, 1000u}) {
+  for (size_t n : {0u, 1u, 5u, 127u, 1000u}) {
     SCOPED_TRACE(n);
     std::vector<util::Json> rows;
     for (size_t i = 0; i < n; ++i) {
-      rows.push_back({{"id", i}, {"text", std::string(i % 13, 'a') + "\n\"q\""}, {"x", 0.5 * static_cast<double>(i)}});
+      // Texts of up to 12,000 bytes: 1,000 rows make about 6 MB.
+      rows.push_back({{"id", i}, {"text", std::string(i % 13 * 1000, 'a') + "\n\"q\""}, {"x", 0.5 * static_cast<double>(i)}});
     }
     const auto path = TempPath("rows.jsonl");
     util::WriteJsonLinesAtomic(path, rows);
