@@ -343,6 +343,14 @@ TEST(FusedOps, LayerNormReluMatchesLibTorch) {
   }
   EXPECT_THROW(FusedLayerNormRelu(at::randn({2, 5, 4}), at::zeros({3, 1, 4}), at::ones({3, 1, 4}), at::zeros({3, 1, 4}), 1e-5),
                c10::Error);
+  // x as [R, E, H] memory seen as [E, R, H] (permute, no copy): the same values and gradients.
+  auto memory = (at::randn({130, 3, 37}) * 2).requires_grad_(true);
+  auto c = at::randn({3, 1, 37}), g = at::randn({3, 1, 37}) + 1, b = at::randn({3, 1, 37});
+  auto up = at::randn({3, 130, 37});
+  auto want = ValueAndGrads(at::relu(at::layer_norm(memory.permute({1, 0, 2}) + c, {37}, {}, {}, 1e-5) * g + b), up, {memory});
+  auto got = ValueAndGrads(FusedLayerNormRelu(memory.permute({1, 0, 2}), c, g, b, 1e-5), up, {memory});
+  ExpectAllClose(got, want, 5e-5, "permuted x");
+  EXPECT_TRUE(got[0].is_contiguous());
 }
 
 // The LibTorch path of AttentionImpl::forward without a cache, written out with repeated KV heads.

@@ -178,6 +178,35 @@ TEST(Ensemble, BatchedProductEqualsEachMemberAlone) {
   EXPECT_TRUE(torch::allclose(net.Forward(x.unsqueeze(0).expand({3, 6, 4}).contiguous()), out, 1e-5, 1e-6));
 }
 
+// Gradients through the ensemble (its CPU path fuses each hidden layer's bias, LayerNorm, gain, bias and
+// ReLU, and multiplies a shared input by all members at once) equal those of the per-member LibTorch
+// expression: parameters and the input (the actor's loss differentiates Q through the action).
+TEST(Ensemble, GradientsEqualThePerMemberExpression) {
+  at::Generator gen = at::detail::createCPUGenerator(6);
+  const EnsembleMlp net(3, 4, 8, 2, 1, gen);
+  const auto p = net.Parameters();
+  const auto x = torch::randn({70, 4}, gen).requires_grad_(true);  // past one 64-row chunk
+  const auto up = torch::randn({3, 70, 1}, gen);
+  (net.Forward(x) * up).sum().backward();
+  std::vector<torch::Tensor> fused;
+  for (const auto& t : p) fused.push_back(t.grad().clone());
+  fused.push_back(x.grad().clone());
+  for (const auto& t : p) t.mutable_grad() = torch::Tensor();
+  x.mutable_grad() = torch::Tensor();
+  torch::Tensor total = torch::zeros({});
+  for (int64_t e = 0; e < 3; ++e) {
+    torch::Tensor h = x;
+    h = torch::relu(torch::layer_norm(torch::matmul(h, p[0][e]) + p[1][e], {8}) * p[2][e] + p[3][e]);
+    h = torch::relu(torch::layer_norm(torch::matmul(h, p[4][e]) + p[5][e], {8}) * p[6][e] + p[7][e]);
+    total = total + ((torch::matmul(h, p[8][e]) + p[9][e]) * up[e]).sum();
+  }
+  total.backward();
+  for (size_t i = 0; i < p.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(fused[i], p[i].grad(), 1e-4, 1e-5)) << "parameter " << i;
+  }
+  EXPECT_TRUE(torch::allclose(fused.back(), x.grad(), 1e-4, 1e-5));
+}
+
 TEST(Ensemble, TargetMembersAreTwoDistinctUniformDraws) {
   AgentSpec spec;
   spec.ensemble = 4;

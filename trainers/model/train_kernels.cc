@@ -181,10 +181,11 @@ HARNESS_VARIANTS(SwiGluBackward,
                  (dout, gu, rows, inter, dgu))
 
 // z = x + c; mean and biased variance of z in two passes over the row; y = max(0, (z - mean) rstd g + b).
-HARNESS_INLINE void LayerNormReluForwardBody(const float* x, const float* c, const float* g, const float* b,
-                                             int64_t rows, int64_t n, float eps, float* y, float* mean, float* rstd) {
+HARNESS_INLINE void LayerNormReluForwardBody(const float* x, int64_t x_stride, const float* c, const float* g,
+                                             const float* b, int64_t rows, int64_t n, float eps, float* y, float* mean,
+                                             float* rstd) {
   const float inv_n = 1.0f / static_cast<float>(n);
-  for (int64_t r = 0; r < rows; ++r, x += n, y += n) {
+  for (int64_t r = 0; r < rows; ++r, x += x_stride, y += n) {
     Vec8 s8{};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) s8 += Load8(x + i) + Load8(c + i);
@@ -208,18 +209,18 @@ HARNESS_INLINE void LayerNormReluForwardBody(const float* x, const float* c, con
   }
 }
 HARNESS_VARIANTS(LayerNormReluForward,
-                 (const float* x, const float* c, const float* g, const float* b, int64_t rows, int64_t n, float eps,
-                  float* y, float* mean, float* rstd),
-                 (x, c, g, b, rows, n, eps, y, mean, rstd))
+                 (const float* x, int64_t x_stride, const float* c, const float* g, const float* b, int64_t rows,
+                  int64_t n, float eps, float* y, float* mean, float* rstd),
+                 (x, x_stride, c, g, b, rows, n, eps, y, mean, rstd))
 
 // With xhat = (x + c - mean) rstd and a = xhat g + b: da = dy where a > 0 (ReLU's gradient, 0 at 0);
 // dg += da xhat, db += da; dx = rstd (da g - mean(da g) - xhat mean(da g xhat)); dc += dx. dx holds
 // da g between the two passes.
-HARNESS_INLINE void LayerNormReluBackwardBody(const float* dy, const float* x, const float* c, const float* g,
-                                              const float* b, const float* mean, const float* rstd, int64_t rows,
-                                              int64_t n, float* dx, float* dc, float* dg, float* db) {
+HARNESS_INLINE void LayerNormReluBackwardBody(const float* dy, const float* x, int64_t x_stride, const float* c,
+                                              const float* g, const float* b, const float* mean, const float* rstd,
+                                              int64_t rows, int64_t n, float* dx, float* dc, float* dg, float* db) {
   const float inv_n = 1.0f / static_cast<float>(n);
-  for (int64_t r = 0; r < rows; ++r, dy += n, x += n, dx += n) {
+  for (int64_t r = 0; r < rows; ++r, dy += n, x += x_stride, dx += x_stride) {
     const float mu = mean[r], k = rstd[r];
     Vec8 s1{}, s2{};
     int64_t i = 0;
@@ -258,9 +259,10 @@ HARNESS_INLINE void LayerNormReluBackwardBody(const float* dy, const float* x, c
   }
 }
 HARNESS_VARIANTS(LayerNormReluBackward,
-                 (const float* dy, const float* x, const float* c, const float* g, const float* b, const float* mean,
-                  const float* rstd, int64_t rows, int64_t n, float* dx, float* dc, float* dg, float* db),
-                 (dy, x, c, g, b, mean, rstd, rows, n, dx, dc, dg, db))
+                 (const float* dy, const float* x, int64_t x_stride, const float* c, const float* g, const float* b,
+                  const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx, float* dc, float* dg,
+                  float* db),
+                 (dy, x, x_stride, c, g, b, mean, rstd, rows, n, dx, dc, dg, db))
 
 
 HARNESS_INLINE void AdamWUpdateBody(float* p, const float* g, float* m, float* v, int64_t n,
@@ -489,15 +491,15 @@ void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t in
   SwiGluBackwardAny(dout, gu, rows, inter, dgu);
 }
 
-void LayerNormReluForward(const float* x, const float* c, const float* g, const float* b, int64_t rows, int64_t n,
-                          float eps, float* y, float* mean, float* rstd) {
-  LayerNormReluForwardAny(x, c, g, b, rows, n, eps, y, mean, rstd);
+void LayerNormReluForward(const float* x, int64_t x_stride, const float* c, const float* g, const float* b,
+                          int64_t rows, int64_t n, float eps, float* y, float* mean, float* rstd) {
+  LayerNormReluForwardAny(x, x_stride, c, g, b, rows, n, eps, y, mean, rstd);
 }
 
-void LayerNormReluBackward(const float* dy, const float* x, const float* c, const float* g, const float* b,
-                           const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx, float* dc,
-                           float* dg, float* db) {
-  LayerNormReluBackwardAny(dy, x, c, g, b, mean, rstd, rows, n, dx, dc, dg, db);
+void LayerNormReluBackward(const float* dy, const float* x, int64_t x_stride, const float* c, const float* g,
+                           const float* b, const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx,
+                           float* dc, float* dg, float* db) {
+  LayerNormReluBackwardAny(dy, x, x_stride, c, g, b, mean, rstd, rows, n, dx, dc, dg, db);
 }
 
 void AdamWUpdate(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) {

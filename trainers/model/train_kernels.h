@@ -73,14 +73,14 @@ void SwiGluForward(const float* gu, int64_t rows, int64_t inter, float* out);
 void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu);
 
 // A linear layer's bias, LayerNorm (biased variance, as torch.layer_norm), an affine map and ReLU over
-// rows of width n: z = x + c, y = max(0, (z - mean(z)) rstd g + b), mean and rstd saved per row.
-// Backward: dx overwritten; dc, dg and db accumulated (+=) so rows can be summed into them. WSRL's
-// critic and actor layers (issue 18).
-void LayerNormReluForward(const float* x, const float* c, const float* g, const float* b, int64_t rows, int64_t n,
-                          float eps, float* y, float* mean, float* rstd);
-void LayerNormReluBackward(const float* dy, const float* x, const float* c, const float* g, const float* b,
-                           const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx, float* dc,
-                           float* dg, float* db);
+// rows of width n: z = x + c, y = max(0, (z - mean(z)) rstd g + b), mean and rstd saved per row. Rows of
+// x (and dx) are x_stride floats apart, rows of y (and dy) n. Backward: dx overwritten; dc, dg and db
+// accumulated (+=) so rows can be summed into them. WSRL's critic and actor layers (issue 18).
+void LayerNormReluForward(const float* x, int64_t x_stride, const float* c, const float* g, const float* b,
+                          int64_t rows, int64_t n, float eps, float* y, float* mean, float* rstd);
+void LayerNormReluBackward(const float* dy, const float* x, int64_t x_stride, const float* c, const float* g,
+                           const float* b, const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx,
+                           float* dc, float* dg, float* db);
 
 // One AdamW step (decoupled weight decay, as torch.optim.AdamW) over n fp32 values in one pass:
 // p *= decay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;

@@ -85,22 +85,27 @@ struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
   }
 };
 
-// Chunks of at most kRowsPerChunk rows that never cross members: chunk c is member c / per_member's
-// rows [(c % per_member) kRowsPerChunk, ...). Gain and bias gradients sum each chunk into its own
-// partial and the partials in chunk order: the same for any thread count.
+// Chunks of at most kRowsPerChunk rows that never cross members: chunk k is member k / per_member's
+// rows [(k % per_member) kRowsPerChunk, ...). Gain and bias gradients sum each chunk into its own
+// partial and the partials in chunk order: the same for any thread count. x may be any [E, R, H] view
+// whose rows are contiguous (stride(2) == 1), such as [R, E, H] memory seen through permute: a linear
+// layer of a shared input computed as one product for all members gives that layout without a copy;
+// dx has x's strides, y is contiguous.
 struct LayerNormReluFn : torch::autograd::Function<LayerNormReluFn> {
   struct Shape {
-    int64_t members, rows, n, per_member;
+    int64_t members, rows, n, per_member, member_stride, row_stride;  // the last two: of x, in floats
     int64_t Chunks() const { return members * per_member; }
-    int64_t Member(int64_t c) const { return c / per_member; }
-    int64_t First(int64_t c) const { return (c % per_member) * kRowsPerChunk; }
-    int64_t End(int64_t c) const { return std::min(rows, First(c) + kRowsPerChunk); }
-    int64_t Row(int64_t c) const { return Member(c) * rows + First(c); }  // the chunk's first row overall
+    int64_t Member(int64_t k) const { return k / per_member; }
+    int64_t First(int64_t k) const { return (k % per_member) * kRowsPerChunk; }
+    int64_t End(int64_t k) const { return std::min(rows, First(k) + kRowsPerChunk); }
+    int64_t Row(int64_t k) const { return Member(k) * rows + First(k); }  // the chunk's first row of y
+    int64_t XOffset(int64_t k) const { return Member(k) * member_stride + First(k) * row_stride; }
   };
 
   static Shape ShapeOf(const at::Tensor& x) {
     const int64_t rows = x.size(1);
-    return {x.size(0), rows, x.size(2), std::max<int64_t>(1, (rows + kRowsPerChunk - 1) / kRowsPerChunk)};
+    return {x.size(0),          rows,        x.size(2), std::max<int64_t>(1, (rows + kRowsPerChunk - 1) / kRowsPerChunk),
+            x.stride(0), x.stride(1)};
   }
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& linear_bias,
@@ -108,19 +113,19 @@ struct LayerNormReluFn : torch::autograd::Function<LayerNormReluFn> {
     TORCH_CHECK(x_in.dim() == 3 && gain.numel() == x_in.size(0) * x_in.size(2) && bias.numel() == gain.numel() &&
                     linear_bias.numel() == gain.numel(),
                 "FusedLayerNormRelu: x [E, R, H] with linear_bias, gain and bias [E, 1, H]");
-    auto x = x_in.contiguous();
+    auto x = x_in.stride(2) == 1 ? x_in : x_in.contiguous();
     auto c = linear_bias.contiguous(), g = gain.contiguous(), b = bias.contiguous();
     const Shape s = ShapeOf(x);
-    auto y = at::empty_like(x);
+    auto y = at::empty({s.members, s.rows, s.n}, x.options());
     auto mean = at::empty({s.members * s.rows}, x.options()), rstd = at::empty_like(mean);
     const float *xp = x.data_ptr<float>(), *cp = c.data_ptr<float>(), *gp = g.data_ptr<float>();
     const float* bp = b.data_ptr<float>();
     float *yp = y.data_ptr<float>(), *meanp = mean.data_ptr<float>(), *rstdp = rstd.data_ptr<float>();
-    at::parallel_for(0, s.Chunks(), 1, [&](int64_t c0, int64_t c1) {
-      for (int64_t k = c0; k < c1; ++k) {
+    at::parallel_for(0, s.Chunks(), 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
         const int64_t row = s.Row(k), e = s.Member(k) * s.n;
-        kernels::LayerNormReluForward(xp + row * s.n, cp + e, gp + e, bp + e, s.End(k) - s.First(k), s.n,
-                                      static_cast<float>(eps), yp + row * s.n, meanp + row, rstdp + row);
+        kernels::LayerNormReluForward(xp + s.XOffset(k), s.row_stride, cp + e, gp + e, bp + e, s.End(k) - s.First(k),
+                                      s.n, static_cast<float>(eps), yp + row * s.n, meanp + row, rstdp + row);
       }
     });
     ctx->save_for_backward({x, c, g, b, mean, rstd});
@@ -132,19 +137,19 @@ struct LayerNormReluFn : torch::autograd::Function<LayerNormReluFn> {
     const auto &x = saved[0], &c = saved[1], &g = saved[2], &b = saved[3], &mean = saved[4], &rstd = saved[5];
     auto dy = grads[0].contiguous();
     const Shape s = ShapeOf(x);
-    auto dx = at::empty_like(x);
+    auto dx = at::empty_strided(x.sizes(), x.strides(), x.options());
     auto partial = at::zeros({s.Chunks(), 3, s.n}, x.options());  // [chunk][dc | dg | db]
     const float *dyp = dy.data_ptr<float>(), *xp = x.data_ptr<float>(), *cp = c.data_ptr<float>();
     const float *gp = g.data_ptr<float>(), *bp = b.data_ptr<float>();
     const float *meanp = mean.data_ptr<float>(), *rstdp = rstd.data_ptr<float>();
     float *dxp = dx.data_ptr<float>(), *partialp = partial.data_ptr<float>();
-    at::parallel_for(0, s.Chunks(), 1, [&](int64_t c0, int64_t c1) {
-      for (int64_t k = c0; k < c1; ++k) {
+    at::parallel_for(0, s.Chunks(), 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
         const int64_t row = s.Row(k), e = s.Member(k) * s.n;
         float* part = partialp + k * 3 * s.n;
-        kernels::LayerNormReluBackward(dyp + row * s.n, xp + row * s.n, cp + e, gp + e, bp + e, meanp + row,
-                                       rstdp + row, s.End(k) - s.First(k), s.n, dxp + row * s.n, part, part + s.n,
-                                       part + 2 * s.n);
+        kernels::LayerNormReluBackward(dyp + row * s.n, xp + s.XOffset(k), s.row_stride, cp + e, gp + e, bp + e,
+                                       meanp + row, rstdp + row, s.End(k) - s.First(k), s.n, dxp + s.XOffset(k),
+                                       part, part + s.n, part + 2 * s.n);
       }
     });
     // Each member's sums, chunk by chunk in order.

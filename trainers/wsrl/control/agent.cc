@@ -57,7 +57,18 @@ torch::Tensor EnsembleMlp::Forward(const torch::Tensor& x) const {
   const size_t layers = ln_gain_.size();
   for (size_t l = 0; l <= layers; ++l) {
     if (l < layers && FusedOpsApply(h)) {
-      h = FusedLayerNormRelu(torch::matmul(h, weights_[l]), biases_[l], ln_gain_[l], ln_bias_[l], kLayerNormEps);
+      torch::Tensor product;
+      if (h.dim() == 2) {
+        // The shared input times every member's weights as one product [B, E·out], seen as [E, B, out]
+        // (the fused node reads that layout as it is; a broadcast matmul would copy the input and, in
+        // its backward, the gradient).
+        const auto& w = weights_[l];
+        const int64_t e = w.size(0), in = w.size(1), out = w.size(2);
+        product = torch::mm(h, w.permute({1, 0, 2}).reshape({in, e * out})).view({h.size(0), e, out}).permute({1, 0, 2});
+      } else {
+        product = torch::matmul(h, weights_[l]);
+      }
+      h = FusedLayerNormRelu(product, biases_[l], ln_gain_[l], ln_bias_[l], kLayerNormEps);
       continue;
     }
     h = h.dim() == 2 ? torch::matmul(h, weights_[l]) + biases_[l] : torch::baddbmm(biases_[l], h, weights_[l]);
