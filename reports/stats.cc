@@ -94,29 +94,42 @@ double StudentT975(int df) {
          (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v);
 }
 
-MeanInterval MeanWithTInterval(const std::vector<double>& values) {
-  MeanInterval out;
+namespace {
+
+// Mean and sample variance (n - 1 in the denominator) of the finite values, and their count; mean NaN
+// when there are none, variance NaN when there are fewer than two.
+struct FiniteMoments {
+  double mean = NAN, variance = NAN;
+  int n = 0;
+};
+
+FiniteMoments MomentsOf(const std::vector<double>& values) {
+  FiniteMoments out;
   double sum = 0.0;
   for (double v : values) {
-    if (!std::isfinite(v)) continue;
-    sum += v;
-    ++out.n;
+    if (std::isfinite(v)) sum += v, ++out.n;
   }
-  if (out.n == 0) {
-    out.mean = out.half = NAN;
-    return out;
-  }
+  if (out.n == 0) return out;
   out.mean = sum / out.n;
-  if (out.n < 2) {
-    out.half = NAN;
-    return out;
-  }
-  double ss = 0.0;
+  if (out.n < 2) return out;
+  double squares = 0.0;
   for (double v : values) {
-    if (std::isfinite(v)) ss += (v - out.mean) * (v - out.mean);
+    if (std::isfinite(v)) squares += (v - out.mean) * (v - out.mean);
   }
-  const double sd = std::sqrt(ss / (out.n - 1));
-  out.half = StudentT975(out.n - 1) * sd / std::sqrt(static_cast<double>(out.n));
+  out.variance = squares / (out.n - 1);
+  return out;
+}
+
+}  // namespace
+
+MeanInterval MeanWithTInterval(const std::vector<double>& values) {
+  const FiniteMoments moments = MomentsOf(values);
+  MeanInterval out;
+  out.mean = moments.mean;
+  out.n = moments.n;
+  out.half = moments.n < 2 ? NAN
+                           : StudentT975(moments.n - 1) * std::sqrt(moments.variance) /
+                                 std::sqrt(static_cast<double>(moments.n));
   return out;
 }
 
@@ -129,25 +142,22 @@ double BetaContinuedFraction(double a, double b, double x) {
   if (std::fabs(d) < kTiny) d = kTiny;
   d = 1.0 / d;
   double result = d;
-  for (int m = 1; m <= 500; ++m) {
-    const double m2 = 2.0 * m;
-    // Even step: d_{2m} = m (b - m) x / ((a + 2m - 1)(a + 2m)).
-    double term = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+  // One Lentz step with continued-fraction coefficient `term`; returns the factor it applied.
+  const auto step = [&](double term) {
     d = 1.0 + term * d;
     c = 1.0 + term / c;
     if (std::fabs(d) < kTiny) d = kTiny;
     if (std::fabs(c) < kTiny) c = kTiny;
     d = 1.0 / d;
     result *= d * c;
+    return d * c;
+  };
+  for (int m = 1; m <= 500; ++m) {
+    const double m2 = 2.0 * m;
+    // Even step: d_{2m} = m (b - m) x / ((a + 2m - 1)(a + 2m)).
+    step(m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)));
     // Odd step: d_{2m+1} = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1)).
-    term = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
-    d = 1.0 + term * d;
-    c = 1.0 + term / c;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1.0 / d;
-    const double delta = d * c;
-    result *= delta;
+    const double delta = step(-(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)));
     if (std::fabs(delta - 1.0) < kEpsilon) break;
   }
   return result;
@@ -173,26 +183,15 @@ double StudentTTwoSidedPValue(double t, double df) {
 }
 
 WelchResult WelchTTest(const std::vector<double>& base, const std::vector<double>& new_values) {
-  const auto moments = [](const std::vector<double>& values, double* mean, double* variance, int* n) {
-    double sum = 0.0;
-    *n = 0;
-    for (double v : values) {
-      if (std::isfinite(v)) sum += v, ++*n;
-    }
-    *mean = *n > 0 ? sum / *n : std::nan("");
-    double squares = 0.0;
-    for (double v : values) {
-      if (std::isfinite(v)) squares += (v - *mean) * (v - *mean);
-    }
-    *variance = *n > 1 ? squares / (*n - 1) : std::nan("");
-  };
+  const FiniteMoments b = MomentsOf(base), n = MomentsOf(new_values);
   WelchResult out;
-  double base_variance = 0.0, new_variance = 0.0;
-  moments(base, &out.base_mean, &base_variance, &out.base_n);
-  moments(new_values, &out.new_mean, &new_variance, &out.new_n);
+  out.base_mean = b.mean;
+  out.new_mean = n.mean;
+  out.base_n = b.n;
+  out.new_n = n.n;
   if (out.base_n < 2 || out.new_n < 2) return out;
   out.tested = true;
-  const double base_term = base_variance / out.base_n, new_term = new_variance / out.new_n;
+  const double base_term = b.variance / out.base_n, new_term = n.variance / out.new_n;
   const double se2 = base_term + new_term;
   if (se2 == 0.0) {
     out.p_value = out.new_mean == out.base_mean ? 1.0 : 0.0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "harness/sandbox/pool.h"
@@ -25,40 +26,27 @@ std::string PyLiteral(const std::string& text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// LiveCodeBench's prelude in two parts: its imports, which a fork server binds once (pool.h: Prelude),
-// and the rest, run with each solution.
-struct SplitPrelude {
-  std::string imports;  // the leading lines `import m` / `from m import *`
-  std::string rest;     // the following lines (sys.setrecursionlimit)
-  int import_lines = 0;
-};
-
-const SplitPrelude& LcbPrelude() {
-  static const SplitPrelude split = [] {
-    const std::string& prelude = LiveCodeBenchPrelude();
-    SplitPrelude s;
-    size_t at = 0;
-    while (at < prelude.size()) {
-      const size_t end = prelude.find('\n', at);
-      const std::string line = prelude.substr(at, end - at);
-      if (line.rfind("import ", 0) != 0 && !(line.rfind("from ", 0) == 0 && line.size() > 9 &&
-                                             line.compare(line.size() - 9, 9, " import *") == 0)) {
-        break;
-      }
-      at = end + 1;
-      ++s.import_lines;
-    }
-    s.imports = prelude.substr(0, at);
-    s.rest = prelude.substr(at);
-    return s;
-  }();
-  return split;
-}
+// LiveCodeBench's prelude (lcb_runner/evaluation/testing_util.py `import_string`, verbatim) in two parts:
+// its imports, which a fork server binds once (pool.h: Prelude), and the rest, run with each solution.
+constexpr const char* kLcbPreludeImports =
+    "from string import *\nfrom re import *\nfrom datetime import *\nfrom collections import *\n"
+    "from heapq import *\nfrom bisect import *\nfrom copy import *\nfrom math import *\n"
+    "from random import *\nfrom statistics import *\nfrom itertools import *\n"
+    "from functools import *\nfrom operator import *\nfrom io import *\nfrom sys import *\n"
+    "from json import *\nfrom builtins import *\nfrom typing import *\nimport string\nimport re\n"
+    "import datetime\nimport collections\nimport heapq\nimport bisect\nimport copy\nimport math\n"
+    "import random\nimport statistics\nimport itertools\nimport functools\nimport operator\n"
+    "import io\nimport sys\nimport json\n";
+constexpr const char* kLcbPreludeRest = "sys.setrecursionlimit(50000)\n";
 
 // The solution's source as the driver compiles it: the prelude's imports replaced by as many empty
 // lines (they are bound already), so that line numbers in tracebacks are those of prelude + solution.
 std::string SolutionSource(const std::string& separator, const std::string& code) {
-  return std::string(LcbPrelude().import_lines, '\n') + LcbPrelude().rest + separator + code;
+  static const std::string kBlankImports = [] {
+    const std::string_view imports = kLcbPreludeImports;
+    return std::string(static_cast<size_t>(std::count(imports.begin(), imports.end(), '\n')), '\n');
+  }();
+  return kBlankImports + kLcbPreludeRest + separator + code;
 }
 
 // The driver's lines that take the namespace a fork server bound (pool.h: Prelude) or bind it here.
@@ -66,7 +54,7 @@ std::string BindPrelude(const std::string& target, const std::string& fresh, con
   return target + " = globals().pop(" + PyLiteral(kPreludeGlobal) + ", None)\n"
          "if " + target + " is None:\n"
          "    " + target + " = " + fresh + "\n"
-         "    exec(compile(" + PyLiteral(LcbPrelude().imports) + ", '<solution>', 'exec'), " + names + ")\n";
+         "    exec(compile(" + PyLiteral(kLcbPreludeImports) + ", '<solution>', 'exec'), " + names + ")\n";
 }
 
 // stdin tests: run the solution as __main__ with the prelude; SystemExit ends it normally, as in
@@ -201,20 +189,11 @@ std::string FuncName(const tasks::Record& record) {
 Job LiveCodeBenchJob(const std::string& code, const LcbTest& test, const std::string& func_name,
                      const Limits& limits) {
   return Job{test.functional ? FunctionalDriver(code, func_name) : StdioDriver(code), test.input, limits,
-             Prelude{LcbPrelude().imports, test.functional ? "tmp_sol" : ""}};
+             Prelude{kLcbPreludeImports, test.functional ? "tmp_sol" : ""}};
 }
 
 const std::string& LiveCodeBenchPrelude() {
-  // lcb_runner/evaluation/testing_util.py `import_string`, verbatim.
-  static const std::string kPrelude =
-      "from string import *\nfrom re import *\nfrom datetime import *\nfrom collections import *\n"
-      "from heapq import *\nfrom bisect import *\nfrom copy import *\nfrom math import *\n"
-      "from random import *\nfrom statistics import *\nfrom itertools import *\n"
-      "from functools import *\nfrom operator import *\nfrom io import *\nfrom sys import *\n"
-      "from json import *\nfrom builtins import *\nfrom typing import *\nimport string\nimport re\n"
-      "import datetime\nimport collections\nimport heapq\nimport bisect\nimport copy\nimport math\n"
-      "import random\nimport statistics\nimport itertools\nimport functools\nimport operator\n"
-      "import io\nimport sys\nimport json\nsys.setrecursionlimit(50000)\n";
+  static const std::string kPrelude = std::string(kLcbPreludeImports) + kLcbPreludeRest;
   return kPrelude;
 }
 

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -547,50 +546,17 @@ void AppendJson(std::string& out, const Json& value) {
   }
 }
 
-std::vector<std::string> ToJsonLinesParts(const std::vector<Json>& rows) {
-  // Each chunk of lines goes into one buffer, reserved to about its final size (grown by doubling, a
-  // buffer of 1.5 MB would have touched twice that in fresh pages); the buffers come back in order.
-  std::mutex mutex;
-  std::vector<std::pair<size_t, std::string>> done;
-  ForEachSlice(rows.size(), 256, [&](size_t begin, size_t end) {
-    std::string chunk;
-    size_t estimate = 0;
-    for (size_t i = begin; i < end; ++i) estimate += SerializedSizeEstimate(rows[i]) + 1;
-    chunk.reserve(estimate + estimate / 8);
-    for (size_t i = begin; i < end; ++i) {
-      AppendJson(chunk, rows[i]);
-      chunk += '\n';
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    done.emplace_back(begin, std::move(chunk));
-  });
-  std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> parts;
-  parts.reserve(done.size());
-  for (auto& [begin, chunk] : done) parts.push_back(std::move(chunk));
-  return parts;
-}
+namespace {
 
-std::string ToJsonLines(const std::vector<Json>& rows) {
-  std::vector<std::string> parts = ToJsonLinesParts(rows);
-  if (parts.size() == 1) return std::move(parts.front());
-  size_t size = 0;
-  for (const auto& part : parts) size += part.size();
-  std::string out;
-  out.reserve(size);
-  for (const auto& part : parts) out += part;
-  return out;
-}
-
-void WriteJsonLinesAtomic(const std::string& path, const std::vector<Json>& rows) {
-  // About 1 MiB of rows at a time (by SerializedSizeEstimate), its lines serialized on every core into
-  // buffers reused from block to block, and written in order: the output is never in memory whole (7.8 MB
-  // for 21k completions, in fresh pages the kernel zeroes one by one: a quarter of the page faults of
-  // `harness score`), and many small rows still make few blocks (each block wakes the threads once).
+// Serialises `rows` one JSON object per line, about 1 MiB of rows at a time (by SerializedSizeEstimate),
+// each block's lines on every core into buffers reused from block to block, and hands the text to
+// `consume` in order: the output is never in memory whole (7.8 MB for 21k completions, in fresh pages the
+// kernel zeroes one by one: a quarter of the page faults of `harness score`), and many small rows still
+// make few blocks (each block wakes the threads once).
+void ForEachJsonLinesPiece(const std::vector<Json>& rows, const std::function<void(std::string_view)>& consume) {
   constexpr size_t kBlockBytes = size_t{1} << 20;
   const size_t slices = 2 * std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> buffers(slices);
-  AtomicFileWriter out(path);
   for (size_t first = 0; first < rows.size();) {
     size_t count = 0;
     for (size_t bytes = 0; first + count < rows.size() && bytes < kBlockBytes; ++count) {
@@ -606,9 +572,22 @@ void WriteJsonLinesAtomic(const std::string& path, const std::vector<Json>& rows
         }
       }
     });
-    for (const std::string& buffer : buffers) out.Write(buffer);
+    for (const std::string& buffer : buffers) consume(buffer);
     first += count;
   }
+}
+
+}  // namespace
+
+std::string ToJsonLines(const std::vector<Json>& rows) {
+  std::string out;
+  ForEachJsonLinesPiece(rows, [&](std::string_view piece) { out += piece; });
+  return out;
+}
+
+void WriteJsonLinesAtomic(const std::string& path, const std::vector<Json>& rows) {
+  AtomicFileWriter out(path);
+  ForEachJsonLinesPiece(rows, [&](std::string_view piece) { out.Write(piece); });
   out.Commit();
 }
 

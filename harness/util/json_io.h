@@ -46,11 +46,10 @@ std::string JsonTypeName(const Json& value);
 // error message.
 bool ParseJsonFast(std::string_view text, Json* out);
 
-// Serialises one JSON object per line.
+// Serialises one JSON object per line (AppendJson's text), on every core.
 std::string ToJsonLines(const std::vector<Json>& rows);
-// The same text in consecutive parts (one per thread that wrote it), and written to `path` through
-// WriteFileAtomic without joining the parts (samples files run to many megabytes).
-std::vector<std::string> ToJsonLinesParts(const std::vector<Json>& rows);
+// The same text written to `path` atomically, serialised and written about 1 MiB at a time (samples
+// files run to many megabytes, which need never be in memory whole).
 void WriteJsonLinesAtomic(const std::string& path, const std::vector<Json>& rows);
 
 // Appends value.dump(-1, ' ', false, Json::error_handler_t::replace) to out, byte for byte, faster:

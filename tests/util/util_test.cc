@@ -214,9 +214,10 @@ TEST(JsonLines, BlocksKeepValuesAndLineNumbers) {
   }
 }
 
-// WriteJsonLinesAtomic serializes about 1 MiB of rows at a time on every core: the file is ToJsonLines'
-// text for any number of rows, small (one block) or large (several blocks, a partial last one).
-TEST(JsonLines, WriteAtomicEqualsToJsonLines) {
+// ToJsonLines and WriteJsonLinesAtomic serialize about 1 MiB of rows at a time on every core: both give
+// each row's nlohmann dump and a newline, in order, for any number of rows, small (one block) or large
+// (several blocks, a partial last one).
+TEST(JsonLines, WriteAtomicAndToJsonLinesAreEachRowsDump) {
   for (size_t n : {0u, 1u, 5u, 127u, 1000u}) {
     SCOPED_TRACE(n);
     std::vector<util::Json> rows;
@@ -224,9 +225,12 @@ TEST(JsonLines, WriteAtomicEqualsToJsonLines) {
       // Texts of up to 12,000 bytes: 1,000 rows make about 6 MB.
       rows.push_back({{"id", i}, {"text", std::string(i % 13 * 1000, 'a') + "\n\"q\""}, {"x", 0.5 * static_cast<double>(i)}});
     }
+    std::string expected;
+    for (const auto& row : rows) expected += row.dump(-1, ' ', false, util::Json::error_handler_t::replace) + "\n";
     const auto path = TempPath("rows.jsonl");
     util::WriteJsonLinesAtomic(path, rows);
-    EXPECT_EQ(util::ReadFile(path), util::ToJsonLines(rows));
+    EXPECT_EQ(util::ReadFile(path), expected);
+    EXPECT_EQ(util::ToJsonLines(rows), expected);
   }
 }
 
