@@ -62,6 +62,10 @@ void RegisterSynthCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--tool-share", args->options.tool_share,
                   "ncot/ncot-check: share of problems whose solution is the ncot-tool one (drawn per problem)")
       ->capture_default_str();
+  cmd->add_option("--lookup-share", args->options.lookup_share,
+                  "mathqa/agieval/gpqa: share of problems asked as option-lookup drills ('Which option is 36?', "
+                  "the same options, no steps; drawn per problem)")
+      ->capture_default_str();
   cmd->add_option("--out", args->out, "Output file (written atomically); stdout when omitted");
   cmd->callback([selected, args] { *selected = [args] { return RunSynth(*args); }; });
 }

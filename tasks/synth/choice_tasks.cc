@@ -18,6 +18,7 @@ std::string N(double v) { return Num(v); }
 // A question with its options before the published layout is chosen. options[0] is the answer.
 struct McDraft {
   std::string question;
+  std::string key;                   // split key: the question's normalised text (a drill keeps its source's)
   std::vector<std::string> options;  // answer first, then the distractors
   std::vector<double> values;        // numeric value of each option; empty for text options
   Derivation derivation;             // steps; answer and choices are filled per layout
@@ -261,9 +262,19 @@ McDraft MakeDraft(util::SplitMix64& rng, const Knobs& knobs, int n_options) {
   bool ordering_fits = steps + 1 >= n_options;
   int kinds = ordering_fits ? 3 : 2;
   int kind = static_cast<int>(rng.Below(kinds));
-  if (kind == 0) return UnitConversion(rng, steps, n_options, knobs.max_value);
-  if (kind == 1) return Arithmetic(rng, steps, n_options, knobs.max_value);
-  return Ordering(rng, steps, n_options);
+  McDraft d = kind == 0   ? UnitConversion(rng, steps, n_options, knobs.max_value)
+              : kind == 1 ? Arithmetic(rng, steps, n_options, knobs.max_value)
+                          : Ordering(rng, steps, n_options);
+  d.key = NormalizeForSplit(d.question);
+  if (DrawLookupDrill(knobs, d.key)) {
+    // The same options and answer, asked for directly: no steps, so the solution is the lookup alone.
+    d.question = LookupDrillQuestion(d.options[0]);
+    d.derivation.steps.clear();
+    d.python = nullptr;
+    d.family = "lookup";
+    d.steps = 0;
+  }
+  return d;
 }
 
 // Fills the derivation's letters, option values and answer for a given shown order of the options.
@@ -304,7 +315,7 @@ Candidate MakeAgieval(util::SplitMix64& rng, const Knobs& knobs) {
   for (size_t i = 0; i < shown.size(); ++i) {
     options.push_back("(" + c.derivation.choices.letters[i] + ")" + d.options[shown[i]]);
   }
-  c.item.key = NormalizeForSplit(d.question);
+  c.item.key = d.key;
   c.item.gold = c.derivation.answer;
   c.item.steps = d.steps;
   c.item.family = d.family;
@@ -325,7 +336,7 @@ Candidate MakeGpqa(util::SplitMix64& rng, const Knobs& knobs) {
   std::vector<int> shown = util::SeededPermutation(4, 0, util::CollapseWhitespace(d.question));
   Candidate c;
   c.derivation = WithLetters(d, shown);
-  c.item.key = NormalizeForSplit(d.question);
+  c.item.key = d.key;
   c.item.gold = c.derivation.answer;
   c.item.steps = d.steps;
   c.item.family = d.family;

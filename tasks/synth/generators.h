@@ -17,7 +17,16 @@ struct Knobs {
   int max_steps = 3;
   int max_value = 100;
   bool exact_steps = false;  // --steps was given (families that cannot honour it are skipped)
+  double lookup_share = 0;   // SynthOptions::lookup_share
+  uint64_t seed = 0;         // SynthOptions::seed (per-problem draws that must not touch the stream)
 };
+
+// Whether the multiple-choice problem with this split key becomes an option-lookup drill
+// (SynthOptions::lookup_share): a draw from the key and the seed alone, so it neither consumes the
+// problem stream nor depends on the other problems. False without a draw when the share is 0.
+bool DrawLookupDrill(const Knobs& knobs, const std::string& key);
+// The question of a drill: "Which option is 36?" (MathQA writes its own lower-cased, spaced form).
+std::string LookupDrillQuestion(const std::string& value_text);
 
 // Fills key, gold, steps, family, record and a Derivation the driver renders styles from.
 // Code tasks leave the derivation empty and put their own solutions in the item.

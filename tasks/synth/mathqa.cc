@@ -236,6 +236,18 @@ Candidate MakeMathqa(util::SplitMix64& rng, const Knobs& knobs) {
     }
     c.derivation.choices.letters.push_back(kUpper[i]);
   }
+  c.item.key = NormalizeForSplit(draft.problem);
+  c.item.steps = steps;
+  c.item.family = draft.family;
+  if (DrawLookupDrill(knobs, c.item.key)) {
+    // An option-lookup drill: the same options and answer, asked for directly, in MathQA's spacing.
+    draft.problem = util::ToLower(LookupDrillQuestion(N(draft.answer)));
+    draft.problem.insert(draft.problem.size() - 1, " ");
+    draft.derivation.steps.clear();
+    draft.annotated = draft.linear = "";
+    c.item.steps = 0;
+    c.item.family = "lookup";
+  }
   c.derivation.steps = draft.derivation.steps;
   c.derivation.choices.values = shown;
   c.derivation.answer = upper;
@@ -251,10 +263,7 @@ Candidate MakeMathqa(util::SplitMix64& rng, const Knobs& knobs) {
                           " = " + N(step_values[i]) + (s.unit.empty() ? "" : " " + s.unit) + ".") +
                  " ";
   }
-  c.item.key = NormalizeForSplit(draft.problem);
   c.item.gold = upper;
-  c.item.steps = steps;
-  c.item.family = draft.family;
   c.item.record["Problem"] = draft.problem;
   c.item.record["Rationale"] = "\"" + rationale + "answer : " + correct + "\"";
   c.item.record["options"] = options;

@@ -149,6 +149,18 @@ std::string Csv(const std::vector<SynthItem>& items) {
 
 }  // namespace
 
+namespace internal {
+
+bool DrawLookupDrill(const Knobs& knobs, const std::string& key) {
+  if (knobs.lookup_share <= 0) return false;
+  util::SplitMix64 draw(knobs.seed ^ util::Fnv1a64(key, 0x100c));
+  return draw.Uniform() < knobs.lookup_share;
+}
+
+std::string LookupDrillQuestion(const std::string& value_text) { return "Which option is " + value_text + "?"; }
+
+}  // namespace internal
+
 std::vector<std::string> SynthTaskNames() {
   std::vector<std::string> names;
   for (const auto& spec : Specs()) names.push_back(spec.name);
@@ -157,6 +169,16 @@ std::vector<std::string> SynthTaskNames() {
 
 std::vector<std::string> SynthStyles() {
   return {"", "ncot", "ncot-check", "pcot", "mixed", "tool", "ncot-tool"};
+}
+
+std::string LookupShareRefusal(const std::string& task, const std::string& style) {
+  if (task != "mathqa" && task != "agieval" && task != "gpqa") {
+    return "applies to the multiple-choice tasks mathqa, agieval and gpqa, not " + task;
+  }
+  if (!style.empty() && style != "ncot" && style != "ncot-check") {
+    return "applies to styles ncot and ncot-check (or none), not '" + style + "'";
+  }
+  return "";
 }
 
 void ValidateOptions(const SynthOptions& options) {
@@ -213,6 +235,15 @@ void ValidateOptions(const SynthOptions& options) {
     throw util::InputError(util::Location{"", 0, "tool_share"},
                            "tool_share applies to styles ncot and ncot-check, not '" + options.style + "'");
   }
+  if (!(options.lookup_share >= 0.0 && options.lookup_share <= 1.0)) {
+    throw util::InputError(
+        util::Location{"", 0, "lookup_share"},
+        "lookup_share must be within [0, 1], got " + util::FormatNumber(options.lookup_share));
+  }
+  if (options.lookup_share > 0) {
+    const std::string refusal = LookupShareRefusal(options.task, options.style);
+    if (!refusal.empty()) throw util::InputError(util::Location{"", 0, "lookup_share"}, "lookup_share " + refusal);
+  }
   const std::vector<std::string> kinds = FlawKinds();
   bool wrong_kind = options.flaws.empty(), right_kind = options.flaws.empty();
   for (const auto& flaw : options.flaws) {
@@ -255,6 +286,8 @@ std::vector<SynthItem> GenerateItems(const SynthOptions& options) {
   knobs.max_steps = options.steps > 0 ? options.steps : spec.default_max_steps;
   knobs.max_value = options.max_value > 0 ? options.max_value : spec.default_max_value;
   knobs.exact_steps = options.steps > 0;
+  knobs.lookup_share = options.lookup_share;
+  knobs.seed = options.seed;
 
   const bool want_test = options.split == "test";
   util::SplitMix64 rng(options.seed ^ util::Fnv1a64(options.task));

@@ -54,6 +54,14 @@ struct SynthOptions {
   // and the seed, so one problem's draw does not depend on the others (prefixes of n are stable);
   // problems without a calculation step keep the plain solution. 0 = never (no draw is made).
   double tool_share = 0;
+  // mathqa / agieval / gpqa: the share of problems turned into option-lookup drills: the same options
+  // and gold letter, the question "Which option is V?" (V the gold option's text) and no reasoning
+  // steps, so that the solution is only the answer note, or with ncot-check only the option checks
+  // "(A) 32 = 36? no ... (B) 36 = 36? yes". A small model computes the value of a multiple-choice
+  // problem long before it learns to find that value among the options (learning_probes.md); drills
+  // put the lookup in many short examples. Drawn per problem from its key and the seed (like
+  // tool_share); a drill keeps its source problem's split key. Family "lookup", steps 0.
+  double lookup_share = 0;
 };
 
 // One generated problem, before serialisation.
@@ -69,6 +77,10 @@ struct SynthItem {
 
 std::vector<std::string> SynthTaskNames();
 std::vector<std::string> SynthStyles();
+
+// Why a lookup_share > 0 cannot apply to this task and style; "" when it can. Every config that
+// carries the share asks this.
+std::string LookupShareRefusal(const std::string& task, const std::string& style);
 
 // Throws util::InputError (field named) for unknown task/split/style and impossible knob values.
 void ValidateOptions(const SynthOptions& options);

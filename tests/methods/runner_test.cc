@@ -86,6 +86,8 @@ std::vector<BadCase> BadCases() {
       {{{"crlft", {{"inference_condition", "gpt4"}}}}, "crlft.inference_condition"},
       {{{"tasks", {{{"task", "gsm8k"}, {"train_n", 5}, {"test_n", 3}, {"style", "pcot"}}}}}, "tasks[0].style"},
       {{{"tasks", {{{"task", "gsm8k"}, {"train_n", 5}, {"test_n", 3}, {"tool_share", 1.5}}}}}, "tasks[0].tool_share"},
+      {{{"tasks", {{{"task", "svamp"}, {"train_n", 5}, {"test_n", 3}, {"lookup_share", 0.5}}}}}, "tasks[0].lookup_share"},
+      {{{"tasks", {{{"task", "mathqa"}, {"train_n", 5}, {"test_n", 3}, {"lookup_share", -1}}}}}, "tasks[0].lookup_share"},
       {{{"difficulty", {{"tasks", {"svamp"}}, {"steps", {1}}, {"max_values", {20}}}}}, "difficulty.tasks"},
       {{{"difficulty", {{"tasks", {"gsm8k"}}, {"steps", {1}}, {"max_values", {20}}, {"methods", {"crlft"}}}}},
        "difficulty.methods"},

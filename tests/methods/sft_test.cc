@@ -74,6 +74,12 @@ TEST(SftConfig, RejectsUnknownKeysAndImpossibleValues) {
        "train[0].tool_share"},
       {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"style", "pcot"}, {"tool_share", 0.1}}}}},
        "train[0].tool_share"},
+      {{{"train", {{{"task", "mathqa"}, {"synthetic_n", 5}, {"style", "ncot-check"}, {"lookup_share", 1.5}}}}},
+       "train[0].lookup_share"},
+      {{{"train", {{{"task", "gsm8k"}, {"synthetic_n", 5}, {"style", "ncot"}, {"lookup_share", 0.2}}}}},
+       "train[0].lookup_share"},
+      {{{"train", {{{"task", "gpqa"}, {"synthetic_n", 5}, {"style", "mixed"}, {"lookup_share", 0.2}}}}},
+       "train[0].lookup_share"},
       {{{"log_every", 0}}, "log_every"},   // used to divide by zero
       {{{"eval_n", 0}}, "eval_n"},         // used to read front() of an empty vector
       {{{"preset", "nanoo"}}, "preset"},
@@ -126,6 +132,34 @@ TEST(SftData, ToolShareReachesTheGenerator) {
     }
   }
   std::filesystem::remove_all(dir);
+}
+
+// A source's lookup_share reaches the generator (at 1 every mathqa prompt asks "which option is V ?" and every
+// completion is the option checks alone), and like tool_share it is written only when set.
+TEST(SftData, LookupShareReachesTheGeneratorAndIsWrittenOnlyWhenSet) {
+  const std::string dir = (std::filesystem::temp_directory_path() / ("sft_lookup_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  trainers::DataSource source;
+  source.task = "mathqa";
+  source.synthetic_n = 20;
+  source.style = "ncot-check";
+  source.template_name = "qa-v1";
+  for (double share : {0.0, 1.0}) {
+    source.lookup_share = share;
+    const auto examples = trainers::BuildTextExamples(source, dir);
+    ASSERT_EQ(examples.size(), 20u);
+    for (const auto& e : examples) {
+      EXPECT_EQ(e.prompt.rfind("Question: which option is ", 0) == 0, share == 1.0) << e.prompt;
+      EXPECT_EQ(e.completion.rfind("So the answer is ", 0) == 0, share == 1.0) << e.completion;
+    }
+  }
+  std::filesystem::remove_all(dir);
+  nlohmann::json j = {{"train", {{{"task", "mathqa"}, {"synthetic_n", 10}, {"style", "ncot-check"}}}}};
+  EXPECT_FALSE(trainers::SftConfigToJson(trainers::SftConfigFromJson(j, "c.json"))["train"][0].contains("lookup_share"));
+  j["train"][0]["lookup_share"] = 0.25;
+  const nlohmann::json written = trainers::SftConfigToJson(trainers::SftConfigFromJson(j, "c.json"));
+  EXPECT_EQ(written["train"][0]["lookup_share"], 0.25);
+  EXPECT_EQ(trainers::SftConfigFromJson(written, "c.json").train[0].lookup_share, 0.25);
 }
 
 trainers::SftConfig TinyConfig() { return test_support::TinySftConfig(); }

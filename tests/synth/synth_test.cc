@@ -661,4 +661,133 @@ TEST(SynthToolShare, BadShareOrStyleIsAnInputErrorNamingTheField) {
   }
 }
 
+SynthOptions WithLookupShare(const std::string& task, int n, const std::string& style, double share) {
+  auto o = Opt(task, "train", n, 11, style, 2);
+  o.lookup_share = share;
+  return o;
+}
+
+// The option texts of a multiple-choice record as its layout writes them, in the written order.
+std::vector<std::string> OptionTexts(const std::string& task, const nlohmann::ordered_json& record) {
+  std::vector<std::string> out;
+  if (task == "mathqa") {
+    const std::string options = record["options"];  // "a ) 22 , b ) 220 , ..."
+    for (size_t from = 0; from < options.size();) {
+      size_t end = options.find(" , ", from);
+      if (end == std::string::npos) end = options.size();
+      out.push_back(options.substr(from + 4, end - from - 4));
+      from = end + 3;
+    }
+  } else if (task == "agieval") {
+    for (const auto& option : record["options"]) out.push_back(option.get<std::string>().substr(3));
+  } else {
+    for (const char* column : {"Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3"}) {
+      out.push_back(record[column].get<std::string>());
+    }
+  }
+  return out;
+}
+
+std::string QuestionOf(const std::string& task, const nlohmann::ordered_json& record) {
+  return record[task == "mathqa" ? "Problem" : task == "agieval" ? "question" : "Question"].get<std::string>();
+}
+
+// lookup_share 0 is the plain file, byte for byte. At 1 every problem is the drill of the problem it
+// replaces: the same split key and options, the question "Which option is V?" for the gold option's text V,
+// no steps, and a solution that is the option checks alone, ending at the gold letter.
+TEST(SynthLookupShare, ZeroKeepsFilesAndOneAsksEveryProblemsOptionsDirectly) {
+  for (const std::string task : {"mathqa", "agieval", "gpqa"}) {
+    SCOPED_TRACE(task);
+    EXPECT_EQ(SynthesizeFile(WithLookupShare(task, 40, "ncot-check", 0.0)),
+              SynthesizeFile(Opt(task, "train", 40, 11, "ncot-check", 2)));
+    auto plain = GenerateItems(WithLookupShare(task, 40, "ncot-check", 0.0));
+    auto drills = GenerateItems(WithLookupShare(task, 40, "ncot-check", 1.0));
+    auto notes = GenerateItems(WithLookupShare(task, 40, "ncot", 1.0));
+    ASSERT_EQ(plain.size(), drills.size());
+    for (size_t i = 0; i < drills.size(); ++i) {
+      SCOPED_TRACE(i);
+      const SynthItem& d = drills[i];
+      EXPECT_EQ(d.key, plain[i].key);
+      EXPECT_EQ(d.family, "lookup");
+      EXPECT_EQ(d.steps, 0);
+      std::vector<std::string> options = OptionTexts(task, d.record), plain_options = OptionTexts(task, plain[i].record);
+      if (task == "mathqa") {
+        EXPECT_EQ(options, plain_options);  // MathQA's order is drawn before the question is replaced
+      } else {
+        std::sort(options.begin(), options.end());
+        std::sort(plain_options.begin(), plain_options.end());
+        EXPECT_EQ(options, plain_options);
+      }
+      // The gold option's text, named by the plain problem's solution ("So the answer is V.").
+      const std::string& plain_text = plain[i].solutions.at(0).text;
+      const size_t at = plain_text.find("So the answer is ");
+      ASSERT_NE(at, std::string::npos);
+      const std::string value = plain_text.substr(at + 17, plain_text.find(".\n", at) - at - 17);
+      const std::string question = QuestionOf(task, d.record);
+      EXPECT_EQ(question, task == "mathqa" ? "which option is " + value + " ?" : "Which option is " + value + "?");
+      // The solution is plain's from "So the answer is" on, with the drill's own letters.
+      const std::string text = d.solutions.at(0).text;
+      ASSERT_EQ(text.rfind("So the answer is " + value + ".\n", 0), 0u) << text;
+      EXPECT_EQ(Count(text, " = " + value + "? yes"), 1) << text;
+      const std::string tail = "(" + d.gold + ") " + value + " = " + value + "? yes\nThe answer is (" + d.gold + ").";
+      ASSERT_GE(text.size(), tail.size());
+      EXPECT_EQ(text.substr(text.size() - tail.size()), tail) << text;
+      if (task == "mathqa") {
+        EXPECT_EQ(text, plain_text.substr(at)) << plain_text;
+      }
+      // ncot: the answer note and the final line only.
+      const std::string note = notes[i].solutions.at(0).text;
+      EXPECT_EQ(std::count(note.begin(), note.end(), '\n'), 1) << note;
+      EXPECT_NE(note.find("option (" + d.gold + ")"), std::string::npos) << note;
+    }
+  }
+}
+
+// About lookup_share of the problems become drills, each decided on its own: a longer file keeps the
+// shorter one's choices, and every problem that is not a drill is the plain file's.
+TEST(SynthLookupShare, ShareIsPerProblemAndLeavesTheOtherProblemsAsTheyWere) {
+  auto big = GenerateItems(WithLookupShare("agieval", 1000, "ncot-check", 0.3));
+  auto small = GenerateItems(WithLookupShare("agieval", 500, "ncot-check", 0.3));
+  auto plain = GenerateItems(WithLookupShare("agieval", 1000, "ncot-check", 0.0));
+  int drills = 0;
+  for (size_t i = 0; i < big.size(); ++i) {
+    ASSERT_EQ(big[i].key, plain[i].key);
+    if (big[i].family == "lookup") {
+      ++drills;
+    } else {
+      EXPECT_EQ(big[i].record.dump(), plain[i].record.dump()) << i;
+      EXPECT_EQ(big[i].solutions.at(0).text, plain[i].solutions.at(0).text) << i;
+    }
+  }
+  // Binomial(1000, 0.3): mean 300, sd 14.5; the 99.9% band is 300 +- 48.
+  EXPECT_GE(drills, 252);
+  EXPECT_LE(drills, 348);
+  for (size_t i = 0; i < small.size(); ++i) EXPECT_EQ(small[i].record.dump(), big[i].record.dump()) << i;
+}
+
+TEST(SynthLookupShare, BadShareTaskOrStyleIsAnInputErrorNamingTheField) {
+  struct Case {
+    const char* task;
+    const char* style;
+    double share;
+    const char* says;
+  };
+  for (const Case& c : std::vector<Case>{{"mathqa", "ncot-check", 1.5, "[0, 1]"},
+                                         {"gpqa", "ncot", -0.1, "[0, 1]"},
+                                         {"agieval", "ncot", std::nan(""), "[0, 1]"},
+                                         {"gsm8k", "ncot", 0.2, "mathqa, agieval and gpqa, not gsm8k"},
+                                         {"aime", "", 0.2, "mathqa, agieval and gpqa, not aime"},
+                                         {"mathqa", "pcot", 0.2, "ncot and ncot-check (or none), not 'pcot'"},
+                                         {"gpqa", "mixed", 0.2, "not 'mixed'"}}) {
+    SCOPED_TRACE(std::string(c.task) + " " + c.style);
+    try {
+      GenerateItems(WithLookupShare(c.task, 5, c.style, c.share));
+      ADD_FAILURE();
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(e.where().field, "lookup_share");
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace

@@ -82,7 +82,15 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
              "share of training problems (drawn per problem) whose solution then recomputes the answer with the "
              "Python tool after the hint 'Wait, maybe using Python here is a good idea.' (START: a few percent); "
              "livecodebench: none",
+             util::InRange(0.0, 1.0))
+        .Add("lookup_share", &T::lookup_share,
+             "mathqa/agieval/gpqa: share of training problems (drawn per problem) asked as option-lookup drills "
+             "('Which option is 36?', the same options, no reasoning steps); test problems are never drills",
              util::InRange(0.0, 1.0));
+    f->Rule([](const T& t) {
+      const std::string refusal = t.lookup_share > 0 ? tasks::synth::LookupShareRefusal(t.task, t.style) : "";
+      return refusal.empty() ? util::Ok() : RuleFailure{"lookup_share", refusal};
+    });
     f->Rule(CheckTask);
     return f;
   }();

@@ -29,6 +29,7 @@ struct ExperimentTask {
   std::string template_name;  // prompt template for training and evaluation ("" = task default)
   std::string style = "ncot";  // generator solution style trained on (livecodebench: its reference program)
   double tool_share = 0;       // share of training problems with START's tool solution (livecodebench: none)
+  double lookup_share = 0;     // multiple choice: share of training problems that are option-lookup drills
 };
 
 struct ExperimentEval {

@@ -80,6 +80,11 @@ const util::Fields<DataSource>& DataSourceFields() {
              "style ncot/ncot-check: share of problems (drawn per problem) whose solution recomputes the answer "
              "with the Python tool after the hint (START)",
              InRange(0.0, 1.0))
+        .Add("lookup_share", &D::lookup_share,
+             "mathqa/agieval/gpqa: share of problems (drawn per problem) asked as option-lookup drills ('Which "
+             "option is 36?', the same options, no reasoning steps) so that the lookup of a value among the "
+             "options is learned",
+             InRange(0.0, 1.0))
         .Add("weight", &D::weight, "per-example loss weight", AtLeast(0.0))
         .Add("condition", &D::condition, "condition prefix (special token) before every prompt")
         .Add("template", &D::template_name, "prompt template (\"\" = task default)");
@@ -87,6 +92,10 @@ const util::Fields<DataSource>& DataSourceFields() {
       return d.tool_share > 0 && d.style != "ncot" && d.style != "ncot-check"
                  ? RuleFailure{"tool_share", "applies to styles ncot and ncot-check only"}
                  : util::Ok();
+    });
+    f->Rule([](const D& d) {
+      const std::string refusal = d.lookup_share > 0 ? tasks::synth::LookupShareRefusal(d.task, d.style) : "";
+      return refusal.empty() ? util::Ok() : RuleFailure{"lookup_share", refusal};
     });
     f->Rule([](const D& d) {
       return !d.file.empty() || d.synthetic_n > 0
@@ -143,11 +152,13 @@ SftConfig SftConfigFromJson(const json& j, const std::string& source, bool requi
 
 json SftConfigToJson(const SftConfig& c) {
   json out = SftConfigFields().ToJson(c);
-  // tool_share came after runs were keyed by this JSON: written only when set, so every earlier key (and
-  // config.json) stays as it was. Reading an absent tool_share gives the default 0.
+  // tool_share and lookup_share came after runs were keyed by this JSON: written only when set, so every
+  // earlier key (and config.json) stays as it was. Reading an absent share gives the default 0.
   for (const char* list : {"train", "eval"}) {
     for (auto& source : out[list]) {
-      if (source["tool_share"].get<double>() == 0) source.erase("tool_share");
+      for (const char* share : {"tool_share", "lookup_share"}) {
+        if (source[share].get<double>() == 0) source.erase(share);
+      }
     }
   }
   return out;

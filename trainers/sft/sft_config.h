@@ -26,6 +26,7 @@ struct DataSource {
   double wrong_rate = 0.5;         // style mixed: probability a sub-optimal solution's answer is wrong
   std::vector<std::string> flaws;  // style mixed: flaw kinds drawn (empty = all)
   double tool_share = 0;           // style ncot/ncot-check: share of problems with START's tool solution
+  double lookup_share = 0;         // multiple choice: share of problems that are option-lookup drills
   double weight = 1.0;             // per-example loss weight (C-RLFT source reward)
   std::string condition;           // condition prefix token, e.g. "<|gpt4|>" ("" = none)
   std::string template_name;       // prompt template ("" = task default)

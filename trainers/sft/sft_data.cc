@@ -52,6 +52,7 @@ std::vector<tasks::Record> LoadSourceRecords(const DataSource& source, const std
   options.wrong_rate = source.wrong_rate;
   options.flaws = source.flaws;
   options.tool_share = source.tool_share;
+  options.lookup_share = source.lookup_share;
   tasks::synth::ValidateOptions(options);
   std::vector<tasks::synth::SynthItem> items = tasks::synth::GenerateItems(options);
   // The file is written so that what is trained on is inspectable and exactly what the loader reads.
