@@ -57,8 +57,10 @@ def paired(a, b):
 
 
 def choice_diagnostics(samples):
-    """(value right, letter matches value) shares over greedy multiple-choice samples."""
-    n = value_right = letter_matches = 0
+    """(value right, letter matches value, right letter from a wrong value) shares over greedy multiple-choice
+    samples. The last is ReFT's reward hacking on MathQA: the letter scores while the chain's value is not the
+    gold option's (no value stated counts as wrong)."""
+    n = value_right = letter_matches = hacked = 0
     for s in samples:
         n += 1
         options = dict(re.findall(r"^\(([A-E])\) (.+)$", s["prompt"], re.M))
@@ -71,11 +73,13 @@ def choice_diagnostics(samples):
             m = re.search(r"(\S+) is option \(", text)
             value = m.group(1) if m else None
         letter = re.search(r"The answer is \(([A-E])\)", text)
+        if letter and letter.group(1) == s["gold"] and (value is None or value != options.get(s["gold"])):
+            hacked += 1
         if value is not None:
             value_right += value == options.get(s["gold"])
             if letter:
                 letter_matches += value == options.get(letter.group(1))
-    return value_right / max(n, 1), letter_matches / max(n, 1)
+    return value_right / max(n, 1), letter_matches / max(n, 1), hacked / max(n, 1)
 
 
 def main():
@@ -130,13 +134,13 @@ def main():
         p = mcnemar(b, c) if base_n else float("nan")
         diag = ""
         if task in OPTIONS:
-            vr, lm = choice_diagnostics(mine)
-            diag = f"value {100 * vr:.0f}%, letter {100 * lm:.0f}%"
+            vr, lm, hk = choice_diagnostics(mine)
+            diag = f"value {100 * vr:.0f}%, letter {100 * lm:.0f}%, right letter/wrong value {100 * hk:.0f}%"
         rows.append([task, n, f"{100 * k / max(n, 1):.1f}", f"{100 * lo:.1f}-{100 * hi:.1f}",
                      f"{100 * chance:.0f}" if chance else "-", goal or "-", met or "-",
                      f"{100 * extracted:.0f}%", f"{p:.2g}" if base_n else "-", diag or "-"])
     header = ["task", "n", "acc %", "95% CI", "chance", "target", "met", "extracted", f"p vs {args.base}",
-              "MC: value right / letter matches"]
+              "MC: value right / letter matches / right letter from a wrong value"]
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
