@@ -189,6 +189,20 @@ TEST(RunnerResume, KilledDuringTrainingThenRerunMatchesUninterrupted) {
   }
   EXPECT_TRUE(fs::exists(dir / "killed" / "report.html"));
   EXPECT_TRUE(fs::exists(dir / "killed" / "profile.json"));
+  // Each trained checkpoint has a stable name another config can start from: a relative link to the keyed step.
+  for (const char* method : {"base", "sft"}) {
+    const fs::path link = dir / "straight" / "checkpoints" / (std::string(method) + "-seed7");
+    ASSERT_TRUE(fs::is_symlink(link)) << link;
+    EXPECT_TRUE(fs::read_symlink(link).is_relative()) << fs::read_symlink(link);
+    EXPECT_TRUE(fs::exists(link / "model.safetensors")) << link;
+    bool found = false;
+    for (auto& e : fs::directory_iterator(dir / "straight" / "train")) {
+      if (e.path().filename().string().rfind(std::string(method) + "-", 0) == 0) {
+        found = fs::equivalent(link, e.path() / "checkpoint");
+      }
+    }
+    EXPECT_TRUE(found) << method;
+  }
   // The samples are identical too: same prompts, completions, extraction and verdicts, line by line.
   auto sa = util::ReadJsonLines((dir / "straight" / "samples.jsonl").string());
   auto sb = util::ReadJsonLines((dir / "killed" / "samples.jsonl").string());

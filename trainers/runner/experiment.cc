@@ -10,6 +10,7 @@
 //                  environment, is evaluated on none: its training summary's "study" goes to results.json
 //                  "studies" instead, see reports/study.h; a method without a checkpoint, a served model,
 //                  is neither trained nor loaded: its EvalSpec::evaluate generates and scores)
+//   (each trained method's checkpoint is also reachable as OUT/checkpoints/<method>-seed<seed>)
 //   then: merge rows into results.json / samples.jsonl, write profile.json and report.html.
 // The runner knows methods only through the registry (trainers/methods/registry.h).
 #include "trainers/runner/experiment.h"
@@ -60,6 +61,22 @@ using Clock = std::chrono::steady_clock;
 
 // Step keys: the first 12 hex digits of the SHA-256 of the step's canonical inputs.
 std::string StepKey(const json& inputs) { return util::Sha256Hex(inputs.dump()).substr(0, 12); }
+
+// OUT/checkpoints/<method>-seed<seed>: a relative symbolic link to the method's trained checkpoint, so that
+// another config can start from it (training.init_checkpoint) by a name that does not change when a new
+// version of the code keys the step differently. Replaced atomically (a new link renamed over the old).
+void LinkCheckpoint(const std::string& out_dir, const std::string& method, uint64_t seed,
+                    const std::string& checkpoint) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(out_dir) / "checkpoints";
+  fs::create_directories(dir);
+  const fs::path link = dir / (method + "-seed" + std::to_string(seed));
+  const fs::path target = fs::relative(fs::absolute(checkpoint), fs::absolute(dir));
+  const fs::path temporary = dir / ("." + link.filename().string() + ".tmp." + std::to_string(::getpid()));
+  fs::remove(temporary);
+  fs::create_directory_symlink(target, temporary);
+  fs::rename(temporary, link);
+}
 
 double CpuSeconds() {
   struct rusage self {}, children {};
@@ -385,6 +402,9 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       }
       const json done = util::ReadJsonFile(done_path);
       trained[m->name()] = {done["checkpoint"].get<std::string>(), key};
+      if (dist::IsWriter() && !done["checkpoint"].get<std::string>().empty()) {
+        LinkCheckpoint(out_dir, m->name(), seed, done["checkpoint"].get<std::string>());
+      }
       // Optimizer steps per second of training time (the summary's own clock, so a resumed or skipped step
       // reports what its training measured).
       const json& summary = done["summary"];
