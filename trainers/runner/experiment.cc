@@ -401,10 +401,8 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         outcome.steps_skipped++;
       }
       const json done = util::ReadJsonFile(done_path);
-      trained[m->name()] = {done["checkpoint"].get<std::string>(), key};
-      if (dist::IsWriter() && !done["checkpoint"].get<std::string>().empty()) {
-        LinkCheckpoint(out_dir, m->name(), seed, done["checkpoint"].get<std::string>());
-      }
+      const TrainedStep& step = trained[m->name()] = {done["checkpoint"].get<std::string>(), key};
+      if (dist::IsWriter() && !step.checkpoint.empty()) LinkCheckpoint(out_dir, m->name(), seed, step.checkpoint);
       // Optimizer steps per second of training time (the summary's own clock, so a resumed or skipped step
       // reports what its training measured).
       const json& summary = done["summary"];
