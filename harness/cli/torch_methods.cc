@@ -65,7 +65,8 @@ trainers::EvalCallback HeldOutEvaluation(const trainers::SftConfig& config, cons
   for (const auto& source : config.eval) {
     auto records = trainers::LoadSourceRecords(source, "test", out_dir + "/data");
     if (static_cast<int>(records.size()) > config.eval_n) records.resize(config.eval_n);
-    sets.push_back({&tasks::FindTask(source.task), std::move(records), source.template_name});
+    sets.push_back({&tasks::FindTask(source.task), std::move(records), source.template_name,
+                    tasks::synth::AnswersByProgram(source.style)});
   }
   return trainers::HeldOutEvaluation(std::move(sets), config.eval_max_new_tokens, config.seed, prompt_prefix, [] {
     nlohmann::json sandbox_environment;

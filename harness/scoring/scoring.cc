@@ -1,8 +1,10 @@
 #include "harness/scoring/scoring.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "harness/util/error.h"
 #include "harness/util/parallel.h"
@@ -23,6 +25,55 @@ void Put(json& metrics, const std::string& name, const tasks::metrics::Estimate&
 }
 
 }  // namespace
+
+std::string ProgramOf(const std::string& completion) {
+  const size_t blank = completion.find("\n\n");
+  std::string program = completion.substr(0, blank);
+  while (!program.empty() && std::isspace(static_cast<unsigned char>(program.back()))) program.pop_back();
+  size_t first = 0;
+  while (first < program.size() && program[first] == '\n') ++first;
+  return program.substr(first);
+}
+
+ExtractedAnswer ProgramAnswer(const tasks::Task& task, const Record& record, const ProgramRun& run) {
+  ExtractedAnswer none;
+  none.rule = "program_" + (run.ran ? std::string("no_output") : run.status);
+  if (!run.ran) return none;
+  std::vector<std::string> lines = util::Split(run.output, '\n');
+  std::string last;
+  for (auto it = lines.rbegin(); it != lines.rend() && last.empty(); ++it) last = util::Trim(*it);
+  if (last.empty()) return none;
+  ExtractedAnswer answer = task.Extract(last, record, "flexible");
+  answer.raw = last;
+  answer.rule = answer.valid ? "program_output" : "program_unreadable";
+  return answer;
+}
+
+std::vector<ExtractedAnswer> ProgramAnswers(const std::vector<TaskRecord>& owners,
+                                            const std::vector<std::string>& completions,
+                                            const ProgramRunner& runner) {
+  if (owners.size() != completions.size()) throw std::logic_error("ProgramAnswers: one record per completion");
+  if (!runner) throw std::logic_error("P-CoT answers need a program runner");
+  std::vector<ExtractedAnswer> answers(completions.size());
+  std::vector<std::string> programs;
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < completions.size(); ++i) {
+    std::string program = ProgramOf(completions[i]);
+    if (program.empty()) {
+      answers[i].rule = "program_missing";
+      continue;
+    }
+    programs.push_back(std::move(program));
+    rows.push_back(i);
+  }
+  if (programs.empty()) return answers;
+  const std::vector<ProgramRun> runs = runner(programs);
+  if (runs.size() != programs.size()) throw std::logic_error("ProgramAnswers: the runner returned a wrong count");
+  for (size_t j = 0; j < rows.size(); ++j) {
+    answers[rows[j]] = ProgramAnswer(*owners[rows[j]].first, *owners[rows[j]].second, runs[j]);
+  }
+  return answers;
+}
 
 void PutMetric(json& metrics, const std::string& name, double value, double stderr_value, double ci_low,
                double ci_high) {
@@ -139,6 +190,24 @@ ScoredSet ScoreImpl(const tasks::Task& task, const std::vector<Record>& records,
         bool passed = problems[i].answers[s].valid && verdicts[j].value("passed", false);
         problems[i].correct.push_back(passed);
         code_status[i].push_back(problems[i].answers[s].valid ? verdicts[j] : json{{"passed", false}, {"status", "no_code"}});
+      }
+    }
+  } else if (options.program_answers) {
+    // P-CoT: every completion's program in one batch (the runner runs them in parallel).
+    std::vector<TaskRecord> owners;
+    std::vector<std::string> texts;
+    for (const auto& [r, p] : pairs) {
+      for (const auto& c : p->completions) {
+        owners.emplace_back(&task, r);
+        texts.push_back(c);
+      }
+    }
+    std::vector<ExtractedAnswer> answers = ProgramAnswers(owners, texts, options.program_runner);
+    size_t j = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      for (size_t s = 0; s < pairs[i].second->completions.size(); ++s, ++j) {
+        problems[i].correct.push_back(answers[j].valid && task.IsCorrect(answers[j], *pairs[i].first));
+        problems[i].answers.push_back(std::move(answers[j]));
       }
     }
   } else {

@@ -21,6 +21,32 @@ namespace scoring {
 using CodeGrader =
     std::function<std::vector<nlohmann::json>(const std::vector<std::pair<const tasks::Record*, std::string>>&)>;
 
+// P-CoT answers (ReFT §3, "program-based chain of thought"): the completion is a Python program and the
+// value it prints is the answer. The program runs in the caller's sandbox, one batch per call, in parallel;
+// a runner returns one ProgramRun per program, in input order.
+struct ProgramRun {
+  bool ran = false;        // exited normally within the limits
+  std::string output;      // its stdout
+  std::string status;      // sandbox::StatusName ("passed", "runtime_error", "timeout_cpu", ...)
+};
+using ProgramRunner = std::function<std::vector<ProgramRun>(const std::vector<std::string>& programs)>;
+
+// The program of a P-CoT completion: its text up to the first blank line (ReFT's executor stops there;
+// the generators' programs have none inside), trailing whitespace removed. "" when the completion is blank.
+std::string ProgramOf(const std::string& completion);
+
+// The answer a program run gives: the last non-empty line of its output read with the task's "flexible"
+// preset (a bare number or letter), rule "program_output"; invalid (rule "program_<status>") when the program
+// failed or printed nothing readable. `raw` holds that last line.
+tasks::ExtractedAnswer ProgramAnswer(const tasks::Task& task, const tasks::Record& record, const ProgramRun& run);
+
+// Runs the programs of many completions (one batch through `runner`) and reads each one's answer with its
+// (task, record). A completion with no program is not run (rule "program_missing").
+using TaskRecord = std::pair<const tasks::Task*, const tasks::Record*>;
+std::vector<tasks::ExtractedAnswer> ProgramAnswers(const std::vector<TaskRecord>& owners,
+                                                   const std::vector<std::string>& completions,
+                                                   const ProgramRunner& runner);
+
 struct ScoreOptions {
   std::string preset;            // "" = the task's default preset
   int k = 0;                     // samples per problem for @k metrics; 0 = the smallest count present
@@ -28,6 +54,8 @@ struct ScoreOptions {
   bool include_broken = false;   // score records the dataset itself marks broken (excluded by default)
   std::string code_block = "last";  // LiveCodeBench code extraction: "last" (LCB's rule) or "first"
   CodeGrader code_grader;        // required for kCode tasks
+  bool program_answers = false;  // P-CoT: the answer is what the completion's program prints (not for kCode)
+  ProgramRunner program_runner;  // required with program_answers
 };
 
 struct ScoredSet {

@@ -167,6 +167,8 @@ std::vector<std::string> SynthTaskNames() {
   return names;
 }
 
+bool AnswersByProgram(const std::string& style) { return style == "pcot"; }
+
 std::vector<std::string> SynthStyles() {
   return {"", "ncot", "ncot-check", "pcot", "mixed", "tool", "ncot-tool"};
 }

@@ -78,6 +78,11 @@ struct SynthItem {
 std::vector<std::string> SynthTaskNames();
 std::vector<std::string> SynthStyles();
 
+// Whether a model trained on `style` answers with a program whose printed value is the answer (P-CoT,
+// ReFT §3): evaluation and rewards then run the program (scoring::ProgramAnswers) instead of reading the
+// text. The one place that says which styles do.
+bool AnswersByProgram(const std::string& style);
+
 // Why a lookup_share > 0 cannot apply to this task and style; "" when it can. Every config that
 // carries the share asks this.
 std::string LookupShareRefusal(const std::string& task, const std::string& style);

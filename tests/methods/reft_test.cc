@@ -121,6 +121,45 @@ TEST(AnswerRewards, FromTheTasksOwnExtractorAndEquivalence) {
   }
 }
 
+TEST(AnswerRewards, PcotResponsesAreScoredByWhatTheirProgramPrints) {
+  const tasks::Task& gsm8k = tasks::FindTask("gsm8k");
+  trainers::rl::Question pcot;
+  pcot.task = &gsm8k;
+  pcot.record.kind = tasks::AnswerKind::kNumeric;
+  pcot.record.gold = "18";
+  pcot.program_answers = true;
+  trainers::rl::Question ncot = pcot;
+  ncot.program_answers = false;
+  // A stand-in for the sandbox: prints the number after "print(" and fails on anything else.
+  std::vector<std::string> ran;
+  trainers::rl::RewardOptions o;
+  o.program_runner = [&](const std::vector<std::string>& programs) {
+    ran.insert(ran.end(), programs.begin(), programs.end());
+    std::vector<scoring::ProgramRun> runs;
+    for (const auto& p : programs) {
+      const bool ok = p.rfind("print(", 0) == 0;
+      runs.push_back({ok, ok ? p.substr(6, p.size() - 7) + "\n" : "", ok ? "passed" : "runtime_error"});
+    }
+    return runs;
+  };
+  const std::vector<std::pair<int, std::string>> texts = {
+      {0, "print(18)"}, {0, "print(17)\n\nThe answer is 18."}, {0, "crash()"}, {1, "The answer is 18."}, {0, ""}};
+  std::vector<Sample> samples;
+  for (const auto& [q, text] : texts) {
+    Sample s;
+    s.question = q;
+    s.text = text;
+    samples.push_back(s);
+  }
+  const auto r = trainers::rl::AnswerRewards({pcot, ncot}, samples, o);
+  // One batch of the P-CoT programs (the empty response runs nothing), cut at the blank line.
+  EXPECT_EQ(ran, (std::vector<std::string>{"print(18)", "print(17)", "crash()"}));
+  const std::vector<double> scores = {1.0, 0.1, 0.0, 1.0, 0.0};
+  for (size_t i = 0; i < scores.size(); ++i) EXPECT_DOUBLE_EQ(r[i].score, scores[i]) << texts[i].second;
+  EXPECT_EQ(r[1].answer, "17");
+  EXPECT_TRUE(r[3].correct);
+}
+
 TEST(ValueHead, JoinsAnSftCheckpointFreshAndSeeded) {
   auto dir = TempDir("vh");
   trainers::SftConfig config = TinyConfig();

@@ -84,7 +84,10 @@ std::vector<BadCase> BadCases() {
       {{{"crlft", {{"wrong_rate", 0.5}, {"flaws", {"sloppy_format"}}}}}, "crlft.flaws"},
       {{{"crlft", {{"condition_form", "tokens"}}}}, "crlft.condition_form"},
       {{{"crlft", {{"inference_condition", "gpt4"}}}}, "crlft.inference_condition"},
-      {{{"tasks", {{{"task", "gsm8k"}, {"train_n", 5}, {"test_n", 3}, {"style", "pcot"}}}}}, "tasks[0].style"},
+      {{{"tasks", {{{"task", "gsm8k"}, {"train_n", 5}, {"test_n", 3}, {"style", "tool"}}}}}, "tasks[0].style"},
+      {{{"tasks", {{{"task", "livecodebench"}, {"train_n", 5}, {"test_n", 3}, {"style", "pcot"}}}}}, "tasks[0].style"},
+      {{{"tasks", {{{"task", "gsm8k"}, {"train_n", 5}, {"test_n", 3}, {"style", "pcot"}, {"tool_share", 0.1}}}}},
+       "tasks[0].tool_share"},
       {{{"tasks", {{{"task", "gsm8k"}, {"train_n", 5}, {"test_n", 3}, {"tool_share", 1.5}}}}}, "tasks[0].tool_share"},
       {{{"tasks", {{{"task", "svamp"}, {"train_n", 5}, {"test_n", 3}, {"lookup_share", 0.5}}}}}, "tasks[0].lookup_share"},
       {{{"tasks", {{{"task", "mathqa"}, {"train_n", 5}, {"test_n", 3}, {"lookup_share", -1}}}}}, "tasks[0].lookup_share"},
@@ -350,6 +353,52 @@ TEST(RunnerDifficulty, CodeTaskCellsAreGradedInTheSandbox) {
   EXPECT_EQ(results["difficulty"][0]["task"], "livecodebench");
   EXPECT_EQ(results["difficulty"][0]["n"], 2);
   EXPECT_EQ(results["difficulty"][0]["correct"], 0);  // 8 tokens write no program
+}
+
+// P-CoT (ReFT §3): a task trained on programs is evaluated, curved, gridded and rewarded by running the
+// completion's program in the sandbox; the training data holds the programs.
+TEST(RunnerPcot, ProgramTasksAreScoredByWhatTheProgramPrints) {
+  auto dir = TempDir("pcot");
+  fs::create_directories(dir);
+  nlohmann::json j = TinyExperiment();
+  j["methods"] = {"sft", "reft"};
+  j["tasks"] = {{{"task", "gsm8k"}, {"train_n", 40}, {"test_n", 3}, {"steps", 1}, {"max_value", 20}, {"style", "pcot"}},
+                {{"task", "svamp"}, {"train_n", 30}, {"test_n", 2}, {"steps", 1}, {"max_value", 20}}};
+  j["method_training"] = {{"sft", {{"max_steps", 4}, {"warmup_steps", 1}, {"eval_every", 4}, {"eval_n", 2}}},
+                          {"reft", {{"max_steps", 2}, {"batch_size", 4}, {"warmup_steps", 0}, {"log_every", 1}}}};
+  j["reft"] = {{"tasks", {"gsm8k", "svamp"}}, {"beta", 0.01}};
+  j["eval"] = {{"greedy", true}, {"k", 0}, {"max_new_tokens", 8}};
+  j["difficulty"] = {{"tasks", {"gsm8k"}}, {"methods", {"sft"}}, {"steps", {1}}, {"max_values", {20}}, {"n", 2}};
+  std::ofstream(dir / "exp.json") << j.dump(2);
+  ASSERT_EQ(RunHarness({"run", (dir / "exp.json").string(), "--out", (dir / "out").string()}), 0);
+  // Every evaluation of gsm8k (both methods, the grid cell) read its answers from program runs; svamp did not.
+  int gsm8k_sets = 0, svamp_sets = 0;
+  for (auto& e : fs::directory_iterator(dir / "out" / "eval")) {
+    const std::string name = e.path().filename().string();
+    const bool gsm8k = name.find("-gsm8k-") != std::string::npos;
+    (gsm8k ? gsm8k_sets : svamp_sets)++;
+    std::ifstream in(e.path() / "samples.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      for (const auto& rule : nlohmann::json::parse(line)["rules"]) {
+        EXPECT_EQ(rule.get<std::string>().rfind("program_", 0) == 0, gsm8k) << name << " " << rule;
+      }
+    }
+  }
+  EXPECT_EQ(gsm8k_sets, 3);  // sft, reft, the grid cell
+  EXPECT_EQ(svamp_sets, 2);
+  // ReFT trained on both (its log has two steps), and the gsm8k training file holds programs.
+  auto results = util::ReadJsonFile((dir / "out" / "results.json").string());
+  bool saw_reft = false;
+  for (const auto& log : results["training_logs"]) saw_reft |= log["method"] == "reft" && log["points"].size() == 2;
+  EXPECT_TRUE(saw_reft);
+  bool saw_program = false;
+  for (auto& e : fs::recursive_directory_iterator(dir / "out" / "train")) {
+    if (e.path().filename() != "gsm8k_train.jsonl") continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    saw_program = text.find("def solution():") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_program);
 }
 
 TEST(RunnerMethods, RunnerNamesNoMethod) {

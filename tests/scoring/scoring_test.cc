@@ -150,3 +150,98 @@ TEST(Predictions, MalformedInputErrors) {
 }
 
 }  // namespace
+
+// P-CoT (ReFT §3): the program is the completion up to its first blank line, and the answer is the last line
+// it prints, read with the task's flexible preset.
+TEST(ProgramAnswers, ProgramIsTheTextUpToTheFirstBlankLine) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"def solution():\n    return 3\nprint(solution())", "def solution():\n    return 3\nprint(solution())"},
+      {"x = 2\nprint(x)\n\nThe answer is 2.", "x = 2\nprint(x)"},   // prose after a blank line is cut
+      {"\nprint(1)  \n", "print(1)"},                              // leading newline, trailing spaces
+      {"print(1)\n\n\nprint(2)", "print(1)"},
+      {"", ""},
+      {"\n\nprint(1)", ""},                                         // a blank line first: nothing to run
+  };
+  for (const auto& [completion, program] : cases) EXPECT_EQ(scoring::ProgramOf(completion), program) << completion;
+}
+
+TEST(ProgramAnswers, TheLastPrintedLineIsTheAnswer) {
+  const tasks::Task& gsm8k = tasks::FindTask("gsm8k");
+  tasks::Record numeric;
+  numeric.kind = tasks::AnswerKind::kNumeric;
+  numeric.gold = "190";
+  const tasks::Task& mathqa = tasks::FindTask("mathqa");
+  tasks::Record choice;
+  choice.kind = tasks::AnswerKind::kChoice;
+  choice.choices = {"1", "2", "3", "4", "5"};
+  choice.gold = "B";
+  struct Case {
+    const tasks::Task* task;
+    const tasks::Record* record;
+    scoring::ProgramRun run;
+    bool valid, correct;
+    std::string value, rule;
+  };
+  const std::vector<Case> cases = {
+      {&gsm8k, &numeric, {true, "190\n", "passed"}, true, true, "190", "program_output"},
+      {&gsm8k, &numeric, {true, "190.0\n", "passed"}, true, true, "190", "program_output"},   // Python's float
+      {&gsm8k, &numeric, {true, "debug 7\n189\n\n", "passed"}, true, false, "189", "program_output"},
+      {&gsm8k, &numeric, {true, "", "passed"}, false, false, "", "program_no_output"},
+      {&gsm8k, &numeric, {true, "None\n", "passed"}, false, false, "", "program_unreadable"},
+      {&gsm8k, &numeric, {false, "190\n", "runtime_error"}, false, false, "", "program_runtime_error"},
+      {&mathqa, &choice, {true, "B\n", "passed"}, true, true, "B", "program_output"},
+      {&mathqa, &choice, {true, "D\n", "passed"}, true, false, "D", "program_output"},
+  };
+  for (const Case& c : cases) {
+    const tasks::ExtractedAnswer a = scoring::ProgramAnswer(*c.task, *c.record, c.run);
+    EXPECT_EQ(a.valid, c.valid) << c.run.output;
+    EXPECT_EQ(a.rule, c.rule) << c.run.output;
+    if (c.valid) {
+      EXPECT_EQ(a.value, c.value) << c.run.output;
+      EXPECT_EQ(c.task->IsCorrect(a, *c.record), c.correct) << c.run.output;
+    }
+  }
+}
+
+TEST(ProgramAnswers, ScoreRunsEveryCompletionsProgramInOneBatch) {
+  auto [task, records] = LoadMini();
+  // A stand-in for the sandbox: each "program" is `print(<value>)`, and the runner prints the value.
+  int calls = 0;
+  size_t batch = 0;
+  scoring::ScoreOptions options;
+  options.program_answers = true;
+  options.program_runner = [&](const std::vector<std::string>& programs) {
+    ++calls;
+    batch = programs.size();
+    std::vector<scoring::ProgramRun> runs;
+    for (const auto& p : programs) {
+      if (p.rfind("print(", 0) != 0) {
+        runs.push_back({false, "", "runtime_error"});
+      } else {
+        runs.push_back({true, p.substr(6, p.size() - 7) + "\n", "passed"});
+      }
+    }
+    return runs;
+  };
+  std::vector<scoring::Prediction> predictions;
+  for (size_t i = 0; i < 2; ++i) {
+    scoring::Prediction p;
+    p.id = records[i].id;
+    // Right, wrong, crashing, and none at all.
+    p.completions = {"print(" + records[i].gold + ")\n\nThe answer is 0", "print(-1)", "oops()", ""};
+    predictions.push_back(p);
+  }
+  options.allow_missing = true;
+  scoring::ScoredSet scored = scoring::Score(*task, records, predictions, options);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(batch, 6u);  // the empty completions are not run
+  ASSERT_EQ(scored.n, 2);
+  EXPECT_DOUBLE_EQ(scored.metrics["accuracy"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(scored.metrics["avg@4"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(scored.metrics["extraction_failure_rate"].get<double>(), 0.5);
+  EXPECT_EQ(scored.samples[0]["extracted"][0], records[0].gold);
+  EXPECT_EQ(scored.samples[0]["rules"], nlohmann::json({"program_output", "program_output", "program_runtime_error",
+                                                        "program_missing"}));
+  options.program_runner = nullptr;
+  EXPECT_THROW(scoring::Score(*task, records, predictions, options), std::logic_error);
+}

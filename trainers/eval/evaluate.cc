@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "harness/sandbox/program_runner.h"
 #include "harness/util/error.h"
 #include "harness/util/hashing.h"
 #include "trainers/distributed/world.h"
@@ -55,6 +56,10 @@ void ScoreEvalCompletions(const tasks::Task& task, const std::vector<tasks::Reco
   score_options.allow_missing = false;
   score_options.code_block = options.code_block;
   score_options.code_grader = options.code_grader;
+  score_options.program_answers = options.program_answers;
+  if (options.program_answers) {
+    score_options.program_runner = options.program_runner ? options.program_runner : sandbox::MakeProgramRunner();
+  }
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < records.size(); ++i) index[records[i].id] = i;
   const auto start = Clock::now();

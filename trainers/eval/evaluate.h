@@ -47,6 +47,8 @@ struct EvalOptions {
   uint64_t seed = 1;               // per-request seeds derive from it and the record index
   int max_batch = 64;
   scoring::CodeGrader code_grader; // required for code tasks
+  bool program_answers = false;    // P-CoT: the answer is what the completion's program prints
+  scoring::ProgramRunner program_runner;  // empty = a sandbox pool for this call (sandbox::MakeProgramRunner)
   // Reranker: a score per completion of each prompt (higher = more likely correct), for rerank@k;
   // empty = no scores.
   std::function<std::vector<std::vector<double>>(const std::vector<std::string>& prompts,

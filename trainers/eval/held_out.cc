@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "harness/sandbox/program_runner.h"
 #include "trainers/eval/evaluate.h"
 
 namespace trainers {
@@ -12,6 +13,7 @@ EvalCallback HeldOutEvaluation(std::vector<HeldOutSet> sets, int max_new_tokens,
   if (sets.empty()) return nullptr;
   auto shared = std::make_shared<std::vector<HeldOutSet>>(std::move(sets));
   auto grader = std::make_shared<scoring::CodeGrader>();
+  auto programs = std::make_shared<scoring::ProgramRunner>();
   return [=](LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, int step) {
     nlohmann::json metrics = nlohmann::json::object();
     double sum = 0;
@@ -24,6 +26,11 @@ EvalCallback HeldOutEvaluation(std::vector<HeldOutSet> sets, int max_new_tokens,
       if (set.records.front().kind == tasks::AnswerKind::kCode) {
         if (!*grader) *grader = code_grader();
         options.code_grader = *grader;
+      }
+      if (set.program_answers) {
+        if (!*programs) *programs = sandbox::MakeProgramRunner();
+        options.program_answers = true;
+        options.program_runner = *programs;
       }
       const double accuracy =
           EvaluateModel(model, tok, *set.task, set.records, options).scored.metrics["accuracy"].get<double>();

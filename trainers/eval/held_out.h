@@ -18,6 +18,7 @@ struct HeldOutSet {
   const tasks::Task* task = nullptr;
   std::vector<tasks::Record> records;  // already cut to the problems to evaluate
   std::string template_name;           // "" = task default
+  bool program_answers = false;        // P-CoT: the answer is what the completion's program prints
 };
 
 // The callback logs {"eval_accuracy": mean over sets, "eval_accuracy:<task>": each set's accuracy}.

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "harness/sandbox/program_runner.h"
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
@@ -243,6 +244,9 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   rl::RewardOptions reward_options;
   reward_options.partial = options.partial_reward;
   reward_options.partial_on_choice = options.partial_on_choice;
+  if (std::any_of(questions.begin(), questions.end(), [](const rl::Question& q) { return q.program_answers; })) {
+    reward_options.program_runner = sandbox::MakeProgramRunner();  // one pool of fork servers for the whole run
+  }
   rl::RolloutOptions rollout_options;
   rollout_options.samples = options.samples;
   rollout_options.temperature = options.temperature;

@@ -8,7 +8,9 @@
 
 #include "harness/util/error.h"
 #include "harness/util/hashing.h"
+#include "harness/sandbox/program_runner.h"
 #include "tasks/registry.h"
+#include "tasks/synth/synth.h"
 #include "trainers/sft/sft_data.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/checkpoint/weights.h"
@@ -40,6 +42,7 @@ std::vector<Question> TrainingQuestions(const SftConfig& settings, const std::ve
         }
       }
       if (q.gold_completion.empty()) q.gold_completion = records[i].gold_solution;
+      q.program_answers = tasks::synth::AnswersByProgram(source.style);
       q.record = std::move(records[i]);
       questions.push_back(std::move(q));
     }
@@ -96,10 +99,28 @@ std::vector<Reward> AnswerRewards(const std::vector<Question>& questions, const 
   std::vector<Reward> rewards(samples.size());
   std::vector<std::pair<const tasks::Record*, std::string>> code_jobs;
   std::vector<size_t> code_rows;
+  // P-CoT responses: every program of the batch in one call to the runner (run in parallel there).
+  std::vector<scoring::TaskRecord> program_owners;
+  std::vector<std::string> program_texts;
+  std::vector<size_t> program_rows;
   for (size_t i = 0; i < samples.size(); ++i) {
     const Question& q = questions.at(samples[i].question);
+    if (!q.program_answers || q.record.kind == tasks::AnswerKind::kCode) continue;
+    program_owners.emplace_back(q.task, &q.record);
+    program_texts.push_back(samples[i].text);
+    program_rows.push_back(i);
+  }
+  std::vector<tasks::ExtractedAnswer> program_answers;
+  if (!program_rows.empty()) {
+    program_answers = scoring::ProgramAnswers(
+        program_owners, program_texts, options.program_runner ? options.program_runner : sandbox::MakeProgramRunner());
+  }
+  for (size_t i = 0, next_program = 0; i < samples.size(); ++i) {
+    const Question& q = questions.at(samples[i].question);
     const std::string preset = options.preset.empty() ? q.task->extraction_presets().front() : options.preset;
-    const tasks::ExtractedAnswer answer = q.task->Extract(samples[i].text, q.record, preset);
+    const bool by_program = next_program < program_rows.size() && program_rows[next_program] == i;
+    const tasks::ExtractedAnswer answer =
+        by_program ? program_answers[next_program++] : q.task->Extract(samples[i].text, q.record, preset);
     Reward& r = rewards[i];
     r.extracted = answer.valid;
     r.answer = answer.valid ? answer.value : "";

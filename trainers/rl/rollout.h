@@ -33,6 +33,7 @@ struct Question {
   tasks::Record record;
   std::string prompt;
   std::string gold_completion;
+  bool program_answers = false;  // P-CoT: the response is a program whose printed value is the answer
 };
 
 // The training questions of `settings.train`'s sources whose task is in `task_names`, prompts rendered as
@@ -74,6 +75,7 @@ struct RewardOptions {
   bool partial_on_choice = false;  // also for multiple choice (ReFT's code does; the paper says numeric only)
   std::string preset;              // extraction preset ("" = the task's default, as evaluation)
   scoring::CodeGrader code_grader; // required when a question is a code task
+  scoring::ProgramRunner program_runner;  // P-CoT questions; empty = a sandbox pool for the call
 };
 
 struct Reward {

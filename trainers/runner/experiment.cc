@@ -244,10 +244,13 @@ json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& m
     const tasks::Task& task = tasks::FindTask(t.task);
     for (int steps : grid.steps) {
       for (int max_value : grid.max_values) {
-        const std::string key = StepKey({{"trained", step.key}, {"prompt_prefix", prompt_prefix}, {"task", t.task},
-                                         {"task_version", task.version()}, {"steps", steps}, {"max_value", max_value},
-                                         {"n", grid.n}, {"template", t.template_name}, {"eval", ExperimentEvalFields().ToJson(config.eval)},
-                                         {"seed", seed}});
+        json key_inputs = {{"trained", step.key}, {"prompt_prefix", prompt_prefix}, {"task", t.task},
+                           {"task_version", task.version()}, {"steps", steps}, {"max_value", max_value},
+                           {"n", grid.n}, {"template", t.template_name}, {"eval", ExperimentEvalFields().ToJson(config.eval)},
+                           {"seed", seed}};
+        const bool program_answers = tasks::synth::AnswersByProgram(t.style);
+        if (program_answers) key_inputs["answers"] = "program";  // P-CoT (earlier keys unchanged)
+        const std::string key = StepKey(key_inputs);
         const std::string dir = out_dir + "/eval/grid-" + method + "-" + t.task + "-s" + std::to_string(steps) +
                                 "-v" + std::to_string(max_value) + "-" + key;
         const auto start = Clock::now();
@@ -270,6 +273,7 @@ json EvaluateDifficultyGrid(const ExperimentConfig& config, const std::string& m
           options.template_name = t.template_name;
           options.prompt_prefix = prompt_prefix;
           if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = code_grader();
+          options.program_answers = program_answers;
           EvalOutput e = evaluate(task, records, options, dir);
           long correct = 0;
           for (const auto& s : e.scored.samples) correct += s["correct"][0].get<bool>() ? 1 : 0;
@@ -347,7 +351,8 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           if (!m->TrainsOn(t.task, options)) continue;
           std::vector<tasks::Record> records = test_sets.at(t.task);
           if (static_cast<int>(records.size()) > request.settings.eval_n) records.resize(request.settings.eval_n);
-          sets.push_back({&tasks::FindTask(t.task), std::move(records), t.template_name});
+          sets.push_back({&tasks::FindTask(t.task), std::move(records), t.template_name,
+                          tasks::synth::AnswersByProgram(t.style)});
         }
         request.eval = HeldOutEvaluation(std::move(sets), config.eval.max_new_tokens, seed,
                                          m->Evaluation(options).prompt_prefix,
@@ -462,6 +467,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         base_options.template_name = t.template_name;
         base_options.prompt_prefix = spec.prompt_prefix;
         base_options.generate = spec.generate;
+        base_options.program_answers = tasks::synth::AnswersByProgram(t.style);
         if (config.eval.greedy) modes.emplace_back("greedy", base_options);
         const auto& sampled = config.eval.sampled_methods;
         const auto& sampled_tasks = config.eval.sampled_tasks;
@@ -490,6 +496,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
                                            {"seed", seed}};
           if (mode == "sampled" && !config.eval.reranker.empty()) key_inputs["reranker"] = trained.at(config.eval.reranker).key;
           if (!spec.generation.is_null()) key_inputs["generation"] = spec.generation;
+          if (eval_options.program_answers) key_inputs["answers"] = "program";  // P-CoT (earlier keys unchanged)
           const std::string key = StepKey(key_inputs);
           const std::string dir = out_dir + "/eval/" + method + "-" + t.task + "-" + mode + "-" + key;
           const auto start = Clock::now();

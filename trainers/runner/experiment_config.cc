@@ -75,9 +75,10 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
         .Add("max_value", &T::max_value, "synthetic number scale (0 = task default)", AtLeast(0))
         .Add("template", &T::template_name, "prompt template for training and evaluation (\"\" = task default)")
         .Add("style", &T::style,
-             "generator solution style trained on: ncot, or ncot-check (multiple choice checks the options in "
-             "turn); livecodebench always learns its reference program",
-             util::OneOf({"ncot", "ncot-check"}))
+             "generator solution style trained on: ncot, ncot-check (multiple choice checks the options in "
+             "turn), or pcot (ReFT's P-CoT: a Python program whose printed value is the answer; evaluation and "
+             "rewards run it in the sandbox); livecodebench always learns its reference program",
+             util::OneOf({"ncot", "ncot-check", "pcot"}))
         .Add("tool_share", &T::tool_share,
              "share of training problems (drawn per problem) whose solution then recomputes the answer with the "
              "Python tool after the hint 'Wait, maybe using Python here is a good idea.' (START: a few percent); "
@@ -90,6 +91,14 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
     f->Rule([](const T& t) {
       const std::string refusal = t.lookup_share > 0 ? tasks::synth::LookupShareRefusal(t.task, t.style) : "";
       return refusal.empty() ? util::Ok() : RuleFailure{"lookup_share", refusal};
+    });
+    f->Rule([](const T& t) {
+      if (!tasks::synth::AnswersByProgram(t.style)) return util::Ok();
+      if (t.task == "livecodebench") {
+        return RuleFailure{"style", "livecodebench always learns its reference program; pcot is for the other families"};
+      }
+      if (t.tool_share > 0) return RuleFailure{"tool_share", "tool_share applies to styles ncot and ncot-check, not 'pcot'"};
+      return util::Ok();
     });
     f->Rule(CheckTask);
     return f;
