@@ -194,7 +194,9 @@ TEST(ReftOptions, RejectImpossibleCombinations) {
                                          {{{"algorithm", "grpo"}, {"samples", 4}}, "reft.kl_placement"},
                                          {{{"kl_estimator", "k9"}}, "reft.kl_estimator"},
                                          {{{"beta", -1}}, "reft.beta"},
-                                         {{{"ppo_epoch", 2}}, "reft.ppo_epoch"}}) {
+                                         {{{"ppo_epoch", 2}}, "reft.ppo_epoch"},
+                                         {{{"value_model", "both"}}, "reft.value_model"},
+                                         {{{"algorithm", "online-st"}, {"value_model", "separate"}}, "reft.value_model"}}) {
     try {
       reft.ResolveOptions(c.section, "c.json");
       ADD_FAILURE() << c.section.dump() << " was accepted";
@@ -213,8 +215,13 @@ TEST(ReftOptions, RejectImpossibleCombinations) {
 
 // A PPO run killed after 2 of 4 steps and rerun into the same directory ends with the weights and the
 // logged numbers of an uninterrupted run (CPU, one thread).
-TEST(ReftResume, KilledRunResumesToTheSameNumbers) {
-  auto warm = TempDir("warm"), straight = TempDir("straight"), resumed = TempDir("resumed");
+// Both value models: the head on the shared trunk, and the separate value model, whose weights and optimizer
+// are saved beside the policy's.
+class ReftResume : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ReftResume, KilledRunResumesToTheSameNumbers) {
+  const std::string value_model = GetParam();
+  auto warm = TempDir("warm"), straight = TempDir("straight_" + value_model), resumed = TempDir("resumed_" + value_model);
   trainers::SftConfig config = TinyConfig();
   trainers::RunSft(config, warm.string());
   config.init_checkpoint = (warm / "checkpoint").string();
@@ -224,6 +231,7 @@ TEST(ReftResume, KilledRunResumesToTheSameNumbers) {
   config.save_every = 0;
   trainers::ReftOptions options;
   options.max_new_tokens = 12;
+  options.value_model = value_model;
   const auto a = trainers::RunReft(config, options, straight.string());
   EXPECT_EQ(a.summary["steps"], 4);
   trainers::RunReft(config, options, resumed.string(), /*stop_after_steps=*/2);
@@ -232,7 +240,9 @@ TEST(ReftResume, KilledRunResumesToTheSameNumbers) {
   const trainers::RuntimeConfig runtime{"cpu", "float32", 1};
   auto ma = trainers::LoadCheckpoint(a.checkpoint_dir, runtime), mb = trainers::LoadCheckpoint(b.checkpoint_dir, runtime);
   auto pb = mb->named_parameters();
-  ASSERT_TRUE(pb.contains("value_head.weight"));
+  // The separate value model keeps its head out of the policy's checkpoint, in the resumable state.
+  EXPECT_EQ(pb.contains("value_head.weight"), value_model == "shared");
+  EXPECT_EQ(fs::exists(resumed / "state" / "value_model" / "model.safetensors"), value_model == "separate");
   for (const auto& p : ma->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
   const auto la = util::ReadJsonLines((straight / "metrics.jsonl").string());
   const auto lb = util::ReadJsonLines((resumed / "metrics.jsonl").string());
@@ -247,6 +257,8 @@ TEST(ReftResume, KilledRunResumesToTheSameNumbers) {
   EXPECT_DOUBLE_EQ(la[0].value["kl"].get<double>(), 0.0);
   EXPECT_NE(la[3].value["kl"].get<double>(), 0.0);
 }
+
+INSTANTIATE_TEST_SUITE_P(ValueModels, ReftResume, ::testing::Values("shared", "separate"));
 
 }  // namespace
 
@@ -313,6 +325,9 @@ TEST(ReftAlgorithms, EachLoopRunsAndLogsItsQuantities) {
        {"reward", "kl", "clipfrac", "entropy"}, {"value_loss"}},
       {"online-st", {{"algorithm", "online-st"}}, {"reward", "correct_samples"}, {"value_loss", "clipfrac"}},
       {"critic-warmup", {{"critic_warmup_steps", 2}}, {"reward", "value_loss"}, {"clipfrac"}},
+      {"separate", {{"value_model", "separate"}}, {"reward", "value_loss", "clipfrac", "entropy"}, {}},
+      {"separate-critic-warmup", {{"value_model", "separate"}, {"critic_warmup_steps", 2}}, {"reward", "value_loss"},
+       {"clipfrac"}},
   };
   for (const Case& c : cases) {
     nlohmann::json o = c.options;
@@ -326,6 +341,14 @@ TEST(ReftAlgorithms, EachLoopRunsAndLogsItsQuantities) {
     ASSERT_EQ(log.size(), 2u) << c.name;
     for (const auto& key : c.logged) EXPECT_TRUE(log[1].value.contains(key)) << c.name << " " << key;
     for (const auto& key : c.absent) EXPECT_FALSE(log[1].value.contains(key)) << c.name << " " << key;
+    if (c.name == "separate-critic-warmup") {
+      // Only the separate value model learned: the policy is the warm-up, bit for bit, with no head.
+      const trainers::RuntimeConfig runtime{"cpu", "float32", 1};
+      auto before = trainers::LoadCheckpoint(config.init_checkpoint, runtime);
+      auto pa = trainers::LoadCheckpoint(r.checkpoint_dir, runtime)->named_parameters();
+      EXPECT_FALSE(pa.contains("value_head.weight"));
+      for (const auto& p : before->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pa[p.key()])) << p.key();
+    }
     if (c.name == "critic-warmup") {
       // Only the value head learned: every trunk and lm_head weight is the warm-up's, bit for bit.
       const trainers::RuntimeConfig runtime{"cpu", "float32", 1};

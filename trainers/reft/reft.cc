@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <set>
 
 #include <torch/torch.h>
@@ -63,6 +64,10 @@ const util::Fields<ReftOptions>& ReftOptionsFields() {
              util::AtLeast(0))
         .Add("value_head_from", &O::value_head_from, "checkpoint with a value head to start it from (\"\" = fresh)")
         .Add("fresh_value_head", &O::fresh_value_head, "a fresh value head even when the warm-up checkpoint has one")
+        .Add("value_model", &O::value_model,
+             "shared: the value head on the policy's trunk (ReFT); separate: a second model from the warm-up, trained "
+             "on the value loss alone (ReFT Table 6's non-shared value model)",
+             util::OneOf({"shared", "separate"}))
         .Add("whiten_advantages", &O::whiten_advantages, "whiten advantages over the batch (mean kept)")
         .Add("grpo_scale_by_std", &O::grpo_scale_by_std, "grpo: divide by the group's std (false: Dr. GRPO)")
         .Add("offline_data", &O::offline_data, "offline trajectories (jsonl: prompt, completion, reward) for retention")
@@ -71,6 +76,11 @@ const util::Fields<ReftOptions>& ReftOptionsFields() {
              util::AtLeast(0.0))
         .Add("offline_probe", &O::offline_probe,
              "held-out offline trajectories whose mean value prediction is logged each step (\"\" = none)");
+    f->Rule([](const O& o) {
+      return o.value_model == "shared" || o.algorithm == "ppo"
+                 ? util::Ok()
+                 : util::RuleFailure{"value_model", "a value model is PPO's; " + o.algorithm + " has none"};
+    });
     f->Rule([](const O& o) {
       return !(o.fresh_value_head && !o.value_head_from.empty())
                  ? util::Ok()
@@ -225,14 +235,26 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   // A head made fresh on purpose is drawn from its own stream: the run's seed would give back the initial head
   // of a checkpoint trained from this seed (WSRL's offline head starts there), which its trunk has adapted to.
   const uint64_t head_seed = options.fresh_value_head ? settings.seed ^ 0x5eedf4e54ULL : settings.seed;
-  LlamaForCausalLM policy = ppo ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, head_seed,
-                                                        options.value_head_from, options.fresh_value_head)
-                                : LoadCheckpoint(settings.init_checkpoint, runtime);
+  // With a separate value model the policy has no head; the critic is a second copy of the warm-up with one,
+  // its own optimizer, and its state saved beside the policy's.
+  const bool separate = ppo && options.value_model == "separate";
+  LlamaForCausalLM policy = ppo && !separate ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, head_seed,
+                                                                     options.value_head_from, options.fresh_value_head)
+                                             : LoadCheckpoint(settings.init_checkpoint, runtime);
+  LlamaForCausalLM critic = separate ? rl::LoadWithValueHead(settings.init_checkpoint, runtime, head_seed,
+                                                             options.value_head_from, options.fresh_value_head)
+                                     : policy;
   LlamaForCausalLM reference = LoadCheckpoint(settings.init_checkpoint, runtime);
   reference->eval();
   for (auto& p : reference->parameters()) p.set_requires_grad(false);
   FusedAdamW optimizer = MakeAdamW(policy, settings.lr, settings.beta1, settings.beta2, settings.weight_decay);
   TrainingRun run(RunOptionsFor(settings, out_dir, options.algorithm, stop_after_steps), policy, optimizer, tok, eval);
+  std::unique_ptr<FusedAdamW> critic_optimizer;
+  if (separate) {
+    critic_optimizer = std::make_unique<FusedAdamW>(
+        MakeAdamW(critic, settings.lr, settings.beta1, settings.beta2, settings.weight_decay));
+    run.AddCompanion("value_model", critic, *critic_optimizer);
+  }
   nlohmann::json position = run.Resume();
   int epoch = position.value("epoch", 0), batch_index = position.value("batch_index", 0);
   rl::AdaptiveKl kl_control{options.beta, options.kl_target, options.kl_horizon};
@@ -252,6 +274,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
   rollout_options.temperature = options.temperature;
   rollout_options.max_new_tokens = options.max_new_tokens > 0 ? options.max_new_tokens : settings.eval_max_new_tokens;
   policy->eval();  // no dropout anywhere, also during updates (ReFT's code runs the update in eval mode)
+  critic->eval();
   // Offline trajectories: mixed into policy updates (retention), and a held-out set whose value is logged.
   std::vector<rl::Sample> offline_samples, probe_samples;
   std::vector<double> probe_returns, offline_weights_all;
@@ -311,9 +334,9 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     at::Tensor old_logp, old_values, ref_logp;
     {
       torch::NoGradGuard no_grad;
-      rl::TokenScores old = rl::ScoreTokens(policy, tb, ppo, false);
+      rl::TokenScores old = rl::ScoreTokens(policy, tb, ppo && !separate, false);
       old_logp = old.logp;
-      old_values = old.values;
+      old_values = separate ? critic->Values(rl::ResponseStates(critic, tb)).squeeze(-1).to(torch::kFloat) : old.values;
       ref_logp = rl::ScoreTokens(reference, tb, false, false).logp;
     }
     const double score_seconds = Since(score_start);
@@ -321,7 +344,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     // both by the policy before this step's update.
     nlohmann::json value_diagnostic = nlohmann::json::object();
     if (!probe_samples.empty()) {
-      const rl::ValueStats offline = rl::MeasureValues(policy, probe_samples, probe_returns, pad_id);
+      const rl::ValueStats offline = rl::MeasureValues(critic, probe_samples, probe_returns, pad_id);
       const at::Tensor online_error = old_values - torch::tensor(scores, torch::kFloat).to(device).unsqueeze(1);
       value_diagnostic = {{"value_offline", offline.mean_value}, {"value_offline_mse", offline.mse},
                           {"value_online", GlobalMaskedMean(old_values, tb.mask)},
@@ -379,7 +402,7 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     std::vector<double> policy_losses, value_losses, clipfracs, entropies, offline_sft_losses;
     StepResult step{};
     for (int e = 0; e < options.ppo_epochs; ++e) {
-      step = GradientStep(policy, optimizer, 1, [&](int) {
+      if (!(separate && critic_only)) step = GradientStep(policy, optimizer, 1, [&](int) {
         at::Tensor loss;
         if (options.algorithm == "online-st") {
           loss = Part(-rl::MaskedMean(rl::ScoreTokens(policy, gold_batch, false, false).logp, gold_batch.mask), gold_share);
@@ -408,13 +431,13 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
           loss.backward();
           return loss.item<double>();
         }
-        now = rl::ScoreTokens(policy, tb, ppo, true);
+        now = rl::ScoreTokens(policy, tb, ppo && !separate, true);
         rl::PolicyLoss pg = rl::ClippedPolicyLoss(now.logp, old_logp, advantages, mask, options.clip, aggregation);
         loss = Part(pg.loss, share);
         policy_losses.push_back(loss.item<double>());
         clipfracs.push_back(pg.clipfrac);
         entropies.push_back(rl::MaskedMean(now.entropy.detach(), mask).item<double>());
-        if (ppo) {
+        if (ppo && !separate) {
           const at::Tensor vl =
               Part(rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation), share);
           value_losses.push_back(vl.item<double>());
@@ -433,6 +456,19 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
         loss.backward();
         return loss.item<double>();
       }, settings.grad_clip);
+      if (separate) {
+        // The separate value model learns the same clipped value loss on its own trunk and optimizer.
+        const StepResult critic_step = GradientStep(critic, *critic_optimizer, 1, [&](int) {
+          const at::Tensor values = critic->Values(rl::ResponseStates(critic, tb)).squeeze(-1);
+          const at::Tensor vl =
+              Part(rl::ClippedValueLoss(values, old_values, returns, mask, options.value_clip, aggregation), share);
+          value_losses.push_back(vl.item<double>());
+          const at::Tensor loss = options.vf_coef * vl;
+          loss.backward();
+          return loss.item<double>();
+        }, settings.grad_clip);
+        if (critic_only) step = critic_step;
+      }
     }
     const double update_seconds = Since(update_start);
     const double global_samples = GlobalSum(static_cast<double>(samples.size()));

@@ -52,6 +52,9 @@ struct ReftOptions {
   int critic_warmup_steps = 0;     // steps that update the value head only
   std::string value_head_from;     // checkpoint whose value head to start from ("" = fresh, as ReFT)
   bool fresh_value_head = false;   // a fresh head even when the starting checkpoint has one
+  // shared: the value head on the policy's trunk (ReFT); separate: a second model from the warm-up with its own
+  // head and optimizer, trained on the value loss alone (ReFT Table 6's non-shared value model; 2x the compute)
+  std::string value_model = "shared";
   bool whiten_advantages = true;
   // > GRPO
   bool grpo_scale_by_std = true;   // false: Dr. GRPO (r - mean)

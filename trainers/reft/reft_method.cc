@@ -6,6 +6,7 @@
 //   reft           PPO with answer rewards, KL in the reward, a value head on the shared trunk
 //   reft-beta0     beta = 0 (the paper: collapse)
 //   reft-no-partial  no 0.1 reward for an extractable wrong answer
+//   reft-separate-value  a separate value model (a second warm-up copy with its own head) instead of the shared trunk
 //   grpo           group-normalised advantages (4 samples per question), no critic, k3 KL in the loss
 //   orm            the outcome reward model that reranks k samples (ReFT §4.3); not a generator itself
 #include <algorithm>
@@ -194,6 +195,9 @@ std::vector<const Method*> ReftMethods() {
     v.push_back(MakeVariant(reft, "reft-beta0", "ablation: no KL penalty (ReFT Table 6: collapse)", {{"beta", 0.0}}));
     v.push_back(MakeVariant(reft, "reft-no-partial", "ablation: no partial reward for an extractable wrong answer",
                             {{"partial_reward", 0.0}}));
+    v.push_back(MakeVariant(reft, "reft-separate-value",
+                            "ablation: a separate value model from the warm-up instead of a head on the shared trunk",
+                            {{"value_model", "separate"}}));
     v.push_back(MakeVariant(reft, "online-st", "Online self-training: 1/2 CE on correct samples + 1/2 CE on gold",
                             {{"algorithm", "online-st"}}));
     v.push_back(MakeVariant(reft, "grpo", "GRPO: 4 samples per question, group-normalised advantages, k3 KL in the loss",

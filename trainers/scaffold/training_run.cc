@@ -133,6 +133,10 @@ TrainingRun::TrainingRun(RunOptions options, LlamaForCausalLM& model, FusedAdamW
   util::MakeDirs(options_.out_dir);
 }
 
+void TrainingRun::AddCompanion(const std::string& name, LlamaForCausalLM& model, FusedAdamW& optimizer) {
+  companions_.push_back({name, &model, &optimizer});
+}
+
 nlohmann::json TrainingRun::Resume() {
   // The state (weights + optimizer + data position) is written to state.new/ and then swapped in for
   // state/, so a kill at any moment leaves one complete state to resume from.
@@ -142,6 +146,10 @@ nlohmann::json TrainingRun::Resume() {
   if (!from.empty()) {
     LoadModelWeights(model_, from + "/model.safetensors");
     TrainingState saved = LoadTrainingState(from, model_, optimizer_);
+    for (const Companion& c : companions_) {
+      LoadModelWeights(*c.model, from + "/" + c.name + "/model.safetensors");
+      LoadTrainingState(from + "/" + c.name, *c.model, *c.optimizer);
+    }
     step_ = static_cast<int>(saved.step);
     position = saved.data_position;
     resumed_ = true;
@@ -222,6 +230,11 @@ void TrainingRun::Save(const nlohmann::json& data_position) {
   util::MakeDirs(state_new);
   SaveModelWeights(model_, state_new + "/model.safetensors");
   SaveTrainingState(state_new, model_, optimizer_, saved);
+  for (const Companion& c : companions_) {
+    util::MakeDirs(state_new + "/" + c.name);
+    SaveModelWeights(*c.model, state_new + "/" + c.name + "/model.safetensors");
+    SaveTrainingState(state_new + "/" + c.name, *c.model, *c.optimizer, saved);
+  }
   std::filesystem::remove_all(state);
   std::filesystem::rename(state_new, state);
 }

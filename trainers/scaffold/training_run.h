@@ -82,6 +82,9 @@ class TrainingRun {
   // Loads the last complete saved state (weights, optimizer, step) when there is one and returns the
   // data position saved with it; on a fresh start removes a stale metrics log and returns {}.
   nlohmann::json Resume();
+  // A second model trained beside the main one (ReFT's separate value model): its weights and optimizer are
+  // saved with the main state (under `name` in the state directory) and restored by Resume. Call before Resume.
+  void AddCompanion(const std::string& name, LlamaForCausalLM& model, FusedAdamW& optimizer);
   int step() const { return step_; }
   bool resumed() const { return resumed_; }
   // True once the step budget, the time budget or stop_after_steps is reached.
@@ -103,7 +106,13 @@ class TrainingRun {
   void Evaluate();
   void AppendMetrics(const nlohmann::json& row) const;
 
+  struct Companion {
+    std::string name;
+    LlamaForCausalLM* model;
+    FusedAdamW* optimizer;
+  };
   RunOptions options_;
+  std::vector<Companion> companions_;
   LlamaForCausalLM& model_;
   FusedAdamW& optimizer_;
   const tokenizer::Tokenizer& tok_;
