@@ -10,7 +10,10 @@
 #include "harness/cli/code_grading.h"
 #include "harness/cli/command.h"
 #include "harness/cli/task_options.h"
+#include "harness/sandbox/grader.h"
+#include "harness/sandbox/program_runner.h"
 #include "harness/scoring/scoring.h"
+#include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
 #include "harness/util/json_io.h"
@@ -29,6 +32,7 @@ struct ScoreFlags {
   std::string model = "external";
   std::string method = "external";
   bool allow_missing = false;
+  bool program_answers = false;
   CodeGradingFlags code;
   std::string out;
 };
@@ -74,8 +78,18 @@ int RunScore(const ScoreFlags& flags) {
   options.include_broken = flags.data.include_broken;
   options.code_block = flags.code.code_block;
   nlohmann::json sandbox_environment;
-  if (!records.empty() && records.front().kind == tasks::AnswerKind::kCode) {
-    options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
+  const bool is_code = !records.empty() && records.front().kind == tasks::AnswerKind::kCode;
+  if (is_code && flags.program_answers) {
+    throw util::InputError(util::Location{flags.data.data, 0, "--program-answers"},
+                           task.name() + " grades programs by their tests; --program-answers is for value answers");
+  }
+  if (is_code) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
+  if (flags.program_answers) {
+    const sandbox::Limits limits = sandbox::ProgramLimits();
+    sandbox_environment = sandbox::LayersToJson(sandbox::ActiveLayers(limits));
+    sandbox_environment["cpu_seconds_limit"] = limits.cpu_seconds;
+    options.program_answers = true;
+    options.program_runner = sandbox::MakeProgramRunner(flags.code.workers, limits);
   }
   scoring::ScoredSet scored = scoring::Score(task, records, std::move(predictions), options,
                                              [&](const tasks::Record& r) { return task.RenderPrompt(r, prompt_options); });
@@ -109,6 +123,7 @@ int RunScore(const ScoreFlags& flags) {
                            {"excluded_broken", scored.excluded_broken},
                            {"missing_predictions", scored.missing.size()}};
   if (row.task == "livecodebench") config["code_block"] = flags.code.code_block;
+  if (flags.program_answers) config["answers"] = "program";
   nlohmann::json environment = reports::EnvironmentJson();
   if (!sandbox_environment.is_null()) environment["sandbox"] = sandbox_environment;
 
@@ -144,6 +159,9 @@ void RegisterScoreCommand(CLI::App& app, Action* selected) {
   cmd->add_option("--model", flags->model, "Model name recorded in results")->capture_default_str();
   cmd->add_option("--method", flags->method, "Method name recorded in results")->capture_default_str();
   cmd->add_flag("--allow-missing", flags->allow_missing, "Score only records that have predictions");
+  cmd->add_flag("--program-answers", flags->program_answers,
+                "P-CoT: each completion is a Python program (up to its first blank line); the value it prints is the "
+                "answer. Programs run in the sandbox, in parallel (--workers)");
   AddCodeGradingFlags(cmd, &flags->code);
   cmd->add_option("--out", flags->out, "Output directory for results.json and samples.jsonl")->required();
   cmd->callback([selected, flags] { *selected = [flags] { return RunScore(*flags); }; });

@@ -124,6 +124,44 @@ TEST(ScoreCli, LiveCodeBenchGradesThroughTheSandbox) {
 }
 
 // `harness` never loads LibTorch: the engine's commands live in harness-torch beside it.
+// P-CoT generations made elsewhere: the program of each completion runs in the sandbox and its printed value is
+// scored; the results say so.
+TEST(ScoreCli, ProgramAnswersRunEachCompletionsProgram) {
+  auto dir = TempDir("pcot");
+  fs::create_directories(dir);
+  const auto ids = util::ReadJsonLines(kExamples + "gsm8k_mini_predictions.jsonl");
+  {
+    std::ofstream out(dir / "predictions.jsonl");
+    // Record 1 (gold 22): a right program, one that prints a wrong value, one that crashes.
+    out << nlohmann::json({{"id", ids[0].value["id"]},
+                           {"completions", {"def solution():\n    rolls = 6 * 12\n    return rolls - 50\nprint(solution())",
+                                            "print(6 * 12 + 50)\n\nThe answer is 22.", "print(rolls)"}}})
+               .dump()
+        << "\n";
+  }
+  CliRun r = Harness("score --task gsm8k --data " + kExamples + "gsm8k_mini.jsonl --predictions " +
+                     (dir / "predictions.jsonl").string() + " --allow-missing --program-answers --workers 2 --out " +
+                     (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = util::ReadJsonFile((dir / "out" / "results.json").string());
+  EXPECT_EQ(doc["config"]["answers"], "program");
+  EXPECT_DOUBLE_EQ(doc["results"][0]["metrics"]["accuracy"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(doc["results"][0]["metrics"]["avg@3"].get<double>(), 1.0 / 3);
+  const auto samples = util::ReadJsonLines((dir / "out" / "samples.jsonl").string());
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].value["extracted"], nlohmann::json({"22", "122", nullptr}));
+  EXPECT_EQ(samples[0].value["rules"], nlohmann::json({"program_output", "program_output", "program_runtime_error"}));
+  // A code task grades programs by their tests instead.
+  const std::string fixtures = std::string(HARNESS_TEST_FIXTURES) + "/sandbox/";
+  util::WriteFileAtomic((dir / "lcb.jsonl").string(),
+                        nlohmann::json({{"id", "fx_sum"}, {"completions", {"print(1)"}}}).dump() + "\n");
+  r = Harness("score --task livecodebench --data " + fixtures + "lcb_problems.jsonl --predictions " +
+              (dir / "lcb.jsonl").string() + " --allow-missing --program-answers --out " + (dir / "out2").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--program-answers"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "out2"));
+}
+
 TEST(HarnessBinary, DoesNotLinkLibTorch) {
   FILE* pipe = ::popen(("ldd " + std::string(HARNESS_BINARY) + " 2>&1").c_str(), "r");
   ASSERT_NE(pipe, nullptr);
