@@ -28,6 +28,17 @@ PAPER = {
     ("reft", "gsm8k"): 46.8, ("reft", "svamp"): 62.3,
 }
 PAPER_VOTING = {("sft-continued", "gsm8k"): 50.8, ("reft", "gsm8k"): 58.7}
+# --pcot: ReFT arXiv v1 Table 2 (Galactica-6.7B, P-CoT columns), Table 4 (voting@100, P-CoT) and Table 6 (CodeLLAMA
+# GSM8K P-CoT ablations: full 72.7, no partial reward 70.9, beta = 0 collapse to 0, non-shared value model 72.6).
+PAPER_PCOT = {
+    ("sft-continued", "gsm8k"): 57.1, ("sft-continued", "svamp"): 69.3,
+    ("offline-st", "gsm8k"): 61.0, ("offline-st", "svamp"): 70.8,
+    ("online-st", "gsm8k"): 61.9, ("online-st", "svamp"): 73.7,
+    ("reft", "gsm8k"): 68.4, ("reft", "svamp"): 73.9,
+    ("reft-no-partial", "gsm8k"): "T6: 70.9 vs 72.7", ("reft-beta0", "gsm8k"): "T6: 0 (collapse)",
+    ("reft-separate-value", "gsm8k"): "T6: 72.6 vs 72.7",
+}
+PAPER_VOTING_PCOT = {("sft-continued", "gsm8k"): 61.1, ("reft", "gsm8k"): 70.7}
 # (better, worse, what the paper says) per task; "collapse" is checked separately.
 ORDERINGS = [
     ("reft", "sft-continued", "Table 2: ReFT > SFT"),
@@ -38,6 +49,7 @@ ORDERINGS = [
     ("reft", "reft-no-partial", "Table 6: removing the partial reward costs a little"),
     ("reft", "reft-beta0", "Table 6: beta = 0 collapses"),
     ("reft", "sft", "ReFT improves on its own warm-up"),
+    ("reft", "reft-separate-value", "Table 6: a separate value model ends equal"),
 ]
 
 
@@ -62,14 +74,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("results_dir")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--pcot", action="store_true", help="quote the paper's P-CoT columns (Tables 2, 4, 6)")
     args = ap.parse_args()
+    paper_table, paper_voting = (PAPER_PCOT, PAPER_VOTING_PCOT) if args.pcot else (PAPER, PAPER_VOTING)
+    paper_label = "paper (v1, Galactica P-CoT; T6 CodeLLAMA)" if args.pcot else "paper (v1, Galactica N-CoT)"
     doc, greedy = load(args.results_dir)
     rows = doc["results"]
     methods = doc["config"]["methods"]
     tasks = [t["task"] for t in doc["config"]["tasks"]]
     k = doc["config"]["eval"].get("k", 0)
 
-    print("| arm | task | greedy (pooled, 95%% CI) | per seed | maj@%d | pass@%d | rerank@%d | paper (v1, Galactica N-CoT) |" % (k, k, k))
+    print("| arm | task | greedy (pooled, 95%% CI) | per seed | maj@%d | pass@%d | rerank@%d | %s |" % (k, k, k, paper_label))
     print("|---|---|---|---|---|---|---|---|")
     for m in methods:
         for t in tasks:
@@ -87,8 +102,8 @@ def main():
                 vals = [x[name] for x in sampled if name in x]
                 return sum(vals) / len(vals) if vals else None
 
-            paper = PAPER.get((m, t))
-            voting = PAPER_VOTING.get((m, t))
+            paper = paper_table.get((m, t))
+            voting = paper_voting.get((m, t))
             paper_text = ("—" if paper is None else f"{paper}") + ("" if voting is None else f"; voting {voting}")
             print(f"| {m} | {t} | {100 * c / n:.1f} [{100 * lo:.1f}–{100 * hi:.1f}] (n={n}) | "
                   f"{' / '.join(f'{100 * x:.1f}' for x in per_seed)} | {fmt_pct(mean_metric(f'maj@{k}'))} | "
@@ -105,6 +120,8 @@ def main():
             if "collapse" in claim:
                 verdict = "agrees (collapse)" if acc_b < 0.05 else ("disagrees: no collapse" if p >= 0.05 or acc_b >= acc_a
                                                                    else "partly: worse, not collapsed")
+            elif "ends equal" in claim:
+                verdict = "agrees (no significant difference)" if p >= 0.05 else "disagrees"
             elif p >= 0.05:
                 verdict = "not significant"
             else:

@@ -49,6 +49,7 @@ struct EvalFlags {
   int threads = 0;
   int limit = 0;
   bool chat = false;
+  bool program_answers = false;      // P-CoT: the value each completion's program prints is the answer
   CodeGradingFlags code;
   std::string out;
   DistributedFlags distributed;  // --checkpoint only: records sharded across ranks, scored on rank 0
@@ -68,6 +69,7 @@ trainers::EvalOptions MakeEvalOptions(const EvalFlags& flags) {
   options.seed = flags.seed;
   options.code_block = flags.code.code_block;
   options.chat = flags.chat;
+  options.program_answers = flags.program_answers;
   return options;
 }
 
@@ -143,7 +145,13 @@ int RunEval(const EvalFlags& flags) {
 
   trainers::EvalOptions options = MakeEvalOptions(flags);
   nlohmann::json sandbox_environment;
-  if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
+  if (records.front().kind == tasks::AnswerKind::kCode) {
+    if (flags.program_answers) {
+      throw util::InputError(util::Location{data_path, 0, "--program-answers"},
+                             task.name() + " grades programs by their tests; --program-answers is for value answers");
+    }
+    options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
+  }
   trainers::EvalOutput e = Remote(flags) ? EvaluateEndpoint(flags, task, records, options)
                                          : EvaluateCheckpoint(flags, task, records, options);
   if (!dist::IsWriter()) return kOk;  // rank 0 scored the gathered completions and writes the files
@@ -166,6 +174,7 @@ int RunEval(const EvalFlags& flags) {
                            {"top_p", flags.top_p}, {"max_new_tokens", flags.max_new_tokens},
                            {"template", row.template_name}, {"prefix", flags.prefix},
                            {"extraction_preset", row.extraction_preset}, {"chat", flags.chat}};
+  if (flags.program_answers) config["answers"] = "program";
   if (Remote(flags)) {
     config.erase("checkpoint");
     config["endpoint"] = flags.endpoint.url;
@@ -233,6 +242,9 @@ void RegisterEvalCommand(CLI::App& app, Action* selected) {
     cmd->add_option("--prefix", flags->prefix,
                     "Text before every prompt: a method's inference condition, e.g. <|expert|> (C-RLFT)");
     cmd->add_option("--extract", flags->preset, "Extraction preset");
+    cmd->add_flag("--program-answers", flags->program_answers,
+                  "P-CoT: each completion is a Python program (up to its first blank line) whose printed value is the "
+                  "answer; the programs run in the sandbox");
     cmd->add_option("--k", flags->k, "Samples per problem")->capture_default_str();
     cmd->add_option("--temperature", flags->temperature, "Sampling temperature (0 = greedy)")->capture_default_str();
     cmd->add_option("--top-p", flags->top_p, "Nucleus sampling mass")->capture_default_str();
