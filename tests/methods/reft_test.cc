@@ -325,7 +325,7 @@ TEST(ReftAlgorithms, EachLoopRunsAndLogsItsQuantities) {
        {"reward", "kl", "clipfrac", "entropy"}, {"value_loss"}},
       {"online-st", {{"algorithm", "online-st"}}, {"reward", "correct_samples"}, {"value_loss", "clipfrac"}},
       {"critic-warmup", {{"critic_warmup_steps", 2}}, {"reward", "value_loss"}, {"clipfrac"}},
-      {"separate", {{"value_model", "separate"}}, {"reward", "value_loss", "clipfrac", "entropy"}, {}},
+      {"separate", {{"value_model", "separate"}}, {"reward", "value_loss", "clipfrac", "entropy", "reward_seconds"}, {}},
       {"separate-critic-warmup", {{"value_model", "separate"}, {"critic_warmup_steps", 2}}, {"reward", "value_loss"},
        {"clipfrac"}},
   };

@@ -181,9 +181,11 @@ at::Tensor GlobalWhiten(const at::Tensor& x, const at::Tensor& mask) {
 }
 
 // Where a PPO step's time goes, over every logged step of the run's metrics log (it survives a resume):
-// mean seconds of rollout, scoring and update, and each stage's tokens/s; null when nothing was logged.
+// mean seconds of rollout, rewards (P-CoT: the sandbox), scoring and update, and each stage's tokens/s; null
+// when nothing was logged.
 nlohmann::json StepTimeBreakdown(const std::string& metrics_path) {
   double rollout_s = 0, rollout_tok = 0, score_s = 0, score_tok = 0, update_s = 0, update_tok = 0, step_s = 0;
+  double reward_s = 0;
   int logged = 0;
   if (!util::FileExists(metrics_path)) return nullptr;
   for (const auto& line : util::ReadJsonLines(metrics_path)) {
@@ -197,10 +199,12 @@ nlohmann::json StepTimeBreakdown(const std::string& metrics_path) {
     update_s += m["update_seconds"].get<double>();
     update_tok += m["update_tokens_per_second"].get<double>() * m["update_seconds"].get<double>();
     step_s += m["step_seconds"].get<double>();
+    reward_s += m.value("reward_seconds", 0.0);
   }
   if (logged == 0) return nullptr;
   return {{"logged_steps", logged}, {"step_seconds_mean", step_s / logged},
           {"rollout_seconds_mean", rollout_s / logged}, {"rollout_tokens_per_second", rollout_tok / std::max(rollout_s, 1e-9)},
+          {"reward_seconds_mean", reward_s / logged},
           {"score_seconds_mean", score_s / logged}, {"score_tokens_per_second", score_tok / std::max(score_s, 1e-9)},
           {"update_seconds_mean", update_s / logged}, {"update_tokens_per_second", update_tok / std::max(update_s, 1e-9)}};
 }
@@ -308,7 +312,9 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     for (const auto& s : samples) rollout_tokens += static_cast<long long>(s.response_ids.size());
 
     // 4. Rewards from the task's own extractor and equivalence (ReFT §3.1: 1 / 0.1 / 0).
+    const auto reward_start = Clock::now();
     const std::vector<rl::Reward> rewards = rl::AnswerRewards(batch, samples, reward_options);
+    const double reward_seconds = Since(reward_start);  // P-CoT: the sandbox runs every program here
     std::vector<double> scores, correct;
     for (const auto& r : rewards) scores.push_back(r.score), correct.push_back(r.correct ? 1.0 : 0.0);
 
@@ -485,7 +491,8 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
                           {"kl", kl_per_sequence}, {"beta", beta},
                           {"policy_loss", dist::Active() ? GlobalSum(Mean(policy_losses)) : Mean(policy_losses)}, {"lr", lr},
                           {"grad_norm", step.grad_norm}, {"response_tokens", global_rollout_tokens / global_samples},
-                          {"rollout_seconds", rollout_seconds}, {"score_seconds", score_seconds},
+                          {"rollout_seconds", rollout_seconds}, {"reward_seconds", reward_seconds},
+                          {"score_seconds", score_seconds},
                           {"update_seconds", update_seconds}, {"step_seconds", wall},
                           {"rollout_tokens_per_second", global_rollout_tokens / std::max(rollout_seconds, 1e-9)},
                           {"score_tokens_per_second", 2.0 * GlobalSum(static_cast<double>(tb.tokens)) / std::max(score_seconds, 1e-9)},
