@@ -483,10 +483,12 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     // 8. Log: reward, accuracy, KL, losses, entropy and where the step's time went.
     const double wall = Since(step_start);
     // Losses are this rank's parts of the global means (their sum is the global value); token counts and
-    // throughput are the whole world's, seconds this rank's.
+    // throughput are the whole world's (a separate value model doubles the tokens scored and trained), seconds
+    // this rank's.
     const double global_rollout_tokens = GlobalSum(static_cast<double>(rollout_tokens));
     const long long step_tokens = static_cast<long long>(
-        GlobalSum(static_cast<double>(tb.tokens * (1 + options.ppo_epochs) + (retain ? offline_batch.tokens * options.ppo_epochs : 0))));
+        GlobalSum(static_cast<double>(tb.tokens * (1 + options.ppo_epochs) * (separate ? 2 : 1) +
+                                      (retain ? offline_batch.tokens * options.ppo_epochs : 0))));
     nlohmann::json row = {{"loss", step.loss}, {"reward", GlobalMean(scores)}, {"train_accuracy", GlobalMean(correct)},
                           {"kl", kl_per_sequence}, {"beta", beta},
                           {"policy_loss", dist::Active() ? GlobalSum(Mean(policy_losses)) : Mean(policy_losses)}, {"lr", lr},
@@ -495,8 +497,8 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
                           {"score_seconds", score_seconds},
                           {"update_seconds", update_seconds}, {"step_seconds", wall},
                           {"rollout_tokens_per_second", global_rollout_tokens / std::max(rollout_seconds, 1e-9)},
-                          {"score_tokens_per_second", 2.0 * GlobalSum(static_cast<double>(tb.tokens)) / std::max(score_seconds, 1e-9)},
-                          {"update_tokens_per_second", options.ppo_epochs * GlobalSum(static_cast<double>(tb.tokens)) / std::max(update_seconds, 1e-9)}};
+                          {"score_tokens_per_second", (separate ? 3.0 : 2.0) * GlobalSum(static_cast<double>(tb.tokens)) / std::max(score_seconds, 1e-9)},
+                          {"update_tokens_per_second", (separate ? 2 : 1) * options.ppo_epochs * GlobalSum(static_cast<double>(tb.tokens)) / std::max(update_seconds, 1e-9)}};
     const auto parts = [](const std::vector<double>& v) { return dist::Active() ? GlobalSum(Mean(v)) : Mean(v); };
     if (!value_losses.empty()) row["value_loss"] = parts(value_losses);
     if (!clipfracs.empty()) row["clipfrac"] = RankAverage(Mean(clipfracs)), row["entropy"] = RankAverage(Mean(entropies));

@@ -6,9 +6,9 @@
 
 #include <torch/torch.h>
 
+#include "harness/sandbox/program_runner.h"
 #include "harness/util/error.h"
 #include "harness/util/hashing.h"
-#include "harness/sandbox/program_runner.h"
 #include "tasks/registry.h"
 #include "tasks/synth/synth.h"
 #include "trainers/sft/sft_data.h"
