@@ -7,7 +7,9 @@
 
 #include "harness/sandbox/grader.h"
 #include "harness/sandbox/pool.h"
+#include "harness/sandbox/program_runner.h"
 #include "harness/sandbox/sandbox.h"
+#include "harness/util/error.h"
 
 namespace cli {
 
@@ -59,6 +61,19 @@ scoring::CodeGrader MakeCodeGrader(const CodeGradingFlags& flags, nlohmann::json
     }
     return out;
   };
+}
+
+scoring::ProgramRunner MakeProgramAnswerRunner(const CodeGradingFlags& flags, const tasks::Task& task,
+                                               tasks::AnswerKind kind, const std::string& data_file,
+                                               nlohmann::json* environment) {
+  if (kind == tasks::AnswerKind::kCode) {
+    throw util::InputError(util::Location{data_file, 0, "--program-answers"},
+                           task.name() + " grades programs by their tests; --program-answers is for value answers");
+  }
+  const sandbox::Limits limits = sandbox::ProgramLimits();
+  *environment = sandbox::LayersToJson(sandbox::ActiveLayers(limits));
+  (*environment)["cpu_seconds_limit"] = limits.cpu_seconds;
+  return sandbox::MakeProgramRunner(flags.workers, limits);
 }
 
 }  // namespace cli

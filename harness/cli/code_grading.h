@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/scoring/scoring.h"
+#include "tasks/record.h"
+#include "tasks/task.h"
 
 namespace cli {
 
@@ -23,5 +25,12 @@ void AddCodeGradingFlags(CLI::App* cmd, CodeGradingFlags* flags);
 // A grader running every job in the sandbox's worker pool. Fills `environment` with the active isolation
 // layers and their warnings, which go into results.json.
 scoring::CodeGrader MakeCodeGrader(const CodeGradingFlags& flags, nlohmann::json* environment);
+
+// `--program-answers` (P-CoT) of score and eval: a runner on the sandbox's fork servers (--workers,
+// sandbox::ProgramLimits) whose layers and CPU limit go into `environment`. Throws util::InputError naming
+// `data_file` and the flag for a code task, whose programs are graded by their tests instead.
+scoring::ProgramRunner MakeProgramAnswerRunner(const CodeGradingFlags& flags, const tasks::Task& task,
+                                               tasks::AnswerKind kind, const std::string& data_file,
+                                               nlohmann::json* environment);
 
 }  // namespace cli

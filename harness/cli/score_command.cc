@@ -10,10 +10,7 @@
 #include "harness/cli/code_grading.h"
 #include "harness/cli/command.h"
 #include "harness/cli/task_options.h"
-#include "harness/sandbox/grader.h"
-#include "harness/sandbox/program_runner.h"
 #include "harness/scoring/scoring.h"
-#include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
 #include "harness/util/json_io.h"
@@ -78,19 +75,12 @@ int RunScore(const ScoreFlags& flags) {
   options.include_broken = flags.data.include_broken;
   options.code_block = flags.code.code_block;
   nlohmann::json sandbox_environment;
-  const bool is_code = !records.empty() && records.front().kind == tasks::AnswerKind::kCode;
-  if (is_code && flags.program_answers) {
-    throw util::InputError(util::Location{flags.data.data, 0, "--program-answers"},
-                           task.name() + " grades programs by their tests; --program-answers is for value answers");
-  }
-  if (is_code) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
+  const tasks::AnswerKind kind = records.empty() ? tasks::AnswerKind::kNumeric : records.front().kind;
   if (flags.program_answers) {
-    const sandbox::Limits limits = sandbox::ProgramLimits();
-    sandbox_environment = sandbox::LayersToJson(sandbox::ActiveLayers(limits));
-    sandbox_environment["cpu_seconds_limit"] = limits.cpu_seconds;
     options.program_answers = true;
-    options.program_runner = sandbox::MakeProgramRunner(flags.code.workers, limits);
+    options.program_runner = MakeProgramAnswerRunner(flags.code, task, kind, flags.data.data, &sandbox_environment);
   }
+  if (kind == tasks::AnswerKind::kCode) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
   scoring::ScoredSet scored = scoring::Score(task, records, std::move(predictions), options,
                                              [&](const tasks::Record& r) { return task.RenderPrompt(r, prompt_options); });
 

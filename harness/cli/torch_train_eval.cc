@@ -145,13 +145,11 @@ int RunEval(const EvalFlags& flags) {
 
   trainers::EvalOptions options = MakeEvalOptions(flags);
   nlohmann::json sandbox_environment;
-  if (records.front().kind == tasks::AnswerKind::kCode) {
-    if (flags.program_answers) {
-      throw util::InputError(util::Location{data_path, 0, "--program-answers"},
-                             task.name() + " grades programs by their tests; --program-answers is for value answers");
-    }
-    options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
+  if (flags.program_answers) {
+    options.program_runner =
+        MakeProgramAnswerRunner(flags.code, task, records.front().kind, data_path, &sandbox_environment);
   }
+  if (records.front().kind == tasks::AnswerKind::kCode) options.code_grader = MakeCodeGrader(flags.code, &sandbox_environment);
   trainers::EvalOutput e = Remote(flags) ? EvaluateEndpoint(flags, task, records, options)
                                          : EvaluateCheckpoint(flags, task, records, options);
   if (!dist::IsWriter()) return kOk;  // rank 0 scored the gathered completions and writes the files

@@ -20,7 +20,8 @@ using nlohmann::json;
 using util::AtLeast;
 using util::RuleFailure;
 
-// Task-level rules: a known task, a test set, an existing file, a known template, the generator's knobs.
+// Task-level rules: a known task, a test set, an existing file, a known template, the generator's knobs (its
+// own checks, e.g. tool_share only with ncot or ncot-check).
 RuleFailure CheckTask(const ExperimentTask& t) {
   try {
     tasks::FindTask(t.task);
@@ -36,11 +37,15 @@ RuleFailure CheckTask(const ExperimentTask& t) {
       return {"template", e.detail()};
     }
   }
-  if (t.steps != 0 || t.max_value != 0) {
+  if (t.steps != 0 || t.max_value != 0 || t.tool_share > 0) {
     tasks::synth::SynthOptions knobs;
     knobs.task = t.task;
     knobs.steps = t.steps;
     knobs.max_value = t.max_value;
+    if (t.task != "livecodebench") {  // it learns its reference program: the runner gives it no style or tool share
+      knobs.style = t.style;
+      knobs.tool_share = t.tool_share;
+    }
     try {
       tasks::synth::ValidateOptions(knobs);
     } catch (const util::InputError& e) {
@@ -97,7 +102,6 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
       if (t.task == "livecodebench") {
         return RuleFailure{"style", "livecodebench always learns its reference program; pcot is for the other families"};
       }
-      if (t.tool_share > 0) return RuleFailure{"tool_share", "tool_share applies to styles ncot and ncot-check, not 'pcot'"};
       return util::Ok();
     });
     f->Rule(CheckTask);
