@@ -3,7 +3,9 @@
 // head joins an SFT checkpoint, options are validated, and a killed PPO run resumes to the same numbers.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 
 #include <torch/torch.h>
 
@@ -79,6 +81,67 @@ TEST(ScoreTokens, EqualsLogSoftmaxOfTheFullForward) {
   }
   const auto values = model->Values(model->Hidden(torch::tensor({{1, 8, 9, 10}}, torch::kLong)));
   EXPECT_NEAR(s.values[1][2].item<double>(), values[0][2][0].item<double>(), 1e-5);
+}
+
+// Chunk boundaries, hand-computed: a chunk [i, j) of rows sorted longest first costs (j - i) * length[i] plus
+// the fixed cost per forward.
+TEST(ChunkedBatch, CutsWherePaddingPlusForwardCostIsLeast) {
+  struct Case {
+    std::vector<int64_t> lengths;
+    int64_t cost;
+    std::vector<size_t> ends;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{10, 10, 10, 10}, 5, {4}},            // equal lengths: one forward (45 against 50 for two)
+           {{100, 90, 20, 10}, 15, {2, 4}},       // 200 + 40 + 30 = 270 < 275 (three) < 280 (four) < 415 (one)
+           {{100, 90, 20, 10}, 0, {1, 2, 3, 4}},  // free forwards: no padding at all (220)
+           {{100, 90, 20, 10}, 200, {4}},         // 400 + 200 = 600 < 2 * 200 + 240
+           {{100, 90, 20, 10}, -1, {4}},          // -1: one chunk
+           {{}, 0, {}}}) {
+    EXPECT_EQ(trainers::rl::ChunkEnds(c.lengths, c.cost), c.ends) << c.cost;
+  }
+}
+
+// Chunks hold the rows sorted by length, each padded to its own longest; Gather and Scatter move [B, L]
+// tensors between the layouts; scoring by chunks equals scoring the batch padded as one.
+TEST(ChunkedBatch, ChunksScoreLikeTheWholeBatch) {
+  trainers::ModelConfig c = trainers::PresetConfig("nano", 40);
+  c.hidden_size = 32, c.intermediate_size = 64, c.num_hidden_layers = 2, c.num_attention_heads = 2,
+  c.num_key_value_heads = 1, c.value_head = true;
+  auto model = trainers::BuildModel(c, trainers::RuntimeConfig{"cpu", "float32", 1}, 3);
+  const std::vector<Sample> samples = {MakeSample({1, 6}, {8, 9}, {1, 1}),                       // 4 tokens
+                                       MakeSample({1, 6, 7, 5}, {8, 9, 10, 11, 12, 13}, {1, 1, 1, 0, 1, 1}),  // 10
+                                       MakeSample({1}, {8}, {1}),                                  // 2
+                                       MakeSample({1, 7, 7}, {9, 10, 11, 12, 13, 14}, {1, 1, 1, 1, 1, 1})};  // 9
+  const auto cb = trainers::rl::MakeChunkedBatch(samples, {0, 1, 2, 3}, 0, torch::kCPU, /*forward_cost_tokens=*/0);
+  // Sorted 10, 9, 4, 2; free forwards: every row alone.
+  ASSERT_EQ(cb.chunks.size(), 4u);
+  const std::vector<int64_t> order = {1, 3, 0, 2};
+  for (size_t k = 0; k < 4; ++k) EXPECT_EQ(cb.rows[k].item<int64_t>(), order[k]);
+  EXPECT_EQ(cb.padded_tokens, 10 + 9 + 4 + 2);
+  EXPECT_EQ(cb.whole.tokens, 25);
+  EXPECT_EQ(cb.whole.ids.numel(), 4 * 10);
+  EXPECT_EQ(cb.chunks[2].mask.size(1), 2);  // row 0's two response tokens
+  // 5 per forward: {10, 9} {4, 2} (20 + 8 + 10 = 38) beats three (26 + 15) and one (40 + 5); 20 per forward:
+  // one chunk (60 against 68).
+  EXPECT_EQ(trainers::rl::MakeChunkedBatch(samples, {0, 1, 2, 3}, 0, torch::kCPU, 5).chunks.size(), 2u);
+  EXPECT_EQ(trainers::rl::MakeChunkedBatch(samples, {0, 1, 2, 3}, 0, torch::kCPU, 20).chunks.size(), 1u);
+  // Gather then Scatter gives back what the chunks cover: the whole mask exactly.
+  std::vector<at::Tensor> parts;
+  for (size_t k = 0; k < cb.chunks.size(); ++k) {
+    EXPECT_TRUE(torch::equal(cb.Gather(cb.whole.mask, k), cb.chunks[k].mask)) << k;
+    EXPECT_TRUE(torch::equal(cb.Gather(cb.whole.response, k), cb.chunks[k].response)) << k;
+    parts.push_back(cb.Gather(cb.whole.mask, k));
+  }
+  EXPECT_TRUE(torch::equal(cb.Scatter(parts), cb.whole.mask));
+  torch::NoGradGuard no_grad;
+  const auto whole = trainers::rl::ScoreTokens(model, cb.whole, true, true);
+  const auto chunked = trainers::rl::ScoreChunks(model, cb, true, true);
+  const at::Tensor m = cb.whole.mask > 0;
+  EXPECT_TRUE(torch::allclose(whole.logp.masked_select(m), chunked.logp.masked_select(m), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(whole.entropy.masked_select(m), chunked.entropy.masked_select(m), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(whole.values.masked_select(m), chunked.values.masked_select(m), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(whole.values.masked_select(m), trainers::rl::ChunkValues(model, cb).masked_select(m), 1e-5, 1e-5));
 }
 
 TEST(AnswerRewards, FromTheTasksOwnExtractorAndEquivalence) {
@@ -358,6 +421,56 @@ TEST(ReftAlgorithms, EachLoopRunsAndLogsItsQuantities) {
       for (const auto& p : before->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pa[p.key()])) << p.key();
       auto fresh = trainers::rl::LoadWithValueHead(config.init_checkpoint, runtime, config.seed);
       EXPECT_FALSE(torch::equal(fresh->named_parameters()["value_head.weight"], pa["value_head.weight"]));
+    }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// The speed options move the forwards, not the updates: with every distinct length its own chunk and the first
+// update's forward reused for the old scores, a step logs the losses, gradient norm, KL and entropy of the plain
+// loop (the batch padded as one, the old scores from a separate forward without gradients), up to float rounding.
+TEST(ReftSpeed, ChunksAndTheReusedFirstPassGiveTheSameUpdates) {
+  auto warm = TempDir("speed_warm");
+  trainers::SftConfig config = TinyConfig();
+  trainers::RunSft(config, warm.string());
+  config.init_checkpoint = (warm / "checkpoint").string();
+  config.max_steps = 1;
+  config.batch_size = 6;
+  config.lr = 1e-3;
+  struct Case {
+    std::string name;
+    nlohmann::json options;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"ppo", nlohmann::json::object()},
+           {"separate", {{"value_model", "separate"}}},
+           {"grpo", {{"algorithm", "grpo"}, {"samples", 2}, {"kl_placement", "loss"}, {"kl_estimator", "k3"}}},
+           {"token-mean", {{"loss_aggregation", "token-mean"}}}}) {
+    std::map<std::string, nlohmann::json> logged;
+    for (const bool fast : {false, true}) {
+      nlohmann::json o = c.options;
+      o["max_new_tokens"] = 12;
+      o["chunk_forward_cost"] = fast ? 0 : -1;
+      o["reuse_first_pass"] = fast;
+      const auto out = TempDir("speed_" + c.name + (fast ? "_fast" : "_plain"));
+      trainers::RunReft(config, trainers::ReftOptionsFields().Read(o, "case"), out.string());
+      const auto log = util::ReadJsonLines((out / "metrics.jsonl").string());
+      ASSERT_EQ(log.size(), 1u) << c.name;
+      logged[fast ? "fast" : "plain"] = log[0].value;
+    }
+    const nlohmann::json &plain = logged["plain"], &fast = logged["fast"];
+    EXPECT_EQ(plain["reward"], fast["reward"]) << c.name;  // the same rollout
+    EXPECT_EQ(plain["score_chunks"], 1) << c.name;
+    EXPECT_GT(fast["score_chunks"].get<int>(), 1) << c.name;
+    EXPECT_LT(fast["padding_share"].get<double>(), plain["padding_share"].get<double>()) << c.name;
+    for (const char* key : {"loss", "policy_loss", "value_loss", "grad_norm", "kl", "entropy", "clipfrac"}) {
+      ASSERT_EQ(plain.contains(key), fast.contains(key)) << c.name << " " << key;
+      if (!plain.contains(key)) continue;
+      const double a = plain[key].get<double>(), b = fast[key].get<double>();
+      EXPECT_NEAR(a, b, 1e-4 * std::max(1.0, std::abs(a))) << c.name << " " << key;
     }
   }
 }

@@ -202,6 +202,37 @@ TEST(KvCache, RaggedChunksMatchFullForward) {
   EXPECT_GE(cache.capacity, 7);
 }
 
+// Dropping rows (finished sequences) moves the kept rows down in place: their filled slots equal a gathered
+// copy's, the lengths follow them, and a cache extracted beforehand keeps its own copy. Replicating rows
+// (fan-out to samples) still gathers.
+TEST(KvCache, SelectRowsKeepsEachRowsFilledSlots) {
+  auto model = TinyModel();
+  KvCache cache = KvCache::Allocate(model->config(), 4, 6, model->options());
+  cache.lengths = {3, 6, 2, 5};
+  for (auto* list : {&cache.keys, &cache.values}) {
+    for (auto& t : *list) t.copy_(at::randn(t.sizes()));
+  }
+  const KvCache before = cache.ExtractRows({0, 1, 2, 3});
+  const KvCache parked = cache.ExtractRows({3});
+  const std::vector<int64_t> keep = {1, 3};
+  cache.SelectRows(keep);
+  EXPECT_EQ(cache.lengths, (std::vector<int64_t>{6, 5}));
+  ASSERT_EQ(cache.keys[0].size(0), 2);
+  for (size_t l = 0; l < cache.keys.size(); ++l) {
+    for (size_t i = 0; i < keep.size(); ++i) {
+      const int64_t n = before.lengths[keep[i]];
+      EXPECT_TRUE(at::equal(cache.keys[l][i].narrow(1, 0, n), before.keys[l][keep[i]].narrow(1, 0, n))) << l << " " << i;
+      EXPECT_TRUE(at::equal(cache.values[l][i].narrow(1, 0, n), before.values[l][keep[i]].narrow(1, 0, n))) << l;
+    }
+    EXPECT_TRUE(at::equal(parked.keys[l][0], before.keys[l][3])) << l;  // the extracted copy is untouched
+  }
+  EXPECT_EQ(parked.lengths, (std::vector<int64_t>{5}));
+  cache.SelectRows({1, 1, 0});  // fan-out: gathered
+  EXPECT_EQ(cache.lengths, (std::vector<int64_t>{5, 5, 6}));
+  EXPECT_TRUE(at::equal(cache.keys[0][1].narrow(1, 0, 5), before.keys[0][3].narrow(1, 0, 5)));
+  EXPECT_TRUE(at::equal(cache.keys[0][2].narrow(1, 0, 6), before.keys[0][1].narrow(1, 0, 6)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Golden parity with scripts/reference_model.py (fixture written by scripts/make_golden.py)
 

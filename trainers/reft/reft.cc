@@ -69,6 +69,14 @@ const util::Fields<ReftOptions>& ReftOptionsFields() {
              "on the value loss alone (ReFT Table 6's non-shared value model)",
              util::OneOf({"shared", "separate"}))
         .Add("whiten_advantages", &O::whiten_advantages, "whiten advantages over the batch (mean kept)")
+        .Add("chunk_forward_cost", &O::chunk_forward_cost,
+             "the batch is scored and updated in length-sorted chunks, each padded only to its longest row, cut where "
+             "the padded positions plus this many per chunk (a forward's fixed cost) are fewest; -1 = the whole batch "
+             "padded as one (the same updates up to float rounding)",
+             util::InRange(-1, 1 << 20))
+        .Add("reuse_first_pass", &O::reuse_first_pass,
+             "the first update's forward also gives the old log-probs and values, the policy not having moved yet "
+             "(false: a separate forward before the updates; the same updates up to float rounding)")
         .Add("grpo_scale_by_std", &O::grpo_scale_by_std, "grpo: divide by the group's std (false: Dr. GRPO)")
         .Add("offline_data", &O::offline_data, "offline trajectories (jsonl: prompt, completion, reward) for retention")
         .Add("offline_sft_coef", &O::offline_sft_coef,
@@ -209,6 +217,184 @@ nlohmann::json StepTimeBreakdown(const std::string& metrics_path) {
           {"update_seconds_mean", update_s / logged}, {"update_tokens_per_second", update_tok / std::max(update_s, 1e-9)}};
 }
 
+std::vector<at::Tensor> Field(const std::vector<rl::TokenScores>& scores, at::Tensor rl::TokenScores::*field) {
+  std::vector<at::Tensor> out;
+  for (const auto& s : scores) out.push_back(s.*field);
+  return out;
+}
+
+// Stage 7's inputs: the models, the batch and, in its whole layout [B, L], stages 5-6's old scores and targets.
+struct UpdateInputs {
+  LlamaForCausalLM& policy;
+  LlamaForCausalLM& critic;       // the policy itself unless the value model is separate
+  FusedAdamW& optimizer;
+  FusedAdamW* critic_optimizer;   // the separate value model's
+  const ReftOptions& options;
+  double grad_clip;
+  const rl::ChunkedBatch& batch;
+  at::Tensor old_logp, old_values, ref_logp, advantages, returns;
+  double beta;
+  rl::KlEstimator estimator;
+  rl::LossAggregation aggregation;
+  bool ppo, separate, critic_only;
+  rl::TokenBatch offline_batch;   // retention's offline texts (ids undefined: none)
+  at::Tensor offline_weights;
+};
+
+struct UpdateLog {
+  std::vector<double> policy_losses, value_losses, clipfracs, entropies, offline_sft_losses;  // one per epoch
+  StepResult step{};
+};
+
+// Each chunk's share of a loss's global denominator (every chunk of every rank): the chunks' means weighted by
+// it sum to the whole batch's mean. One chunk on one rank: exactly 1.
+std::vector<double> ChunkShares(const rl::ChunkedBatch& batch, rl::LossAggregation aggregation) {
+  std::vector<double> shares;
+  double sum = 0;
+  for (const rl::TokenBatch& chunk : batch.chunks) {
+    shares.push_back(rl::AggregationDenominator(chunk.mask, aggregation));
+    sum += shares.back();
+  }
+  const double total = GlobalSum(sum);
+  for (double& x : shares) x = total > 0 ? x / total : 0.0;
+  return shares;
+}
+
+at::Tensor Weighted(const at::Tensor& loss, double share) { return share == 1.0 ? loss : loss * share; }
+
+// 7. ppo_epochs gradient steps over the whole batch (ReFT: minibatch = batch), one micro-batch per chunk.
+// first_pass: epoch 1's forward of each chunk, made in stage 5 before the policy moved (empty: made here).
+UpdateLog PolicyUpdates(const UpdateInputs& in, std::vector<rl::TokenScores> first_pass) {
+  const ReftOptions& o = in.options;
+  const rl::ChunkedBatch& cb = in.batch;
+  const int chunks = static_cast<int>(cb.chunks.size());
+  const std::vector<double> share = ChunkShares(cb, in.aggregation);
+  const bool retain = in.offline_batch.ids.defined();
+  const double offline_share =
+      dist::Active() && retain ? Share((in.offline_weights.unsqueeze(1) * in.offline_batch.mask).sum().item<double>()) : 1.0;
+  const double tokens = std::max(cb.whole.mask.sum().item<double>(), 1.0);  // this rank's action tokens
+  UpdateLog log;
+  for (int e = 0; e < o.ppo_epochs; ++e) {
+    double policy_loss = 0, value_loss = 0, clipfrac = 0, entropy = 0, offline_nll = 0;
+    if (!(in.separate && in.critic_only)) log.step = GradientStep(in.policy, in.optimizer, chunks, [&](int c) {
+      const rl::TokenBatch& chunk = cb.chunks[c];
+      const at::Tensor old_values = in.ppo ? cb.Gather(in.old_values, c) : at::Tensor();
+      const at::Tensor returns = in.ppo ? cb.Gather(in.returns, c) : at::Tensor();
+      if (in.critic_only) {
+        // Critic warm-up: the trunk is frozen for this step; only the value head learns.
+        at::Tensor picked;
+        {
+          torch::NoGradGuard no_grad;
+          picked = rl::ResponseStates(in.policy, chunk);
+        }
+        const at::Tensor vl = Weighted(rl::ClippedValueLoss(in.policy->Values(picked).squeeze(-1), old_values, returns,
+                                                             chunk.mask, o.value_clip, in.aggregation),
+                                       share[c]);
+        value_loss += vl.item<double>();
+        const at::Tensor loss = o.vf_coef * vl;
+        loss.backward();
+        return loss.item<double>();
+      }
+      rl::TokenScores now = e == 0 && !first_pass.empty()
+                                ? std::move(first_pass[c])
+                                : rl::ScoreTokens(in.policy, chunk, in.ppo && !in.separate, true);
+      const rl::PolicyLoss pg = rl::ClippedPolicyLoss(now.logp, cb.Gather(in.old_logp, c), cb.Gather(in.advantages, c),
+                                                      chunk.mask, o.clip, in.aggregation);
+      at::Tensor loss = Weighted(pg.loss, share[c]);
+      policy_loss += loss.item<double>();
+      clipfrac += pg.clipfrac * chunk.mask.sum().item<double>() / tokens;
+      entropy += (now.entropy.detach() * chunk.mask).sum().item<double>() / tokens;
+      if (in.ppo && !in.separate) {
+        const at::Tensor vl = Weighted(
+            rl::ClippedValueLoss(now.values, old_values, returns, chunk.mask, o.value_clip, in.aggregation), share[c]);
+        value_loss += vl.item<double>();
+        loss = loss + o.vf_coef * vl;
+      }
+      if (o.kl_placement == "loss" && in.beta > 0) {
+        const at::Tensor k = rl::KlPerToken(now.logp, cb.Gather(in.ref_logp, c), in.estimator);
+        loss = loss + in.beta * Weighted(rl::AggregateLoss(k, chunk.mask, in.aggregation), share[c]);
+      }
+      if (retain && c == 0) {
+        const at::Tensor nll = Part(rl::WeightedNll(rl::ScoreTokens(in.policy, in.offline_batch, false, false).logp,
+                                                    in.offline_batch.mask, in.offline_weights),
+                                    offline_share);
+        offline_nll += nll.item<double>();
+        loss = loss + o.offline_sft_coef * nll;
+      }
+      loss.backward();
+      return loss.item<double>();
+    }, in.grad_clip);
+    if (in.separate) {
+      // The separate value model learns the same clipped value loss on its own trunk and optimizer.
+      const StepResult critic_step = GradientStep(in.critic, *in.critic_optimizer, chunks, [&](int c) {
+        const rl::TokenBatch& chunk = cb.chunks[c];
+        const at::Tensor values = in.critic->Values(rl::ResponseStates(in.critic, chunk)).squeeze(-1);
+        const at::Tensor vl = Weighted(rl::ClippedValueLoss(values, cb.Gather(in.old_values, c), cb.Gather(in.returns, c),
+                                                            chunk.mask, o.value_clip, in.aggregation),
+                                       share[c]);
+        value_loss += vl.item<double>();
+        const at::Tensor loss = o.vf_coef * vl;
+        loss.backward();
+        return loss.item<double>();
+      }, in.grad_clip);
+      if (in.critic_only) log.step = critic_step;
+    }
+    if (!in.critic_only) {
+      log.policy_losses.push_back(policy_loss);
+      log.clipfracs.push_back(clipfrac);
+      log.entropies.push_back(entropy);
+    }
+    if (in.ppo) log.value_losses.push_back(value_loss);
+    if (retain) log.offline_sft_losses.push_back(offline_nll);
+  }
+  return log;
+}
+
+// 7 (online-st). Each update: 1/2 CE on this step's correct samples + 1/2 CE on its questions' gold chains
+// (ReFT §4.2); the gold chains alone when no sample was correct.
+UpdateLog OnlineStUpdates(const UpdateInputs& in, const tokenizer::Tokenizer& tok, const std::vector<rl::Question>& batch,
+                          const std::vector<rl::Sample>& samples, const std::vector<rl::Reward>& rewards, int pad_id,
+                          int* correct_samples) {
+  const c10::Device device = in.policy->options().device();
+  std::vector<rl::Sample> gold;
+  std::vector<int> gold_rows, correct_rows;
+  for (size_t q = 0; q < batch.size(); ++q) {
+    gold.push_back(rl::TextSample(tok, batch[q].prompt, batch[q].gold_completion));
+    gold_rows.push_back(static_cast<int>(q));
+  }
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (rewards[i].correct) correct_rows.push_back(static_cast<int>(i));
+  }
+  *correct_samples = static_cast<int>(correct_rows.size());
+  const rl::TokenBatch gold_batch = rl::MakeTokenBatch(gold, gold_rows, pad_id, device);
+  rl::TokenBatch correct_batch;
+  if (!correct_rows.empty()) correct_batch = rl::MakeTokenBatch(samples, correct_rows, pad_id, device);
+  double gold_share = 1.0, correct_share = 1.0;
+  bool any_correct = !correct_rows.empty();
+  if (dist::Active()) {
+    gold_share = Share(gold_batch.mask.sum().item<double>());
+    correct_share = Share(correct_rows.empty() ? 0.0 : correct_batch.mask.sum().item<double>());
+    any_correct = GlobalSum(static_cast<double>(correct_rows.size())) > 0;
+  }
+  UpdateLog log;
+  for (int e = 0; e < in.options.ppo_epochs; ++e) {
+    log.step = GradientStep(in.policy, in.optimizer, 1, [&](int) {
+      at::Tensor loss =
+          Part(-rl::MaskedMean(rl::ScoreTokens(in.policy, gold_batch, false, false).logp, gold_batch.mask), gold_share);
+      if (any_correct) loss = 0.5 * loss;
+      if (!correct_rows.empty()) {
+        loss = loss - 0.5 * Part(rl::MaskedMean(rl::ScoreTokens(in.policy, correct_batch, false, false).logp,
+                                                correct_batch.mask),
+                                 correct_share);
+      }
+      log.policy_losses.push_back(loss.item<double>());
+      loss.backward();
+      return loss.item<double>();
+    }, in.grad_clip);
+  }
+  return log;
+}
+
 }  // namespace
 
 ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const std::string& out_dir,
@@ -318,32 +504,32 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     std::vector<double> scores, correct;
     for (const auto& r : rewards) scores.push_back(r.score), correct.push_back(r.correct ? 1.0 : 0.0);
 
-    // Online self-training: learn from the correct samples and the gold chains, half each (ReFT §4.2).
+    // 5. Old log-probs and values (the policy before this step's updates) and the reference's log-probs, over
+    //    length-sorted chunks of the batch. With reuse_first_pass the first update's forward is made here, with
+    //    gradients: the policy has not moved yet, so its detached outputs are the old ones.
+    const auto score_start = Clock::now();
     std::vector<int> rows(samples.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int>(i);
-    std::vector<rl::Sample> gold;
-    std::vector<int> correct_rows, gold_rows;
-    rl::TokenBatch gold_batch, correct_batch;
-    if (options.algorithm == "online-st") {
-      for (size_t i = 0; i < samples.size(); ++i) {
-        if (rewards[i].correct) correct_rows.push_back(static_cast<int>(i));
-      }
-      for (size_t q = 0; q < batch.size(); ++q) gold.push_back(rl::TextSample(tok, batch[q].prompt, batch[q].gold_completion));
-      for (size_t q = 0; q < gold.size(); ++q) gold_rows.push_back(static_cast<int>(q));
-      gold_batch = rl::MakeTokenBatch(gold, gold_rows, pad_id, device);
-      if (!correct_rows.empty()) correct_batch = rl::MakeTokenBatch(samples, correct_rows, pad_id, device);
+    const rl::ChunkedBatch cb =
+        rl::MakeChunkedBatch(samples, rows, pad_id, device, options.chunk_forward_cost);
+    const rl::TokenBatch& tb = cb.whole;
+    const bool critic_only = ppo && run.step() < options.critic_warmup_steps;
+    std::vector<rl::TokenScores> first_pass;
+    if (options.reuse_first_pass && (ppo || grpo) && !critic_only) {
+      for (const rl::TokenBatch& chunk : cb.chunks) first_pass.push_back(rl::ScoreTokens(policy, chunk, ppo && !separate, true));
     }
-
-    // 5. Old log-probs and values (the policy before this step's updates) and the reference's log-probs.
-    const auto score_start = Clock::now();
-    const rl::TokenBatch tb = rl::MakeTokenBatch(samples, rows, pad_id, device);
     at::Tensor old_logp, old_values, ref_logp;
     {
       torch::NoGradGuard no_grad;
-      rl::TokenScores old = rl::ScoreTokens(policy, tb, ppo && !separate, false);
-      old_logp = old.logp;
-      old_values = separate ? critic->Values(rl::ResponseStates(critic, tb)).squeeze(-1).to(torch::kFloat) : old.values;
-      ref_logp = rl::ScoreTokens(reference, tb, false, false).logp;
+      if (first_pass.empty()) {
+        rl::TokenScores old = rl::ScoreChunks(policy, cb, ppo && !separate, false);
+        old_logp = old.logp, old_values = old.values;
+      } else {
+        old_logp = cb.Scatter(Field(first_pass, &rl::TokenScores::logp));
+        if (ppo && !separate) old_values = cb.Scatter(Field(first_pass, &rl::TokenScores::values));
+      }
+      if (separate) old_values = rl::ChunkValues(critic, cb);
+      ref_logp = rl::ScoreChunks(reference, cb, false, false).logp;
     }
     const double score_seconds = Since(score_start);
     // WSRL's diagnostic: the value predicted on held-out offline trajectories vs on this step's rollouts,
@@ -376,106 +562,27 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
       advantages = rl::GrpoAdvantages(score_tensor, options.samples, options.grpo_scale_by_std).unsqueeze(1) * mask;
     }
 
-    // 7. Updates: ppo_epochs gradient steps over the whole batch (ReFT: minibatch = batch).
+    // 7. Updates: ppo_epochs gradient steps over the whole batch (ReFT: minibatch = batch), a micro-batch per chunk.
     const auto update_start = Clock::now();
-    const bool critic_only = ppo && run.step() < options.critic_warmup_steps;
+    UpdateInputs in{policy, critic, optimizer, critic_optimizer.get(), options, settings.grad_clip, cb,
+                    old_logp, old_values, ref_logp, advantages, returns, beta, estimator, aggregation,
+                    ppo, separate, critic_only, rl::TokenBatch{}, at::Tensor{}};
     // Retention: batch_size offline texts, drawn by (seed, step), join every policy update with the offline
     // policy loss (each text's NLL weighted by its offline weight, the weight-normalised token mean).
-    const bool retain = options.offline_sft_coef > 0 && !critic_only && !offline_samples.empty();
-    rl::TokenBatch offline_batch;
-    at::Tensor offline_weights;
-    if (retain) {
+    if (options.offline_sft_coef > 0 && !critic_only && !offline_samples.empty()) {
       std::vector<int> perm = util::SeededPermutation(static_cast<int>(offline_samples.size()), settings.seed,
                                                       "reft-offline-" + std::to_string(run.step()));
       perm.resize(std::min<size_t>(perm.size(), settings.batch_size));
       perm = dist::ShareOf(perm);
-      offline_batch = rl::MakeTokenBatch(offline_samples, perm, pad_id, device);
+      in.offline_batch = rl::MakeTokenBatch(offline_samples, perm, pad_id, device);
       std::vector<double> w;
       for (int i : perm) w.push_back(offline_weights_all[i]);
-      offline_weights = torch::tensor(w, torch::kFloat).to(device);
+      in.offline_weights = torch::tensor(w, torch::kFloat).to(device);
     }
-    // Each loss's share of its global denominator (1 with one rank; see Part).
-    const double share = dist::Active() ? Share(rl::AggregationDenominator(mask, aggregation)) : 1.0;
-    const double offline_share =
-        dist::Active() && retain ? Share((offline_weights.unsqueeze(1) * offline_batch.mask).sum().item<double>()) : 1.0;
-    double gold_share = 1.0, correct_share = 1.0;
-    bool any_correct = !correct_rows.empty();
-    if (dist::Active() && options.algorithm == "online-st") {
-      gold_share = Share(gold_batch.mask.sum().item<double>());
-      correct_share = Share(correct_rows.empty() ? 0.0 : correct_batch.mask.sum().item<double>());
-      any_correct = GlobalSum(static_cast<double>(correct_rows.size())) > 0;
-    }
-    std::vector<double> policy_losses, value_losses, clipfracs, entropies, offline_sft_losses;
-    StepResult step{};
-    for (int e = 0; e < options.ppo_epochs; ++e) {
-      if (!(separate && critic_only)) step = GradientStep(policy, optimizer, 1, [&](int) {
-        at::Tensor loss;
-        if (options.algorithm == "online-st") {
-          loss = Part(-rl::MaskedMean(rl::ScoreTokens(policy, gold_batch, false, false).logp, gold_batch.mask), gold_share);
-          if (any_correct) loss = 0.5 * loss;
-          if (!correct_rows.empty()) {
-            loss = loss - 0.5 * Part(rl::MaskedMean(rl::ScoreTokens(policy, correct_batch, false, false).logp,
-                                                    correct_batch.mask),
-                                     correct_share);
-          }
-          policy_losses.push_back(loss.item<double>());
-          loss.backward();
-          return loss.item<double>();
-        }
-        rl::TokenScores now;
-        if (critic_only) {
-          // Critic warm-up: the trunk is frozen for this step; only the value head learns.
-          at::Tensor picked;
-          {
-            torch::NoGradGuard no_grad;
-            picked = rl::ResponseStates(policy, tb);
-          }
-          now.values = policy->Values(picked).squeeze(-1);
-          loss = options.vf_coef *
-                 Part(rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation), share);
-          value_losses.push_back(loss.item<double>() / std::max(options.vf_coef, 1e-12));
-          loss.backward();
-          return loss.item<double>();
-        }
-        now = rl::ScoreTokens(policy, tb, ppo && !separate, true);
-        rl::PolicyLoss pg = rl::ClippedPolicyLoss(now.logp, old_logp, advantages, mask, options.clip, aggregation);
-        loss = Part(pg.loss, share);
-        policy_losses.push_back(loss.item<double>());
-        clipfracs.push_back(pg.clipfrac);
-        entropies.push_back(rl::MaskedMean(now.entropy.detach(), mask).item<double>());
-        if (ppo && !separate) {
-          const at::Tensor vl =
-              Part(rl::ClippedValueLoss(now.values, old_values, returns, mask, options.value_clip, aggregation), share);
-          value_losses.push_back(vl.item<double>());
-          loss = loss + options.vf_coef * vl;
-        }
-        if (options.kl_placement == "loss" && beta > 0) {
-          loss = loss + beta * Part(rl::AggregateLoss(rl::KlPerToken(now.logp, ref_logp, estimator), mask, aggregation), share);
-        }
-        if (retain) {
-          const at::Tensor nll = Part(
-              rl::WeightedNll(rl::ScoreTokens(policy, offline_batch, false, false).logp, offline_batch.mask, offline_weights),
-              offline_share);
-          offline_sft_losses.push_back(nll.item<double>());
-          loss = loss + options.offline_sft_coef * nll;
-        }
-        loss.backward();
-        return loss.item<double>();
-      }, settings.grad_clip);
-      if (separate) {
-        // The separate value model learns the same clipped value loss on its own trunk and optimizer.
-        const StepResult critic_step = GradientStep(critic, *critic_optimizer, 1, [&](int) {
-          const at::Tensor values = critic->Values(rl::ResponseStates(critic, tb)).squeeze(-1);
-          const at::Tensor vl =
-              Part(rl::ClippedValueLoss(values, old_values, returns, mask, options.value_clip, aggregation), share);
-          value_losses.push_back(vl.item<double>());
-          const at::Tensor loss = options.vf_coef * vl;
-          loss.backward();
-          return loss.item<double>();
-        }, settings.grad_clip);
-        if (critic_only) step = critic_step;
-      }
-    }
+    int correct_samples = 0;
+    const UpdateLog log = options.algorithm == "online-st"
+                              ? OnlineStUpdates(in, tok, batch, samples, rewards, pad_id, &correct_samples)
+                              : PolicyUpdates(in, std::move(first_pass));
     const double update_seconds = Since(update_start);
     const double global_samples = GlobalSum(static_cast<double>(samples.size()));
     if (options.kl_target > 0) kl_control.Update(kl_per_sequence, static_cast<int>(global_samples));
@@ -484,15 +591,19 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     const double wall = Since(step_start);
     // Losses are this rank's parts of the global means (their sum is the global value); token counts and
     // throughput are the whole world's (a separate value model doubles the tokens scored and trained), seconds
-    // this rank's.
+    // this rank's. With reuse_first_pass the first update's forward is timed in scoring.
     const double global_rollout_tokens = GlobalSum(static_cast<double>(rollout_tokens));
+    const bool retained = in.offline_batch.ids.defined();
     const long long step_tokens = static_cast<long long>(
         GlobalSum(static_cast<double>(tb.tokens * (1 + options.ppo_epochs) * (separate ? 2 : 1) +
-                                      (retain ? offline_batch.tokens * options.ppo_epochs : 0))));
-    nlohmann::json row = {{"loss", step.loss}, {"reward", GlobalMean(scores)}, {"train_accuracy", GlobalMean(correct)},
+                                      (retained ? in.offline_batch.tokens * options.ppo_epochs : 0))));
+    nlohmann::json row = {{"loss", log.step.loss}, {"reward", GlobalMean(scores)}, {"train_accuracy", GlobalMean(correct)},
                           {"kl", kl_per_sequence}, {"beta", beta},
-                          {"policy_loss", dist::Active() ? GlobalSum(Mean(policy_losses)) : Mean(policy_losses)}, {"lr", lr},
-                          {"grad_norm", step.grad_norm}, {"response_tokens", global_rollout_tokens / global_samples},
+                          {"policy_loss", dist::Active() ? GlobalSum(Mean(log.policy_losses)) : Mean(log.policy_losses)},
+                          {"lr", lr}, {"grad_norm", log.step.grad_norm},
+                          {"response_tokens", global_rollout_tokens / global_samples},
+                          {"padding_share", 1.0 - static_cast<double>(tb.tokens) / std::max<long long>(cb.padded_tokens, 1)},
+                          {"score_chunks", cb.chunks.size()},
                           {"rollout_seconds", rollout_seconds}, {"reward_seconds", reward_seconds},
                           {"score_seconds", score_seconds},
                           {"update_seconds", update_seconds}, {"step_seconds", wall},
@@ -500,10 +611,12 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
                           {"score_tokens_per_second", (separate ? 3.0 : 2.0) * GlobalSum(static_cast<double>(tb.tokens)) / std::max(score_seconds, 1e-9)},
                           {"update_tokens_per_second", (separate ? 2 : 1) * options.ppo_epochs * GlobalSum(static_cast<double>(tb.tokens)) / std::max(update_seconds, 1e-9)}};
     const auto parts = [](const std::vector<double>& v) { return dist::Active() ? GlobalSum(Mean(v)) : Mean(v); };
-    if (!value_losses.empty()) row["value_loss"] = parts(value_losses);
-    if (!clipfracs.empty()) row["clipfrac"] = RankAverage(Mean(clipfracs)), row["entropy"] = RankAverage(Mean(entropies));
-    if (options.algorithm == "online-st") row["correct_samples"] = static_cast<long long>(GlobalSum(static_cast<double>(correct_rows.size())));
-    if (!offline_sft_losses.empty()) row["offline_sft_loss"] = parts(offline_sft_losses);
+    if (!log.value_losses.empty()) row["value_loss"] = parts(log.value_losses);
+    if (!log.clipfracs.empty()) {
+      row["clipfrac"] = RankAverage(Mean(log.clipfracs)), row["entropy"] = RankAverage(Mean(log.entropies));
+    }
+    if (options.algorithm == "online-st") row["correct_samples"] = static_cast<long long>(GlobalSum(correct_samples));
+    if (!log.offline_sft_losses.empty()) row["offline_sft_loss"] = parts(log.offline_sft_losses);
     if (critic_only) row["critic_only"] = true;
     row.update(value_diagnostic);
     run.EndStep(row, {{"epoch", epoch}, {"batch_index", batch_index}, {"beta", kl_control.beta}}, step_tokens);

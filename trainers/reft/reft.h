@@ -56,6 +56,11 @@ struct ReftOptions {
   // head and optimizer, trained on the value loss alone (ReFT Table 6's non-shared value model; 2x the compute)
   std::string value_model = "shared";
   bool whiten_advantages = true;
+  // > Speed (the same updates either way, up to float rounding)
+  // the batch is scored and updated in length-sorted chunks, each padded to its longest row, cut where padding
+  // plus this many token positions per chunk (a forward's fixed cost) is least; -1 = one chunk
+  int chunk_forward_cost = 256;
+  bool reuse_first_pass = true;    // the first update's forward gives the old log-probs and values (policy unmoved)
   // > GRPO
   bool grpo_scale_by_std = true;   // false: Dr. GRPO (r - mean)
   // > Offline trajectories (rl/offline_data.h; WSRL on text sets these from its offline checkpoint)

@@ -2,6 +2,7 @@
 
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include <torch/torch.h>
@@ -196,6 +197,73 @@ Sample TextSample(const tokenizer::Tokenizer& tok, const std::string& prompt, co
   return s;
 }
 
+std::vector<size_t> ChunkEnds(const std::vector<int64_t>& sorted_lengths, int64_t forward_cost_tokens) {
+  const size_t n = sorted_lengths.size();
+  if (n == 0) return {};
+  if (forward_cost_tokens < 0) return {n};
+  // best[j]: the cheapest cut of the first j rows; a chunk [i, j) costs (j - i) * length[i] (its first row is
+  // its longest) plus the fixed cost. On ties the longer first chunk wins (fewer forwards).
+  std::vector<int64_t> best(n + 1, std::numeric_limits<int64_t>::max());
+  std::vector<size_t> from(n + 1, 0);
+  best[0] = 0;
+  for (size_t j = 1; j <= n; ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      const int64_t cost = best[i] + static_cast<int64_t>(j - i) * sorted_lengths[i] + forward_cost_tokens;
+      if (cost < best[j]) best[j] = cost, from[j] = i;
+    }
+  }
+  std::vector<size_t> ends;
+  for (size_t j = n; j > 0; j = from[j]) ends.push_back(j);
+  std::reverse(ends.begin(), ends.end());
+  return ends;
+}
+
+ChunkedBatch MakeChunkedBatch(const std::vector<Sample>& samples, const std::vector<int>& rows, int pad_id,
+                              const c10::Device& device, int64_t forward_cost_tokens) {
+  ChunkedBatch out;
+  out.whole = MakeTokenBatch(samples, rows, pad_id, device);
+  const auto length = [&](size_t k) {
+    const Sample& s = samples.at(rows[k]);
+    return static_cast<int64_t>(s.prompt_ids.size() + s.response_ids.size());
+  };
+  std::vector<size_t> order(rows.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  if (forward_cost_tokens >= 0) {
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return length(a) > length(b); });
+  }
+  std::vector<int64_t> sorted;
+  for (size_t k : order) sorted.push_back(length(k));
+  const std::vector<size_t> ends = ChunkEnds(sorted, forward_cost_tokens);
+  size_t begin = 0;
+  for (size_t end : ends) {
+    std::vector<int> chunk_rows;
+    std::vector<int64_t> positions;
+    for (size_t k = begin; k < end; ++k) chunk_rows.push_back(rows[order[k]]), positions.push_back(static_cast<int64_t>(order[k]));
+    const bool as_whole = forward_cost_tokens < 0;  // one chunk, the rows in their order: `whole` itself
+    out.chunks.push_back(as_whole ? out.whole : MakeTokenBatch(samples, chunk_rows, pad_id, device));
+    out.rows.push_back(torch::tensor(positions, torch::kLong).to(device));
+    out.padded_tokens += out.chunks.back().ids.numel();
+    begin = end;
+  }
+  return out;
+}
+
+at::Tensor ChunkedBatch::Gather(const at::Tensor& x, size_t c) const {
+  return x.index_select(0, rows.at(c)).narrow(1, 0, chunks.at(c).mask.size(1));
+}
+
+at::Tensor ChunkedBatch::Scatter(const std::vector<at::Tensor>& parts) const {
+  const int64_t B = whole.mask.size(0), L = whole.mask.size(1);
+  at::Tensor out = torch::zeros({B, L}, parts.at(0).options().requires_grad(false));
+  for (size_t c = 0; c < parts.size(); ++c) {
+    const at::Tensor part = parts[c].detach();
+    at::Tensor block = torch::zeros({part.size(0), L}, out.options());
+    block.narrow(1, 0, part.size(1)).copy_(part);
+    out.index_copy_(0, rows.at(c), block);
+  }
+  return out;
+}
+
 at::Tensor ResponseStates(LlamaForCausalLM& model, const TokenBatch& batch) {
   const at::Tensor hidden = model->Hidden(batch.ids, batch.attention);  // [B, T, H]
   const int64_t B = batch.index.size(0), L = batch.index.size(1), H = hidden.size(2);
@@ -212,6 +280,29 @@ TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool w
   if (with_entropy) out.entropy = -(logp_all.exp() * logp_all).sum(-1);
   if (with_values) out.values = model->Values(picked).squeeze(-1).to(torch::kFloat);
   return out;
+}
+
+TokenScores ScoreChunks(LlamaForCausalLM& model, const ChunkedBatch& batch, bool with_values, bool with_entropy) {
+  std::vector<at::Tensor> logp, entropy, values;
+  for (const TokenBatch& chunk : batch.chunks) {
+    TokenScores s = ScoreTokens(model, chunk, with_values, with_entropy);
+    logp.push_back(s.logp);
+    if (with_entropy) entropy.push_back(s.entropy);
+    if (with_values) values.push_back(s.values);
+  }
+  TokenScores out;
+  out.logp = batch.Scatter(logp);
+  if (with_entropy) out.entropy = batch.Scatter(entropy);
+  if (with_values) out.values = batch.Scatter(values);
+  return out;
+}
+
+at::Tensor ChunkValues(LlamaForCausalLM& model, const ChunkedBatch& batch) {
+  std::vector<at::Tensor> values;
+  for (const TokenBatch& chunk : batch.chunks) {
+    values.push_back(model->Values(ResponseStates(model, chunk)).squeeze(-1).to(torch::kFloat));
+  }
+  return batch.Scatter(values);
 }
 
 GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const SftConfig& settings,

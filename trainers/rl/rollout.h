@@ -98,6 +98,27 @@ struct TokenBatch {
 TokenBatch MakeTokenBatch(const std::vector<Sample>& samples, const std::vector<int>& rows, int pad_id,
                           const c10::Device& device);
 
+// A batch cut into length-sorted chunks, each padded only to its own longest row, for the scoring and update
+// forwards: every padded position runs through every layer, and a rollout batch padded as one is largely
+// padding (ReFT's responses: the longest of a batch about 1.6x the mean). `whole` keeps the step's [B, L]
+// layout for the per-token arithmetic (KL, GAE, whitening); Gather and Scatter move [B, L] tensors between it
+// and the chunks. Each row is computed as it would be in `whole` (rows do not interact in a forward).
+struct ChunkedBatch {
+  TokenBatch whole;
+  std::vector<TokenBatch> chunks;
+  std::vector<at::Tensor> rows;  // chunk c's rows of `whole`, [b_c] int64 on the batch's device
+  long long padded_tokens = 0;   // positions the chunks' forwards compute (real tokens: whole.tokens)
+  at::Tensor Gather(const at::Tensor& x, size_t c) const;          // [B, L] -> chunk c's [b_c, L_c]
+  at::Tensor Scatter(const std::vector<at::Tensor>& parts) const;  // one [b_c, L_c] per chunk -> [B, L], 0 beyond
+};
+// The rows sorted by length (longest first) and cut where the padded positions plus `forward_cost_tokens` per
+// chunk (a forward's fixed cost, counted in token positions) are fewest; forward_cost_tokens < 0: one chunk,
+// the rows in their order, padded as one (MakeTokenBatch's layout).
+ChunkedBatch MakeChunkedBatch(const std::vector<Sample>& samples, const std::vector<int>& rows, int pad_id,
+                              const c10::Device& device, int64_t forward_cost_tokens);
+// The chunk boundaries alone: for lengths sorted longest first, the end of each chunk (exclusive).
+std::vector<size_t> ChunkEnds(const std::vector<int64_t>& sorted_lengths, int64_t forward_cost_tokens);
+
 // A prompt with a given completion (+ EOS) as a sample whose every token counts (gold chains, reranked texts).
 Sample TextSample(const tokenizer::Tokenizer& tok, const std::string& prompt, const std::string& completion);
 
@@ -111,6 +132,10 @@ struct TokenScores {
 };
 // One forward of `model` over the batch. Gradients flow unless the caller holds a NoGradGuard.
 TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool with_values, bool with_entropy);
+// ScoreTokens over each chunk, put back in the whole batch's layout.
+TokenScores ScoreChunks(LlamaForCausalLM& model, const ChunkedBatch& batch, bool with_values, bool with_entropy);
+// The value head alone over each chunk (a separate value model's predictions), [B, L].
+at::Tensor ChunkValues(LlamaForCausalLM& model, const ChunkedBatch& batch);
 
 // Samples `rollout.samples` responses to each of the first `max_questions` (0 = all) training questions of
 // `task_names` and grades them (no partial reward): the data of rejection sampling and of the reward model.

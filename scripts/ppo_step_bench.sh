@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# ReFT's PPO step (issue 16, "Performance"): 64 questions x 1 sample of 5-step gsm8k with P-CoT programs (~85-100
+# tokens), STEPS steps from a P-CoT warm-up checkpoint, run twice in one invocation: the plain loop (the batch
+# padded as one, the old scores from their own forward: reft.chunk_forward_cost -1, reuse_first_pass false) as
+# the baseline, then the default loop; then `harness profile`'s decode and generate rates on the same checkpoint.
+# Prints seconds per stage (means over steps 2..STEPS: step 1 starts the sandbox's fork servers) and the ratios.
+#   scripts/ppo_step_bench.sh CHECKPOINT [STEPS] [BUILD_DIR]
+# CHECKPOINT: e.g. results/paper/warmup-pcot/checkpoints/sft-seed1 (`harness run configs/paper/warmup_pcot.json`).
+set -euo pipefail
+checkpoint=$1
+steps=${2:-10}
+build=${3:-build}
+out=$(mktemp -d /tmp/ppo_step_bench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+for arm in plain default; do
+  if [ "$arm" = plain ]; then speed='"chunk_forward_cost": -1, "reuse_first_pass": false'; else speed='"reuse_first_pass": true'; fi
+  cat > "$out/$arm.json" <<JSON
+{
+  "preset": "nano",
+  "init_checkpoint": "$checkpoint",
+  "train": [{"task": "gsm8k", "synthetic_n": 640, "synthetic_seed": 11, "steps": 5, "style": "pcot", "template": "qa-v1"}],
+  "batch_size": 64, "max_steps": $steps, "lr": 0.0003, "warmup_steps": 0, "min_lr_ratio": 1.0, "weight_decay": 0.0,
+  "eval_max_new_tokens": 256, "log_every": 1, "save_every": 0, "seed": 1, "threads": 2,
+  "reft": {"beta": 0.01, $speed}
+}
+JSON
+  "$build/bin/harness-torch" train reft --config "$out/$arm.json" --out "$out/$arm" > "$out/$arm.log" 2>&1
+done
+"$build/bin/harness-torch" profile --checkpoint "$checkpoint" --batch 64 --seq 64 --new 100 --threads 2 --json \
+  > "$out/profile.json" 2> "$out/profile.log"
+python3 - "$out" <<'PY'
+import json, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+def rows(arm):
+    lines = [json.loads(l) for l in (out / arm / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    return [r for r in lines if "rollout_seconds" in r][1:]  # step 1 starts the sandbox's fork servers
+def mean(rs, k):
+    return sum(r[k] for r in rs) / len(rs)
+profile = json.loads((out / "profile.json").read_text())
+print("profile:", json.dumps({k: v for k, v in profile.items() if "tokens_per_second" in k}))
+gen = profile.get("generate_tokens_per_second") or profile.get("generate", {}).get("tokens_per_second")
+keys = ["step_seconds", "rollout_seconds", "reward_seconds", "score_seconds", "update_seconds"]
+table = {arm: rows(arm) for arm in ("plain", "default")}
+print(f"{'arm':8} " + " ".join(f"{k.replace('_seconds', ''):>8}" for k in keys) +
+      f" {'resp tok':>8} {'rollout tok/s':>13} {'pad share':>9} {'chunks':>6}")
+for arm, rs in table.items():
+    print(f"{arm:8} " + " ".join(f"{mean(rs, k):8.3f}" for k in keys) +
+          f" {mean(rs, 'response_tokens'):8.1f} {mean(rs, 'rollout_tokens_per_second'):13.0f}"
+          f" {mean(rs, 'padding_share') if 'padding_share' in rs[0] else float('nan'):9.2f}"
+          f" {mean(rs, 'score_chunks') if 'score_chunks' in rs[0] else 1:6.1f}")
+p, d = table["plain"], table["default"]
+print(f"step: plain / default = {mean(p, 'step_seconds') / mean(d, 'step_seconds'):.2f}x;"
+      f" score+update: {(mean(p, 'score_seconds') + mean(p, 'update_seconds')) / (mean(d, 'score_seconds') + mean(d, 'update_seconds')):.2f}x")
+if gen:
+    print(f"rollout decode = {100 * mean(d, 'rollout_tokens_per_second') / gen:.0f}% of profile's generate rate ({gen:.0f} tokens/s)")
+PY
