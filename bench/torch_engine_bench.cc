@@ -7,6 +7,7 @@
 
 #include "trainers/build_info.h"
 #include "trainers/generation/engine.h"
+#include "trainers/generation/sampling.h"
 #include "trainers/model/config.h"
 #include "trainers/model/decode_kernels.h"
 #include "trainers/model/fused_adamw.h"
@@ -40,6 +41,24 @@ void BM_Generate(benchmark::State& state, bool cache) {
 }
 BENCHMARK_CAPTURE(BM_Generate, kv_cache, true)->Arg(16)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Generate, recompute_baseline, false)->Arg(16)->Unit(benchmark::kMillisecond);
+
+// Drawing one token per row at T = 1 (a rollout's sampling step), batch 64 over a 721-token vocabulary: the CPU
+// path against the reference (LibTorch ops over the sorted vocabulary), same logits and uniforms.
+void BM_Sample(benchmark::State& state, bool reference) {
+  const int64_t B = 64, V = 721;
+  at::manual_seed(1);
+  const at::Tensor logits = at::randn({B, V}) * 4.0;  // peaked rows, as a trained model's
+  const std::vector<trainers::SamplingParams> params(B);
+  std::vector<double> u(B);
+  for (int64_t b = 0; b < B; ++b) u[b] = (b + 0.5) / B;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(reference ? trainers::SampleTokensReference(logits, params, u)
+                                       : trainers::SampleTokens(logits, params, u));
+  }
+  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(B) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(BM_Sample, cpu_rows, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Sample, reference_baseline, true)->Unit(benchmark::kMicrosecond);
 
 void BM_TrainStep(benchmark::State& state) {
   auto& model = Nano();

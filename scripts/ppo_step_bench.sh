@@ -11,7 +11,7 @@ checkpoint=$1
 steps=${2:-10}
 build=${3:-build}
 out=$(mktemp -d /tmp/ppo_step_bench.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+[ -n "${KEEP:-}" ] && echo "kept in $out" >&2 || trap 'rm -rf "$out"' EXIT
 for arm in plain default; do
   if [ "$arm" = plain ]; then speed='"chunk_forward_cost": -1, "reuse_first_pass": false'; else speed='"reuse_first_pass": true'; fi
   cat > "$out/$arm.json" <<JSON
@@ -24,9 +24,9 @@ for arm in plain default; do
   "reft": {"beta": 0.01, $speed}
 }
 JSON
-  "$build/bin/harness-torch" train reft --config "$out/$arm.json" --out "$out/$arm" > "$out/$arm.log" 2>&1
+  "$build/bin/harness" train reft --config "$out/$arm.json" --out "$out/$arm" > "$out/$arm.log" 2>&1
 done
-"$build/bin/harness-torch" profile --checkpoint "$checkpoint" --batch 64 --seq 64 --new 100 --threads 2 --json \
+"$build/bin/harness" profile --checkpoint "$checkpoint" --batch 64 --seq 64 --new 100 --threads 2 --json \
   > "$out/profile.json" 2> "$out/profile.log"
 python3 - "$out" <<'PY'
 import json, sys, pathlib
@@ -37,8 +37,8 @@ def rows(arm):
 def mean(rs, k):
     return sum(r[k] for r in rs) / len(rs)
 profile = json.loads((out / "profile.json").read_text())
-print("profile:", json.dumps({k: v for k, v in profile.items() if "tokens_per_second" in k}))
-gen = profile.get("generate_tokens_per_second") or profile.get("generate", {}).get("tokens_per_second")
+print("profile tokens/s:", {k: round(v) for k, v in profile.items() if k.endswith("tokens_per_s")})
+gen = profile["generate_tokens_per_s"]
 keys = ["step_seconds", "rollout_seconds", "reward_seconds", "score_seconds", "update_seconds"]
 table = {arm: rows(arm) for arm in ("plain", "default")}
 print(f"{'arm':8} " + " ".join(f"{k.replace('_seconds', ''):>8}" for k in keys) +

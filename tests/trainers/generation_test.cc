@@ -96,6 +96,29 @@ TEST(Sampling, EmpiricalDistributionMatchesTruncatedSoftmax) {
   }
 }
 
+// The CPU path draws the reference's tokens (LibTorch ops over the sorted vocabulary): 4,000 rows of random
+// logits (peaked and flat, with ties) under each kind of truncation, every token equal, and the same
+// log-probabilities.
+TEST(Sampling, CpuDrawsEqualTheReference) {
+  const int64_t N = 4000, V = 300;
+  at::manual_seed(7);
+  at::Tensor logits = at::randn({N, V}) * at::linspace(0.1, 8.0, N).view({N, 1});
+  logits.narrow(0, 0, 50).narrow(1, 0, 10).fill_(2.0f);  // ties at the top
+  util::SplitMix64 rng(99);
+  std::vector<double> u(N);
+  for (auto& x : u) x = rng.Uniform();
+  const SamplingParams cases[] = {{1.0, 0, 1.0}, {0.6, 0, 0.95}, {1.0, 40, 1.0}, {1.3, 5, 0.5}, {1.0, 1, 1.0}};
+  for (const auto& p : cases) {
+    std::vector<SamplingParams> params(N, p);
+    params[3].temperature = 0;  // a greedy row among sampled ones
+    const auto fast = SampleTokens(logits, params, u), reference = SampleTokensReference(logits, params, u);
+    EXPECT_TRUE(at::equal(fast.tokens, reference.tokens))
+        << "T=" << p.temperature << " k=" << p.top_k << " p=" << p.top_p << ": "
+        << fast.tokens.ne(reference.tokens).sum().item<int64_t>() << " of " << N << " differ";
+    EXPECT_TRUE(at::allclose(fast.logprobs, reference.logprobs, 1e-6, 1e-6));
+  }
+}
+
 TEST(Sampling, GreedyRowsTakeArgmaxNextToSampledRows) {
   auto logits = at::tensor({0.1f, 0.9f, 0.5f, 0.2f, 0.3f, 0.8f}).view({2, 3});
   auto out = SampleTokens(logits, {{0.0, 0, 1.0}, {1.0, 1, 1.0}}, {0.99, 0.99});

@@ -24,8 +24,12 @@ struct SampledTokens {
 // logits [B, V]; params and uniforms (each in [0, 1)) have B entries. Sampling is by inverse CDF over
 // the tokens sorted by descending logit (stable, so ties go to the lower id): the chosen token is the
 // first whose cumulative truncated probability exceeds u * (kept mass).
+// On the CPU in float the rows are drawn one at a time without sorting the vocabulary (the same tokens as the
+// reference up to float rounding at a boundary; SampleTokensReference is the definition, in LibTorch ops).
 SampledTokens SampleTokens(const at::Tensor& logits, const std::vector<SamplingParams>& params,
                            const std::vector<double>& uniforms);
+SampledTokens SampleTokensReference(const at::Tensor& logits, const std::vector<SamplingParams>& params,
+                                    const std::vector<double>& uniforms);
 
 // The distribution SampleTokens draws from for one row, [V] float (zero outside the kept set).
 at::Tensor TruncatedDistribution(const at::Tensor& logits_row, const SamplingParams& params);
