@@ -4,7 +4,8 @@
 # padded as one, the old scores from their own forward: reft.chunk_forward_cost -1, reuse_first_pass false) as
 # the baseline, then the default loop; then `harness profile`'s decode and generate rates on the same checkpoint.
 # Prints seconds per stage (means over steps 2..STEPS: step 1 starts the sandbox's fork servers) and the ratios.
-#   scripts/ppo_step_bench.sh CHECKPOINT [STEPS] [BUILD_DIR]
+#   [PROBLEM_STEPS=5] scripts/ppo_step_bench.sh CHECKPOINT [STEPS] [BUILD_DIR]
+# PROBLEM_STEPS: the gsm8k generator's reasoning steps per problem (6 gives ~100-token programs).
 # CHECKPOINT: e.g. results/paper/warmup-pcot/checkpoints/sft-seed1 (`harness run configs/paper/warmup_pcot.json`).
 set -euo pipefail
 checkpoint=$1
@@ -18,7 +19,7 @@ for arm in plain default; do
 {
   "preset": "nano",
   "init_checkpoint": "$checkpoint",
-  "train": [{"task": "gsm8k", "synthetic_n": 640, "synthetic_seed": 11, "steps": 5, "style": "pcot", "template": "qa-v1"}],
+  "train": [{"task": "gsm8k", "synthetic_n": 640, "synthetic_seed": 11, "steps": ${PROBLEM_STEPS:-5}, "style": "pcot", "template": "qa-v1"}],
   "batch_size": 64, "max_steps": $steps, "lr": 0.0003, "warmup_steps": 0, "min_lr_ratio": 1.0, "weight_decay": 0.0,
   "eval_max_new_tokens": 256, "log_every": 1, "save_every": 0, "seed": 1, "threads": 2,
   "reft": {"beta": 0.01, $speed}
@@ -26,8 +27,11 @@ for arm in plain default; do
 JSON
   "$build/bin/harness" train reft --config "$out/$arm.json" --out "$out/$arm" > "$out/$arm.log" 2>&1
 done
-"$build/bin/harness" profile --checkpoint "$checkpoint" --batch 64 --seq 64 --new 100 --threads 2 --json \
-  > "$out/profile.json" 2> "$out/profile.log"
+# The profile three times (its ~2 s runs vary by 20-30% on a shared machine): the median rate is the reference.
+for i in 1 2 3; do
+  "$build/bin/harness" profile --checkpoint "$checkpoint" --batch 64 --seq 64 --new 100 --threads 2 --json \
+    > "$out/profile$i.json" 2> "$out/profile.log"
+done
 python3 - "$out" <<'PY'
 import json, sys, pathlib
 out = pathlib.Path(sys.argv[1])
@@ -36,9 +40,11 @@ def rows(arm):
     return [r for r in lines if "rollout_seconds" in r][1:]  # step 1 starts the sandbox's fork servers
 def mean(rs, k):
     return sum(r[k] for r in rs) / len(rs)
-profile = json.loads((out / "profile.json").read_text())
-print("profile tokens/s:", {k: round(v) for k, v in profile.items() if k.endswith("tokens_per_s")})
-gen = profile["generate_tokens_per_s"]
+profiles = [json.loads((out / f"profile{i}.json").read_text()) for i in (1, 2, 3)]
+median = lambda k: sorted(p[k] for p in profiles)[1]
+print("profile tokens/s (median of 3):", {k: round(median(k)) for k in profiles[0] if k.endswith("tokens_per_s")},
+      "generate range", [round(p["generate_tokens_per_s"]) for p in profiles])
+gen = median("generate_tokens_per_s")
 keys = ["step_seconds", "rollout_seconds", "reward_seconds", "score_seconds", "update_seconds"]
 table = {arm: rows(arm) for arm in ("plain", "default")}
 print(f"{'arm':8} " + " ".join(f"{k.replace('_seconds', ''):>8}" for k in keys) +
@@ -51,6 +57,5 @@ for arm, rs in table.items():
 p, d = table["plain"], table["default"]
 print(f"step: plain / default = {mean(p, 'step_seconds') / mean(d, 'step_seconds'):.2f}x;"
       f" score+update: {(mean(p, 'score_seconds') + mean(p, 'update_seconds')) / (mean(d, 'score_seconds') + mean(d, 'update_seconds')):.2f}x")
-if gen:
-    print(f"rollout decode = {100 * mean(d, 'rollout_tokens_per_second') / gen:.0f}% of profile's generate rate ({gen:.0f} tokens/s)")
+print(f"rollout decode = {100 * mean(d, 'rollout_tokens_per_second') / gen:.0f}% of profile's generate rate ({gen:.0f} tokens/s, median)")
 PY

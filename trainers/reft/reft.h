@@ -59,7 +59,7 @@ struct ReftOptions {
   // > Speed (the same updates either way, up to float rounding)
   // the batch is scored and updated in length-sorted chunks, each padded to its longest row, cut where padding
   // plus this many token positions per chunk (a forward's fixed cost) is least; -1 = one chunk
-  int chunk_forward_cost = 256;
+  int chunk_forward_cost = 64;
   bool reuse_first_pass = true;    // the first update's forward gives the old log-probs and values (policy unmoved)
   // > GRPO
   bool grpo_scale_by_std = true;   // false: Dr. GRPO (r - mean)

@@ -277,7 +277,11 @@ TokenScores ScoreTokens(LlamaForCausalLM& model, const TokenBatch& batch, bool w
   const at::Tensor logp_all = torch::log_softmax(logits, -1);
   TokenScores out;
   out.logp = logp_all.gather(2, batch.response.unsqueeze(-1)).squeeze(-1);
-  if (with_entropy) out.entropy = -(logp_all.exp() * logp_all).sum(-1);
+  if (with_entropy) {  // logged, never a loss term: no graph for it
+    torch::NoGradGuard no_grad;
+    const at::Tensor l = logp_all.detach();
+    out.entropy = -(l.exp() * l).sum(-1);
+  }
   if (with_values) out.values = model->Values(picked).squeeze(-1).to(torch::kFloat);
   return out;
 }

@@ -127,7 +127,7 @@ at::Tensor ResponseStates(LlamaForCausalLM& model, const TokenBatch& batch);
 
 struct TokenScores {
   at::Tensor logp;      // [B, L] log pi(response_j | prefix)
-  at::Tensor entropy;   // [B, L] (when asked)
+  at::Tensor entropy;   // [B, L] (when asked; without gradient: it is logged, never a loss term)
   at::Tensor values;    // [B, L] V(state before response_j) (when asked; needs a value head)
 };
 // One forward of `model` over the batch. Gradients flow unless the caller holds a NoGradGuard.
