@@ -57,5 +57,9 @@ for arm, rs in table.items():
 p, d = table["plain"], table["default"]
 print(f"step: plain / default = {mean(p, 'step_seconds') / mean(d, 'step_seconds'):.2f}x;"
       f" score+update: {(mean(p, 'score_seconds') + mean(p, 'update_seconds')) / (mean(d, 'score_seconds') + mean(d, 'update_seconds')):.2f}x")
-print(f"rollout decode = {100 * mean(d, 'rollout_tokens_per_second') / gen:.0f}% of profile's generate rate ({gen:.0f} tokens/s, median)")
+decode = sum(r["response_tokens"] * 64 for r in d) / sum(r["rollout_seconds"] - r["rollout_prefill_seconds"] for r in d)
+print(f"rollout: {mean(d, 'rollout_tokens_per_second'):.0f} tokens/s with its prefill = {100 * mean(d, 'rollout_tokens_per_second') / gen:.0f}%"
+      f" of profile's generate rate ({gen:.0f}, median); {decode:.0f} without its prefill"
+      f" ({mean(d, 'rollout_prefill_seconds'):.3f} s) = {100 * decode / median('decode_tokens_per_s'):.0f}% of profile's decode rate"
+      f" ({median('decode_tokens_per_s'):.0f}, median)")
 PY

@@ -320,6 +320,7 @@ std::vector<GenerateResult> Engine::Generate(const std::vector<GenerateRequest>&
 void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t begin, size_t end,
                           const StopHook& hook, size_t max_stop_len, std::vector<GenerateResult>* results) {
   const ModelConfig& config = model_->config();
+  const auto prefill_start = std::chrono::steady_clock::now();
   // 1. Prefill each distinct prompt once.
   std::vector<std::vector<int>> prompts;
   int64_t capacity = 1;
@@ -336,6 +337,7 @@ void Engine::GenerateWave(const std::vector<GenerateRequest>& requests, size_t b
     runner = std::make_unique<UncachedRunner>(model_);
   }
   at::Tensor logits = runner->Step(prompts);
+  prefill_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - prefill_start).count();
 
   // 2. Fan out to samples; sequences asked for zero tokens finish before sampling.
   auto finish = [&](Sequence& s, const char* reason) {

@@ -109,6 +109,9 @@ class Engine {
   // Seconds Generate spent blocked on deferred hook replies with no other sequence to decode (since
   // construction): the share of wall time the batch waited on tools.
   double hook_wait_seconds() const { return hook_wait_seconds_; }
+  // Seconds Generate spent setting up waves and prefilling their prompts (since construction): the rest of its
+  // wall time is decoding, as `harness profile` separates its decode rate from its prefill.
+  double prefill_seconds() const { return prefill_seconds_; }
 
  private:
   // One wave of requests [begin, end): prefill each prompt once, fan out to the samples, decode them all.
@@ -119,6 +122,7 @@ class Engine {
   DecodeFn decode_;
   EngineOptions options_;
   double hook_wait_seconds_ = 0;
+  double prefill_seconds_ = 0;
 };
 
 }  // namespace trainers

@@ -189,11 +189,12 @@ at::Tensor GlobalWhiten(const at::Tensor& x, const at::Tensor& mask) {
 }
 
 // Where a PPO step's time goes, over every logged step of the run's metrics log (it survives a resume):
-// mean seconds of rollout, rewards (P-CoT: the sandbox), scoring and update, and each stage's tokens/s; null
-// when nothing was logged.
+// mean seconds of rollout (and of its prefill), rewards (P-CoT: the sandbox), scoring and update, and each
+// stage's tokens/s (the rollout's also without its prefill, as `harness profile`'s decode rate); null when nothing
+// was logged.
 nlohmann::json StepTimeBreakdown(const std::string& metrics_path) {
   double rollout_s = 0, rollout_tok = 0, score_s = 0, score_tok = 0, update_s = 0, update_tok = 0, step_s = 0;
-  double reward_s = 0;
+  double reward_s = 0, prefill_s = 0;
   int logged = 0;
   if (!util::FileExists(metrics_path)) return nullptr;
   for (const auto& line : util::ReadJsonLines(metrics_path)) {
@@ -208,10 +209,13 @@ nlohmann::json StepTimeBreakdown(const std::string& metrics_path) {
     update_tok += m["update_tokens_per_second"].get<double>() * m["update_seconds"].get<double>();
     step_s += m["step_seconds"].get<double>();
     reward_s += m.value("reward_seconds", 0.0);
+    prefill_s += m.value("rollout_prefill_seconds", 0.0);
   }
   if (logged == 0) return nullptr;
   return {{"logged_steps", logged}, {"step_seconds_mean", step_s / logged},
           {"rollout_seconds_mean", rollout_s / logged}, {"rollout_tokens_per_second", rollout_tok / std::max(rollout_s, 1e-9)},
+          {"rollout_prefill_seconds_mean", prefill_s / logged},
+          {"rollout_decode_tokens_per_second", rollout_tok / std::max(rollout_s - prefill_s, 1e-9)},
           {"reward_seconds_mean", reward_s / logged},
           {"score_seconds_mean", score_s / logged}, {"score_tokens_per_second", score_tok / std::max(score_s, 1e-9)},
           {"update_seconds_mean", update_s / logged}, {"update_tokens_per_second", update_tok / std::max(update_s, 1e-9)}};
@@ -492,7 +496,8 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
     std::vector<rl::Question> batch;  // this rank's share of the step's questions
     for (int i : dist::ShareOf(order[batch_index++])) batch.push_back(questions[i]);
     rollout_options.seed = settings.seed * 1000003ULL + static_cast<uint64_t>(run.step());
-    std::vector<rl::Sample> samples = rl::Rollout(policy, tok, batch, rollout_options);
+    rl::RolloutTiming rollout_timing;
+    std::vector<rl::Sample> samples = rl::Rollout(policy, tok, batch, rollout_options, &rollout_timing);
     const double rollout_seconds = Since(step_start);
     long long rollout_tokens = 0;
     for (const auto& s : samples) rollout_tokens += static_cast<long long>(s.response_ids.size());
@@ -608,6 +613,9 @@ ReftResult RunReft(const SftConfig& settings, const ReftOptions& options, const 
                           {"score_seconds", score_seconds},
                           {"update_seconds", update_seconds}, {"step_seconds", wall},
                           {"rollout_tokens_per_second", global_rollout_tokens / std::max(rollout_seconds, 1e-9)},
+                          {"rollout_prefill_seconds", rollout_timing.prefill_seconds},
+                          {"rollout_decode_tokens_per_second",
+                           global_rollout_tokens / std::max(rollout_seconds - rollout_timing.prefill_seconds, 1e-9)},
                           {"score_tokens_per_second", (separate ? 3.0 : 2.0) * GlobalSum(static_cast<double>(tb.tokens)) / std::max(score_seconds, 1e-9)},
                           {"update_tokens_per_second", (separate ? 2 : 1) * options.ppo_epochs * GlobalSum(static_cast<double>(tb.tokens)) / std::max(update_seconds, 1e-9)}};
     const auto parts = [](const std::vector<double>& v) { return dist::Active() ? GlobalSum(Mean(v)) : Mean(v); };

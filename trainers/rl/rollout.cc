@@ -53,7 +53,8 @@ std::vector<Question> TrainingQuestions(const SftConfig& settings, const std::ve
 }
 
 std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
-                            const std::vector<Question>& questions, const RolloutOptions& options) {
+                            const std::vector<Question>& questions, const RolloutOptions& options,
+                            RolloutTiming* timing) {
   std::vector<GenerateRequest> requests;
   requests.reserve(questions.size());
   for (const Question& q : questions) {
@@ -77,6 +78,7 @@ std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer&
     torch::NoGradGuard no_grad;
     results = options.generate ? options.generate(engine, requests) : engine.Generate(requests);
   }
+  if (timing != nullptr) timing->prefill_seconds = engine.prefill_seconds();
   std::vector<Sample> samples;
   samples.reserve(questions.size() * options.samples);
   for (size_t i = 0; i < questions.size(); ++i) {

@@ -66,9 +66,15 @@ struct Sample {
   bool truncated = false;       // hit max_new_tokens without EOS
 };
 
+// Where a rollout's time went (for the PPO step profile).
+struct RolloutTiming {
+  double prefill_seconds = 0;  // setting up the engine's waves and prefilling the prompts; the rest is decoding
+};
+
 // Samples options.samples responses per question (questions[i] gives samples [i*n, (i+1)*n)).
 std::vector<Sample> Rollout(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
-                            const std::vector<Question>& questions, const RolloutOptions& options);
+                            const std::vector<Question>& questions, const RolloutOptions& options,
+                            RolloutTiming* timing = nullptr);
 
 struct RewardOptions {
   double partial = 0.1;            // extractable but wrong (ReFT §3.1; numeric answers)
