@@ -39,6 +39,17 @@ trainers::SftConfig TinyConfig() {
                                       {"eval_max_new_tokens", 12}});
 }
 
+// A tiny SFT warm-up trained into `name`, and the settings of an RL run that starts from it.
+trainers::SftConfig FromWarmUp(const std::string& name, int max_steps, int batch_size) {
+  const auto warm = TempDir(name);
+  trainers::SftConfig config = TinyConfig();
+  trainers::RunSft(config, warm.string());
+  config.init_checkpoint = (warm / "checkpoint").string();
+  config.max_steps = max_steps;
+  config.batch_size = batch_size;
+  return config;
+}
+
 Sample MakeSample(std::vector<int> prompt, std::vector<int> response, std::vector<uint8_t> action) {
   Sample s;
   s.prompt_ids = std::move(prompt);
@@ -284,12 +295,8 @@ class ReftResume : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ReftResume, KilledRunResumesToTheSameNumbers) {
   const std::string value_model = GetParam();
-  auto warm = TempDir("warm"), straight = TempDir("straight_" + value_model), resumed = TempDir("resumed_" + value_model);
-  trainers::SftConfig config = TinyConfig();
-  trainers::RunSft(config, warm.string());
-  config.init_checkpoint = (warm / "checkpoint").string();
-  config.max_steps = 4;
-  config.batch_size = 6;
+  auto straight = TempDir("straight_" + value_model), resumed = TempDir("resumed_" + value_model);
+  trainers::SftConfig config = FromWarmUp("warm", 4, 6);
   config.lr = 1e-3;
   config.save_every = 0;
   trainers::ReftOptions options;
@@ -330,12 +337,9 @@ namespace {
 // The outcome reward model: trained on labelled samples of the warm-up through the scaffold, it gives each
 // completion a probability, the same on reload, and evaluation turns its scores into rerank@k.
 TEST(RewardModel, TrainsScoresAndFeedsRerank) {
-  auto warm = TempDir("orm_warm"), out = TempDir("orm");
-  trainers::SftConfig config = TinyConfig();
-  trainers::RunSft(config, warm.string());
-  config.init_checkpoint = (warm / "checkpoint").string();
-  config.max_steps = 3;
-  config.batch_size = 4;
+  auto out = TempDir("orm");
+  trainers::SftConfig config = FromWarmUp("orm_warm", 3, 4);
+  const fs::path warm = fs::path(config.init_checkpoint).parent_path();
   trainers::rl::RewardModelOptions options;
   options.tasks = {"gsm8k"};
   options.questions = 8;
@@ -372,12 +376,7 @@ namespace {
 // (no value loss, KL in the loss), online self-training its correct-sample count, and the critic warm-up
 // a value loss with the policy untouched by policy-gradient terms.
 TEST(ReftAlgorithms, EachLoopRunsAndLogsItsQuantities) {
-  auto warm = TempDir("alg_warm");
-  trainers::SftConfig config = TinyConfig();
-  trainers::RunSft(config, warm.string());
-  config.init_checkpoint = (warm / "checkpoint").string();
-  config.max_steps = 2;
-  config.batch_size = 4;
+  const trainers::SftConfig config = FromWarmUp("alg_warm", 2, 4);
   struct Case {
     std::string name;
     nlohmann::json options;
@@ -433,12 +432,7 @@ namespace {
 // update's forward reused for the old scores, a step logs the losses, gradient norm, KL and entropy of the plain
 // loop (the batch padded as one, the old scores from a separate forward without gradients), up to float rounding.
 TEST(ReftSpeed, ChunksAndTheReusedFirstPassGiveTheSameUpdates) {
-  auto warm = TempDir("speed_warm");
-  trainers::SftConfig config = TinyConfig();
-  trainers::RunSft(config, warm.string());
-  config.init_checkpoint = (warm / "checkpoint").string();
-  config.max_steps = 1;
-  config.batch_size = 6;
+  trainers::SftConfig config = FromWarmUp("speed_warm", 1, 6);
   config.lr = 1e-3;
   struct Case {
     std::string name;

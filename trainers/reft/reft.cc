@@ -280,10 +280,19 @@ UpdateLog PolicyUpdates(const UpdateInputs& in, std::vector<rl::TokenScores> fir
   UpdateLog log;
   for (int e = 0; e < o.ppo_epochs; ++e) {
     double policy_loss = 0, value_loss = 0, clipfrac = 0, entropy = 0, offline_nll = 0;
+    // A value-only update of chunk c (the critic warm-up, the separate value model): its part of the clipped
+    // value loss, backpropagated with vf_coef.
+    const auto value_update = [&](const at::Tensor& values, int c) {
+      const at::Tensor vl = Weighted(rl::ClippedValueLoss(values, cb.Gather(in.old_values, c), cb.Gather(in.returns, c),
+                                                          cb.chunks[c].mask, o.value_clip, in.aggregation),
+                                     share[c]);
+      value_loss += vl.item<double>();
+      const at::Tensor loss = o.vf_coef * vl;
+      loss.backward();
+      return loss.item<double>();
+    };
     if (!(in.separate && in.critic_only)) log.step = GradientStep(in.policy, in.optimizer, chunks, [&](int c) {
       const rl::TokenBatch& chunk = cb.chunks[c];
-      const at::Tensor old_values = in.ppo ? cb.Gather(in.old_values, c) : at::Tensor();
-      const at::Tensor returns = in.ppo ? cb.Gather(in.returns, c) : at::Tensor();
       if (in.critic_only) {
         // Critic warm-up: the trunk is frozen for this step; only the value head learns.
         at::Tensor picked;
@@ -291,13 +300,7 @@ UpdateLog PolicyUpdates(const UpdateInputs& in, std::vector<rl::TokenScores> fir
           torch::NoGradGuard no_grad;
           picked = rl::ResponseStates(in.policy, chunk);
         }
-        const at::Tensor vl = Weighted(rl::ClippedValueLoss(in.policy->Values(picked).squeeze(-1), old_values, returns,
-                                                             chunk.mask, o.value_clip, in.aggregation),
-                                       share[c]);
-        value_loss += vl.item<double>();
-        const at::Tensor loss = o.vf_coef * vl;
-        loss.backward();
-        return loss.item<double>();
+        return value_update(in.policy->Values(picked).squeeze(-1), c);
       }
       rl::TokenScores now = e == 0 && !first_pass.empty()
                                 ? std::move(first_pass[c])
@@ -309,8 +312,9 @@ UpdateLog PolicyUpdates(const UpdateInputs& in, std::vector<rl::TokenScores> fir
       clipfrac += pg.clipfrac * chunk.mask.sum().item<double>() / tokens;
       entropy += (now.entropy.detach() * chunk.mask).sum().item<double>() / tokens;
       if (in.ppo && !in.separate) {
-        const at::Tensor vl = Weighted(
-            rl::ClippedValueLoss(now.values, old_values, returns, chunk.mask, o.value_clip, in.aggregation), share[c]);
+        const at::Tensor vl = Weighted(rl::ClippedValueLoss(now.values, cb.Gather(in.old_values, c), cb.Gather(in.returns, c),
+                                                            chunk.mask, o.value_clip, in.aggregation),
+                                       share[c]);
         value_loss += vl.item<double>();
         loss = loss + o.vf_coef * vl;
       }
@@ -331,15 +335,7 @@ UpdateLog PolicyUpdates(const UpdateInputs& in, std::vector<rl::TokenScores> fir
     if (in.separate) {
       // The separate value model learns the same clipped value loss on its own trunk and optimizer.
       const StepResult critic_step = GradientStep(in.critic, *in.critic_optimizer, chunks, [&](int c) {
-        const rl::TokenBatch& chunk = cb.chunks[c];
-        const at::Tensor values = in.critic->Values(rl::ResponseStates(in.critic, chunk)).squeeze(-1);
-        const at::Tensor vl = Weighted(rl::ClippedValueLoss(values, cb.Gather(in.old_values, c), cb.Gather(in.returns, c),
-                                                            chunk.mask, o.value_clip, in.aggregation),
-                                       share[c]);
-        value_loss += vl.item<double>();
-        const at::Tensor loss = o.vf_coef * vl;
-        loss.backward();
-        return loss.item<double>();
+        return value_update(in.critic->Values(rl::ResponseStates(in.critic, cb.chunks[c])).squeeze(-1), c);
       }, in.grad_clip);
       if (in.critic_only) log.step = critic_step;
     }
