@@ -338,6 +338,16 @@ CompareReport CompareRuns(const LoadedRun& base, const LoadedRun& new_run, const
   report.base_path = base.results_path;
   report.new_path = new_run.results_path;
   report.options = options;
+  // The hand-written kernels' instruction set, the BLAS's kernel, the thread count: each changes the order of
+  // float sums, and a trained model drifts apart from it (the same config and seed reproduce only where they agree).
+  for (const char* key : {"cpu_kernels", "blas_core", "torch_threads"}) {
+    const auto side = [&](const nlohmann::json& doc) {
+      const nlohmann::json env = doc.value("environment", nlohmann::json::object());
+      return env.contains(key) ? env[key].dump() : std::string("(not recorded)");
+    };
+    const std::string b = side(base.document), n = side(new_run.document);
+    if (b != n) report.environment_notes.push_back(std::string(key) + ": " + b + " -> " + n);
+  }
 
   std::map<RowKey, const MetricRow*> new_by_key;
   for (const auto& r : new_run.rows) new_by_key[r.key] = &r;
@@ -453,6 +463,7 @@ nlohmann::json CompareReportToJson(const CompareReport& report) {
           {"holm", report.options.holm},
           {"regression", report.regression()},
           {"failures", report.failures},
+          {"environment_notes", report.environment_notes},
           {"base_only_rows", report.base_only_rows},
           {"new_only_rows", report.new_only_rows},
           {"rows", rows}};
@@ -475,6 +486,9 @@ std::string RenderCompareText(const CompareReport& report) {
   }
   for (const auto& l : report.base_only_rows) out << "only in base: " << l << "\n";
   for (const auto& l : report.new_only_rows) out << "only in new: " << l << "\n";
+  for (const auto& n : report.environment_notes) {
+    out << "environment differs: " << n << " (float sums run in another order: trained numbers differ without any change)\n";
+  }
   std::string last_arm;
   for (const auto& c : report.studies) {
     const std::string arm = "study " + c.study + " / " + c.arm;
@@ -506,6 +520,11 @@ std::string RenderCompareHtml(const CompareReport& report) {
       << ", max drop " << report.options.max_drop
       << (report.options.holm ? ", Holm-adjusted p-values" : "") << ", bootstrap " << report.options.bootstrap_iterations
       << " resamples (seed " << report.options.bootstrap_seed << ")</p>\n";
+  if (!report.environment_notes.empty()) {
+    out << "<p class=\"note\" id=\"environment\">The runs' environments differ where float sums are decided:";
+    for (const auto& n : report.environment_notes) out << " <code>" << Escape(n) << "</code>;";
+    out << " trained numbers move apart without any change of code or config.</p>\n";
+  }
   if (report.regression()) {
     out << "<p class=\"bad\" id=\"gate\">REGRESSION: " << report.failures.size()
         << " metric(s) dropped significantly</p><ul>";

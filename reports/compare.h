@@ -105,6 +105,9 @@ struct CompareReport {
   std::vector<std::string> base_only_studies;  // "<study> / <arm>" with no partner
   std::vector<std::string> new_only_studies;
   std::vector<std::string> failures;         // "<row label>: <metric> dropped …" for each gate failure
+  // Where the runs' environments differ in what decides their float sums ("cpu_kernels: avx512 -> avx2"): trained
+  // numbers then move without any change of code or config, so a verdict is read with that in mind.
+  std::vector<std::string> environment_notes;
   bool regression() const { return !failures.empty(); }
 };
 

@@ -15,6 +15,8 @@
 // The runner knows methods only through the registry (trainers/methods/registry.h).
 #include "trainers/runner/experiment.h"
 
+#include <dlfcn.h>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -572,6 +574,10 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   // The hand-written CPU kernels' instruction set: their float sums differ between variants, so the same
   // config and seed give the same numbers only on machines with the same one.
   environment["cpu_kernels"] = kernels::CpuLevel() == 2 ? "avx512" : kernels::CpuLevel() == 1 ? "avx2" : "generic";
+  // The BLAS's own kernel (OpenBLAS picks one per CPU model: two AVX-512 machines may get different ones, whose
+  // sums differ too); "" when the BLAS is not OpenBLAS.
+  using CoreName = char* (*)();
+  if (auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) environment["blas_core"] = core();
   if (dist::World().size > 1) {
     environment["world_size"] = dist::World().size;
     environment["launcher"] = dist::World().launcher;
