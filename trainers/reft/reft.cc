@@ -76,7 +76,9 @@ const util::Fields<ReftOptions>& ReftOptionsFields() {
              util::InRange(-1, 1 << 20))
         .Add("reuse_first_pass", &O::reuse_first_pass,
              "the first update's forward also gives the old log-probs and values, the policy not having moved yet "
-             "(false: a separate forward before the updates; the same updates up to float rounding)")
+             "(false: a separate forward before the updates; the same updates up to float rounding). It keeps every "
+             "chunk's activations until the first update, the memory of the batch in one piece: set false where "
+             "that does not fit")
         .Add("grpo_scale_by_std", &O::grpo_scale_by_std, "grpo: divide by the group's std (false: Dr. GRPO)")
         .Add("offline_data", &O::offline_data, "offline trajectories (jsonl: prompt, completion, reward) for retention")
         .Add("offline_sft_coef", &O::offline_sft_coef,

@@ -60,7 +60,8 @@ struct ReftOptions {
   // the batch is scored and updated in length-sorted chunks, each padded to its longest row, cut where padding
   // plus this many token positions per chunk (a forward's fixed cost) is least; -1 = one chunk
   int chunk_forward_cost = 64;
-  bool reuse_first_pass = true;    // the first update's forward gives the old log-probs and values (policy unmoved)
+  bool reuse_first_pass = true;    // the first update's forward gives the old log-probs and values (policy unmoved);
+                                   // it holds every chunk's activations until that update
   // > GRPO
   bool grpo_scale_by_std = true;   // false: Dr. GRPO (r - mean)
   // > Offline trajectories (rl/offline_data.h; WSRL on text sets these from its offline checkpoint)
