@@ -49,6 +49,8 @@ TorchBuildInfo GetTorchBuildInfo() {
   info.cuda_device_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
   info.parallel_info = at::get_parallel_info();
   info.malloc_tuning = MallocTuning();
+  using CoreName = char* (*)();
+  if (auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) info.blas_core = core();
   return info;
 }
 

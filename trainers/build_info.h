@@ -13,6 +13,9 @@ struct TorchBuildInfo {
   int cuda_device_count = 0;
   std::string parallel_info;   // at::get_parallel_info(): OpenMP / MKL / BLAS threading details
   std::string malloc_tuning;   // glibc malloc settings applied by SetTorchThreads ("default" if none)
+  // OpenBLAS's kernel for this CPU ("" when the BLAS is not OpenBLAS): two machines with the same instruction set
+  // may get different ones, whose float sums differ.
+  std::string blas_core;
 };
 
 TorchBuildInfo GetTorchBuildInfo();

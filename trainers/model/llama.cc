@@ -2,6 +2,7 @@
 #include "trainers/model/llama.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 
@@ -59,28 +60,26 @@ void KvCache::Reserve(int64_t new_capacity) {
 
 void KvCache::SelectRows(const std::vector<int64_t>& rows) {
   if (keys.empty()) return;
-  bool dropping = !rows.empty();  // rows strictly increasing: finished sequences leave, the rest keep their order
-  for (size_t i = 0; dropping && i < rows.size(); ++i) dropping = rows[i] >= static_cast<int64_t>(i) && (i == 0 || rows[i] > rows[i - 1]);
-  if (dropping) {
-    // In place: each kept row moves down over a dropped one (row i <- row rows[i] >= i, so nothing is read after
-    // it is overwritten), only its filled slots, and the batch dimension is narrowed. No allocation and no copy
-    // of unfilled capacity; a generation wave drops rows at almost every step where a sequence stops. Slots past
-    // a row's length are never attended (they are masked, or not visited by the CPU decoder) and are
-    // overwritten as the row grows.
-    for (auto* list : {&keys, &values}) {
-      for (auto& t : *list) {
-        for (size_t i = 0; i < rows.size(); ++i) {
-          const int64_t from = rows[i], filled = lengths.at(from);
-          if (from == static_cast<int64_t>(i) || filled == 0) continue;
-          t.select(0, static_cast<int64_t>(i)).narrow(1, 0, filled).copy_(t.select(0, from).narrow(1, 0, filled));
-        }
-        t = t.narrow(0, 0, static_cast<int64_t>(rows.size()));
+  // Rows strictly increasing: finished sequences leave and the rest keep their order. Anything else (fan-out to
+  // samples, reordering) gathers a copy.
+  const bool dropping = !rows.empty() && std::adjacent_find(rows.begin(), rows.end(), std::greater_equal<int64_t>()) == rows.end();
+  if (!dropping) {
+    *this = ExtractRows(rows);
+    return;
+  }
+  // In place: each kept row moves down over a dropped one (row i <- row rows[i] >= i, so nothing is read after
+  // it is overwritten), only its filled slots, and the batch dimension is narrowed. No allocation and no copy
+  // of unfilled capacity; a generation wave drops rows at almost every step where a sequence stops. Slots past
+  // a row's length are never attended (they are masked, or not visited by the CPU decoder) and are
+  // overwritten as the row grows.
+  for (auto* list : {&keys, &values}) {
+    for (auto& t : *list) {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const int64_t from = rows[i], filled = lengths.at(from);
+        if (from == static_cast<int64_t>(i) || filled == 0) continue;
+        t.select(0, static_cast<int64_t>(i)).narrow(1, 0, filled).copy_(t.select(0, from).narrow(1, 0, filled));
       }
-    }
-  } else {
-    auto index = at::tensor(rows, at::TensorOptions().dtype(at::kLong)).to(keys[0].device());
-    for (auto* list : {&keys, &values}) {
-      for (auto& t : *list) t = t.index_select(0, index);
+      t = t.narrow(0, 0, static_cast<int64_t>(rows.size()));
     }
   }
   std::vector<int64_t> new_lengths;
@@ -90,7 +89,7 @@ void KvCache::SelectRows(const std::vector<int64_t>& rows) {
 }
 
 KvCache KvCache::ExtractRows(const std::vector<int64_t>& rows) const {
-  // Copies (SelectRows may move rows in place, which would change this cache's shared tensors).
+  // Gathered copies: SelectRows moves rows in place, which must not reach tensors another cache shares.
   KvCache out = *this;
   if (keys.empty()) return out;
   auto index = at::tensor(rows, at::TensorOptions().dtype(at::kLong)).to(keys[0].device());

@@ -15,8 +15,6 @@
 // The runner knows methods only through the registry (trainers/methods/registry.h).
 #include "trainers/runner/experiment.h"
 
-#include <dlfcn.h>
-
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -574,10 +572,6 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   // The hand-written CPU kernels' instruction set: their float sums differ between variants, so the same
   // config and seed give the same numbers only on machines with the same one.
   environment["cpu_kernels"] = kernels::CpuLevel() == 2 ? "avx512" : kernels::CpuLevel() == 1 ? "avx2" : "generic";
-  // The BLAS's own kernel (OpenBLAS picks one per CPU model: two AVX-512 machines may get different ones, whose
-  // sums differ too); "" when the BLAS is not OpenBLAS.
-  using CoreName = char* (*)();
-  if (auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) environment["blas_core"] = core();
   if (dist::World().size > 1) {
     environment["world_size"] = dist::World().size;
     environment["launcher"] = dist::World().launcher;
@@ -588,6 +582,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   environment["torch_threads"] = info.intra_op_threads;
   environment["torch_interop_threads"] = info.inter_op_threads;
   environment["torch_parallel_info"] = info.parallel_info;
+  if (!info.blas_core.empty()) environment["blas_core"] = info.blas_core;  // it orders float sums too
   // How idle threads wait; harness sets both where unset (harness/cli/openmp_env.h): PASSIVE and 4.
   for (const auto& [key, variable] : {std::pair{"omp_wait_policy", "OMP_WAIT_POLICY"},
                                       std::pair{"openblas_thread_timeout", "OPENBLAS_THREAD_TIMEOUT"}}) {
