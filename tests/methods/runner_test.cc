@@ -16,6 +16,7 @@
 #include "harness/util/error.h"
 #include "harness/util/json_io.h"
 #include "trainers/runner/experiment_config.h"
+#include "trainers/sft/sft_config.h"
 
 #include "tests/harness_process.h"
 
@@ -154,6 +155,34 @@ TEST(RunnerCli, BadConfigExitsTwoAndPrintConfigWorks) {
   EXPECT_EQ(RunHarness({"run", (dir / "bad.json").string(), "--out", (dir / "out").string()}), 2);
   EXPECT_FALSE(fs::exists(dir / "out" / "results.json"));
   EXPECT_EQ(RunHarness({"run", "--print-config"}), 0);  // the built-in default validates
+}
+
+// Every committed config validates: experiment configs (a "methods" list) through `harness run --print-config`,
+// trainer configs (`harness train <method> --config`) through the SFT config parser they all share.
+// Paths in them are relative to the repository root; a config reading ../shared/data is skipped without it.
+TEST(RunnerCli, EveryCommittedConfigValidates) {
+  const fs::path cwd = fs::current_path();
+  fs::current_path(HARNESS_SOURCE_DIR);
+  const bool shared_data = fs::exists(HARNESS_SHARED_DATA);
+  int experiments = 0, trainers_seen = 0;
+  for (const char* folder : {"configs", "configs/paper", "configs/examples"}) {
+    for (const auto& entry : fs::directory_iterator(fs::path(HARNESS_SOURCE_DIR) / folder)) {
+      if (entry.path().extension() != ".json") continue;
+      const std::string path = entry.path().string();
+      const nlohmann::json j = util::ReadJsonFile(path);
+      if (!shared_data && j.dump().find("../shared/data") != std::string::npos) continue;
+      if (j.contains("methods")) {
+        ++experiments;
+        EXPECT_EQ(RunHarness({"run", path, "--print-config"}), 0) << path;
+      } else {
+        ++trainers_seen;
+        EXPECT_NO_THROW(trainers::SftConfigFromJson(j, path, /*require_data=*/false)) << path;
+      }
+    }
+  }
+  fs::current_path(cwd);
+  EXPECT_GE(experiments, 10);
+  EXPECT_GE(trainers_seen, 1);
 }
 
 // Kill -9 while training, rerun into the same directory: same results as a run never interrupted.
