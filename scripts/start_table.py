@@ -5,7 +5,8 @@
 
 Prints, per arm and task: greedy accuracy pooled over seeds with its Wilson 95% interval, the per-seed
 values, tool calls and hint rounds per problem, generated text length, and START's Table 1 (arXiv v1,
-QwQ-32B-Preview) beside it; the accuracy-vs-R curve of Hint-infer (sequential scaling); then one verdict
+QwQ-32B-Preview) beside it; when RESULTS_DIR is the run's own directory (it keeps train/), the premise per seed
+as Hint-RFT measured it on its training problems; the accuracy-vs-R curve of Hint-infer (sequential scaling); then one verdict
 per ordering the paper reports: agrees / disagrees (paired exact McNemar on the pooled test problems,
 p < 0.05, in / against the paper's direction) or not significant. Facts: ../shared/research/method_anchors.md §3.
 """
@@ -18,14 +19,27 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from family_table import paired, wilson  # noqa: E402  (one definition of each estimator)
 
 # START arXiv v1, Table 1 (pass@1, %): the base QwQ-32B-Preview, START, and the no-tool RFT control
-# (QwQ-RFT, AIME24 only). Our families are arithmetic word problems; these are the paper's math columns.
-PAPER = {
+# (QwQ-RFT, AIME24 only). Each task is shown beside its nearest paper column: aime beside AIME24, gpqa beside
+# GPQA (Diamond); our arithmetic word problems (gsm8k, svamp) beside the paper's math columns.
+PAPER_MATH = {
     "sft": "QwQ-32B-Preview: AIME24 50.0, MATH500 90.6, AMC23 80.0",
     "start": "START: AIME24 66.7, MATH500 94.4, AMC23 95.0",
     "rft-no-tool": "QwQ-RFT: AIME24 53.3",
+}
+PAPER_BY_TASK = {
+    "aime": {"sft": "QwQ-32B-Preview: AIME24 50.0", "start": "START: AIME24 66.7", "rft-no-tool": "QwQ-RFT: AIME24 53.3"},
+    "gpqa": {"sft": "QwQ-32B-Preview: GPQA 58.1", "start": "START: GPQA 63.6", "rft-no-tool": "QwQ-RFT: not reported"},
+}
+PAPER_ANY = {
     "hint-infer": "Hint-infer on QwQ: above QwQ on every benchmark, below START",
     "start-0": "START-0: calls the tool unprompted (no table number)",
 }
+
+
+def paper(method, task):
+    return PAPER_BY_TASK.get(task, PAPER_MATH).get(method) or PAPER_ANY.get(method, "—")
+
+
 CURVE = ["hint-infer-r0", "hint-infer", "hint-infer-r2", "hint-infer-r3", "hint-infer-r4"]
 ROUNDS = {"hint-infer-r0": 0, "hint-infer": 1, "hint-infer-r2": 2, "hint-infer-r3": 3, "hint-infer-r4": 4}
 ORDERINGS = [
@@ -59,6 +73,24 @@ def load(results_dir):
     return doc, greedy, tools, rounds, length
 
 
+def premise(results_dir):
+    """Hint-RFT's own measurement per seed (train/start-0-*/DONE.json, present in a run's directory)."""
+    rows = []
+    train = os.path.join(results_dir, "train")
+    if not os.path.isdir(train):
+        return rows
+    for name in sorted(os.listdir(train)):
+        done = os.path.join(train, name, "DONE.json")
+        if not name.startswith("start-0-") or not os.path.exists(done):
+            continue
+        with open(done) as f:
+            h = json.load(f)["summary"]["hint_rft"]
+        with open(os.path.join(train, name, "config.json")) as f:
+            seed = json.load(f)["seed"]
+        rows.append((seed, h))
+    return sorted(rows, key=lambda r: r[0])
+
+
 def mean(xs):
     return sum(xs) / len(xs) if xs else 0.0
 
@@ -84,7 +116,16 @@ def main():
             per_seed = [mean([v for (s, _), v in cell.items() if s == seed]) for seed in seeds]
             print(f"| {m} | {t} | {100 * c / n:.1f} [{100 * lo:.1f}–{100 * hi:.1f}] (n={n}) | "
                   f"{' / '.join(f'{100 * x:.1f}' for x in per_seed)} | {mean(tools[(m, t)]):.2f} | "
-                  f"{mean(rounds[(m, t)]):.2f} | {mean(length[(m, t)]):.0f} | {PAPER.get(m, '—')} |")
+                  f"{mean(rounds[(m, t)]):.2f} | {mean(length[(m, t)]):.0f} | {paper(m, t)} |")
+
+    rows = premise(args.results_dir)
+    if rows:
+        print("\n| seed | training problems | greedy | hinted (R = 1) | hinted right, greedy wrong (kept) | "
+              "unprompted tool calls (greedy) |")
+        print("|---|---|---|---|---|---|")
+        for seed, h in rows:
+            print(f"| {seed} | {h['questions']} | {100 * h['greedy_accuracy']:.1f}% | {100 * h['hinted_accuracy']:.1f}% | "
+                  f"{h['hinted_right_greedy_wrong']} ({h['kept']}) | {h['greedy_tool_calls']} |")
 
     print("\n| Hint-infer rounds R | task | accuracy (pooled) | tool calls / problem | text chars |")
     print("|---|---|---|---|---|")
