@@ -160,7 +160,8 @@ double Share(double local) {
   return total > 0 ? local / total : 0.0;
 }
 
-at::Tensor Part(const at::Tensor& loss, double share) { return dist::Active() ? loss * share : loss; }
+// A loss times its share of the global denominator (1 with one rank and one chunk: left as it is).
+at::Tensor Weighted(const at::Tensor& loss, double share) { return share == 1.0 ? loss : loss * share; }
 
 double GlobalMean(const std::vector<double>& v) {
   if (!dist::Active()) return Mean(v);
@@ -266,8 +267,6 @@ std::vector<double> ChunkShares(const rl::ChunkedBatch& batch, rl::LossAggregati
   return shares;
 }
 
-at::Tensor Weighted(const at::Tensor& loss, double share) { return share == 1.0 ? loss : loss * share; }
-
 // 7. ppo_epochs gradient steps over the whole batch (ReFT: minibatch = batch), one micro-batch per chunk.
 // first_pass: epoch 1's forward of each chunk, made in stage 5 before the policy moved (empty: made here).
 UpdateLog PolicyUpdates(const UpdateInputs& in, std::vector<rl::TokenScores> first_pass) {
@@ -325,7 +324,7 @@ UpdateLog PolicyUpdates(const UpdateInputs& in, std::vector<rl::TokenScores> fir
         loss = loss + in.beta * Weighted(rl::AggregateLoss(k, chunk.mask, in.aggregation), share[c]);
       }
       if (retain && c == 0) {
-        const at::Tensor nll = Part(rl::WeightedNll(rl::ScoreTokens(in.policy, in.offline_batch, false, false).logp,
+        const at::Tensor nll = Weighted(rl::WeightedNll(rl::ScoreTokens(in.policy, in.offline_batch, false, false).logp,
                                                     in.offline_batch.mask, in.offline_weights),
                                     offline_share);
         offline_nll += nll.item<double>();
@@ -382,10 +381,10 @@ UpdateLog OnlineStUpdates(const UpdateInputs& in, const tokenizer::Tokenizer& to
   for (int e = 0; e < in.options.ppo_epochs; ++e) {
     log.step = GradientStep(in.policy, in.optimizer, 1, [&](int) {
       at::Tensor loss =
-          Part(-rl::MaskedMean(rl::ScoreTokens(in.policy, gold_batch, false, false).logp, gold_batch.mask), gold_share);
+          Weighted(-rl::MaskedMean(rl::ScoreTokens(in.policy, gold_batch, false, false).logp, gold_batch.mask), gold_share);
       if (any_correct) loss = 0.5 * loss;
       if (!correct_rows.empty()) {
-        loss = loss - 0.5 * Part(rl::MaskedMean(rl::ScoreTokens(in.policy, correct_batch, false, false).logp,
+        loss = loss - 0.5 * Weighted(rl::MaskedMean(rl::ScoreTokens(in.policy, correct_batch, false, false).logp,
                                                 correct_batch.mask),
                                  correct_share);
       }
