@@ -60,7 +60,8 @@ void RegisterSynthCommand(CLI::App& app, Action* selected) {
                   "mixed: probability that a sub-optimal solution's final answer is wrong")
       ->capture_default_str();
   cmd->add_option("--tool-share", args->options.tool_share,
-                  "ncot/ncot-check: share of problems whose solution is the ncot-tool one (drawn per problem)")
+                  "ncot/ncot-check: share of problems whose solution is the ncot-tool one; livecodebench: the debug "
+                  "trajectory (the program run on a sample with the tool); drawn per problem")
       ->capture_default_str();
   cmd->add_option("--lookup-share", args->options.lookup_share,
                   "mathqa/agieval/gpqa: share of problems asked as option-lookup drills ('Which option is 36?', "

@@ -95,6 +95,8 @@ std::string RenderNcotCheck(const Derivation& d);
 // The sentence START (arXiv 2503.04625) puts in place of the end of a solution to make the model use
 // its Python tool.
 inline constexpr const char* kPythonHint = "Wait, maybe using Python here is a good idea.";
+// START's hint for code (arXiv 2503.04625 v1 §2: the model tests its solution before answering).
+inline constexpr const char* kDebugHint = "Wait, let me run the solution on the sample tests before answering.";
 // START's tool-integrated solution: the RenderNcotCheck text (RenderNcot when not multiple choice), then
 // kPythonHint, a program that recomputes the problem, what it prints, and the ending again:
 //   <the RenderNcotCheck text>

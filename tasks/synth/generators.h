@@ -34,6 +34,12 @@ struct Candidate {
   SynthItem item;
   Derivation derivation;
   bool has_derivation = true;
+  // LiveCodeBench: START's debug trajectories (RenderStyle picks one per problem by tool_share).
+  // code_check: the reference program, kDebugHint, the program run on sample 1 in the tool, its output, and
+  // the check against the sample output. code_repair: the same with a program whose parameter K slipped to
+  // a value that prints another output, then the mismatch noted and the reference program (empty when no
+  // nearby K changes sample 1's output). The final fenced block is the reference program in both.
+  std::string code_check, code_repair;
 };
 
 Candidate MakeGsm8k(util::SplitMix64& rng, const Knobs& knobs);

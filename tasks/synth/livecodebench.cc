@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 #include "harness/util/text.h"
@@ -216,6 +217,8 @@ Candidate MakeLiveCodeBench(util::SplitMix64& rng, const Knobs& knobs) {
 
   std::string body = Fill(fam.python, "", "", "", k);
   std::string content, starter, reference, title, metadata;
+  std::function<std::string(const std::string&)> program;     // the solution program around a body
+  std::function<std::string(const std::string&)> sample_run;  // a program run on sample 1, printing its answer
   std::string
       statement;  // the problem without its samples: the split key (samples are random draws)
   auto tests_json = [&](const std::vector<Array>& inputs) {
@@ -246,8 +249,12 @@ Candidate MakeLiveCodeBench(util::SplitMix64& rng, const Knobs& knobs) {
     std::string signature =
         std::string("    def ") + fam.func + "(self, nums: List[int]) -> int:\n";
     starter = "class Solution:\n" + signature + "        ";
-    reference = "from typing import List\n\nclass Solution:\n" + signature + "        a = nums\n" +
-                Indent(body, "    ");
+    program = [signature](const std::string& b) {
+      return "from typing import List\n\nclass Solution:\n" + signature + "        a = nums\n" + Indent(b, "    ");
+    };
+    sample_run = [&fam, &public_inputs](const std::string& prog) {
+      return prog + "print(Solution()." + fam.func + "(" + nlohmann::json(public_inputs[0]).dump() + "))\n";
+    };
     metadata = nlohmann::json{{"func_name", fam.func}}.dump();
   } else {
     Person who = PickPeople(rng, 1)[0];
@@ -271,19 +278,49 @@ Candidate MakeLiveCodeBench(util::SplitMix64& rng, const Knobs& knobs) {
                  JoinArray(public_inputs[i], " ") + "\n\nSample Output " + n + "\n\n" +
                  std::to_string(fam.solve(public_inputs[i], k)) + "\n";
     }
-    reference = "import sys\n\ndef solve(a):\n" + body +
-                "\n\ndef main():\n"
-                "    data = sys.stdin.read().split()\n"
-                "    n = int(data[0])\n"
-                "    a = [int(x) for x in data[1:1 + n]]\n"
-                "    print(solve(a))\n\nmain()\n";
+    program = [](const std::string& b) {
+      return "import sys\n\ndef solve(a):\n" + b +
+             "\n\ndef main():\n"
+             "    data = sys.stdin.read().split()\n"
+             "    n = int(data[0])\n"
+             "    a = [int(x) for x in data[1:1 + n]]\n"
+             "    print(solve(a))\n\nmain()\n";
+    };
+    // The sample's stdin given inline (a JSON string literal is a Python one for this ASCII text).
+    sample_run = [&public_inputs](const std::string& prog) {
+      const std::string input = std::to_string(public_inputs[0].size()) + "\n" + JoinArray(public_inputs[0], " ") + "\n";
+      return "import io\nimport sys\nsys.stdin = io.StringIO(" + nlohmann::json(input).dump() + ")\n" + prog;
+    };
     metadata = "{}";
+  }
+
+  reference = program(body);
+  // START's debug trajectories (Candidate::code_check / code_repair); no draw from rng, so the problem
+  // stream is the same with and without them.
+  const std::string hint = kDebugHint;
+  const std::string fence = "```python\n", close = "\n```";
+  const long expected = fam.solve(public_inputs[0], k);
+  const auto run_section = [&](const std::string& prog, long printed) {
+    return "\n" + hint + "\n<code>\n" + sample_run(prog) + "</code>\n<output>\n" + std::to_string(printed) +
+           "\n</output>\n";
+  };
+  Candidate c;
+  c.code_check = fence + reference + close + run_section(reference, expected) +
+                 "The output matches the sample output " + std::to_string(expected) + ".";
+  for (long slip : {k + 1, k - 1, k + 2, k - 2}) {
+    if (slip < fam.k_lo || slip > fam.k_hi) continue;
+    const long printed = fam.solve(public_inputs[0], slip);
+    if (printed == expected) continue;
+    const std::string wrong = program(Fill(fam.python, "", "", "", slip));
+    c.code_repair = fence + wrong + close + run_section(wrong, printed) + "The sample output is " +
+                    std::to_string(expected) + ", not " + std::to_string(printed) + ". Let me fix the solution.\n" +
+                    fence + reference + close;
+    break;
   }
 
   char date[32];
   std::snprintf(date, sizeof date, "%04d-%02d-%02dT00:00:00", Uniform(rng, 2023, 2024),
                 Uniform(rng, 1, 12), Uniform(rng, 1, 28));
-  Candidate c;
   c.has_derivation = false;
   c.item.key = NormalizeForSplit(statement);
   c.item.gold = "";

@@ -74,7 +74,25 @@ void AssignId(const std::string& task, const std::string& split, size_t index, S
   }
 }
 
+// START's debug trajectories on code (tool_share): the share of problems drawn as for the math families; of
+// those, half (their own draw) show a slipped program repaired after the sample run, when one exists. The
+// other problems keep the plain reference program (sft_data's fallback for items without solutions).
+void RenderCodeTool(const SynthOptions& options, const internal::Candidate& c, SynthItem& item) {
+  if (options.tool_share <= 0) return;
+  util::SplitMix64 draw(options.seed ^ util::Fnv1a64(item.key, 0x7001));
+  if (!(draw.Uniform() < options.tool_share)) return;
+  util::SplitMix64 repair(options.seed ^ util::Fnv1a64(item.key, 0x7002));
+  const bool repaired = repair.Uniform() < 0.5 && !c.code_repair.empty();
+  Solution s;
+  s.source = "expert";
+  s.style = "tool";
+  s.text = repaired ? c.code_repair : c.code_check;
+  s.correct = true;
+  item.solutions.push_back(std::move(s));
+}
+
 void RenderStyle(const SynthOptions& options, const internal::Candidate& c, SynthItem& item) {
+  if (options.task == "livecodebench") return RenderCodeTool(options, c, item);
   if (options.style.empty()) return;
   const Derivation& d = c.derivation;
   auto expert = [&](const std::string& style, std::string text) {
@@ -233,9 +251,11 @@ void ValidateOptions(const SynthOptions& options) {
         util::Location{"", 0, "tool_share"},
         "tool_share must be within [0, 1], got " + util::FormatNumber(options.tool_share));
   }
-  if (options.tool_share > 0 && options.style != "ncot" && options.style != "ncot-check") {
+  if (options.tool_share > 0 && options.task != "livecodebench" && options.style != "ncot" &&
+      options.style != "ncot-check") {
     throw util::InputError(util::Location{"", 0, "tool_share"},
-                           "tool_share applies to styles ncot and ncot-check, not '" + options.style + "'");
+                           "tool_share applies to styles ncot and ncot-check (and to livecodebench), not '" +
+                               options.style + "'");
   }
   if (!(options.lookup_share >= 0.0 && options.lookup_share <= 1.0)) {
     throw util::InputError(

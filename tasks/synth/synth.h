@@ -53,6 +53,8 @@ struct SynthOptions {
   // instead, as START trains the tool ability in rarely (a few percent). Drawn per problem from its key
   // and the seed, so one problem's draw does not depend on the others (prefixes of n are stable);
   // problems without a calculation step keep the plain solution. 0 = never (no draw is made).
+  // livecodebench (no style): the share of problems whose solution is START's debug trajectory (the program
+  // run on sample 1 with the tool, half of them repairing a slipped program; Candidate::code_check/_repair).
   double tool_share = 0;
   // mathqa / agieval / gpqa: the share of problems turned into option-lookup drills: the same options
   // and gold letter, the question "Which option is V?" (V the gold option's text) and no reasoning

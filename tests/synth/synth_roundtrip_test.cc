@@ -226,6 +226,55 @@ TEST(SynthRoundTripTest, ToolCallsShowWhatPythonPrints) {
   }
 }
 
+// START's debug trajectories on code (livecodebench, tool_share): the program in the tool call prints what
+// the <output> block says; a checked trajectory's output is sample 1's expected output, a repaired one's is
+// not and is followed by the reference program; the last fenced block (what the grader takes) is always the
+// reference program; the problem stream is the one without tool_share.
+TEST(SynthRoundTripTest, CodeDebugTrajectoriesRunAsTheySay) {
+  if (!synth_test::HavePython()) GTEST_SKIP() << "python3 not available";
+  tasks::synth::SynthOptions options = Opt("livecodebench", "train", 60, 31);
+  const auto plain = tasks::synth::GenerateItems(options);
+  options.tool_share = 1.0;
+  const auto items = tasks::synth::GenerateItems(options);
+  ASSERT_EQ(items.size(), plain.size());
+  const std::regex call(R"(\n<code>\n([\s\S]*)</code>\n<output>\n([^<]*)\n</output>\n)");
+  const std::string hint = std::string("```\n") + tasks::synth::kDebugHint + "\n<code>\n";
+  nlohmann::json cases = nlohmann::json::array();
+  std::vector<std::string> printed;
+  int repaired = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(items[i].record.dump(), plain[i].record.dump());
+    ASSERT_EQ(items[i].solutions.size(), 1u);
+    const std::string& text = items[i].solutions[0].text;
+    EXPECT_NE(text.find(hint), std::string::npos) << text;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(text, m, call)) << text;
+    cases.push_back({{"kind", "stdin"}, {"program", m[1].str()}, {"input", ""}});
+    printed.push_back(m[2].str());
+    const std::string reference = items[i].record["reference_solution"].get<std::string>();
+    const std::string last_block = "```python\n" + reference + "\n```";
+    EXPECT_EQ(text.substr(text.size() - std::min(text.size(), last_block.size())) == last_block,
+              text.find("Let me fix the solution.") != std::string::npos) << text;
+    const auto tests = nlohmann::json::parse(items[i].record["public_test_cases"].get<std::string>());
+    const std::string expected = util::Trim(tests[0]["output"].get<std::string>());
+    if (text.find("Let me fix the solution.") != std::string::npos) {
+      ++repaired;
+      EXPECT_NE(printed.back(), expected) << text;
+      EXPECT_NE(text.find("The sample output is " + expected + ", not " + printed.back() + "."), std::string::npos);
+    } else {
+      EXPECT_EQ(printed.back(), expected) << text;
+      EXPECT_EQ(text.rfind("```python\n" + reference + "\n```\n", 0), 0u) << text;
+    }
+  }
+  EXPECT_GT(repaired, 15);  // about half, where a nearby K changes sample 1's answer
+  EXPECT_LT(repaired, 45);
+  nlohmann::json results = synth_test::RunPrograms(cases);
+  ASSERT_EQ(results.size(), printed.size());
+  for (size_t i = 0; i < printed.size(); ++i) {
+    EXPECT_EQ(results[i]["output"].get<std::string>(), printed[i] + "\n") << cases[i]["program"];
+  }
+}
+
 // START's recomputation (style ncot-tool): each program prints exactly what its <output> block says, the
 // text before the hint is the ncot-check solution, and the part after </output> repeats that solution's
 // ending. Also a few hand-made edge cases of Python's number printing.

@@ -176,7 +176,7 @@ SftConfig RunSettings(const ExperimentConfig& config, uint64_t seed, int threads
     source.max_value = t.max_value;
     source.template_name = t.template_name;
     source.style = t.task == "livecodebench" ? "" : t.style;
-    source.tool_share = t.task == "livecodebench" ? 0 : t.tool_share;
+    source.tool_share = t.tool_share;
     source.lookup_share = t.lookup_share;
     settings.train.push_back(source);
   }

@@ -42,10 +42,8 @@ RuleFailure CheckTask(const ExperimentTask& t) {
     knobs.task = t.task;
     knobs.steps = t.steps;
     knobs.max_value = t.max_value;
-    if (t.task != "livecodebench") {  // it learns its reference program: the runner gives it no style or tool share
-      knobs.style = t.style;
-      knobs.tool_share = t.tool_share;
-    }
+    knobs.tool_share = t.tool_share;
+    if (t.task != "livecodebench") knobs.style = t.style;  // it learns its reference program: the runner gives it no style
     try {
       tasks::synth::ValidateOptions(knobs);
     } catch (const util::InputError& e) {
@@ -87,7 +85,8 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
         .Add("tool_share", &T::tool_share,
              "share of training problems (drawn per problem) whose solution then recomputes the answer with the "
              "Python tool after the hint 'Wait, maybe using Python here is a good idea.' (START: a few percent); "
-             "livecodebench: none",
+             "livecodebench: the program run on sample 1 with the tool after the debug hint, half of them "
+             "repairing a slipped program",
              util::InRange(0.0, 1.0))
         .Add("lookup_share", &T::lookup_share,
              "mathqa/agieval/gpqa: share of training problems (drawn per problem) asked as option-lookup drills "

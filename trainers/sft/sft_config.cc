@@ -78,7 +78,7 @@ const util::Fields<DataSource>& DataSourceFields() {
              "empty = all)")
         .Add("tool_share", &D::tool_share,
              "style ncot/ncot-check: share of problems (drawn per problem) whose solution recomputes the answer "
-             "with the Python tool after the hint (START)",
+             "with the Python tool after the hint (START); livecodebench: the debug trajectory",
              InRange(0.0, 1.0))
         .Add("lookup_share", &D::lookup_share,
              "mathqa/agieval/gpqa: share of problems (drawn per problem) asked as option-lookup drills ('Which "
@@ -89,8 +89,8 @@ const util::Fields<DataSource>& DataSourceFields() {
         .Add("condition", &D::condition, "condition prefix (special token) before every prompt")
         .Add("template", &D::template_name, "prompt template (\"\" = task default)");
     f->Rule([](const D& d) {
-      return d.tool_share > 0 && d.style != "ncot" && d.style != "ncot-check"
-                 ? RuleFailure{"tool_share", "applies to styles ncot and ncot-check only"}
+      return d.tool_share > 0 && d.task != "livecodebench" && d.style != "ncot" && d.style != "ncot-check"
+                 ? RuleFailure{"tool_share", "applies to styles ncot and ncot-check (and to livecodebench) only"}
                  : util::Ok();
     });
     f->Rule([](const D& d) {
