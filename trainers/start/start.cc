@@ -33,6 +33,14 @@ const util::Fields<StartOptions>& StartOptionsFields() {
              util::InRange(0, 4096))
         .Add("eval_rounds", &O::eval_rounds, "hint rounds when the trained model is evaluated (START: 0)",
              util::InRange(0, 16));
+    // Hint-RFT and RFT grade their samples with the task's rewards; code would need the sandbox's test
+    // grader inside training, which they do not have yet: refused before any work.
+    f->Rule([](const O& o) {
+      return std::find(o.tasks.begin(), o.tasks.end(), "livecodebench") != o.tasks.end()
+                 ? util::RuleFailure{"tasks", "START's Hint-RFT and RFT do not train on livecodebench yet (Hint-infer "
+                                              "evaluates it: hint_infer.tasks)"}
+                 : util::Ok();
+    });
     return f;
   }();
   return *fields;
