@@ -20,7 +20,8 @@ from family_table import paired, wilson  # noqa: E402  (one definition of each e
 
 # START arXiv v1, Table 1 (pass@1, %): the base QwQ-32B-Preview, START, and the no-tool RFT control
 # (QwQ-RFT, AIME24 only). Each task is shown beside its nearest paper column: aime beside AIME24, gpqa beside
-# GPQA (Diamond); our arithmetic word problems (gsm8k, svamp) beside the paper's math columns.
+# GPQA (Diamond), livecodebench beside LiveCodeBench; our arithmetic word problems (gsm8k, svamp) beside the
+# paper's math columns.
 PAPER_MATH = {
     "sft": "QwQ-32B-Preview: AIME24 50.0, MATH500 90.6, AMC23 80.0",
     "start": "START: AIME24 66.7, MATH500 94.4, AMC23 95.0",
@@ -29,6 +30,8 @@ PAPER_MATH = {
 PAPER_BY_TASK = {
     "aime": {"sft": "QwQ-32B-Preview: AIME24 50.0", "start": "START: AIME24 66.7", "rft-no-tool": "QwQ-RFT: AIME24 53.3"},
     "gpqa": {"sft": "QwQ-32B-Preview: GPQA 58.1", "start": "START: GPQA 63.6", "rft-no-tool": "QwQ-RFT: not reported"},
+    "livecodebench": {"sft": "QwQ-32B-Preview: LiveCodeBench 41.4", "start": "START: LiveCodeBench 47.3",
+                      "rft-no-tool": "QwQ-RFT: not reported"},
 }
 PAPER_ANY = {
     "hint-infer": "Hint-infer on QwQ: above QwQ on every benchmark, below START",
