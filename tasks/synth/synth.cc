@@ -74,42 +74,40 @@ void AssignId(const std::string& task, const std::string& split, size_t index, S
   }
 }
 
+Solution ExpertSolution(const std::string& style, std::string text) {
+  Solution s;
+  s.source = "expert";
+  s.style = style;
+  s.text = std::move(text);
+  s.correct = true;
+  return s;
+}
+
+// START's rare tool use: whether this problem's solution is the tool one, a per-problem draw on its own stream
+// (like mixed's), shared by the math families and code.
+bool DrawToolSolution(const SynthOptions& options, const std::string& key) {
+  util::SplitMix64 draw(options.seed ^ util::Fnv1a64(key, 0x7001));
+  return draw.Uniform() < options.tool_share;
+}
+
 // START's debug trajectories on code (tool_share): the share of problems drawn as for the math families; of
 // those, half (their own draw) show a slipped program repaired after the sample run, when one exists. The
 // other problems keep the plain reference program (sft_data's fallback for items without solutions).
 void RenderCodeTool(const SynthOptions& options, const internal::Candidate& c, SynthItem& item) {
-  if (options.tool_share <= 0) return;
-  util::SplitMix64 draw(options.seed ^ util::Fnv1a64(item.key, 0x7001));
-  if (!(draw.Uniform() < options.tool_share)) return;
+  if (options.tool_share <= 0 || !DrawToolSolution(options, item.key)) return;
   util::SplitMix64 repair(options.seed ^ util::Fnv1a64(item.key, 0x7002));
   const bool repaired = repair.Uniform() < 0.5 && !c.code_repair.empty();
-  Solution s;
-  s.source = "expert";
-  s.style = "tool";
-  s.text = repaired ? c.code_repair : c.code_check;
-  s.correct = true;
-  item.solutions.push_back(std::move(s));
+  item.solutions.push_back(ExpertSolution("tool", repaired ? c.code_repair : c.code_check));
 }
 
 void RenderStyle(const SynthOptions& options, const internal::Candidate& c, SynthItem& item) {
   if (options.task == "livecodebench") return RenderCodeTool(options, c, item);
   if (options.style.empty()) return;
   const Derivation& d = c.derivation;
-  auto expert = [&](const std::string& style, std::string text) {
-    Solution s;
-    s.source = "expert";
-    s.style = style;
-    s.text = std::move(text);
-    s.correct = true;
-    return s;
-  };
+  const auto expert = ExpertSolution;
   if (options.style == "ncot" || options.style == "ncot-check") {
     // START's rare tool use: a per-problem draw (its own stream, like mixed's) picks the tool solution.
-    bool tool = false;
-    if (options.tool_share > 0 && CalcStepCount(d) > 0) {
-      util::SplitMix64 draw(options.seed ^ util::Fnv1a64(item.key, 0x7001));
-      tool = draw.Uniform() < options.tool_share;
-    }
+    const bool tool = options.tool_share > 0 && CalcStepCount(d) > 0 && DrawToolSolution(options, item.key);
     if (tool) {
       item.solutions.push_back(expert("tool", RenderNcotToolCheck(d)));
     } else {
