@@ -173,7 +173,7 @@ TEST(Engine, CachedAndUncachedSamplingAgree) {
 }
 
 // The decode kernels against a double-precision triple loop, for every tile kernel this CPU runs
-// (AVX-512 4 x 64, AVX2 6 x 16, generic 4 x 8), on shapes that are and are not multiples of the row
+// (AVX-512 4 x 64 then 8 x 32 and 8 x 16 on what is left, AVX2 6 x 16, generic 4 x 8), on shapes that are and are not multiples of the row
 // tile and of the panel width, with and without accumulation.
 TEST(DecodeKernels, MatMulPackedMatchesNaive) {
   util::SplitMix64 rng(3);
@@ -213,7 +213,8 @@ TEST(DecodeKernels, MatMulPackedMatchesNaive) {
 }
 
 // The unpacked variant with padded leading dimensions, a read row-major (ak = 1) and transposed
-// (lda = 1), including n narrower than the AVX-512 tile (it falls back to a narrower tile).
+// (lda = 1), including n narrower than the AVX-512 tile and remainders after whole 64-column tiles of every
+// narrower width (112 = 64 + 32 + 16, 120 = ... + 8, 125 = ... + 5 in plain loops).
 TEST(DecodeKernels, MatMulStridedMatchesNaive) {
   util::SplitMix64 rng(4);
   auto uniform = [&] { return static_cast<float>(rng.Uniform() * 2 - 1); };
@@ -223,7 +224,7 @@ TEST(DecodeKernels, MatMulStridedMatchesNaive) {
     for (bool transposed : {false, true}) {
       for (int64_t m : {1, 5, 6, 13, 24}) {
         for (int64_t k : {1, 9, 40}) {
-          for (int64_t n : {3, 8, 16, 32, 40, 70}) {
+          for (int64_t n : {3, 8, 16, 32, 40, 70, 112, 120, 125}) {
             for (bool accumulate : {false, true}) {
               // a is stored [m, k] with row stride k + 3, or [k, m] with row stride m + 2.
               const int64_t lda = transposed ? 1 : k + 3, ak = transposed ? m + 2 : 1;

@@ -355,6 +355,48 @@ TEST(FusedOps, SwiGluMatchesLibTorch) {
   }
 }
 
+// The model's linear layers: values and all three gradients against at::linear, with and without bias, on 2-D
+// and 3-D inputs (a transposed, non-contiguous one too) and an empty batch; no graph under NoGradGuard.
+TEST(FusedOps, LinearMatchesLibTorch) {
+  at::manual_seed(4);
+  for (int64_t rows : {1, 7, 300}) {
+    for (bool with_bias : {false, true}) {
+      auto x = at::randn({rows, 3, 37}).requires_grad_(true);
+      auto w = at::randn({70, 37}).requires_grad_(true);
+      auto b = with_bias ? at::randn({70}).requires_grad_(true) : at::Tensor();
+      auto up = at::randn({rows, 3, 70});
+      std::vector<at::Tensor> inputs{x, w};
+      if (with_bias) inputs.push_back(b);
+      auto want = ValueAndGrads(at::linear(x, w, b), up, inputs);
+      auto got = ValueAndGrads(FusedLinear(x, w, b), up, inputs);
+      ExpectAllClose(got, want, 1e-4, "rows=" + std::to_string(rows) + " bias=" + std::to_string(with_bias));
+    }
+  }
+  auto xt = at::randn({37, 50}).t().requires_grad_(true);  // [50, 37], not contiguous
+  auto w = at::randn({16, 37}).requires_grad_(true);
+  auto up = at::randn({50, 16});
+  ExpectAllClose(ValueAndGrads(FusedLinear(xt, w, at::Tensor()), up, {xt, w}),
+                 ValueAndGrads(at::linear(xt, w), up, {xt, w}), 1e-4, "transposed x");
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_FALSE(FusedLinear(xt, w, at::Tensor()).requires_grad());
+  }
+  auto empty = at::randn({0, 37}).requires_grad_(true);
+  auto wb = at::randn({16, 37}).requires_grad_(true);
+  auto y = FusedLinear(empty, wb, at::Tensor());
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{0, 16}));
+  y.sum().backward();
+  EXPECT_EQ(wb.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(empty.grad().numel(), 0);
+  // Only the input that needs it gets a gradient (the reference model's frozen weights, the critic warm-up).
+  auto frozen = at::randn({16, 37});
+  auto x2 = at::randn({5, 37}).requires_grad_(true);
+  FusedLinear(x2, frozen, at::Tensor()).sum().backward();
+  EXPECT_TRUE(x2.grad().defined());
+  EXPECT_FALSE(frozen.grad().defined());
+  EXPECT_TRUE(std::string(FusedLinearBackend()) == "dnnl" || std::string(FusedLinearBackend()) == "blas");
+}
+
 // WSRL's ensemble layers: per-member gain and bias, some pre-activations below zero (ReLU's zero
 // gradient), row counts past and short of one 64-row chunk, widths on and off the vector.
 TEST(FusedOps, LayerNormReluMatchesLibTorch) {

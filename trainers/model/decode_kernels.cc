@@ -21,6 +21,16 @@ struct Avx512Shape {
   static constexpr int64_t kRows = 4, kVecs = 4;
   using V = Vec16;
 };
+// The narrower AVX-512 tiles take the columns left after the 64-wide panels (a 32-wide head, a 112-key
+// score strip's last 48): 8 x 32 and 8 x 16 (16 and 8 zmm accumulators).
+struct Avx512HalfShape {
+  static constexpr int64_t kRows = 8, kVecs = 2;
+  using V = Vec16;
+};
+struct Avx512QuarterShape {
+  static constexpr int64_t kRows = 8, kVecs = 1;
+  using V = Vec16;
+};
 struct Avx2Shape {
   static constexpr int64_t kRows = 6, kVecs = 2;
   using V = Vec8;
@@ -84,6 +94,18 @@ HARNESS_TARGET_AVX512 void TileAvx512(int64_t rows, const float* a, int64_t lda,
   TileRows<Avx512Shape>(rows, a, lda, ak, k, b, ldb, c, ldc, accumulate);
 }
 
+HARNESS_TARGET_AVX512 void TileAvx512Half(int64_t rows, const float* a, int64_t lda, int64_t ak, int64_t k,
+                                          const float* b, int64_t ldb, float* c, int64_t ldc,
+                                          bool accumulate) {
+  TileRows<Avx512HalfShape>(rows, a, lda, ak, k, b, ldb, c, ldc, accumulate);
+}
+
+HARNESS_TARGET_AVX512 void TileAvx512Quarter(int64_t rows, const float* a, int64_t lda, int64_t ak, int64_t k,
+                                             const float* b, int64_t ldb, float* c, int64_t ldc,
+                                             bool accumulate) {
+  TileRows<Avx512QuarterShape>(rows, a, lda, ak, k, b, ldb, c, ldc, accumulate);
+}
+
 HARNESS_TARGET_AVX2 void TileAvx2(int64_t rows, const float* a, int64_t lda, int64_t ak, int64_t k,
                                   const float* b, int64_t ldb, float* c, int64_t ldc,
                                   bool accumulate) {
@@ -110,24 +132,35 @@ constexpr TileKernel MakeTile(TileFn fn) {
 }
 
 constexpr TileKernel kAvx512Tile = MakeTile<Avx512Shape>(TileAvx512),
+                     kAvx512HalfTile = MakeTile<Avx512HalfShape>(TileAvx512Half),
+                     kAvx512QuarterTile = MakeTile<Avx512QuarterShape>(TileAvx512Quarter),
                      kAvx2Tile = MakeTile<Avx2Shape>(TileAvx2),
                      kGenericTile = MakeTile<GenericShape>(TileGeneric);
 
-// The widest tile this CPU runs.
-TileKernel BestTile() {
+// One instruction set's tiles, widest first: a product takes as many columns as it can on each in turn,
+// and only the last (fewer than 8) go to plain loops.
+struct TileSet {
+  TileKernel tiles[4];
+  int count;
+};
+constexpr TileSet kAvx512Tiles{{kAvx512Tile, kAvx512HalfTile, kAvx512QuarterTile, kGenericTile}, 4},
+                  kAvx2Tiles{{kAvx2Tile, kGenericTile}, 2}, kGenericTiles{{kGenericTile}, 1};
+
+// The widest tiles this CPU runs.
+const TileSet* BestTiles() {
   switch (CpuLevel()) {
     case 2:
-      return kAvx512Tile;
+      return &kAvx512Tiles;
     case 1:
-      return kAvx2Tile;
+      return &kAvx2Tiles;
     default:
-      return kGenericTile;
+      return &kGenericTiles;
   }
 }
 
-TileKernel& ActiveTile() {
-  static TileKernel tile = BestTile();
-  return tile;
+const TileSet*& ActiveTiles() {
+  static const TileSet* tiles = BestTiles();
+  return tiles;
 }
 
 // The last columns (fewer than a tile), any number of rows: plain loops.
@@ -144,17 +177,17 @@ void EdgeColumns(const float* a, int64_t lda, int64_t ak, int64_t m, int64_t k, 
 
 }  // namespace
 
-int64_t PanelWidth() { return ActiveTile().cols; }
+int64_t PanelWidth() { return ActiveTiles()->tiles[0].cols; }
 
 bool UseTileForTesting(const std::string& isa) {
   if (isa == "avx512" && CpuHasAvx512()) {
-    ActiveTile() = kAvx512Tile;
+    ActiveTiles() = &kAvx512Tiles;
   } else if (isa == "avx2" && CpuHasAvx2()) {
-    ActiveTile() = kAvx2Tile;
+    ActiveTiles() = &kAvx2Tiles;
   } else if (isa == "generic") {
-    ActiveTile() = kGenericTile;
+    ActiveTiles() = &kGenericTiles;
   } else if (isa == "best") {
-    ActiveTile() = BestTile();
+    ActiveTiles() = BestTiles();
   } else {
     return false;
   }
@@ -208,19 +241,21 @@ void MatMulPacked(const float* a, int64_t lda, int64_t m, int64_t k, const float
 
 void MatMulStrided(const float* a, int64_t lda, int64_t ak, int64_t m, int64_t k, const float* b,
                    int64_t ldb, int64_t n, float* c, int64_t ldc, bool accumulate) {
-  // The active tile, or a narrower one when n is less than its width (AVX-512's 64 columns against
-  // a 32-wide head), so that narrow products still run in registers rather than in EdgeColumns.
-  TileKernel tile = ActiveTile();
-  if (tile.cols > n && tile.fn == kAvx512Tile.fn) tile = kAvx2Tile;
-  if (tile.cols > n) tile = kGenericTile;
-  const int64_t full = n / tile.cols * tile.cols;
-  for (int64_t j0 = 0; j0 < full; j0 += tile.cols) {
-    for (int64_t r0 = 0; r0 < m; r0 += tile.rows) {
-      tile.fn(std::min(tile.rows, m - r0), a + r0 * lda, lda, ak, k, b + j0, ldb, c + r0 * ldc + j0, ldc,
-              accumulate);
+  // Each tile of the active set in turn, widest first, on as many whole column blocks as are left (AVX-512:
+  // 64, then 32 for a 32-wide head or a strip's remainder, then 16, then 8), so that narrow products and the
+  // last columns still run in registers; fewer than 8 columns are left to EdgeColumns.
+  const TileSet& set = *ActiveTiles();
+  int64_t j0 = 0;
+  for (int t = 0; t < set.count; ++t) {
+    const TileKernel& tile = set.tiles[t];
+    for (const int64_t end = j0 + (n - j0) / tile.cols * tile.cols; j0 < end; j0 += tile.cols) {
+      for (int64_t r0 = 0; r0 < m; r0 += tile.rows) {
+        tile.fn(std::min(tile.rows, m - r0), a + r0 * lda, lda, ak, k, b + j0, ldb, c + r0 * ldc + j0, ldc,
+                accumulate);
+      }
     }
   }
-  if (full < n) EdgeColumns(a, lda, ak, m, k, b + full, ldb, n - full, c + full, ldc, accumulate);
+  if (j0 < n) EdgeColumns(a, lda, ak, m, k, b + j0, ldb, n - j0, c + j0, ldc, accumulate);
 }
 
 void RmsNorm(const float* x, int64_t n, const float* weight, float eps, float* out) {

@@ -185,10 +185,11 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& c
   auto w = qkv_.Get({q_proj->weight, k_proj->weight, v_proj->weight}, scale);
   at::Tensor bias;  // Qwen2 / Llama attention_bias: scaled like the weight rows
   if (q_proj->bias.defined()) bias = qkv_bias_.Get({q_proj->bias, k_proj->bias, v_proj->bias}, scale);
-  auto qkv = at::linear(x, w, bias);
+  auto qkv = FusedLinear(x, w, bias);
   if (ctx.fused) {
-    return o_proj->forward(FusedCausalAttention(qkv, ctx.cos.squeeze(2), ctx.sin.squeeze(2), ctx.key_valid,
-                                                num_heads, num_kv_heads));
+    return FusedLinear(FusedCausalAttention(qkv, ctx.cos.squeeze(2), ctx.sin.squeeze(2), ctx.key_valid, num_heads,
+                                            num_kv_heads),
+                       o_proj->weight, o_proj->bias);
   }
   const int64_t qk_heads = num_heads + num_kv_heads;
   // Rotary embedding (HF rotate-half) on q and k together.
@@ -221,7 +222,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const AttentionContext& c
                          : at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
   auto out = at::matmul(probs.view({B, num_kv_heads, G * T, S}), v);  // [B, Hkv, G*T, D]
   out = out.view({B, num_kv_heads, G, T, head_dim}).permute({0, 3, 1, 2, 4}).reshape({B, T, num_heads * head_dim});
-  return o_proj->forward(out);
+  return FusedLinear(out, o_proj->weight, o_proj->bias);
 }
 
 MlpImpl::MlpImpl(const ModelConfig& c) {
@@ -234,9 +235,9 @@ MlpImpl::MlpImpl(const ModelConfig& c) {
 }
 
 at::Tensor MlpImpl::forward(const at::Tensor& x) {
-  auto gu = at::linear(x, gate_up_.Get({gate_proj->weight, up_proj->weight}, 1.0));
+  auto gu = FusedLinear(x, gate_up_.Get({gate_proj->weight, up_proj->weight}, 1.0), at::Tensor());
   const int64_t inter = gate_proj->weight.size(0);
-  if (FusedOpsApply(gu)) return down_proj->forward(FusedSwiGlu(gu));
+  if (FusedOpsApply(gu)) return FusedLinear(FusedSwiGlu(gu), down_proj->weight, at::Tensor());
   return down_proj->forward(at::silu(gu.narrow(-1, 0, inter)) * gu.narrow(-1, inter, inter));
 }
 
@@ -381,8 +382,8 @@ at::Tensor LlamaForCausalLMImpl::ForwardCached(const at::Tensor& input_ids,
 }
 
 at::Tensor LlamaForCausalLMImpl::Logits(const at::Tensor& hidden) {
-  if (lm_head) return lm_head->forward(hidden);
-  return at::linear(hidden, model->embed_tokens->weight);
+  if (lm_head) return FusedLinear(hidden, lm_head->weight, at::Tensor());
+  return FusedLinear(hidden, model->embed_tokens->weight, at::Tensor());
 }
 
 at::Tensor LlamaForCausalLMImpl::Values(const at::Tensor& hidden) {

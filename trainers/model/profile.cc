@@ -14,6 +14,7 @@
 
 #include "trainers/build_info.h"
 #include "trainers/generation/engine.h"
+#include "trainers/model/train_ops.h"
 #include "trainers/model/fused_adamw.h"
 
 namespace trainers {
@@ -80,6 +81,7 @@ nlohmann::json ProfileModel(LlamaForCausalLM& model, const ProfileOptions& o) {
       {"torch_version", info.torch_version},
       {"intra_op_threads", info.intra_op_threads},
       {"openblas_threads", OpenBlasThreads()},
+      {"linear_backend", FusedLinearBackend()},
       {"malloc_tuning", info.malloc_tuning},
       {"batch", o.batch}, {"seq", o.seq}, {"new_tokens", o.new_tokens},
       {"train_batch", o.train_batch}, {"train_steps", o.train_steps},

@@ -5,7 +5,11 @@
 // gradient, whose row sums go through fixed-size partials: results do not depend on the thread count.
 #include "trainers/model/train_ops.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -267,6 +271,64 @@ struct CausalAttentionFn : torch::autograd::Function<CausalAttentionFn> {
   }
 };
 
+// oneDNN's C API sgemm (dnnl.h; every matrix row-major): C = alpha op(A) op(B) + beta C, 0 on success.
+using DnnlSgemm = int (*)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+DnnlSgemm FindDnnlSgemm() {
+  const char* choice = std::getenv("HARNESS_LINEAR");
+  if (choice != nullptr && std::strcmp(choice, "blas") == 0) return nullptr;
+  return reinterpret_cast<DnnlSgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+}
+
+DnnlSgemm Sgemm() {
+  static const DnnlSgemm sgemm = FindDnnlSgemm();
+  return sgemm;
+}
+
+// c [m, n] = op(a) op(b), row-major, contiguous; op transposes when t* is set (a stored [k, m], b [n, k]).
+void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const at::Tensor& a, const at::Tensor& b, at::Tensor& c) {
+  const int status = Sgemm()(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a.data_ptr<float>(), ta ? m : k,
+                             b.data_ptr<float>(), tb ? k : n, 0.0f, c.data_ptr<float>(), n);
+  TORCH_CHECK(status == 0, "dnnl_sgemm failed with status ", status, " (m=", m, " n=", n, " k=", k, ")");
+}
+
+struct LinearFn : torch::autograd::Function<LinearFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& weight_in,
+                            const at::Tensor& bias) {
+    const at::Tensor x = x_in.contiguous(), w = weight_in.contiguous();
+    const int64_t in = w.size(1), out = w.size(0), rows = x.numel() / in;
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = out;
+    at::Tensor y = at::empty(shape, x.options());
+    if (rows > 0) Gemm(false, true, rows, out, in, x, w, y);  // y = x W^T
+    if (bias.numel() > 0) y.add_(bias);
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["bias"] = bias.numel() > 0;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1];
+    const at::Tensor dy = grads[0].contiguous();
+    const int64_t in = w.size(1), out = w.size(0), rows = x.numel() / in;
+    at::Tensor dx, dw, db;
+    if (ctx->needs_input_grad(0)) {
+      dx = at::empty_like(x);
+      if (rows > 0) Gemm(false, false, rows, in, out, dy, w, dx);  // dx = dy W
+      else dx.zero_();
+    }
+    if (ctx->needs_input_grad(1)) {
+      dw = at::empty_like(w);
+      if (rows > 0) Gemm(true, false, out, in, rows, dy, x, dw);  // dW = dy^T x
+      else dw.zero_();
+    }
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) db = dy.reshape({rows, out}).sum(0);
+    return {dx, dw, db};
+  }
+};
+
 }  // namespace
 
 bool FusedOpsApply(const at::Tensor& x) { return x.device().is_cpu() && x.scalar_type() == at::kFloat; }
@@ -279,6 +341,14 @@ at::Tensor FusedLayerNormRelu(const at::Tensor& x, const at::Tensor& linear_bias
                               const at::Tensor& bias, double eps) {
   return LayerNormReluFn::apply(x, linear_bias, gain, bias, eps);
 }
+
+at::Tensor FusedLinear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (Sgemm() == nullptr || !FusedOpsApply(x) || !FusedOpsApply(weight)) return at::linear(x, weight, bias);
+  // As in FusedCausalAttention: "no bias" is an empty tensor, since apply() inspects every tensor argument.
+  return LinearFn::apply(x, weight, bias.defined() ? bias : at::empty({0}, weight.options()));
+}
+
+const char* FusedLinearBackend() { return Sgemm() != nullptr ? "dnnl" : "blas"; }
 
 at::Tensor FusedSwiGlu(const at::Tensor& gu) { return SwiGluFn::apply(gu); }
 

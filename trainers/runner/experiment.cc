@@ -13,6 +13,7 @@
 //   (each trained method's checkpoint is also reachable as OUT/checkpoints/<method>-seed<seed>)
 //   then: merge rows into results.json / samples.jsonl, write profile.json and report.html.
 // The runner knows methods only through the registry (trainers/methods/registry.h).
+#include "trainers/model/train_ops.h"
 #include "trainers/runner/experiment.h"
 
 #include <sys/resource.h>
@@ -583,6 +584,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   environment["torch_interop_threads"] = info.inter_op_threads;
   environment["torch_parallel_info"] = info.parallel_info;
   if (!info.blas_core.empty()) environment["blas_core"] = info.blas_core;  // it orders float sums too
+  environment["linear_backend"] = FusedLinearBackend();  // the model's linear layers: oneDNN's sgemm or the BLAS
   // How idle threads wait; harness sets both where unset (harness/cli/openmp_env.h): PASSIVE and 4.
   for (const auto& [key, variable] : {std::pair{"omp_wait_policy", "OMP_WAIT_POLICY"},
                                       std::pair{"openblas_thread_timeout", "OPENBLAS_THREAD_TIMEOUT"}}) {
