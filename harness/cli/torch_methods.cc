@@ -100,6 +100,10 @@ int RunTrain(const trainers::Method& method, const TrainFlags& flags) {
   // The config's threads are the machine's, shared among the ranks on it.
   request.settings.threads = dist::ThreadsPerRank(request.settings.threads);
   request.eval = HeldOutEvaluation(request.settings, flags.out, method.Evaluation(request.options).prompt_prefix);
+  request.code_grader = [] {
+    nlohmann::json sandbox_environment;
+    return MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
+  };
   trainers::TrainOutput out = method.Train(request);
   std::cerr << method.name() << ": " << out.summary.dump() << "\ncheckpoint in " << out.checkpoint_dir << "\n";
   return kOk;

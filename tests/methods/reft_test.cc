@@ -234,6 +234,55 @@ TEST(AnswerRewards, PcotResponsesAreScoredByWhatTheirProgramPrints) {
   EXPECT_TRUE(r[3].correct);
 }
 
+// Code answers (START's Hint-RFT and RFT on livecodebench): every extracted program of the batch goes to the
+// code grader in one call, in sample order; its verdict is the reward (partial for a failing program); a
+// response with no program is not graded; a batch with code and no grader is refused.
+TEST(AnswerRewards, CodeIsGradedByTheSandboxGraderInOneBatch) {
+  trainers::rl::Question code;
+  code.task = &tasks::FindTask("livecodebench");
+  code.record.kind = tasks::AnswerKind::kCode;
+  code.record.id = "c1";
+  trainers::rl::Question numeric;
+  numeric.task = &tasks::FindTask("gsm8k");
+  numeric.record.kind = tasks::AnswerKind::kNumeric;
+  numeric.record.gold = "4";
+  const std::vector<std::pair<int, std::string>> texts = {
+      {0, "```python\nprint('ok')\n```"}, {1, "The answer is 4."}, {0, "no program here"},
+      {0, "```python\nprint('bad')\n```"}};
+  std::vector<Sample> samples;
+  for (const auto& [q, text] : texts) {
+    Sample s;
+    s.question = q;
+    s.text = text;
+    samples.push_back(s);
+  }
+  int calls = 0;
+  std::vector<std::string> graded;
+  trainers::rl::RewardOptions o;
+  o.code_grader = [&](const std::vector<std::pair<const tasks::Record*, std::string>>& jobs) {
+    ++calls;
+    std::vector<nlohmann::json> out;
+    for (const auto& [record, program] : jobs) {
+      EXPECT_EQ(record->id, "c1");
+      graded.push_back(program);
+      out.push_back({{"passed", program.find("ok") != std::string::npos}, {"status", "passed"}});
+    }
+    return out;
+  };
+  const auto r = trainers::rl::AnswerRewards({code, numeric}, samples, o);
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(graded.size(), 2u);
+  EXPECT_NE(graded[0].find("print('ok')"), std::string::npos);
+  EXPECT_NE(graded[1].find("print('bad')"), std::string::npos);
+  const std::vector<double> scores = {1.0, 1.0, 0.0, 0.1};
+  for (size_t i = 0; i < scores.size(); ++i) EXPECT_DOUBLE_EQ(r[i].score, scores[i]) << texts[i].second;
+  EXPECT_TRUE(r[0].correct);
+  EXPECT_FALSE(r[3].correct);
+  EXPECT_FALSE(r[2].extracted);
+  o.code_grader = nullptr;
+  EXPECT_THROW(trainers::rl::AnswerRewards({code, numeric}, samples, o), std::logic_error);
+}
+
 TEST(ValueHead, JoinsAnSftCheckpointFreshAndSeeded) {
   auto dir = TempDir("vh");
   trainers::SftConfig config = TinyConfig();

@@ -109,7 +109,6 @@ std::vector<BadCase> BadCases() {
       {{{"reft", {{"algorithm", "a2c"}}}}, "reft.algorithm"},
       {{{"start", {{"samples", 0}}}}, "start.samples"},
       {{{"start", {{"top_p", 1.5}}}}, "start.top_p"},
-      {{{"start", {{"tasks", {"livecodebench"}}}}}, "start.tasks"},  // Hint-RFT/RFT have no code grader
       {{{"hint_infer", {{"hint", "nope"}}}}, "hint_infer.hint"},
       {{{"hint_infer", {{"rounds", -1}}}}, "hint_infer.rounds"},
       {{{"seeds", {-1}}}, "seeds[0]"},

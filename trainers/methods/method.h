@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/scoring/scoring.h"
 #include "harness/util/config_fields.h"
 
 #include "trainers/eval/evaluate.h"
@@ -27,6 +28,9 @@ struct TrainRequest {
   nlohmann::json options;          // the method's own options, resolved (ResolveOptions)
   std::vector<std::string> special_tokens;  // every special token any method of the run needs (base)
   EvalCallback eval;               // held-out evaluation during training (may be empty)
+  // The sandbox's test grader for code tasks, built on first use (empty: none; a method that grades code
+  // samples during training, START on livecodebench, then refuses such tasks).
+  std::function<scoring::CodeGrader()> code_grader;
 };
 
 struct TrainOutput {

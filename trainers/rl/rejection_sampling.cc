@@ -38,7 +38,8 @@ std::vector<TextExample> RejectionSampledTexts(const SftConfig& settings, const 
   rollout.seed = options.seed;
   rollout.top_p = options.top_p;
   rollout.generate = options.generate;
-  const GradedSamples graded = SampleAndGrade(model, tok, settings, options.tasks, options.questions, rollout, data_dir);
+  const GradedSamples graded = SampleAndGrade(model, tok, settings, options.tasks, options.questions, rollout, data_dir,
+                                              options.code_grader);
   const std::vector<Question>& questions = graded.questions;
   const std::vector<Sample>& samples = graded.samples;
   const std::vector<Reward>& rewards = graded.rewards;

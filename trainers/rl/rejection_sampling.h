@@ -28,6 +28,7 @@ struct RejectionSamplingOptions {
   int repetition_ngram = 0;        // > 0: drop samples in which some run of this many words repeats
   int max_repeats = 3;             //      more than max_repeats times (START's repetition filter)
   RolloutGenerator generate;       // empty = plain sampling; START samples with its tool protocol
+  scoring::CodeGrader code_grader; // required when a task is code (the sandbox runs the problem's tests)
 };
 
 // Whether some run of `ngram` consecutive whitespace-separated words occurs more than `max_repeats` times

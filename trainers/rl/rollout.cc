@@ -313,13 +313,15 @@ at::Tensor ChunkValues(LlamaForCausalLM& model, const ChunkedBatch& batch) {
 
 GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const SftConfig& settings,
                              const std::vector<std::string>& task_names, int max_questions,
-                             const RolloutOptions& rollout, const std::string& data_dir) {
+                             const RolloutOptions& rollout, const std::string& data_dir,
+                             const scoring::CodeGrader& code_grader) {
   GradedSamples out;
   out.questions = TrainingQuestions(settings, task_names, data_dir);
   if (max_questions > 0 && static_cast<int>(out.questions.size()) > max_questions) out.questions.resize(max_questions);
   model->eval();
   RewardOptions reward;
   reward.partial = 0;
+  reward.code_grader = code_grader;  // code tasks: the sandbox runs each sample against the problem's tests
   if (!dist::Active()) {
     out.samples = Rollout(model, tok, out.questions, rollout);
     out.rewards = AnswerRewards(out.questions, out.samples, reward);

@@ -152,7 +152,8 @@ struct GradedSamples {
 };
 GradedSamples SampleAndGrade(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const SftConfig& settings,
                              const std::vector<std::string>& task_names, int max_questions,
-                             const RolloutOptions& rollout, const std::string& data_dir);
+                             const RolloutOptions& rollout, const std::string& data_dir,
+                             const scoring::CodeGrader& code_grader = {});
 
 // A model with a value head from a checkpoint without one (an SFT warm-up): the trunk and lm_head from
 // `path`, the head from `value_head_from` (a checkpoint that has one), else `path`'s own head when it has

@@ -361,6 +361,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
       }
       request.options = options;
       request.special_tokens = specials;
+      request.code_grader = [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); };
       std::string parent_key;
       if (!m->starts_from().empty()) {
         const TrainedStep& parent = trained.at(m->starts_from());

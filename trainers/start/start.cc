@@ -19,7 +19,9 @@ const util::Fields<StartOptions>& StartOptionsFields() {
   using O = StartOptions;
   static const auto* fields = [] {
     auto* f = new util::Fields<O>();
-    f->Add("tasks", &O::tasks, "families whose training problems are used (empty = every task of the run but code)")
+    f->Add("tasks", &O::tasks,
+           "families whose training problems are used (empty = every task of the run but code; code problems are "
+           "graded by the sandbox on their tests and hinted with the debug hint)")
         .Add("questions", &O::questions, "training problems per stage (the first N)", util::InRange(1, 1000000))
         .Add("rounds", &O::rounds, "Hint-RFT: hint rounds of the hinted run", util::InRange(1, 16))
         .Add("samples", &O::samples, "RFT: samples per problem (START: 16)", util::InRange(1, 256))
@@ -33,24 +35,18 @@ const util::Fields<StartOptions>& StartOptionsFields() {
              util::InRange(0, 4096))
         .Add("eval_rounds", &O::eval_rounds, "hint rounds when the trained model is evaluated (START: 0)",
              util::InRange(0, 16));
-    // Hint-RFT and RFT grade their samples with the task's rewards; code would need the sandbox's test
-    // grader inside training, which they do not have yet: refused before any work.
-    f->Rule([](const O& o) {
-      return std::find(o.tasks.begin(), o.tasks.end(), "livecodebench") != o.tasks.end()
-                 ? util::RuleFailure{"tasks", "START's Hint-RFT and RFT do not train on livecodebench yet (Hint-infer "
-                                              "evaluates it: hint_infer.tasks)"}
-                 : util::Ok();
-    });
     return f;
   }();
   return *fields;
 }
 
+bool IsCodeTask(const std::string& task) { return task == "livecodebench"; }
+
 std::vector<std::string> StartTasks(const SftConfig& settings, const std::vector<std::string>& chosen) {
   if (!chosen.empty()) return chosen;
   std::vector<std::string> tasks;
   for (const auto& source : settings.train) {
-    if (source.task == "livecodebench") continue;
+    if (IsCodeTask(source.task)) continue;
     if (std::find(tasks.begin(), tasks.end(), source.task) == tasks.end()) tasks.push_back(source.task);
   }
   return tasks;
@@ -71,10 +67,11 @@ struct GradedRun {
 };
 
 GradedRun RunGreedy(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, const std::vector<rl::Question>& questions,
-                    int rounds, int max_new_tokens) {
+                    int rounds, const std::string& hint_kind, int max_new_tokens, const scoring::CodeGrader& code_grader) {
   GradedRun run;
   HintInferOptions hint;
   hint.rounds = rounds;
+  hint.hint = hint_kind;
   rl::RolloutOptions rollout;
   rollout.samples = 1;
   rollout.temperature = 0;
@@ -90,15 +87,49 @@ GradedRun RunGreedy(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok, co
   for (auto& per_question : trajectories) run.trajectories.push_back(std::move(per_question.at(0)));
   rl::RewardOptions reward;
   reward.partial = 0;
+  reward.code_grader = code_grader;
   run.rewards = rl::AnswerRewards(questions, run.samples, reward);
   return run;
+}
+
+bool IsCode(const rl::Question& q) { return q.record.kind == tasks::AnswerKind::kCode; }
+
+// RunGreedy with the hint each problem's kind takes (START §3.1): code problems the debug hint (run the
+// solution on the sample tests), the others the math hints in turn. Results in `questions`' order.
+GradedRun RunGreedyByKind(LlamaForCausalLM& model, const tokenizer::Tokenizer& tok,
+                          const std::vector<rl::Question>& questions, int rounds, int max_new_tokens,
+                          const scoring::CodeGrader& code_grader) {
+  std::vector<size_t> rows[2];  // [0] math and multiple choice, [1] code
+  for (size_t i = 0; i < questions.size(); ++i) rows[IsCode(questions[i])].push_back(i);
+  if (rows[1].empty() || rows[0].empty()) {
+    const std::string kind = rows[1].empty() ? "cycle" : DebugHint().kind;
+    return RunGreedy(model, tok, questions, rounds, kind, max_new_tokens, code_grader);
+  }
+  GradedRun merged;
+  merged.samples.resize(questions.size());
+  merged.rewards.resize(questions.size());
+  merged.trajectories.resize(questions.size());
+  for (int code = 0; code < 2; ++code) {
+    std::vector<rl::Question> part;
+    for (size_t i : rows[code]) part.push_back(questions[i]);
+    GradedRun run = RunGreedy(model, tok, part, rounds, code ? DebugHint().kind : "cycle", max_new_tokens, code_grader);
+    merged.tool_calls += run.tool_calls;
+    for (size_t j = 0; j < rows[code].size(); ++j) {
+      const size_t i = rows[code][j];
+      run.samples[j].question = static_cast<int>(i);
+      merged.samples[i] = std::move(run.samples[j]);
+      merged.rewards[i] = std::move(run.rewards[j]);
+      merged.trajectories[i] = std::move(run.trajectories[j]);
+    }
+  }
+  return merged;
 }
 
 }  // namespace
 
 std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::string& checkpoint,
                                       const StartOptions& options, const std::string& data_dir,
-                                      nlohmann::json* stats) {
+                                      const scoring::CodeGrader& code_grader, nlohmann::json* stats) {
   const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(checkpoint);
   LlamaForCausalLM model = LoadCheckpoint(checkpoint, RuntimeConfig{settings.device, "float32", settings.threads});
   std::vector<rl::Question> questions = rl::TrainingQuestions(settings, StartTasks(settings, options.tasks), data_dir);
@@ -111,10 +142,12 @@ std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::stri
   std::vector<rl::Question> my_questions;
   for (int q : mine) my_questions.push_back(questions[q]);
   // 1. Greedy (the tool protocol on, no hint) and Hint-infer on every problem.
-  const GradedRun greedy = RunGreedy(model, tok, my_questions, 0, MaxNewTokens(settings, options));
-  const GradedRun hinted = RunGreedy(model, tok, my_questions, options.rounds, MaxNewTokens(settings, options));
+  const GradedRun greedy = RunGreedyByKind(model, tok, my_questions, 0, MaxNewTokens(settings, options), code_grader);
+  const GradedRun hinted =
+      RunGreedyByKind(model, tok, my_questions, options.rounds, MaxNewTokens(settings, options), code_grader);
   // 2. Keep hinted-right, greedy-wrong; 3. drop repetitive ones and normalise the hint text (START §3.1).
-  const std::string canonical = MathHints().front().text;
+  // Each kind's canonical hint: the first math hint, or the debug hint on code.
+  const auto canonical = [](const rl::Question& q) { return IsCode(q) ? DebugHint().text : MathHints().front().text; };
   nlohmann::json share = {{"problems", nlohmann::json::array()},
                           {"greedy_tool_calls", greedy.tool_calls}, {"hinted_tool_calls", hinted.tool_calls}};
   for (size_t j = 0; j < my_questions.size(); ++j) {
@@ -128,7 +161,7 @@ std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::stri
     if (KeepForHintRft(greedy.rewards[j].correct, hinted.rewards[j].correct)) {
       problem["candidate"] = true;
       problem["repetitive"] = options.repetition_ngram > 0 && rl::HasRepeatedNgram(t.text, options.repetition_ngram, options.max_repeats);
-      problem["text"] = NormalizeHints(t.text, t.hints, canonical);
+      problem["text"] = NormalizeHints(t.text, t.hints, canonical(my_questions[j]));
       problem["with_tool"] = !t.calls.empty();
     }
     share["problems"].push_back(std::move(problem));
@@ -189,7 +222,7 @@ std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::stri
 
 std::vector<TextExample> RftTexts(const SftConfig& settings, const std::string& checkpoint,
                                   const StartOptions& options, bool tools, const std::string& data_dir,
-                                  nlohmann::json* stats) {
+                                  const scoring::CodeGrader& code_grader, nlohmann::json* stats) {
   rl::RejectionSamplingOptions rs;
   rs.tasks = StartTasks(settings, options.tasks);
   rs.questions = options.questions;
@@ -202,6 +235,7 @@ std::vector<TextExample> RftTexts(const SftConfig& settings, const std::string& 
   rs.include_gold = false;
   rs.repetition_ngram = options.repetition_ngram;
   rs.max_repeats = options.max_repeats;
+  rs.code_grader = code_grader;
   long long tool_calls = 0;
   if (tools) {
     const tokenizer::Tokenizer tok = LoadCheckpointTokenizer(checkpoint);

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/scoring/scoring.h"
 #include "harness/util/config_fields.h"
 #include "trainers/sft/sft_config.h"
 #include "trainers/sft/sft_data.h"
@@ -32,18 +33,23 @@ struct StartOptions {
 };
 const util::Fields<StartOptions>& StartOptionsFields();
 
+// The code family (answers are programs graded on tests; hinted with the debug hint).
+bool IsCodeTask(const std::string& task);
+
 // The families a START stage works on: `chosen`, or every task of the training sources but code.
 std::vector<std::string> StartTasks(const SftConfig& settings, const std::vector<std::string>& chosen);
 
+// Code problems (livecodebench) are graded by `code_grader` (the sandbox on the problem's tests; required when
+// a chosen task is code) and hinted with the debug hint.
 // Phase 1's seed data (D_seed) from `checkpoint`; *stats gets the counts (questions, greedy and hinted
 // accuracy, kept, repetitive, tool calls).
 std::vector<TextExample> HintRftTexts(const SftConfig& settings, const std::string& checkpoint,
                                       const StartOptions& options, const std::string& data_dir,
-                                      nlohmann::json* stats);
+                                      const scoring::CodeGrader& code_grader, nlohmann::json* stats);
 
 // Phase 2's data (D_START) from `checkpoint`: sampled with the tool protocol when `tools`, else plainly.
 std::vector<TextExample> RftTexts(const SftConfig& settings, const std::string& checkpoint,
                                   const StartOptions& options, bool tools, const std::string& data_dir,
-                                  nlohmann::json* stats);
+                                  const scoring::CodeGrader& code_grader, nlohmann::json* stats);
 
 }  // namespace trainers::start

@@ -21,7 +21,7 @@ const char* kStartPaper =
     "START: Self-taught Reasoner with Tools (Li et al., arXiv:2503.04625 v1, Table 1; EMNLP 2025)";
 
 bool TrainsOnStartTasks(const std::string& task, const std::vector<std::string>& tasks) {
-  return tasks.empty() ? task != "livecodebench" : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
+  return tasks.empty() ? !start::IsCodeTask(task) : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
 }
 
 // Evaluation through the tool protocol with `hint` options; the options enter the evaluation's key.
@@ -78,6 +78,15 @@ class HintInferMethod : public Method {
   }
 };
 
+// The sandbox's test grader when the stage's tasks include code (built once per stage), else none.
+scoring::CodeGrader CodeGraderFor(const TrainRequest& request, const start::StartOptions& o) {
+  const std::vector<std::string> tasks = start::StartTasks(request.settings, o.tasks);
+  const bool code = std::any_of(tasks.begin(), tasks.end(), start::IsCodeTask);
+  if (!code) return {};
+  if (!request.code_grader) throw std::logic_error("START on code tasks needs the sandbox's code grader");
+  return request.code_grader();
+}
+
 // The START stages share one options section ("start").
 class StartStage : public Method {
  public:
@@ -125,7 +134,7 @@ class Start0Method : public StartStage {
     // 1. D_seed from the parent (START §3.1 phase 1).
     nlohmann::json stats;
     const auto texts = start::HintRftTexts(request.settings, request.settings.init_checkpoint, o,
-                                           request.out_dir + "/data", &stats);
+                                           request.out_dir + "/data", CodeGraderFor(request, o), &stats);
     return FineTune(request, texts, stats, "hint_rft");
   }
   bool DataParallel() const override { return true; }  // its greedy and hinted passes sharded by problem
@@ -146,7 +155,7 @@ class RftMethod : public StartStage {
     // 1. D_START: k samples per problem from the parent, the correct ones kept (START §3.1 phase 2).
     nlohmann::json stats;
     const auto texts = start::RftTexts(request.settings, request.settings.init_checkpoint, o, tools_,
-                                       request.out_dir + "/data", &stats);
+                                       request.out_dir + "/data", CodeGraderFor(request, o), &stats);
     return FineTune(request, texts, stats, "rft");
   }
   bool DataParallel() const override { return true; }  // sampling sharded by question (rl::SampleAndGrade)
