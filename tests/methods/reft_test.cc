@@ -195,6 +195,18 @@ TEST(AnswerRewards, FromTheTasksOwnExtractorAndEquivalence) {
   }
 }
 
+// Samples of (question index, response text) pairs.
+std::vector<Sample> SamplesOf(const std::vector<std::pair<int, std::string>>& texts) {
+  std::vector<Sample> samples;
+  for (const auto& [q, text] : texts) {
+    Sample s;
+    s.question = q;
+    s.text = text;
+    samples.push_back(s);
+  }
+  return samples;
+}
+
 TEST(AnswerRewards, PcotResponsesAreScoredByWhatTheirProgramPrints) {
   const tasks::Task& gsm8k = tasks::FindTask("gsm8k");
   trainers::rl::Question pcot;
@@ -218,14 +230,7 @@ TEST(AnswerRewards, PcotResponsesAreScoredByWhatTheirProgramPrints) {
   };
   const std::vector<std::pair<int, std::string>> texts = {
       {0, "print(18)"}, {0, "print(17)\n\nThe answer is 18."}, {0, "crash()"}, {1, "The answer is 18."}, {0, ""}};
-  std::vector<Sample> samples;
-  for (const auto& [q, text] : texts) {
-    Sample s;
-    s.question = q;
-    s.text = text;
-    samples.push_back(s);
-  }
-  const auto r = trainers::rl::AnswerRewards({pcot, ncot}, samples, o);
+  const auto r = trainers::rl::AnswerRewards({pcot, ncot}, SamplesOf(texts), o);
   // One batch of the P-CoT programs (the empty response runs nothing), cut at the blank line.
   EXPECT_EQ(ran, (std::vector<std::string>{"print(18)", "print(17)", "crash()"}));
   const std::vector<double> scores = {1.0, 0.1, 0.0, 1.0, 0.0};
@@ -249,13 +254,7 @@ TEST(AnswerRewards, CodeIsGradedByTheSandboxGraderInOneBatch) {
   const std::vector<std::pair<int, std::string>> texts = {
       {0, "```python\nprint('ok')\n```"}, {1, "The answer is 4."}, {0, "no program here"},
       {0, "```python\nprint('bad')\n```"}};
-  std::vector<Sample> samples;
-  for (const auto& [q, text] : texts) {
-    Sample s;
-    s.question = q;
-    s.text = text;
-    samples.push_back(s);
-  }
+  const std::vector<Sample> samples = SamplesOf(texts);
   int calls = 0;
   std::vector<std::string> graded;
   trainers::rl::RewardOptions o;

@@ -17,28 +17,19 @@ namespace {
 // (12 of 16 ymm, the shape BLIS uses on Haswell), generic 4 x 8. GCC vector extensions keep the
 // code generation predictable; each body is compiled once per instruction set and chosen at run
 // time (no -march=native: the binary runs on any x86-64).
-struct Avx512Shape {
-  static constexpr int64_t kRows = 4, kVecs = 4;
-  using V = Vec16;
+// Rows x vectors of one register tile.
+template <int64_t Rows, int64_t Vecs, typename Vector>
+struct TileShape {
+  static constexpr int64_t kRows = Rows, kVecs = Vecs;
+  using V = Vector;
 };
+using Avx512Shape = TileShape<4, 4, Vec16>;
 // The narrower AVX-512 tiles take the columns left after the 64-wide panels (a 32-wide head, a 112-key
 // score strip's last 48): 8 x 32 and 8 x 16 (16 and 8 zmm accumulators).
-struct Avx512HalfShape {
-  static constexpr int64_t kRows = 8, kVecs = 2;
-  using V = Vec16;
-};
-struct Avx512QuarterShape {
-  static constexpr int64_t kRows = 8, kVecs = 1;
-  using V = Vec16;
-};
-struct Avx2Shape {
-  static constexpr int64_t kRows = 6, kVecs = 2;
-  using V = Vec8;
-};
-struct GenericShape {
-  static constexpr int64_t kRows = 4, kVecs = 1;
-  using V = Vec8;
-};
+using Avx512HalfShape = TileShape<8, 2, Vec16>;
+using Avx512QuarterShape = TileShape<8, 1, Vec16>;
+using Avx2Shape = TileShape<6, 2, Vec8>;
+using GenericShape = TileShape<4, 1, Vec8>;
 
 template <typename Shape, int64_t R>
 inline __attribute__((always_inline)) void TileBody(const float* a, int64_t lda, int64_t ak, int64_t k,
