@@ -338,9 +338,10 @@ CompareReport CompareRuns(const LoadedRun& base, const LoadedRun& new_run, const
   report.base_path = base.results_path;
   report.new_path = new_run.results_path;
   report.options = options;
-  // The hand-written kernels' instruction set, the BLAS's kernel, the thread count: each changes the order of
-  // float sums, and a trained model drifts apart from it (the same config and seed reproduce only where they agree).
-  for (const char* key : {"cpu_kernels", "blas_core", "torch_threads"}) {
+  // The hand-written kernels' instruction set, the BLAS's kernel, the linear layers' GEMM (oneDNN or the BLAS),
+  // the thread count: each changes the order of float sums, and a trained model drifts apart from it (the same
+  // config and seed reproduce only where they agree).
+  for (const char* key : {"cpu_kernels", "blas_core", "linear_backend", "torch_threads"}) {
     const auto side = [&](const nlohmann::json& doc) {
       const nlohmann::json env = doc.value("environment", nlohmann::json::object());
       return env.contains(key) ? env[key].dump() : std::string("(not recorded)");

@@ -341,18 +341,20 @@ TEST(CompareApi, StudiesCompareArmByArmOverSeeds) {
 namespace {
 
 // Where the two runs' environments differ in what orders their float sums (the kernels' instruction set, the
-// BLAS's kernel, the thread count), the report says so beside its verdicts; identical ones say nothing.
+// BLAS's kernel, the linear layers' GEMM, the thread count), the report says so beside its verdicts; identical ones say nothing.
 TEST(CompareApi, EnvironmentsThatSumFloatsDifferentlyAreNoted) {
   auto base = StudyRun("base.json", {0.2}, "x"), changed = StudyRun("new.json", {0.2}, "x");
-  base.document["environment"] = {{"cpu_kernels", "avx512"}, {"blas_core", "COOPERLAKE"}, {"torch_threads", 2}};
-  changed.document["environment"] = {{"cpu_kernels", "avx2"}, {"torch_threads", 2}};
+  base.document["environment"] = {
+      {"cpu_kernels", "avx512"}, {"blas_core", "COOPERLAKE"}, {"linear_backend", "dnnl"}, {"torch_threads", 2}};
+  changed.document["environment"] = {{"cpu_kernels", "avx2"}, {"linear_backend", "blas"}, {"torch_threads", 2}};
   const reports::CompareReport report = reports::CompareRuns(base, changed, {});
   EXPECT_EQ(report.environment_notes,
-            (std::vector<std::string>{"cpu_kernels: \"avx512\" -> \"avx2\"", "blas_core: \"COOPERLAKE\" -> (not recorded)"}));
+            (std::vector<std::string>{"cpu_kernels: \"avx512\" -> \"avx2\"", "blas_core: \"COOPERLAKE\" -> (not recorded)",
+                                      "linear_backend: \"dnnl\" -> \"blas\""}));
   EXPECT_NE(reports::RenderCompareText(report).find("environment differs: cpu_kernels: \"avx512\" -> \"avx2\""),
             std::string::npos);
   EXPECT_NE(reports::RenderCompareHtml(report).find("id=\"environment\""), std::string::npos);
-  EXPECT_EQ(reports::CompareReportToJson(report)["environment_notes"].size(), 2u);
+  EXPECT_EQ(reports::CompareReportToJson(report)["environment_notes"].size(), 3u);
   changed.document["environment"] = base.document["environment"];
   EXPECT_TRUE(reports::CompareRuns(base, changed, {}).environment_notes.empty());
 }
