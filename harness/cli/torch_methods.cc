@@ -57,6 +57,12 @@ struct TrainFlags {
   DistributedFlags distributed;
 };
 
+// The sandbox's test grader with the default flags (`harness train` has no grading flags of its own).
+scoring::CodeGrader DefaultCodeGrader() {
+  nlohmann::json sandbox_environment;
+  return MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
+}
+
 // Held-out evaluation every eval_every steps: greedy generation on the first eval_n problems of each eval
 // source's test split, scored by the task's own extractor (trainers/eval/held_out.h).
 trainers::EvalCallback HeldOutEvaluation(const trainers::SftConfig& config, const std::string& out_dir,
@@ -68,10 +74,8 @@ trainers::EvalCallback HeldOutEvaluation(const trainers::SftConfig& config, cons
     sets.push_back({&tasks::FindTask(source.task), std::move(records), source.template_name,
                     tasks::synth::AnswersByProgram(source.style)});
   }
-  return trainers::HeldOutEvaluation(std::move(sets), config.eval_max_new_tokens, config.seed, prompt_prefix, [] {
-    nlohmann::json sandbox_environment;
-    return MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
-  });
+  return trainers::HeldOutEvaluation(std::move(sets), config.eval_max_new_tokens, config.seed, prompt_prefix,
+                                     DefaultCodeGrader);
 }
 
 // The config file holds the scaffold settings and data (an SFT config) plus, under the method's section
@@ -100,10 +104,7 @@ int RunTrain(const trainers::Method& method, const TrainFlags& flags) {
   // The config's threads are the machine's, shared among the ranks on it.
   request.settings.threads = dist::ThreadsPerRank(request.settings.threads);
   request.eval = HeldOutEvaluation(request.settings, flags.out, method.Evaluation(request.options).prompt_prefix);
-  request.code_grader = [] {
-    nlohmann::json sandbox_environment;
-    return MakeCodeGrader(CodeGradingFlags{}, &sandbox_environment);
-  };
+  request.code_grader = DefaultCodeGrader;
   trainers::TrainOutput out = method.Train(request);
   std::cerr << method.name() << ": " << out.summary.dump() << "\ncheckpoint in " << out.checkpoint_dir << "\n";
   return kOk;

@@ -104,22 +104,21 @@ void RenderStyle(const SynthOptions& options, const internal::Candidate& c, Synt
   if (options.task == "livecodebench") return RenderCodeTool(options, c, item);
   if (options.style.empty()) return;
   const Derivation& d = c.derivation;
-  const auto expert = ExpertSolution;
   if (options.style == "ncot" || options.style == "ncot-check") {
     // START's rare tool use: a per-problem draw (its own stream, like mixed's) picks the tool solution.
     const bool tool = options.tool_share > 0 && CalcStepCount(d) > 0 && DrawToolSolution(options, item.key);
     if (tool) {
-      item.solutions.push_back(expert("tool", RenderNcotToolCheck(d)));
+      item.solutions.push_back(ExpertSolution("tool", RenderNcotToolCheck(d)));
     } else {
       item.solutions.push_back(
-          expert("ncot", options.style == "ncot" ? RenderNcot(d) : RenderNcotCheck(d)));
+          ExpertSolution("ncot", options.style == "ncot" ? RenderNcot(d) : RenderNcotCheck(d)));
     }
   }
-  if (options.style == "ncot-tool") item.solutions.push_back(expert("tool", RenderNcotToolCheck(d)));
-  if (options.style == "pcot") item.solutions.push_back(expert("pcot", RenderPcot(d)));
-  if (options.style == "tool") item.solutions.push_back(expert("tool", RenderTool(d)));
+  if (options.style == "ncot-tool") item.solutions.push_back(ExpertSolution("tool", RenderNcotToolCheck(d)));
+  if (options.style == "pcot") item.solutions.push_back(ExpertSolution("pcot", RenderPcot(d)));
+  if (options.style == "tool") item.solutions.push_back(ExpertSolution("tool", RenderTool(d)));
   if (options.style == "mixed") {
-    item.solutions.push_back(expert("ncot", RenderNcot(d)));
+    item.solutions.push_back(ExpertSolution("ncot", RenderNcot(d)));
     // Per-problem stream: the sub-optimal draws of one problem do not shift any other problem.
     util::SplitMix64 rng(options.seed ^ util::Fnv1a64(item.key, 0x5eed));
     for (int i = 0; i < options.suboptimal; ++i) {

@@ -13,7 +13,6 @@
 //   (each trained method's checkpoint is also reachable as OUT/checkpoints/<method>-seed<seed>)
 //   then: merge rows into results.json / samples.jsonl, write profile.json and report.html.
 // The runner knows methods only through the registry (trainers/methods/registry.h).
-#include "trainers/model/train_ops.h"
 #include "trainers/runner/experiment.h"
 
 #include <sys/resource.h>
@@ -47,6 +46,7 @@
 #include "trainers/eval/held_out.h"
 #include "trainers/methods/registry.h"
 #include "trainers/model/llama.h"
+#include "trainers/model/train_ops.h"
 #include "trainers/model/vec_math.h"
 #include "trainers/rl/reward_model.h"
 #include "trainers/sft/sft_data.h"
@@ -317,6 +317,8 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
   json difficulty_cells = json::array();
   json studies = json::array();
   json sandbox_layers;
+  // The sandbox's test grader for code tasks, built where first needed (training, held-out curves, evaluation).
+  const auto make_code_grader = [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); };
 
   for (uint64_t seed : config.seeds) {
     // 0. Test sets.
@@ -357,11 +359,11 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
         }
         request.eval = HeldOutEvaluation(std::move(sets), config.eval.max_new_tokens, seed,
                                          m->Evaluation(options).prompt_prefix,
-                                         [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); });
+                                         make_code_grader);
       }
       request.options = options;
       request.special_tokens = specials;
-      request.code_grader = [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); };
+      request.code_grader = make_code_grader;
       std::string parent_key;
       if (!m->starts_from().empty()) {
         const TrainedStep& parent = trained.at(m->starts_from());
@@ -508,7 +510,7 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
             Progress("eval " + method + " on " + t.task + " (" + mode + ", n=" + std::to_string(records.size()) +
                      (eval_options.k > 1 ? ", k=" + std::to_string(eval_options.k) : "") + ")");
             if (records.front().kind == tasks::AnswerKind::kCode) {
-              eval_options.code_grader = code_grader(config.eval.sandbox_timeout, &sandbox_layers);
+              eval_options.code_grader = make_code_grader();
             }
             EvalOutput e = evaluate(task, records, eval_options, dir);
             for (auto& s : e.scored.samples) {
@@ -561,9 +563,8 @@ ExperimentOutcome RunExperiment(const ExperimentConfig& config, const std::strin
           }
         }
       }
-      const auto grader = [&] { return code_grader(config.eval.sandbox_timeout, &sandbox_layers); };
       for (auto& cell : EvaluateDifficultyGrid(config, method, step, spec.prompt_prefix, seed, evaluate, out_dir,
-                                               grader, profiler, outcome)) {
+                                               make_code_grader, profiler, outcome)) {
         difficulty_cells.push_back(std::move(cell));
       }
     }

@@ -101,15 +101,12 @@ GradedRun RunGreedyByKind(LlamaForCausalLM& model, const tokenizer::Tokenizer& t
                           const scoring::CodeGrader& code_grader) {
   std::vector<size_t> rows[2];  // [0] math and multiple choice, [1] code
   for (size_t i = 0; i < questions.size(); ++i) rows[IsCode(questions[i])].push_back(i);
-  if (rows[1].empty() || rows[0].empty()) {
-    const std::string kind = rows[1].empty() ? "cycle" : DebugHint().kind;
-    return RunGreedy(model, tok, questions, rounds, kind, max_new_tokens, code_grader);
-  }
   GradedRun merged;
   merged.samples.resize(questions.size());
   merged.rewards.resize(questions.size());
   merged.trajectories.resize(questions.size());
   for (int code = 0; code < 2; ++code) {
+    if (rows[code].empty()) continue;
     std::vector<rl::Question> part;
     for (size_t i : rows[code]) part.push_back(questions[i]);
     GradedRun run = RunGreedy(model, tok, part, rounds, code ? DebugHint().kind : "cycle", max_new_tokens, code_grader);
