@@ -397,33 +397,71 @@ TEST(FusedOps, LinearMatchesLibTorch) {
   EXPECT_TRUE(std::string(FusedLinearBackend()) == "dnnl" || std::string(FusedLinearBackend()) == "blas");
 }
 
-// WSRL's ensemble layers: per-member gain and bias, some pre-activations below zero (ReLU's zero
-// gradient), row counts past and short of one 64-row chunk, widths on and off the vector.
-TEST(FusedOps, LayerNormReluMatchesLibTorch) {
-  at::manual_seed(3);
-  for (int64_t n : {7, 16, 37, 64}) {
-    for (int64_t rows : {1, 70, 130}) {
-      auto x = (at::randn({3, rows, n}) * 3 + 1).requires_grad_(true);
-      auto c = at::randn({3, 1, n}).requires_grad_(true);
-      auto g = (at::randn({3, 1, n}) * 0.5 + 1).requires_grad_(true);
-      auto b = (at::randn({3, 1, n}) * 0.5).requires_grad_(true);
-      auto up = at::randn({3, rows, n});
-      auto want = ValueAndGrads(at::relu(at::layer_norm(x + c, {n}, {}, {}, 1e-5) * g + b), up, {x, c, g, b});
-      auto got = ValueAndGrads(FusedLayerNormRelu(x, c, g, b, 1e-5), up, {x, c, g, b});
-      ExpectAllClose(got, want, 5e-5, "n=" + std::to_string(n) + " rows=" + std::to_string(rows));
-      EXPECT_GT((got[0] == 0).sum().item<int64_t>(), 0);  // ReLU's zero side is exercised
+// WSRL's networks as one node: values and the gradients of the input and of every parameter against the
+// LibTorch expression, for the critic's shape (4 members, 64 wide, one output) at row counts short of a
+// 32-row block, past one and past a 512-row chunk, and for shapes off the kernel's tiles (widths 37 and 20,
+// 3 hidden layers, several outputs, one member).
+std::vector<at::Tensor> MlpParams(int64_t e, int64_t in, int64_t h, int64_t layers, int64_t out) {
+  std::vector<at::Tensor> params;
+  int64_t width = in;
+  for (int64_t l = 0; l <= layers; ++l) {
+    const int64_t next = l == layers ? out : h;
+    params.push_back((at::randn({e, width, next}) / std::sqrt(static_cast<double>(width))).requires_grad_(true));
+    params.push_back((at::randn({e, 1, next}) * 0.3).requires_grad_(true));
+    if (l < layers) {
+      params.push_back((at::randn({e, 1, next}) * 0.3 + 1).requires_grad_(true));
+      params.push_back((at::randn({e, 1, next}) * 0.3).requires_grad_(true));
     }
+    width = next;
   }
-  EXPECT_THROW(FusedLayerNormRelu(at::randn({2, 5, 4}), at::zeros({3, 1, 4}), at::ones({3, 1, 4}), at::zeros({3, 1, 4}), 1e-5),
-               c10::Error);
-  // x as [R, E, H] memory seen as [E, R, H] (permute, no copy): the same values and gradients.
-  auto memory = (at::randn({130, 3, 37}) * 2).requires_grad_(true);
-  auto c = at::randn({3, 1, 37}), g = at::randn({3, 1, 37}) + 1, b = at::randn({3, 1, 37});
-  auto up = at::randn({3, 130, 37});
-  auto want = ValueAndGrads(at::relu(at::layer_norm(memory.permute({1, 0, 2}) + c, {37}, {}, {}, 1e-5) * g + b), up, {memory});
-  auto got = ValueAndGrads(FusedLayerNormRelu(memory.permute({1, 0, 2}), c, g, b, 1e-5), up, {memory});
-  ExpectAllClose(got, want, 5e-5, "permuted x");
-  EXPECT_TRUE(got[0].is_contiguous());
+  return params;
+}
+
+at::Tensor ReferenceMlp(const at::Tensor& x, const std::vector<at::Tensor>& p, int64_t layers) {
+  at::Tensor h = x;
+  for (int64_t l = 0; l < layers; ++l) {
+    h = at::matmul(h, p[4 * l]) + p[4 * l + 1];
+    h = at::relu(at::layer_norm(h, {h.size(-1)}, {}, {}, 1e-5) * p[4 * l + 2] + p[4 * l + 3]);
+  }
+  return at::matmul(h, p[4 * layers]) + p[4 * layers + 1];
+}
+
+TEST(FusedOps, EnsembleMlpMatchesLibTorch) {
+  at::manual_seed(5);
+  struct Case {
+    int64_t e, in, h, layers, out, rows;
+  };
+  for (const Case& c : {Case{4, 4, 64, 2, 1, 1}, Case{4, 4, 64, 2, 1, 70}, Case{4, 4, 64, 2, 1, 600},
+                        Case{1, 2, 37, 2, 4, 45}, Case{2, 5, 20, 3, 3, 33}, Case{3, 1, 8, 1, 9, 7}}) {
+    auto x = at::randn({c.rows, c.in}).requires_grad_(true);
+    auto params = MlpParams(c.e, c.in, c.h, c.layers, c.out);
+    auto up = at::randn({c.e, c.rows, c.out});
+    std::vector<at::Tensor> inputs{x};
+    for (const auto& p : params) inputs.push_back(p);
+    const std::string what = "E=" + std::to_string(c.e) + " in=" + std::to_string(c.in) + " H=" + std::to_string(c.h) +
+                             " L=" + std::to_string(c.layers) + " out=" + std::to_string(c.out) +
+                             " rows=" + std::to_string(c.rows);
+    auto want = ValueAndGrads(ReferenceMlp(x, params, c.layers), up, inputs);
+    auto got = ValueAndGrads(FusedEnsembleMlp(x, params, c.layers, 1e-5), up, inputs);
+    ExpectAllClose(got, want, 1e-4, what);
+  }
+  // No graph without a gradient to take; an input that is the only thing needing one (the actor's loss through
+  // a frozen critic) gets it and the parameters get none.
+  auto x = at::randn({10, 4});
+  auto params = MlpParams(2, 4, 16, 2, 1);
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_FALSE(FusedEnsembleMlp(x, params, 2, 1e-5).requires_grad());
+  }
+  for (auto& p : params) p.requires_grad_(false);
+  auto action = at::randn({10, 4}).requires_grad_(true);
+  FusedEnsembleMlp(action, params, 2, 1e-5).sum().backward();
+  auto want = action.grad().clone();
+  action.mutable_grad() = at::Tensor();
+  ReferenceMlp(action, params, 2).sum().backward();
+  EXPECT_LT((want - action.grad()).abs().max().item<double>(), 1e-4);
+  for (auto& p : params) EXPECT_FALSE(p.grad().defined());
+  EXPECT_THROW(FusedEnsembleMlp(at::randn({10, 3}), params, 2, 1e-5), c10::Error);
 }
 
 // The LibTorch path of AttentionImpl::forward without a cache, written out with repeated KV heads.
@@ -692,9 +730,11 @@ TEST(FusedOps, ResultsDoNotDependOnThreadCount) {
     for (auto& t : ValueAndGrads(FusedRmsNorm(x, w, 1e-5), at::randn({3, 100, 37}), {x, w})) results.push_back(t);
     auto gu = (at::randn({3, 100, 2 * 40}) * 6).requires_grad_(true);
     for (auto& t : ValueAndGrads(FusedSwiGlu(gu), at::randn({3, 100, 40}), {gu})) results.push_back(t);
-    auto lx = at::randn({4, 300, 37}).requires_grad_(true), lc = at::randn({4, 1, 37}).requires_grad_(true);
-    auto lg = at::randn({4, 1, 37}).requires_grad_(true), lb = at::randn({4, 1, 37}).requires_grad_(true);
-    for (auto& t : ValueAndGrads(FusedLayerNormRelu(lx, lc, lg, lb, 1e-5), at::randn({4, 300, 37}), {lx, lc, lg, lb})) {
+    auto mx = at::randn({1100, 4}).requires_grad_(true);
+    auto mlp = MlpParams(3, 4, 64, 2, 1);
+    std::vector<at::Tensor> mlp_inputs{mx};
+    for (const auto& p : mlp) mlp_inputs.push_back(p);
+    for (auto& t : ValueAndGrads(FusedEnsembleMlp(mx, mlp, 2, 1e-5), at::randn({3, 1100, 1}), mlp_inputs)) {
       results.push_back(t);
     }
     const int64_t B = 5, T = 30, nh = 4, nkv = 2, d = 8;

@@ -180,90 +180,246 @@ HARNESS_VARIANTS(SwiGluBackward,
                  (const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu),
                  (dout, gu, rows, inter, dgu))
 
-// z = x + c; mean and biased variance of z in two passes over the row; y = max(0, (z - mean) rstd g + b).
-HARNESS_INLINE void LayerNormReluForwardBody(const float* x, int64_t x_stride, const float* c, const float* g,
-                                             const float* b, int64_t rows, int64_t n, float eps, float* y, float* mean,
-                                             float* rstd) {
-  const float inv_n = 1.0f / static_cast<float>(n);
-  for (int64_t r = 0; r < rows; ++r, x += x_stride, y += n) {
-    Vec8 s8{};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) s8 += Load8(x + i) + Load8(c + i);
-    float s = Sum8(s8);
-    for (; i < n; ++i) s += x[i] + c[i];
-    const float mu = s * inv_n;
-    Vec8 q8{};
-    for (i = 0; i + 8 <= n; i += 8) {
-      const Vec8 d = Load8(x + i) + Load8(c + i) - mu;
-      q8 += d * d;
+
+// C[M, N] += P Q with P(i, t) = p[i pi + t pt] (a row-major matrix, or with pi = 1 a transposed one),
+// Q(t, j) = q[t ldq + j] and C(i, j) = c[i ldc + j]: tiles of MR rows by NV vectors of 8 columns held in
+// registers over the whole sum over t, then 8-column tiles, then single columns.
+template <int MR, int NV>
+HARNESS_INLINE void ProductTile(const float* p, int64_t pi, int64_t pt, const float* q, int64_t ldq, float* c,
+                                int64_t ldc, int64_t T) {
+  Vec8 acc[MR][NV];
+  for (int i = 0; i < MR; ++i) {
+    for (int v = 0; v < NV; ++v) acc[i][v] = Load8(c + i * ldc + 8 * v);
+  }
+  for (int64_t t = 0; t < T; ++t) {
+    Vec8 qv[NV];
+    for (int v = 0; v < NV; ++v) qv[v] = Load8(q + t * ldq + 8 * v);
+    for (int i = 0; i < MR; ++i) {
+      const float a = p[i * pi + t * pt];
+      for (int v = 0; v < NV; ++v) acc[i][v] += a * qv[v];
     }
-    float q = Sum8(q8);
-    for (; i < n; ++i) q += (x[i] + c[i] - mu) * (x[i] + c[i] - mu);
-    const float k = 1.0f / std::sqrt(q * inv_n + eps);
-    mean[r] = mu;
-    rstd[r] = k;
-    for (i = 0; i + 8 <= n; i += 8) {
-      Store8(y + i, Max8((Load8(x + i) + Load8(c + i) - mu) * k * Load8(g + i) + Load8(b + i), Vec8{}));
-    }
-    for (; i < n; ++i) y[i] = std::max((x[i] + c[i] - mu) * k * g[i] + b[i], 0.0f);
+  }
+  for (int i = 0; i < MR; ++i) {
+    for (int v = 0; v < NV; ++v) Store8(c + i * ldc + 8 * v, acc[i][v]);
   }
 }
-HARNESS_VARIANTS(LayerNormReluForward,
-                 (const float* x, int64_t x_stride, const float* c, const float* g, const float* b, int64_t rows,
-                  int64_t n, float eps, float* y, float* mean, float* rstd),
-                 (x, x_stride, c, g, b, rows, n, eps, y, mean, rstd))
 
-// With xhat = (x + c - mean) rstd and a = xhat g + b: da = dy where a > 0 (ReLU's gradient, 0 at 0);
-// dg += da xhat, db += da; dx = rstd (da g - mean(da g) - xhat mean(da g xhat)); dc += dx. dx holds
-// da g between the two passes.
-HARNESS_INLINE void LayerNormReluBackwardBody(const float* dy, const float* x, int64_t x_stride, const float* c,
-                                              const float* g, const float* b, const float* mean, const float* rstd,
-                                              int64_t rows, int64_t n, float* dx, float* dc, float* dg, float* db) {
-  const float inv_n = 1.0f / static_cast<float>(n);
-  for (int64_t r = 0; r < rows; ++r, dy += n, x += x_stride, dx += x_stride) {
-    const float mu = mean[r], k = rstd[r];
-    Vec8 s1{}, s2{};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      const Vec8 xh = (Load8(x + i) + Load8(c + i) - mu) * k;
-      const Vec8 gv = Load8(g + i);
-      const Vec8 da = xh * gv + Load8(b + i) > Vec8{} ? Load8(dy + i) : Vec8{};
-      Store8(dg + i, Load8(dg + i) + da * xh);
-      Store8(db + i, Load8(db + i) + da);
-      const Vec8 dxh = da * gv;
-      s1 += dxh;
-      s2 += dxh * xh;
-      Store8(dx + i, dxh);
-    }
-    float t1 = Sum8(s1), t2 = Sum8(s2);
-    for (; i < n; ++i) {
-      const float xh = (x[i] + c[i] - mu) * k;
-      const float da = xh * g[i] + b[i] > 0.0f ? dy[i] : 0.0f;
-      dg[i] += da * xh;
-      db[i] += da;
-      dx[i] = da * g[i];
-      t1 += dx[i];
-      t2 += dx[i] * xh;
-    }
-    const float c1 = t1 * inv_n, c2 = t2 * inv_n;
-    for (i = 0; i + 8 <= n; i += 8) {
-      const Vec8 xh = (Load8(x + i) + Load8(c + i) - mu) * k;
-      const Vec8 d = (Load8(dx + i) - c1 - xh * c2) * k;
-      Store8(dx + i, d);
-      Store8(dc + i, Load8(dc + i) + d);
-    }
-    for (; i < n; ++i) {
-      dx[i] = (dx[i] - c1 - (x[i] + c[i] - mu) * k * c2) * k;
-      dc[i] += dx[i];
+template <int NV>
+HARNESS_INLINE void ProductColumns(int64_t M, int64_t T, const float* p, int64_t pi, int64_t pt, const float* q,
+                                   int64_t ldq, float* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + 4 <= M; i += 4) ProductTile<4, NV>(p + i * pi, pi, pt, q, ldq, c + i * ldc, ldc, T);
+  for (; i < M; ++i) ProductTile<1, NV>(p + i * pi, pi, pt, q, ldq, c + i * ldc, ldc, T);
+}
+
+HARNESS_INLINE void ProductAdd(int64_t M, int64_t N, int64_t T, const float* p, int64_t pi, int64_t pt,
+                               const float* q, int64_t ldq, float* c, int64_t ldc) {
+  int64_t j = 0;
+  for (; j + 32 <= N; j += 32) ProductColumns<4>(M, T, p, pi, pt, q + j, ldq, c + j, ldc);
+  for (; j + 8 <= N; j += 8) ProductColumns<1>(M, T, p, pi, pt, q + j, ldq, c + j, ldc);
+  for (; j < N; ++j) {
+    for (int64_t i = 0; i < M; ++i) {
+      float sum = c[i * ldc + j];
+      for (int64_t t = 0; t < T; ++t) sum += p[i * pi + t * pt] * q[t * ldq + j];
+      c[i * ldc + j] = sum;
     }
   }
 }
-HARNESS_VARIANTS(LayerNormReluBackward,
-                 (const float* dy, const float* x, int64_t x_stride, const float* c, const float* g, const float* b,
-                  const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx, float* dc, float* dg,
-                  float* db),
-                 (dy, x, x_stride, c, g, b, mean, rstd, rows, n, dx, dc, dg, db))
 
+// c[i ldc + j] = bias[j] + a[i] . wt[j] for rows of a [M, T] (lda apart) and of wt [N, T]: a narrow output
+// layer (one Q-value, an actor's few outputs) as dot products, 8 rows' at a time summed across lanes together.
+HARNESS_INLINE void RowDots(int64_t M, int64_t N, int64_t T, const float* a, int64_t lda, const float* wt,
+                            const float* bias, float* c, int64_t ldc) {
+  for (int64_t j = 0; j < N; ++j) {
+    const float* w = wt + j * T;
+    int64_t i = 0;
+    for (; i + 8 <= M; i += 8) {
+      Vec8 acc[8] = {};
+      int64_t t = 0;
+      for (; t + 8 <= T; t += 8) {
+        const Vec8 w8 = Load8(w + t);
+        for (int k = 0; k < 8; ++k) acc[k] += Load8(a + (i + k) * lda + t) * w8;
+      }
+      float sums[8];
+      Store8(sums, Sum8x8(acc));
+      for (int k = 0; k < 8; ++k) {
+        float sum = sums[k];
+        for (int64_t u = t; u < T; ++u) sum += a[(i + k) * lda + u] * w[u];
+        c[(i + k) * ldc + j] = bias[j] + sum;
+      }
+    }
+    for (; i < M; ++i) {
+      float sum = 0.0f;
+      for (int64_t t = 0; t < T; ++t) sum += a[i * lda + t] * w[t];
+      c[i * ldc + j] = bias[j] + sum;
+    }
+  }
+}
+
+// W [rows, cols] row-major as its transpose [cols, rows].
+inline std::vector<float> Transposed(const float* w, int64_t rows, int64_t cols) {
+  std::vector<float> t(static_cast<size_t>(rows * cols));
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) t[static_cast<size_t>(j * rows + i)] = w[i * cols + j];
+  }
+  return t;
+}
+
+// Rows per block of the ensemble MLP: at width 64 a block's activation and gradient buffers are 8 KB each.
+constexpr int64_t kMlpBlock = 32;
+
+// In place on a row z of width n: xhat = (z - mean) rstd (two passes, biased variance), written to `saved`
+// when not null; z = max(0, xhat g + b). Returns rstd.
+HARNESS_INLINE float NormaliseRelu(float* z, int64_t n, const float* g, const float* b, float eps, float* saved) {
+  const float inv_n = 1.0f / static_cast<float>(n);
+  Vec8 s8{};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) s8 += Load8(z + i);
+  float sum = Sum8(s8);
+  for (; i < n; ++i) sum += z[i];
+  const float mu = sum * inv_n;
+  Vec8 q8{};
+  for (i = 0; i + 8 <= n; i += 8) {
+    const Vec8 d = Load8(z + i) - mu;
+    q8 += d * d;
+  }
+  float q = Sum8(q8);
+  for (; i < n; ++i) q += (z[i] - mu) * (z[i] - mu);
+  const float k = 1.0f / std::sqrt(q * inv_n + eps);
+  for (i = 0; i + 8 <= n; i += 8) {
+    const Vec8 xh = (Load8(z + i) - mu) * k;
+    if (saved != nullptr) Store8(saved + i, xh);
+    Store8(z + i, Max8(xh * Load8(g + i) + Load8(b + i), Vec8{}));
+  }
+  for (; i < n; ++i) {
+    const float xh = (z[i] - mu) * k;
+    if (saved != nullptr) saved[i] = xh;
+    z[i] = std::max(xh * g[i] + b[i], 0.0f);
+  }
+  return k;
+}
+
+HARNESS_INLINE void EnsembleMlpForwardBody(const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x,
+                                           int64_t r0, int64_t r1, float eps, float* out, float* xhat, float* rstd) {
+  const int64_t H = s.hidden;
+  std::vector<float> buffers(static_cast<size_t>(2 * kMlpBlock * H));
+  const std::vector<float> out_t = Transposed(p.w[s.layers], H, s.out);
+  for (int64_t r = r0; r < r1; r += kMlpBlock) {
+    const int64_t m = std::min(kMlpBlock, r1 - r);
+    const float* a = x + r * s.in;
+    int64_t width = s.in;
+    for (int64_t l = 0; l < s.layers; ++l) {
+      float* z = buffers.data() + (l % 2) * kMlpBlock * H;  // the other buffer holds a
+      for (int64_t i = 0; i < m; ++i) std::memcpy(z + i * H, p.c[l], sizeof(float) * H);
+      ProductAdd(m, H, width, a, width, 1, p.w[l], H, z, H);
+      for (int64_t i = 0; i < m; ++i) {
+        const int64_t row = l * s.rows + r + i;
+        const float k = NormaliseRelu(z + i * H, H, p.g[l], p.b[l], eps, xhat ? xhat + row * H : nullptr);
+        if (rstd != nullptr) rstd[row] = k;
+      }
+      a = z;
+      width = H;
+    }
+    RowDots(m, s.out, H, a, H, out_t.data(), p.c[s.layers], out + r * s.out, s.out);
+  }
+}
+HARNESS_VARIANTS(EnsembleMlpForward,
+                 (const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x, int64_t r0, int64_t r1,
+                  float eps, float* out, float* xhat, float* rstd),
+                 (s, p, x, r0, r1, eps, out, xhat, rstd))
+
+// In place on a row: dy (the gradient of a = max(0, xhat g + b)) becomes dz, the gradient of the layer's
+// pre-activation z: da = dy where a > 0 (0 at 0); dg += da xhat, db += da; dz = rstd (da g - mean(da g) -
+// xhat mean(da g xhat)); dc += dz.
+HARNESS_INLINE void NormaliseReluBackward(float* d, const float* xh, float k, int64_t n, const float* g,
+                                          const float* b, float* dc, float* dg, float* db) {
+  const float inv_n = 1.0f / static_cast<float>(n);
+  Vec8 s1{}, s2{};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const Vec8 x8 = Load8(xh + i), g8 = Load8(g + i);
+    const Vec8 da = x8 * g8 + Load8(b + i) > Vec8{} ? Load8(d + i) : Vec8{};
+    Store8(dg + i, Load8(dg + i) + da * x8);
+    Store8(db + i, Load8(db + i) + da);
+    const Vec8 dxh = da * g8;
+    s1 += dxh;
+    s2 += dxh * x8;
+    Store8(d + i, dxh);
+  }
+  float t1 = Sum8(s1), t2 = Sum8(s2);
+  for (; i < n; ++i) {
+    const float da = xh[i] * g[i] + b[i] > 0.0f ? d[i] : 0.0f;
+    dg[i] += da * xh[i];
+    db[i] += da;
+    d[i] = da * g[i];
+    t1 += d[i];
+    t2 += d[i] * xh[i];
+  }
+  const float c1 = t1 * inv_n, c2 = t2 * inv_n;
+  for (i = 0; i + 8 <= n; i += 8) {
+    const Vec8 dz = (Load8(d + i) - c1 - Load8(xh + i) * c2) * k;
+    Store8(d + i, dz);
+    Store8(dc + i, Load8(dc + i) + dz);
+  }
+  for (; i < n; ++i) {
+    d[i] = (d[i] - c1 - xh[i] * c2) * k;
+    dc[i] += d[i];
+  }
+}
+
+// Per block: activations recomputed from xhat; then from the output layer down, each layer's weight
+// gradient (a_{l-1}^T dz) and the gradient of its input (dz W^T, on the transposed weights so that both
+// operands are row-major).
+HARNESS_INLINE void EnsembleMlpBackwardBody(const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x,
+                                            const float* xhat, const float* rstd, const float* dout, int64_t r0,
+                                            int64_t r1, float* dx, const EnsembleMlpGrads& grads) {
+  const int64_t H = s.hidden, L = s.layers, O = s.out;
+  std::vector<std::vector<float>> wt;
+  for (int64_t l = 0; l <= L; ++l) wt.push_back(Transposed(p.w[l], l == 0 ? s.in : H, l == L ? O : H));
+  std::vector<float> acts(static_cast<size_t>(L * kMlpBlock * H)), buffers(static_cast<size_t>(2 * kMlpBlock * H));
+  std::vector<float> out_grad_t(static_cast<size_t>(O * H));  // the output layer's weight gradient, transposed
+  for (int64_t r = r0; r < r1; r += kMlpBlock) {
+    const int64_t m = std::min(kMlpBlock, r1 - r);
+    for (int64_t l = 0; l < L; ++l) {
+      for (int64_t i = 0; i < m; ++i) {
+        const float* xh = xhat + (l * s.rows + r + i) * H;
+        float* a = acts.data() + (l * kMlpBlock + i) * H;
+        for (int64_t j = 0; j < H; ++j) a[j] = std::max(xh[j] * p.g[l][j] + p.b[l][j], 0.0f);
+      }
+    }
+    const float* dy = dout + r * O;
+    ProductAdd(O, H, m, dy, 1, O, acts.data() + (L - 1) * kMlpBlock * H, H, out_grad_t.data(), H);
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t o = 0; o < O; ++o) grads.c[L][o] += dy[i * O + o];
+    }
+    float* d = buffers.data();  // the gradient of the current layer's output, then of its pre-activation
+    std::fill(d, d + m * H, 0.0f);
+    ProductAdd(m, H, O, dy, O, 1, wt[L].data(), H, d, H);
+    for (int64_t l = L - 1; l >= 0; --l) {
+      for (int64_t i = 0; i < m; ++i) {
+        const int64_t row = l * s.rows + r + i;
+        NormaliseReluBackward(d + i * H, xhat + row * H, rstd[row], H, p.g[l], p.b[l], grads.c[l], grads.g[l],
+                              grads.b[l]);
+      }
+      const float* below = l > 0 ? acts.data() + (l - 1) * kMlpBlock * H : x + r * s.in;
+      const int64_t width = l > 0 ? H : s.in;
+      ProductAdd(width, H, m, below, 1, width, d, H, grads.w[l], H);
+      float* next = l > 0 ? (d == buffers.data() ? d + kMlpBlock * H : buffers.data()) : dx ? dx + r * s.in : nullptr;
+      if (next == nullptr) continue;
+      std::fill(next, next + m * width, 0.0f);
+      ProductAdd(m, width, H, d, H, 1, wt[l].data(), width, next, width);
+      d = next;
+    }
+  }
+  for (int64_t i = 0; i < H; ++i) {
+    for (int64_t o = 0; o < O; ++o) grads.w[L][i * O + o] += out_grad_t[static_cast<size_t>(o * H + i)];
+  }
+}
+HARNESS_VARIANTS(EnsembleMlpBackward,
+                 (const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x, const float* xhat,
+                  const float* rstd, const float* dout, int64_t r0, int64_t r1, float* dx,
+                  const EnsembleMlpGrads& grads),
+                 (s, p, x, xhat, rstd, dout, r0, r1, dx, grads))
 
 HARNESS_INLINE void AdamWUpdateBody(float* p, const float* g, float* m, float* v, int64_t n,
                                     const AdamWScalars& s) {
@@ -491,15 +647,15 @@ void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t in
   SwiGluBackwardAny(dout, gu, rows, inter, dgu);
 }
 
-void LayerNormReluForward(const float* x, int64_t x_stride, const float* c, const float* g, const float* b,
-                          int64_t rows, int64_t n, float eps, float* y, float* mean, float* rstd) {
-  LayerNormReluForwardAny(x, x_stride, c, g, b, rows, n, eps, y, mean, rstd);
+void EnsembleMlpForward(const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x, int64_t r0, int64_t r1,
+                        float eps, float* out, float* xhat, float* rstd) {
+  EnsembleMlpForwardAny(s, p, x, r0, r1, eps, out, xhat, rstd);
 }
 
-void LayerNormReluBackward(const float* dy, const float* x, int64_t x_stride, const float* c, const float* g,
-                           const float* b, const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx,
-                           float* dc, float* dg, float* db) {
-  LayerNormReluBackwardAny(dy, x, x_stride, c, g, b, mean, rstd, rows, n, dx, dc, dg, db);
+void EnsembleMlpBackward(const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x, const float* xhat,
+                         const float* rstd, const float* dout, int64_t r0, int64_t r1, float* dx,
+                         const EnsembleMlpGrads& grads) {
+  EnsembleMlpBackwardAny(s, p, x, xhat, rstd, dout, r0, r1, dx, grads);
 }
 
 void AdamWUpdate(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) {

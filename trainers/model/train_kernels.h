@@ -72,15 +72,31 @@ void RmsNormBackward(const float* dy, const float* x, const float* w, const floa
 void SwiGluForward(const float* gu, int64_t rows, int64_t inter, float* out);
 void SwiGluBackward(const float* dout, const float* gu, int64_t rows, int64_t inter, float* dgu);
 
-// A linear layer's bias, LayerNorm (biased variance, as torch.layer_norm), an affine map and ReLU over
-// rows of width n: z = x + c, y = max(0, (z - mean(z)) rstd g + b), mean and rstd saved per row. Rows of
-// x (and dx) are x_stride floats apart, rows of y (and dy) n. Backward: dx overwritten; dc, dg and db
-// accumulated (+=) so rows can be summed into them. WSRL's critic and actor layers (issue 18).
-void LayerNormReluForward(const float* x, int64_t x_stride, const float* c, const float* g, const float* b,
-                          int64_t rows, int64_t n, float eps, float* y, float* mean, float* rstd);
-void LayerNormReluBackward(const float* dy, const float* x, int64_t x_stride, const float* c, const float* g,
-                           const float* b, const float* mean, const float* rstd, int64_t rows, int64_t n, float* dx,
-                           float* dc, float* dg, float* db);
+// An ensemble of E MLPs on one shared input, a block of rows at a time through every layer, so that a
+// block's activations stay in cache and no layer's output is written whole (WSRL's critics and actor,
+// issue 18: 64-wide layers, where the separate products, LayerNorm passes and their gradients spent most
+// of an update moving activations). Layers: d_0 = in, d_1 .. d_L = hidden (L >= 1 hidden layers), d_{L+1} = out;
+// hidden layer l: a_l = relu(layer_norm(a_{l-1} W_l + c_l) g_l + b_l) (biased variance, eps), the output
+// layer a_L W_{L+1} + c_{L+1}. One member's parameters: W_l [d_{l-1}, d_l] row-major, c_l [d_l]; g_l, b_l [hidden].
+struct EnsembleMlpShape {
+  int64_t rows, in, hidden, layers, out;
+};
+struct EnsembleMlpMember {
+  std::vector<const float*> w, c, g, b;  // w and c: layers + 1 entries; g and b: layers
+};
+struct EnsembleMlpGrads {
+  std::vector<float*> w, c, g, b;  // accumulated (+=)
+};
+// One member on rows [r0, r1) of x [rows, in]: writes those rows of out [rows, out] and, when xhat is not
+// null, the normalised pre-activations xhat [layers, rows, hidden] and their rstd [layers, rows] that the
+// backward reads.
+void EnsembleMlpForward(const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x, int64_t r0, int64_t r1,
+                        float eps, float* out, float* xhat, float* rstd);
+// The gradients of one member's rows [r0, r1) given dout [rows, out]: parameter gradients accumulated into
+// `grads`, and dx [rows, in] written on those rows when dx is not null.
+void EnsembleMlpBackward(const EnsembleMlpShape& s, const EnsembleMlpMember& p, const float* x, const float* xhat,
+                         const float* rstd, const float* dout, int64_t r0, int64_t r1, float* dx,
+                         const EnsembleMlpGrads& grads);
 
 // One AdamW step (decoupled weight decay, as torch.optim.AdamW) over n fp32 values in one pass:
 // p *= decay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;

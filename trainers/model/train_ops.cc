@@ -89,84 +89,133 @@ struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
   }
 };
 
-// Chunks of at most kRowsPerChunk rows that never cross members: chunk k is member k / per_member's
-// rows [(k % per_member) kRowsPerChunk, ...). Gain and bias gradients sum each chunk into its own
-// partial and the partials in chunk order: the same for any thread count. x may be any [E, R, H] view
-// whose rows are contiguous (stride(2) == 1), such as [R, E, H] memory seen through permute: a linear
-// layer of a shared input computed as one product for all members gives that layout without a copy;
-// dx has x's strides, y is contiguous.
-struct LayerNormReluFn : torch::autograd::Function<LayerNormReluFn> {
-  struct Shape {
-    int64_t members, rows, n, per_member, member_stride, row_stride;  // the last two: of x, in floats
-    int64_t Chunks() const { return members * per_member; }
-    int64_t Member(int64_t k) const { return k / per_member; }
-    int64_t First(int64_t k) const { return (k % per_member) * kRowsPerChunk; }
-    int64_t End(int64_t k) const { return std::min(rows, First(k) + kRowsPerChunk); }
-    int64_t Row(int64_t k) const { return Member(k) * rows + First(k); }  // the chunk's first row of y
-    int64_t XOffset(int64_t k) const { return Member(k) * member_stride + First(k) * row_stride; }
-  };
+// The ensemble MLP's parameters as EnsembleMlp::Parameters() lists them: per hidden layer l, W_l [E, d, H],
+// c_l [E, 1, H], g_l, b_l [E, 1, H]; then the output layer's W [E, H, out], c [E, 1, out]. Work items are
+// (member, chunk of kMlpChunkRows rows); the backward sums each item's parameter gradients into its own
+// partial and the partials in item order, and the input gradient member by member in order: results do
+// not depend on the thread count.
+constexpr int64_t kMlpChunkRows = 512;
 
-  static Shape ShapeOf(const at::Tensor& x) {
-    const int64_t rows = x.size(1);
-    return {x.size(0),          rows,        x.size(2), std::max<int64_t>(1, (rows + kRowsPerChunk - 1) / kRowsPerChunk),
-            x.stride(0), x.stride(1)};
+struct MlpLayout {
+  kernels::EnsembleMlpShape shape;
+  int64_t members, chunks;
+  std::vector<int64_t> offsets;  // of each parameter within one member's floats (same order), then the total
+
+  MlpLayout(const at::Tensor& x, at::TensorList params, int64_t layers) {
+    TORCH_CHECK(layers >= 1 && static_cast<int64_t>(params.size()) == 4 * layers + 2 && x.dim() == 2,
+                "FusedEnsembleMlp: x [B, in] and 4 tensors per hidden layer plus the output layer's 2");
+    const at::Tensor &first = params[0], &last = params[4 * layers];
+    members = first.size(0);
+    shape = {x.size(0), x.size(1), first.size(2), layers, last.size(2)};
+    TORCH_CHECK(first.size(1) == shape.in, "FusedEnsembleMlp: x has ", shape.in, " columns, W_1 ", first.size(1), " rows");
+    chunks = std::max<int64_t>(1, (shape.rows + kMlpChunkRows - 1) / kMlpChunkRows);
+    offsets.push_back(0);
+    for (const auto& t : params) {
+      TORCH_CHECK(t.size(0) == members && t.scalar_type() == at::kFloat, "FusedEnsembleMlp: parameters [E, ...] fp32");
+      offsets.push_back(offsets.back() + t.numel() / members);
+    }
   }
+  int64_t Floats() const { return offsets.back(); }
+  int64_t Items() const { return members * chunks; }
+  int64_t First(int64_t item) const { return (item % chunks) * kMlpChunkRows; }
+  int64_t End(int64_t item) const { return std::min(shape.rows, First(item) + kMlpChunkRows); }
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& linear_bias,
-                            const at::Tensor& gain, const at::Tensor& bias, double eps) {
-    TORCH_CHECK(x_in.dim() == 3 && gain.numel() == x_in.size(0) * x_in.size(2) && bias.numel() == gain.numel() &&
-                    linear_bias.numel() == gain.numel(),
-                "FusedLayerNormRelu: x [E, R, H] with linear_bias, gain and bias [E, 1, H]");
-    auto x = x_in.stride(2) == 1 ? x_in : x_in.contiguous();
-    auto c = linear_bias.contiguous(), g = gain.contiguous(), b = bias.contiguous();
-    const Shape s = ShapeOf(x);
-    auto y = at::empty({s.members, s.rows, s.n}, x.options());
-    auto mean = at::empty({s.members * s.rows}, x.options()), rstd = at::empty_like(mean);
-    const float *xp = x.data_ptr<float>(), *cp = c.data_ptr<float>(), *gp = g.data_ptr<float>();
-    const float* bp = b.data_ptr<float>();
-    float *yp = y.data_ptr<float>(), *meanp = mean.data_ptr<float>(), *rstdp = rstd.data_ptr<float>();
-    at::parallel_for(0, s.Chunks(), 1, [&](int64_t k0, int64_t k1) {
+  // Member e's slices of the parameters, given where each parameter's [E, ...] storage starts.
+  template <typename Pointers, typename Float>
+  Pointers Member(const std::vector<Float*>& bases, int64_t e) const {
+    Pointers p;
+    for (size_t i = 0; i < bases.size(); ++i) {
+      Float* at = bases[i] + e * (offsets[i + 1] - offsets[i]);
+      const size_t part = i % 4;  // W, c, g, b per hidden layer; the output layer's W, c last
+      (part == 0 ? p.w : part == 1 ? p.c : part == 2 ? p.g : p.b).push_back(at);
+    }
+    return p;
+  }
+};
+
+struct EnsembleMlpFn : torch::autograd::Function<EnsembleMlpFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, int64_t layers, double eps,
+                            at::TensorList params_in) {
+    auto x = x_in.contiguous();
+    std::vector<at::Tensor> params;
+    for (const auto& t : params_in) params.push_back(t.contiguous());
+    const MlpLayout layout(x, params, layers);
+    const auto& s = layout.shape;
+    auto out = at::empty({layout.members, s.rows, s.out}, x.options());
+    at::Tensor xhat, rstd;
+    if (ctx != nullptr) {
+      xhat = at::empty({layout.members, layers, s.rows, s.hidden}, x.options());
+      rstd = at::empty({layout.members, layers, s.rows}, x.options());
+    }
+    std::vector<const float*> bases;
+    for (const auto& t : params) bases.push_back(t.data_ptr<float>());
+    const float* xp = x.data_ptr<float>();
+    float *outp = out.data_ptr<float>(), *xhatp = ctx ? xhat.data_ptr<float>() : nullptr;
+    float* rstdp = ctx ? rstd.data_ptr<float>() : nullptr;
+    at::parallel_for(0, layout.Items(), 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
-        const int64_t row = s.Row(k), e = s.Member(k) * s.n;
-        kernels::LayerNormReluForward(xp + s.XOffset(k), s.row_stride, cp + e, gp + e, bp + e, s.End(k) - s.First(k),
-                                      s.n, static_cast<float>(eps), yp + row * s.n, meanp + row, rstdp + row);
+        const int64_t e = k / layout.chunks;
+        const auto member = layout.Member<kernels::EnsembleMlpMember>(bases, e);
+        kernels::EnsembleMlpForward(s, member, xp, layout.First(k), layout.End(k), static_cast<float>(eps),
+                                    outp + e * s.rows * s.out, xhatp ? xhatp + e * layers * s.rows * s.hidden : nullptr,
+                                    rstdp ? rstdp + e * layers * s.rows : nullptr);
       }
     });
-    ctx->save_for_backward({x, c, g, b, mean, rstd});
-    return y;
+    if (ctx != nullptr) {
+      std::vector<at::Tensor> saved{x, xhat, rstd};
+      saved.insert(saved.end(), params.begin(), params.end());
+      ctx->save_for_backward(saved);
+      ctx->saved_data["layers"] = layers;
+    }
+    return out;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto &x = saved[0], &c = saved[1], &g = saved[2], &b = saved[3], &mean = saved[4], &rstd = saved[5];
-    auto dy = grads[0].contiguous();
-    const Shape s = ShapeOf(x);
-    auto dx = at::empty_strided(x.sizes(), x.strides(), x.options());
-    auto partial = at::zeros({s.Chunks(), 3, s.n}, x.options());  // [chunk][dc | dg | db]
-    const float *dyp = dy.data_ptr<float>(), *xp = x.data_ptr<float>(), *cp = c.data_ptr<float>();
-    const float *gp = g.data_ptr<float>(), *bp = b.data_ptr<float>();
-    const float *meanp = mean.data_ptr<float>(), *rstdp = rstd.data_ptr<float>();
-    float *dxp = dx.data_ptr<float>(), *partialp = partial.data_ptr<float>();
-    at::parallel_for(0, s.Chunks(), 1, [&](int64_t k0, int64_t k1) {
+    const at::Tensor &x = saved[0], &xhat = saved[1], &rstd = saved[2];
+    const std::vector<at::Tensor> params(saved.begin() + 3, saved.end());
+    const int64_t layers = ctx->saved_data["layers"].toInt();
+    const MlpLayout layout(x, params, layers);
+    const auto& s = layout.shape;
+    auto dout = grads[0].contiguous();
+    const bool want_dx = ctx->needs_input_grad(0);
+    auto partial = at::zeros({layout.Items(), layout.Floats()}, x.options());
+    auto dx_members = want_dx ? at::empty({layout.members, s.rows, s.in}, x.options()) : at::Tensor();
+    std::vector<const float*> bases;
+    for (const auto& t : params) bases.push_back(t.data_ptr<float>());
+    const float *xp = x.data_ptr<float>(), *xhatp = xhat.data_ptr<float>(), *rstdp = rstd.data_ptr<float>();
+    const float* doutp = dout.data_ptr<float>();
+    float *partialp = partial.data_ptr<float>(), *dxp = want_dx ? dx_members.data_ptr<float>() : nullptr;
+    at::parallel_for(0, layout.Items(), 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
-        const int64_t row = s.Row(k), e = s.Member(k) * s.n;
-        float* part = partialp + k * 3 * s.n;
-        kernels::LayerNormReluBackward(dyp + row * s.n, xp + s.XOffset(k), s.row_stride, cp + e, gp + e, bp + e,
-                                       meanp + row, rstdp + row, s.End(k) - s.First(k), s.n, dxp + s.XOffset(k),
-                                       part, part + s.n, part + 2 * s.n);
+        const int64_t e = k / layout.chunks;
+        std::vector<float*> part;
+        for (size_t i = 0; i < params.size(); ++i) part.push_back(partialp + k * layout.Floats() + layout.offsets[i]);
+        kernels::EnsembleMlpBackward(s, layout.Member<kernels::EnsembleMlpMember>(bases, e), xp,
+                                     xhatp + e * layers * s.rows * s.hidden, rstdp + e * layers * s.rows,
+                                     doutp + e * s.rows * s.out, layout.First(k), layout.End(k),
+                                     dxp ? dxp + e * s.rows * s.in : nullptr,
+                                     layout.Member<kernels::EnsembleMlpGrads>(part, 0));
       }
     });
-    // Each member's sums, chunk by chunk in order.
-    std::vector<at::Tensor> sums;
-    for (const at::Tensor* like : {&c, &g, &b}) sums.push_back(at::zeros_like(*like));
-    for (int64_t k = 0; k < s.Chunks(); ++k) {
-      const float* part = partialp + k * 3 * s.n;
-      for (int64_t j = 0; j < 3; ++j) {
-        float* sum = sums[static_cast<size_t>(j)].data_ptr<float>() + s.Member(k) * s.n;
-        for (int64_t i = 0; i < s.n; ++i) sum[i] += part[j * s.n + i];
-      }
+    variable_list result{at::Tensor(), at::Tensor(), at::Tensor()};
+    if (want_dx) {
+      result[0] = dx_members[0].clone();
+      for (int64_t e = 1; e < layout.members; ++e) result[0] += dx_members[e];
     }
-    return {dx, sums[0], sums[1], sums[2], at::Tensor()};
+    // Each parameter's gradient: its member's items in order (items of member e are e·chunks .. +chunks).
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int64_t n = layout.offsets[i + 1] - layout.offsets[i];
+      auto grad = at::zeros_like(params[i]);
+      float* gp = grad.data_ptr<float>();
+      for (int64_t k = 0; k < layout.Items(); ++k) {
+        const float* src = partialp + k * layout.Floats() + layout.offsets[i];
+        float* dst = gp + (k / layout.chunks) * n;
+        for (int64_t j = 0; j < n; ++j) dst[j] += src[j];
+      }
+      result.push_back(grad);
+    }
+    return result;
   }
 };
 
@@ -337,9 +386,14 @@ at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double ep
   return RmsNormFn::apply(x, weight, eps);
 }
 
-at::Tensor FusedLayerNormRelu(const at::Tensor& x, const at::Tensor& linear_bias, const at::Tensor& gain,
-                              const at::Tensor& bias, double eps) {
-  return LayerNormReluFn::apply(x, linear_bias, gain, bias, eps);
+at::Tensor FusedEnsembleMlp(const at::Tensor& x, const std::vector<at::Tensor>& params, int64_t layers, double eps) {
+  const bool graph = at::GradMode::is_enabled() &&
+                     (x.requires_grad() || std::any_of(params.begin(), params.end(), [](const at::Tensor& t) {
+                        return t.requires_grad();
+                      }));
+  if (graph) return EnsembleMlpFn::apply(x, layers, eps, at::TensorList(params));
+  at::NoGradGuard no_grad;
+  return EnsembleMlpFn::forward(nullptr, x, layers, eps, params);
 }
 
 at::Tensor FusedLinear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -17,12 +18,13 @@ bool FusedOpsApply(const at::Tensor& x);
 // HF LlamaRMSNorm in fp32: weight * (x * rsqrt(mean(x^2, -1) + eps)).
 at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
-// relu(layer_norm(x + linear_bias) * gain + bias) for an ensemble of E members: x [E, R, H] (a linear
-// layer's product), linear_bias, gain and bias [E, 1, H] (member e's rows use row e of each);
-// layer_norm over H with eps, no affine of its own.
-at::Tensor FusedLayerNormRelu(const at::Tensor& x, const at::Tensor& linear_bias, const at::Tensor& gain,
-                              const at::Tensor& bias, double eps);
-
+// An ensemble of E MLPs on one shared input x [B, in], every layer in one node (the loops of
+// train_kernels.h's EnsembleMlpForward/Backward): for each of `layers` hidden layers
+// h = relu(layer_norm(h W + c, eps) g + b), then the output layer h W + c; returns [E, B, out]. params as
+// WSRL's EnsembleMlp::Parameters() lists them: per hidden layer W [E, d, H], c, g, b [E, 1, H]; then the
+// output layer's W [E, H, out] and c [E, 1, out]. Without a graph to record (NoGradGuard, or nothing that
+// requires a gradient), only the forward runs and nothing is saved.
+at::Tensor FusedEnsembleMlp(const at::Tensor& x, const std::vector<at::Tensor>& params, int64_t layers, double eps);
 // x W^T + b (nn.Linear) for x [..., in], W [out, in], b [out] or undefined, with its three products (forward,
 // input gradient, weight gradient) run by oneDNN's row-major sgemm, which at these sizes (a few thousand rows,
 // 128-768 columns) is 10-20% faster than OpenBLAS at 2 threads and skips OpenBLAS's separate pass zeroing

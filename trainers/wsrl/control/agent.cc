@@ -50,27 +50,12 @@ EnsembleMlp::EnsembleMlp(int members, int in, int hidden, int layers, int out, a
 }
 
 torch::Tensor EnsembleMlp::Forward(const torch::Tensor& x) const {
-  // A shared [B, in] input broadcasts against the [E, in, out] weights in the first product. Hidden
-  // layers on CPU fp32 are one fused node after the product (bias, LayerNorm, affine, ReLU:
-  // trainers/model/train_ops.h); elsewhere the LibTorch expression.
+  const int64_t layers = static_cast<int64_t>(ln_gain_.size());
+  // On CPU fp32 the whole network is one node for a shared input (trainers/model/train_ops.h); elsewhere
+  // the LibTorch expression, its definition.
+  if (x.dim() == 2 && layers >= 1 && FusedOpsApply(x)) return FusedEnsembleMlp(x, Parameters(), layers, kLayerNormEps);
   torch::Tensor h = x;
-  const size_t layers = ln_gain_.size();
-  for (size_t l = 0; l <= layers; ++l) {
-    if (l < layers && FusedOpsApply(h)) {
-      torch::Tensor product;
-      if (h.dim() == 2) {
-        // The shared input times every member's weights as one product [B, E·out], seen as [E, B, out]
-        // (the fused node reads that layout as it is; a broadcast matmul would copy the input and, in
-        // its backward, the gradient).
-        const auto& w = weights_[l];
-        const int64_t e = w.size(0), in = w.size(1), out = w.size(2);
-        product = torch::mm(h, w.permute({1, 0, 2}).reshape({in, e * out})).view({h.size(0), e, out}).permute({1, 0, 2});
-      } else {
-        product = torch::matmul(h, weights_[l]);
-      }
-      h = FusedLayerNormRelu(product, biases_[l], ln_gain_[l], ln_bias_[l], kLayerNormEps);
-      continue;
-    }
+  for (int64_t l = 0; l <= layers; ++l) {
     h = h.dim() == 2 ? torch::matmul(h, weights_[l]) + biases_[l] : torch::baddbmm(biases_[l], h, weights_[l]);
     if (l < layers) {
       const int64_t width = h.size(-1);
