@@ -399,8 +399,8 @@ TEST(FusedOps, LinearMatchesLibTorch) {
 
 // WSRL's networks as one node: values and the gradients of the input and of every parameter against the
 // LibTorch expression, for the critic's shape (4 members, 64 wide, one output) at row counts short of a
-// 32-row block, past one and past a 512-row chunk, and for shapes off the kernel's tiles (widths 37 and 20,
-// 3 hidden layers, several outputs, one member).
+// 32-row block, past one and past a 512-row chunk, and for shapes off the kernel's tiles (widths 37, 20 and
+// 6, 3 hidden layers, several outputs, one member, 9 inputs: the input gradient as a product, not dot products).
 std::vector<at::Tensor> MlpParams(int64_t e, int64_t in, int64_t h, int64_t layers, int64_t out) {
   std::vector<at::Tensor> params;
   int64_t width = in;
@@ -432,7 +432,8 @@ TEST(FusedOps, EnsembleMlpMatchesLibTorch) {
     int64_t e, in, h, layers, out, rows;
   };
   for (const Case& c : {Case{4, 4, 64, 2, 1, 1}, Case{4, 4, 64, 2, 1, 70}, Case{4, 4, 64, 2, 1, 600},
-                        Case{1, 2, 37, 2, 4, 45}, Case{2, 5, 20, 3, 3, 33}, Case{3, 1, 8, 1, 9, 7}}) {
+                        Case{1, 2, 37, 2, 4, 45}, Case{2, 5, 20, 3, 3, 33}, Case{3, 1, 8, 1, 9, 7},
+                        Case{2, 9, 6, 2, 2, 40}}) {
     auto x = at::randn({c.rows, c.in}).requires_grad_(true);
     auto params = MlpParams(c.e, c.in, c.h, c.layers, c.out);
     auto up = at::randn({c.e, c.rows, c.out});

@@ -226,7 +226,7 @@ HARNESS_INLINE void ProductAdd(int64_t M, int64_t N, int64_t T, const float* p, 
   }
 }
 
-// c[i ldc + j] = bias[j] + a[i] . wt[j] for rows of a [M, T] (lda apart) and of wt [N, T]: a narrow output
+// c[i ldc + j] = bias[j] + a[i] . wt[j] (bias may be null: 0) for rows of a [M, T] (lda apart) and of wt [N, T]: a narrow output
 // layer (one Q-value, an actor's few outputs) as dot products, 8 rows' at a time summed across lanes together.
 HARNESS_INLINE void RowDots(int64_t M, int64_t N, int64_t T, const float* a, int64_t lda, const float* wt,
                             const float* bias, float* c, int64_t ldc) {
@@ -245,13 +245,13 @@ HARNESS_INLINE void RowDots(int64_t M, int64_t N, int64_t T, const float* a, int
       for (int k = 0; k < 8; ++k) {
         float sum = sums[k];
         for (int64_t u = t; u < T; ++u) sum += a[(i + k) * lda + u] * w[u];
-        c[(i + k) * ldc + j] = bias[j] + sum;
+        c[(i + k) * ldc + j] = (bias ? bias[j] : 0.0f) + sum;
       }
     }
     for (; i < M; ++i) {
       float sum = 0.0f;
       for (int64_t t = 0; t < T; ++t) sum += a[i * lda + t] * w[t];
-      c[i * ldc + j] = bias[j] + sum;
+      c[i * ldc + j] = (bias ? bias[j] : 0.0f) + sum;
     }
   }
 }
@@ -374,8 +374,12 @@ HARNESS_INLINE void EnsembleMlpBackwardBody(const EnsembleMlpShape& s, const Ens
                                             const float* xhat, const float* rstd, const float* dout, int64_t r0,
                                             int64_t r1, float* dx, const EnsembleMlpGrads& grads) {
   const int64_t H = s.hidden, L = s.layers, O = s.out;
-  std::vector<std::vector<float>> wt;
-  for (int64_t l = 0; l <= L; ++l) wt.push_back(Transposed(p.w[l], l == 0 ? s.in : H, l == L ? O : H));
+  // Transposed weights where the input gradient is a product (below 8 inputs it is dot products with W's rows).
+  std::vector<std::vector<float>> wt(static_cast<size_t>(L + 1));
+  for (int64_t l = 0; l <= L; ++l) {
+    const int64_t rows = l == 0 ? s.in : H;
+    if (l == L || rows >= 8) wt[static_cast<size_t>(l)] = Transposed(p.w[l], rows, l == L ? O : H);
+  }
   std::vector<float> acts(static_cast<size_t>(L * kMlpBlock * H)), buffers(static_cast<size_t>(2 * kMlpBlock * H));
   std::vector<float> out_grad_t(static_cast<size_t>(O * H));  // the output layer's weight gradient, transposed
   for (int64_t r = r0; r < r1; r += kMlpBlock) {
@@ -406,8 +410,12 @@ HARNESS_INLINE void EnsembleMlpBackwardBody(const EnsembleMlpShape& s, const Ens
       ProductAdd(width, H, m, below, 1, width, d, H, grads.w[l], H);
       float* next = l > 0 ? (d == buffers.data() ? d + kMlpBlock * H : buffers.data()) : dx ? dx + r * s.in : nullptr;
       if (next == nullptr) continue;
-      std::fill(next, next + m * width, 0.0f);
-      ProductAdd(m, width, H, d, H, 1, wt[l].data(), width, next, width);
+      if (width >= 8) {
+        std::fill(next, next + m * width, 0.0f);
+        ProductAdd(m, width, H, d, H, 1, wt[l].data(), width, next, width);
+      } else {
+        RowDots(m, width, H, d, H, p.w[l], nullptr, next, width);  // row k of W_l: input k's weights
+      }
       d = next;
     }
   }
