@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """WSRL reproduction tables of one `harness run configs/paper/wsrl.json` results directory.
 
-    scripts/wsrl_table.py RESULTS_DIR
+    scripts/wsrl_table.py RESULTS_DIR [--seeds 4-10]
 
 Control study (the point maze; results.json "studies"): the premise (Cal-QL's offline policy succeeds,
 online SAC from scratch fails), then per arm the mean over seeds of each scalar with its Student-t 95%
@@ -172,11 +172,18 @@ def text_tables(results_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results_dir")
+    parser.add_argument("--seeds", help="only these seeds' control-study runs, e.g. 4-10 or 1,3 (default: all)")
     args = parser.parse_args()
     with open(os.path.join(args.results_dir, "results.json")) as f:
         doc = json.load(f)
     lines = []
     studies = doc.get("studies", [])
+    if args.seeds:
+        wanted = set()
+        for part in args.seeds.split(","):
+            first, _, last = part.partition("-")
+            wanted.update(range(int(first), int(last or first) + 1))
+        studies = [s for s in studies if s["seed"] in wanted]
     if studies:
         lines += ["## Control study: the point maze", ""] + control_tables(studies) + [""]
     text = text_tables(args.results_dir)

@@ -50,6 +50,9 @@ class Task {
                                   const std::string& preset) const = 0;
   // Whether an extracted answer matches the record's gold (not used for kCode: the sandbox grades).
   virtual bool IsCorrect(const ExtractedAnswer& answer, const Record& record) const = 0;
+  // Whether answers are programs graded by running the record's tests in the sandbox (kCode records),
+  // not text read back and compared with a gold answer. The one place that says which tasks are code.
+  virtual bool graded_by_tests() const { return false; }
 };
 
 }  // namespace tasks

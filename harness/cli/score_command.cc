@@ -112,7 +112,7 @@ int RunScore(const ScoreFlags& flags) {
                            {"records_in_data", records.size()},
                            {"excluded_broken", scored.excluded_broken},
                            {"missing_predictions", scored.missing.size()}};
-  if (row.task == "livecodebench") config["code_block"] = flags.code.code_block;
+  if (tasks::GradedByTests(row.task)) config["code_block"] = flags.code.code_block;
   if (flags.program_answers) config["answers"] = "program";
   nlohmann::json environment = reports::EnvironmentJson();
   if (!sandbox_environment.is_null()) environment["sandbox"] = sandbox_environment;

@@ -227,6 +227,7 @@ bool HasFunctional(const nlohmann::json& tests) {
 class LiveCodeBench : public TaskBase {
  public:
   std::string name() const override { return "livecodebench"; }
+  bool graded_by_tests() const override { return true; }
   std::string version() const override { return "1"; }
   std::vector<std::string> variants() const override { return ReleaseNames(); }
   std::string description() const override {

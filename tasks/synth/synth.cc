@@ -13,6 +13,7 @@
 #include "harness/util/files.h"
 #include "harness/util/hashing.h"
 #include "harness/util/text.h"
+#include "tasks/registry.h"
 #include "tasks/synth/generators.h"
 
 namespace tasks::synth {
@@ -101,7 +102,7 @@ void RenderCodeTool(const SynthOptions& options, const internal::Candidate& c, S
 }
 
 void RenderStyle(const SynthOptions& options, const internal::Candidate& c, SynthItem& item) {
-  if (options.task == "livecodebench") return RenderCodeTool(options, c, item);
+  if (GradedByTests(options.task)) return RenderCodeTool(options, c, item);
   if (options.style.empty()) return;
   const Derivation& d = c.derivation;
   if (options.style == "ncot" || options.style == "ncot-check") {
@@ -188,6 +189,11 @@ std::vector<std::string> SynthStyles() {
   return {"", "ncot", "ncot-check", "pcot", "mixed", "tool", "ncot-tool"};
 }
 
+std::string ToolShareRefusal(const std::string& task, const std::string& style) {
+  if (GradedByTests(task) || style == "ncot" || style == "ncot-check") return "";
+  return "applies to styles ncot and ncot-check (and to the code task livecodebench), not '" + style + "'";
+}
+
 std::string LookupShareRefusal(const std::string& task, const std::string& style) {
   if (task != "mathqa" && task != "agieval" && task != "gpqa") {
     return "applies to the multiple-choice tasks mathqa, agieval and gpqa, not " + task;
@@ -218,9 +224,9 @@ void ValidateOptions(const SynthOptions& options) {
                                (close.empty() ? "" : " (did you mean '" + close + "'?)") +
                                "; styles: ncot, ncot-check, pcot, mixed, tool, ncot-tool (or none)");
   }
-  if (options.task == "livecodebench" && !options.style.empty()) {
+  if (GradedByTests(options.task) && !options.style.empty()) {
     throw util::InputError(util::Location{"", 0, "style"},
-                           "livecodebench has no '" + options.style +
+                           options.task + " has no '" + options.style +
                                "' style: its records always carry a reference_solution program");
   }
   if (options.steps < 0 || options.steps > spec.max_steps) {
@@ -248,11 +254,9 @@ void ValidateOptions(const SynthOptions& options) {
         util::Location{"", 0, "tool_share"},
         "tool_share must be within [0, 1], got " + util::FormatNumber(options.tool_share));
   }
-  if (options.tool_share > 0 && options.task != "livecodebench" && options.style != "ncot" &&
-      options.style != "ncot-check") {
-    throw util::InputError(util::Location{"", 0, "tool_share"},
-                           "tool_share applies to styles ncot and ncot-check (and to livecodebench), not '" +
-                               options.style + "'");
+  if (options.tool_share > 0) {
+    const std::string refusal = ToolShareRefusal(options.task, options.style);
+    if (!refusal.empty()) throw util::InputError(util::Location{"", 0, "tool_share"}, refusal);
   }
   if (!(options.lookup_share >= 0.0 && options.lookup_share <= 1.0)) {
     throw util::InputError(

@@ -85,6 +85,10 @@ std::vector<std::string> SynthStyles();
 // text. The one place that says which styles do.
 bool AnswersByProgram(const std::string& style);
 
+// Why a tool_share > 0 cannot apply to this task and style; "" when it can (styles ncot and ncot-check, and the
+// code task, whose tool solutions are START's debug trajectories). Every config that carries the share asks this.
+std::string ToolShareRefusal(const std::string& task, const std::string& style);
+
 // Why a lookup_share > 0 cannot apply to this task and style; "" when it can. Every config that
 // carries the share asks this.
 std::string LookupShareRefusal(const std::string& task, const std::string& style);

@@ -15,6 +15,7 @@
 #include "harness/util/error.h"
 #include "harness/util/files.h"
 #include "harness/util/text.h"
+#include "tasks/registry.h"
 #include "tests/synth/synth_test_util.h"
 
 namespace {
@@ -658,6 +659,26 @@ TEST(SynthToolShare, BadShareOrStyleIsAnInputErrorNamingTheField) {
   } catch (const util::InputError& e) {
     EXPECT_EQ(e.where().field, "tool_share");
     EXPECT_NE(std::string(e.what()).find("ncot and ncot-check"), std::string::npos) << e.what();
+  }
+}
+
+// The one rule for where a tool share applies, asked by the generator and by SFT's config alike; the code task is
+// told apart by its Task (graded_by_tests), not by its name.
+TEST(SynthToolShare, RefusalNamesTheStylesItAppliesTo) {
+  struct Case {
+    const char* task;
+    const char* style;
+    bool applies;
+  };
+  for (const Case& c : {Case{"gsm8k", "ncot", true}, Case{"aime", "ncot-check", true}, Case{"livecodebench", "", true},
+                        Case{"gsm8k", "pcot", false}, Case{"mathqa", "", false}, Case{"svamp", "mixed", false}}) {
+    const std::string refusal = ToolShareRefusal(c.task, c.style);
+    EXPECT_EQ(refusal.empty(), c.applies) << c.task << " " << c.style << ": " << refusal;
+    if (!c.applies) EXPECT_NE(refusal.find("'" + std::string(c.style) + "'"), std::string::npos) << refusal;
+  }
+  EXPECT_TRUE(tasks::GradedByTests("livecodebench"));
+  for (const char* task : {"gsm8k", "svamp", "mathqa", "agieval", "gpqa", "aime", "no-such-task"}) {
+    EXPECT_FALSE(tasks::GradedByTests(task)) << task;
   }
 }
 

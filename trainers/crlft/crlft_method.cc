@@ -8,6 +8,7 @@
 #include <map>
 
 #include "harness/util/error.h"
+#include "tasks/registry.h"
 #include "trainers/crlft/crlft.h"
 #include "trainers/methods/method.h"
 #include "trainers/sft/sft_trainer.h"
@@ -42,7 +43,7 @@ class CrlftMethod : public Method {
     return {ConditionPrefix("token", "expert"), ConditionPrefix("token", "suboptimal")};
   }
   bool TrainsOn(const std::string& task, const nlohmann::json& options) const override {
-    return task != "livecodebench";  // the generators' mixed-quality mode needs a derivation
+    return !tasks::GradedByTests(task);  // the generators' mixed-quality mode needs a derivation
   }
   TrainOutput Train(const TrainRequest& request) const override {
     const CrlftOptions options = CrlftOptionsFields().Read(request.options, "crlft options");

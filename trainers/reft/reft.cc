@@ -123,7 +123,7 @@ const util::Fields<ReftOptions>& ReftOptionsFields() {
 std::vector<std::string> ReftTasks(const SftConfig& settings, const std::vector<std::string>& wanted) {
   std::vector<std::string> out;
   for (const auto& s : settings.train) {
-    const bool code = s.task == "livecodebench";
+    const bool code = tasks::GradedByTests(s.task);
     const bool listed = std::find(wanted.begin(), wanted.end(), s.task) != wanted.end();
     if (wanted.empty() ? !code : listed) out.push_back(s.task);
   }

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "harness/util/error.h"
+#include "tasks/registry.h"
 #include "trainers/methods/method.h"
 #include "trainers/reft/reft.h"
 #include "trainers/rl/rejection_sampling.h"
@@ -25,7 +26,7 @@ namespace {
 const char* kReftPaper = "ReFT: Reasoning with Reinforced Fine-Tuning (Luong et al., ACL 2024, arXiv:2401.08967)";
 
 bool TrainsOnTasks(const std::string& task, const std::vector<std::string>& tasks) {
-  return tasks.empty() ? task != "livecodebench" : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
+  return tasks.empty() ? !tasks::GradedByTests(task) : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
 }
 
 class ReftMethod : public Method {

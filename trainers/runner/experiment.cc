@@ -176,7 +176,7 @@ SftConfig RunSettings(const ExperimentConfig& config, uint64_t seed, int threads
     source.steps = t.steps;
     source.max_value = t.max_value;
     source.template_name = t.template_name;
-    source.style = t.task == "livecodebench" ? "" : t.style;
+    source.style = tasks::GradedByTests(t.task) ? "" : t.style;
     source.tool_share = t.tool_share;
     source.lookup_share = t.lookup_share;
     settings.train.push_back(source);

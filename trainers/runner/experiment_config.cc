@@ -43,7 +43,7 @@ RuleFailure CheckTask(const ExperimentTask& t) {
     knobs.steps = t.steps;
     knobs.max_value = t.max_value;
     knobs.tool_share = t.tool_share;
-    if (t.task != "livecodebench") knobs.style = t.style;  // it learns its reference program: the runner gives it no style
+    if (!tasks::GradedByTests(t.task)) knobs.style = t.style;  // it learns its reference program: the runner gives it no style
     try {
       tasks::synth::ValidateOptions(knobs);
     } catch (const util::InputError& e) {
@@ -98,8 +98,8 @@ const util::Fields<ExperimentTask>& ExperimentTaskFields() {
     });
     f->Rule([](const T& t) {
       if (!tasks::synth::AnswersByProgram(t.style)) return util::Ok();
-      if (t.task == "livecodebench") {
-        return RuleFailure{"style", "livecodebench always learns its reference program; pcot is for the other families"};
+      if (tasks::GradedByTests(t.task)) {
+        return RuleFailure{"style", t.task + " always learns its reference program; pcot is for the other families"};
       }
       return util::Ok();
     });

@@ -89,9 +89,8 @@ const util::Fields<DataSource>& DataSourceFields() {
         .Add("condition", &D::condition, "condition prefix (special token) before every prompt")
         .Add("template", &D::template_name, "prompt template (\"\" = task default)");
     f->Rule([](const D& d) {
-      return d.tool_share > 0 && d.task != "livecodebench" && d.style != "ncot" && d.style != "ncot-check"
-                 ? RuleFailure{"tool_share", "applies to styles ncot and ncot-check (and to livecodebench) only"}
-                 : util::Ok();
+      const std::string refusal = d.tool_share > 0 ? tasks::synth::ToolShareRefusal(d.task, d.style) : "";
+      return refusal.empty() ? util::Ok() : RuleFailure{"tool_share", refusal};
     });
     f->Rule([](const D& d) {
       const std::string refusal = d.lookup_share > 0 ? tasks::synth::LookupShareRefusal(d.task, d.style) : "";

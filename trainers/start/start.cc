@@ -7,6 +7,7 @@
 
 #include "harness/util/error.h"
 #include "harness/util/files.h"
+#include "tasks/registry.h"
 #include "trainers/checkpoint/hf_checkpoint.h"
 #include "trainers/distributed/world.h"
 #include "trainers/rl/rejection_sampling.h"
@@ -40,13 +41,11 @@ const util::Fields<StartOptions>& StartOptionsFields() {
   return *fields;
 }
 
-bool IsCodeTask(const std::string& task) { return task == "livecodebench"; }
-
 std::vector<std::string> StartTasks(const SftConfig& settings, const std::vector<std::string>& chosen) {
   if (!chosen.empty()) return chosen;
   std::vector<std::string> tasks;
   for (const auto& source : settings.train) {
-    if (IsCodeTask(source.task)) continue;
+    if (tasks::GradedByTests(source.task)) continue;
     if (std::find(tasks.begin(), tasks.end(), source.task) == tasks.end()) tasks.push_back(source.task);
   }
   return tasks;

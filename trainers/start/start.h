@@ -33,9 +33,6 @@ struct StartOptions {
 };
 const util::Fields<StartOptions>& StartOptionsFields();
 
-// The code family (answers are programs graded on tests; hinted with the debug hint).
-bool IsCodeTask(const std::string& task);
-
 // The families a START stage works on: `chosen`, or every task of the training sources but code.
 std::vector<std::string> StartTasks(const SftConfig& settings, const std::vector<std::string>& chosen);
 

@@ -8,6 +8,7 @@
 //   rft-no-tool     the control (the paper's QwQ-RFT): the same RFT on sft's samples without the tool
 #include <algorithm>
 
+#include "tasks/registry.h"
 #include "trainers/methods/method.h"
 #include "trainers/sft/sft_trainer.h"
 #include "trainers/start/hint_infer.h"
@@ -21,7 +22,7 @@ const char* kStartPaper =
     "START: Self-taught Reasoner with Tools (Li et al., arXiv:2503.04625 v1, Table 1; EMNLP 2025)";
 
 bool TrainsOnStartTasks(const std::string& task, const std::vector<std::string>& tasks) {
-  return tasks.empty() ? !start::IsCodeTask(task) : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
+  return tasks.empty() ? !tasks::GradedByTests(task) : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
 }
 
 // Evaluation through the tool protocol with `hint` options; the options enter the evaluation's key.
@@ -81,7 +82,7 @@ class HintInferMethod : public Method {
 // The sandbox's test grader when the stage's tasks include code (built once per stage), else none.
 scoring::CodeGrader CodeGraderFor(const TrainRequest& request, const start::StartOptions& o) {
   const std::vector<std::string> tasks = start::StartTasks(request.settings, o.tasks);
-  const bool code = std::any_of(tasks.begin(), tasks.end(), start::IsCodeTask);
+  const bool code = std::any_of(tasks.begin(), tasks.end(), tasks::GradedByTests);
   if (!code) return {};
   if (!request.code_grader) throw std::logic_error("START on code tasks needs the sandbox's code grader");
   return request.code_grader();

@@ -7,6 +7,7 @@
 //   wsrl-text-fresh-critic a freshly initialised value head, with the warm-up (Q-init ablation, Figs. 12-13)
 #include <algorithm>
 
+#include "tasks/registry.h"
 #include "trainers/methods/method.h"
 #include "trainers/reft/reft.h"
 #include "trainers/wsrl/text/wsrl_text.h"
@@ -20,7 +21,7 @@ const char* kWsrlPaper =
     "Levine, Kumar; arXiv:2412.07762, ICLR 2025)";
 
 bool TrainsOnTasks(const std::string& task, const std::vector<std::string>& tasks) {
-  return tasks.empty() ? task != "livecodebench" : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
+  return tasks.empty() ? !tasks::GradedByTests(task) : std::find(tasks.begin(), tasks.end(), task) != tasks.end();
 }
 
 class WsrlTextOfflineMethod : public Method {
