@@ -86,8 +86,10 @@ TEST_P(MustSurvive, MemoryBomb) {
 TEST_P(MustSurvive, InfiniteLoopHitsCpuLimit) {
   const auto r = Run("while True:\n    pass\n", "", ShortLimits());
   EXPECT_EQ(r.status, Status::kTimeLimitCpu) << r.detail;
-  // About the 1 s limit; the kernel's tick-based CPU accounting read 0.88 s on a loaded 2-core machine.
-  EXPECT_GE(r.cpu_seconds, 0.8);
+  // The limit, not something earlier, stopped it: the CPU time the kernel reports for the killed process is
+  // tick-based and reads low when the cores are oversubscribed (0.88 s on a loaded 2-core machine; 0.57-0.79 s
+  // with three copies of this test beside a 2-thread training run), so the bound leaves room for that.
+  EXPECT_GE(r.cpu_seconds, 0.3);
   ExpectHarnessStillWorks();
 }
 
