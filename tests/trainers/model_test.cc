@@ -462,7 +462,11 @@ TEST(FusedOps, EnsembleMlpMatchesLibTorch) {
   ReferenceMlp(action, params, 2).sum().backward();
   EXPECT_LT((want - action.grad()).abs().max().item<double>(), 1e-4);
   for (auto& p : params) EXPECT_FALSE(p.grad().defined());
-  EXPECT_THROW(FusedEnsembleMlp(at::randn({10, 3}), params, 2, 1e-5), c10::Error);
+  EXPECT_THROW(FusedEnsembleMlp(at::randn({10, 3}), params, 2, 1e-5), c10::Error);  // 3 inputs, W_1 has 4 rows
+  auto wrong = params;
+  wrong[5] = at::randn({2, 1, 15});  // the second hidden layer's bias one short
+  EXPECT_THROW(FusedEnsembleMlp(x, wrong, 2, 1e-5), c10::Error);
+  EXPECT_THROW(FusedEnsembleMlp(x, params, 3, 1e-5), c10::Error);  // too few tensors for 3 hidden layers
 }
 
 // The LibTorch path of AttentionImpl::forward without a cache, written out with repeated KV heads.

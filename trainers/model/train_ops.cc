@@ -109,10 +109,17 @@ struct MlpLayout {
     shape = {x.size(0), x.size(1), first.size(2), layers, last.size(2)};
     TORCH_CHECK(first.size(1) == shape.in, "FusedEnsembleMlp: x has ", shape.in, " columns, W_1 ", first.size(1), " rows");
     chunks = std::max<int64_t>(1, (shape.rows + kMlpChunkRows - 1) / kMlpChunkRows);
+    TORCH_CHECK(x.scalar_type() == at::kFloat, "FusedEnsembleMlp: x fp32");
     offsets.push_back(0);
-    for (const auto& t : params) {
-      TORCH_CHECK(t.size(0) == members && t.scalar_type() == at::kFloat, "FusedEnsembleMlp: parameters [E, ...] fp32");
-      offsets.push_back(offsets.back() + t.numel() / members);
+    for (size_t i = 0; i < params.size(); ++i) {
+      const at::Tensor& t = params[i];
+      const int64_t layer = static_cast<int64_t>(i / 4), width = layer == layers ? shape.out : shape.hidden;
+      const int64_t rows = i % 4 != 0 ? 1 : layer == 0 ? shape.in : shape.hidden;  // W [E, rows, width], else [E, 1, width]
+      TORCH_CHECK(t.scalar_type() == at::kFloat && t.dim() == 3 && t.size(0) == members && t.size(1) == rows &&
+                      t.size(2) == width,
+                  "FusedEnsembleMlp: parameter ", i, " should be fp32 [", members, ", ", rows, ", ", width, "], got ",
+                  t.sizes());
+      offsets.push_back(offsets.back() + rows * width);
     }
   }
   int64_t Floats() const { return offsets.back(); }
